@@ -1,0 +1,133 @@
+# cmc — chassis management for SR-IOV blade chassis.
+#
+#   make            build programs and unit tests into $(O) (default build/)
+#   make SAN=1      the same with ASan+UBSan, into build-san/
+#   make check      install missing host packages, build, run every test through prove
+#   make demo       install, build, boot the emulated chassis and run the demonstration
+#   make chassis    boot the emulated chassis and leave you at a shell inside it
+#   make bench      benchmark scripts (ratios against a baseline from the same run)
+#   V=1             show full commands;  CC=clang  build with clang;  WERROR=1  -Werror
+
+SAN ?= 0
+ifeq ($(SAN),1)
+O ?= build-san
+else
+O ?= build
+endif
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS := libpci libnl-3.0 libnl-route-3.0 libconfig
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-7s %s\n' $(1) $(2)
+endif
+
+WARN := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wshadow \
+	-Wpointer-arith -Wcast-qual -Wwrite-strings -Wundef -Wvla
+CSTD := -std=c11 -D_GNU_SOURCE
+OPT ?= -O2 -g
+ifeq ($(SAN),1)
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDSAN := -fsanitize=address,undefined
+endif
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+INCLUDES := -Ilib -Imgmt-proc -Ivbridge -Idrivers -Icmc
+ALL_CFLAGS = $(CSTD) $(OPT) $(WARN) $(INCLUDES) $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+ALL_LDFLAGS = $(LDSAN) $(LDFLAGS)
+
+# One static library per layer; only programs in cmc/ link them all.
+COMMON_SRCS := $(wildcard lib/*.c)
+MP_SRCS := $(wildcard mgmt-proc/*.c)
+VB_SRCS := $(wildcard vbridge/*.c)
+DRV_SRCS := $(wildcard drivers/*.c)
+CMC_LIB_SRCS := $(filter-out cmc/cmcd.c cmc/cmcctl.c,$(wildcard cmc/*.c))
+PROG_NAMES := $(basename $(notdir $(wildcard cmc/cmcd.c cmc/cmcctl.c)))
+TOOL_SRCS := $(wildcard t/tools/*.c)
+UNIT_SRCS := $(wildcard t/unit/*.c)
+
+objs = $(patsubst %.c,$(O)/obj/%.o,$(1))
+LIBS := $(O)/libcmc.a $(O)/libmp.a $(O)/libvb.a $(O)/libdrv.a $(O)/libcommon.a
+PROGS := $(addprefix $(O)/,$(PROG_NAMES))
+TOOLS := $(patsubst t/tools/%.c,$(O)/tools/%,$(TOOL_SRCS))
+UNITS := $(patsubst t/unit/%.c,$(O)/t/%.t,$(UNIT_SRCS))
+
+.PHONY: all unit check check-unit demo chassis bench deps image clean
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(PROGS) $(TOOLS) $(UNITS)
+unit: $(UNITS)
+
+$(O)/obj/%.o: %.c
+	$(call msg,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+define lib_rule
+$(O)/lib$(1).a: $(call objs,$(2))
+	$$(call msg,AR,$$@)
+	@mkdir -p $$(dir $$@)
+	@rm -f $$@
+	$$(Q)ar rcs $$@ $$^
+endef
+$(eval $(call lib_rule,common,$(COMMON_SRCS)))
+$(eval $(call lib_rule,mp,$(MP_SRCS)))
+$(eval $(call lib_rule,vb,$(VB_SRCS)))
+$(eval $(call lib_rule,drv,$(DRV_SRCS)))
+$(eval $(call lib_rule,cmc,$(CMC_LIB_SRCS)))
+
+$(O)/%: $(O)/obj/cmc/%.o $(LIBS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS) $(PKG_LIBS)
+
+$(O)/tools/%: $(O)/obj/t/tools/%.o $(LIBS)
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS) $(PKG_LIBS)
+
+$(O)/t/%.t: $(O)/obj/t/unit/%.o $(LIBS)
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS) $(PKG_LIBS)
+
+-include $(shell find $(O)/obj -name '*.d' 2>/dev/null)
+
+# --- host packages, guest image, tests, demo -------------------------------------
+deps:
+	$(Q)scripts/setup-host
+
+IMAGE := $(O)/chassis/initrd.img
+image: all
+	$(Q)t/chassis/mkimage $(O)
+
+check-unit: unit
+	$(Q)$(MAKE) --no-print-directory SAN=1 unit
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory check-unit
+	$(Q)$(MAKE) --no-print-directory image
+	prove --exec '' --timer $(UNITS) $(patsubst $(O)/%,build-san/%,$(UNITS)) $(sort $(wildcard t/*.t))
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory image
+	$(Q)CMC_BUILD=$(O) t/chassis/demo
+
+chassis: deps
+	$(Q)$(MAKE) --no-print-directory image
+	$(Q)CMC_BUILD=$(O) t/chassis/run --interactive $(ARGS)
+
+bench: all
+	$(Q)for b in bench/*.sh; do CMC_BUILD=$(O) $$b || exit 1; done
+
+clean:
+	rm -rf build build-san

@@ -1,0 +1,351 @@
+# The emulated blade chassis, driven from the host: boots QEMU (TCG, q35 + intel-iommu)
+# with a PCIe switch (or one root port per card) whose numbered slots hold igb cards,
+# runs commands inside the guest over a serial agent, and talks QMP to QEMU.
+#
+#   my $c = Chassis->new(name => 'inventory', slots => [
+#               { slot => 1, cable => 1 }, { slot => 2 }, { slot => 3, card => undef } ]);
+#   $c->start;                                  # dies (console printed) if the guest breaks
+#   my ($rc, $out) = $c->run('lspci -tv');
+#   $c->qmp('set_link', { name => 'cable1', up => JSON::PP::false });
+#   $c->stop;
+#
+# Every wait is bounded. QEMU itself runs under timeout(1) with a hard limit, so a stuck
+# guest cannot outlive its test file. When a test file fails, the whole console log is
+# printed as TAP diagnostics.
+package Chassis;
+
+use strict;
+use warnings;
+use Carp qw(croak);
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+use File::Path qw(make_path remove_tree);
+use IO::Select;
+use IO::Socket::UNIX;
+use JSON::PP;
+use POSIX qw(:sys_wait_h);
+use Socket qw(SOCK_STREAM);
+use Time::HiRes qw(time sleep);
+
+my $TOP = abs_path(dirname(__FILE__) . '/../..');
+my @ALL;    # every chassis this test file started: killed at exit, console shown on failure
+
+sub top { $TOP }
+sub build_dir { $ENV{CMC_BUILD} ? abs_path($ENV{CMC_BUILD}) : "$TOP/build" }
+
+sub new {
+	my ($class, %o) = @_;
+	my $self = bless {
+		name         => $o{name} // 'chassis',
+		layout       => $o{layout} // 'switch',    # switch | rootports
+		slots        => $o{slots} // [ { slot => 1 }, { slot => 2 } ],
+		mem          => $o{mem} // 1024,
+		smp          => $o{smp} // 2,
+		boot_timeout => $o{boot_timeout} // 120,
+		hard_timeout => $o{hard_timeout} // 900,
+		append       => $o{append} // '',
+		initrd       => $o{initrd},
+		interactive  => $o{interactive} // 0,
+		captures     => $o{captures} // 0,    # filter-dump every cable into a pcap
+		seq          => 0,
+		events       => [],
+	}, $class;
+	croak "layout must be switch or rootports" unless $self->{layout} =~ /^(switch|rootports)$/;
+	my %seen;
+	for my $s (@{ $self->{slots} }) {
+		croak "slot number missing" unless defined $s->{slot};
+		croak "slot $s->{slot} twice" if $seen{ $s->{slot} }++;
+		$s->{card} = 'igb' unless exists $s->{card};
+	}
+	$self->{dir} = $o{dir} // build_dir() . "/chassis-run/$self->{name}";
+	return $self;
+}
+
+sub dir { $_[0]{dir} }
+sub console_path { "$_[0]{dir}/console.log" }
+sub cable_id { "cable$_[1]" }
+sub card_id { "card$_[1]" }
+sub port_id { "port$_[1]" }
+sub capture_path { "$_[0]{dir}/cable$_[1].pcap" }
+
+# The QEMU command line: the chassis' PCIe topology is the point of this module.
+sub qemu_args {
+	my ($self) = @_;
+	my $img = build_dir() . '/chassis';
+	my @a = (
+		'-accel', 'tcg', '-cpu', 'max', '-m', $self->{mem}, '-smp', $self->{smp},
+		'-machine', 'q35,kernel-irqchip=split',
+		# Native PCIe hot-plug (pciehp), as a real switch's downstream ports have: slots
+		# are then named by the Physical Slot Number of their Slot Capabilities.
+		'-global', 'ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off',
+		'-device', 'intel-iommu,intremap=on,caching-mode=on',
+		'-kernel', "$img/vmlinuz", '-initrd', $self->{initrd} // "$img/initrd.img",
+		'-append', join(' ', 'console=ttyS0 intel_iommu=on iommu=pt quiet loglevel=4 panic=-1',
+			'cmc.mode=' . ($self->{interactive} ? 'shell' : 'agent'), $self->{append}),
+		'-display', 'none', '-nodefaults', '-no-reboot',
+		'-qmp', "unix:$self->{dir}/qmp.sock,server=on,wait=off",
+	);
+	if ($self->{interactive}) {
+		push @a, '-chardev', "stdio,id=con,mux=on,signal=off,logfile=$self->{dir}/console.log",
+		    '-serial', 'chardev:con', '-mon', 'chardev=con,mode=readline';
+	} else {
+		push @a, '-chardev', "file,id=con,path=$self->{dir}/console.log", '-serial', 'chardev:con';
+	}
+	push @a, '-chardev', "socket,id=agent,path=$self->{dir}/agent.sock,server=on,wait=off",
+	    '-serial', 'chardev:agent';
+	push @a, $self->topology_args;
+	return @a;
+}
+
+sub topology_args {
+	my ($self) = @_;
+	my @a;
+	if ($self->{layout} eq 'switch') {
+		# Backplane: root port -> switch upstream port -> one downstream port per slot.
+		push @a, '-device', 'pcie-root-port,id=rp0,bus=pcie.0,chassis=1,slot=0',
+		    '-device', 'x3130-upstream,id=up0,bus=rp0';
+	}
+	for my $s (@{ $self->{slots} }) {
+		my $n = $s->{slot};
+		if ($self->{layout} eq 'switch') {
+			push @a, '-device', "xio3130-downstream,id=port$n,bus=up0,chassis=2,slot=$n";
+		} else {
+			push @a, '-device', "pcie-root-port,id=port$n,bus=pcie.0,chassis=2,slot=$n";
+		}
+		next unless defined $s->{card};
+		push @a, $self->card_args($s);
+	}
+	return @a;
+}
+
+sub card_args {
+	my ($self, $s) = @_;
+	my $n = $s->{slot};
+	my $mac = sprintf('52:54:00:c0:%02x:00', $n);
+	my $dev = "$s->{card},id=card$n,bus=port$n,mac=$mac";
+	my @a;
+	if ($s->{cable}) {
+		# A cable to the outside: a port on hub 0, the chassis' external switch, so the
+		# uplinks of two cards reach each other the way two cabled ports would.
+		push @a, '-netdev', "hubport,id=cable$n,hubid=0";
+		push @a, '-object', "filter-dump,id=dump$n,netdev=cable$n,file=" . $self->capture_path($n)
+		    if $self->{captures};
+		$dev .= ",netdev=cable$n";
+	}
+	return (@a, '-device', $dev);
+}
+
+sub start {
+	my ($self) = @_;
+	remove_tree($self->{dir});
+	make_path($self->{dir});
+	for my $f (build_dir() . '/chassis/vmlinuz', $self->{initrd} // build_dir() . '/chassis/initrd.img') {
+		croak "no guest image $f: run `make image`" unless -f $f;
+	}
+	my @cmd = ('timeout', '-k', '5', $self->{hard_timeout}, 'qemu-system-x86_64', $self->qemu_args);
+	open(my $cl, '>', "$self->{dir}/cmdline") or croak "cmdline: $!";
+	print $cl join(' ', @cmd), "\n";
+	close $cl;
+	$self->{t0} = time;
+	my $pid = fork() // croak "fork: $!";
+	if ($pid == 0) {
+		unless ($self->{interactive}) {
+			open(STDIN, '<', '/dev/null');
+			open(STDOUT, '>', "$self->{dir}/qemu.log");
+			open(STDERR, '>&', \*STDOUT);
+		}
+		exec(@cmd) or POSIX::_exit(127);
+	}
+	$self->{pid} = $pid;
+	push @ALL, $self;
+	return $self if $self->{interactive};
+	$self->wait_console(qr/^CMC-GUEST-READY/m, $self->{boot_timeout}, 'guest ready');
+	$self->connect_agent;
+	$self->connect_qmp;
+	$self->{boot_seconds} = time - $self->{t0};
+	return $self;
+}
+
+# Interactive mode: wait for QEMU to exit (the person types `poweroff -f`).
+sub wait_exit {
+	my ($self) = @_;
+	waitpid($self->{pid}, 0);
+	my $rc = $? >> 8;
+	delete $self->{pid};
+	return $rc;
+}
+
+sub alive {
+	my ($self) = @_;
+	return 0 unless $self->{pid};
+	my $r = waitpid($self->{pid}, WNOHANG);
+	return 1 if $r == 0;
+	$self->{exit_status} = $?;
+	delete $self->{pid};
+	return 0;
+}
+
+sub console { my ($self) = @_; local $/; open(my $f, '<', $self->console_path) or return ''; <$f> // '' }
+
+sub fail {
+	my ($self, $why) = @_;
+	my $log = $self->console;
+	my $qlog = '';
+	if (open(my $f, '<', "$self->{dir}/qemu.log")) { local $/; $qlog = <$f> // '' }
+	my $msg = sprintf("chassis %s: %s (%.1f s after start)\n", $self->{name}, $why, time - ($self->{t0} // time));
+	$msg .= "---- qemu ----\n$qlog" if length $qlog;
+	$msg .= "---- guest console ($self->{dir}/console.log) ----\n$log---- end of console ----\n";
+	$self->{console_shown} = 1;
+	$self->kill;
+	die $msg;
+}
+
+sub wait_console {
+	my ($self, $re, $timeout, $what) = @_;
+	my $end = time + $timeout;
+	while (time < $end) {
+		my $log = $self->console;
+		return $1 // 1 if $log =~ $re;
+		$self->fail("guest broken: $1") if $log =~ /^CMC-GUEST-BROKEN (.*)$/m;
+		$self->fail('QEMU exited (status ' . ($self->{exit_status} >> 8) . ") before $what")
+		    unless $self->alive;
+		sleep 0.1;
+	}
+	$self->fail("no $what within $timeout s");
+}
+
+sub connect_unix {
+	my ($self, $path, $what) = @_;
+	my $end = time + 10;
+	while (time < $end) {
+		my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM, Peer => $path);
+		return $s if $s;
+		sleep 0.05;
+	}
+	$self->fail("cannot connect to $what at $path: $!");
+}
+
+sub connect_agent {
+	my ($self) = @_;
+	$self->{agent} = $self->connect_unix("$self->{dir}/agent.sock", 'the guest agent');
+	$self->{agent_buf} = '';
+	my ($rc) = $self->run('true', timeout => 30);
+	$self->fail('the guest agent does not answer') unless defined $rc && $rc == 0;
+}
+
+
+# Run a shell command (one line) in the guest; returns ($rc, $output) or the output alone
+# in scalar context. A command that outlives its timeout fails the whole chassis.
+sub run {
+	my ($self, $cmd, %o) = @_;
+	my $timeout = $o{timeout} // 60;
+	croak "a guest command is one line" if $cmd =~ /\n/;
+	my $id = ++$self->{seq};
+	my $sock = $self->{agent} or croak 'chassis not started';
+	print $sock "$id $cmd\n";
+	my $end = time + $timeout;
+	my $sel = IO::Select->new($sock);
+	while (1) {
+		if ($self->{agent_buf} =~ s/\A(.*?)\n?\@\@CMC-END $id (\d+)\n//s) {
+			my ($out, $rc) = ($1, $2);
+			$out =~ s/\A.*?\@\@CMC-END \d+ \d+\n//s;    # leftovers of earlier commands
+			return wantarray ? ($rc, $out) : $out;
+		}
+		my $left = $end - time;
+		$self->fail("command timed out after $timeout s: $cmd") if $left <= 0;
+		$self->fail("QEMU exited while running: $cmd") unless $self->alive;
+		next unless $sel->can_read($left < 0.5 ? $left : 0.5);
+		my $n = sysread($sock, my $chunk, 65536);
+		$self->fail("agent channel closed while running: $cmd") unless $n;
+		$self->{agent_buf} .= $chunk;
+	}
+}
+
+sub connect_qmp {
+	my ($self) = @_;
+	$self->{qmp} = $self->connect_unix("$self->{dir}/qmp.sock", 'QMP');
+	$self->{qmp_buf} = '';
+	$self->qmp_read_message(10) // $self->fail('no QMP greeting');
+	$self->qmp('qmp_capabilities');
+}
+
+sub qmp_read_message {
+	my ($self, $timeout) = @_;
+	my $end = time + $timeout;
+	my $sel = IO::Select->new($self->{qmp});
+	while (1) {
+		if ($self->{qmp_buf} =~ s/\A([^\n]*)\r?\n//) {
+			next unless length $1;
+			return decode_json($1);
+		}
+		my $left = $end - time;
+		return undef if $left <= 0;
+		next unless $sel->can_read($left);
+		my $n = sysread($self->{qmp}, my $chunk, 65536);
+		return undef unless $n;
+		$self->{qmp_buf} .= $chunk;
+	}
+}
+
+# Execute a QMP command; returns its "return" value, dies with QEMU's error text.
+sub qmp {
+	my ($self, $cmd, $args) = @_;
+	my $sock = $self->{qmp} or croak 'QMP not connected';
+	my %msg = (execute => $cmd);
+	$msg{arguments} = $args if $args;
+	print $sock encode_json(\%msg), "\n";
+	while (1) {
+		my $m = $self->qmp_read_message(30) // $self->fail("no QMP answer to $cmd");
+		if (exists $m->{event}) { push @{ $self->{events} }, $m; next; }
+		die "QMP $cmd: $m->{error}{desc}\n" if $m->{error};
+		return $m->{return};
+	}
+}
+
+# QMP events seen so far (and any that arrive within $wait seconds) named $name.
+sub qmp_events {
+	my ($self, $name, $wait) = @_;
+	my $end = time + ($wait // 0);
+	do {
+		while (my $m = $self->qmp_read_message(0.1)) { push @{ $self->{events} }, $m if $m->{event} }
+		my @e = grep { $_->{event} eq $name } @{ $self->{events} };
+		return @e if @e;
+	} while (time < $end);
+	return ();
+}
+
+sub kill {
+	my ($self) = @_;
+	return unless $self->{pid};
+	kill 'TERM', $self->{pid};
+	my $end = time + 5;
+	while (time < $end) { return unless $self->alive; sleep 0.05 }
+	kill 'KILL', $self->{pid};
+	waitpid($self->{pid}, 0);
+	delete $self->{pid};
+}
+
+sub stop {
+	my ($self) = @_;
+	return unless $self->{pid};
+	if ($self->{agent}) {
+		my $sock = $self->{agent};
+		print $sock "0 poweroff -f\n";
+	}
+	my $end = time + 15;
+	while (time < $end) { last unless $self->alive; sleep 0.05 }
+	$self->kill;
+}
+
+# Print the console when the test file failed, then make sure no QEMU is left behind.
+END {
+	my $failing = eval { require Test::More; !Test::More->builder->is_passing };
+	for my $c (@ALL) {
+		if ($failing && !$c->{console_shown}) {
+			Test::More::diag("---- guest console ($c->{name}) ----\n" . $c->console . '---- end of console ----');
+		}
+		$c->kill;
+	}
+}
+
+1;
