@@ -60,7 +60,7 @@ PROGS := $(addprefix $(O)/,$(PROG_NAMES))
 TOOLS := $(patsubst t/tools/%.c,$(O)/tools/%,$(TOOL_SRCS))
 UNITS := $(patsubst t/unit/%.c,$(O)/t/%.t,$(UNIT_SRCS))
 
-.PHONY: all unit check check-unit demo chassis bench deps image clean
+.PHONY: all unit check check-unit demo chassis bench deps image clean fuzz
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -126,8 +126,22 @@ chassis: deps
 	$(Q)$(MAKE) --no-print-directory image
 	$(Q)CMC_BUILD=$(O) t/chassis/run --interactive $(ARGS)
 
+# libFuzzer targets (clang): fuzz/NAME.c -> $(O)/fuzz/NAME; `make fuzz` runs each briefly.
+FUZZ_SRCS := $(wildcard fuzz/*.c)
+FUZZERS := $(patsubst fuzz/%.c,build-fuzz/%,$(FUZZ_SRCS))
+FUZZ_SECONDS ?= 20
+build-fuzz/%: fuzz/%.c $(COMMON_SRCS) $(MP_SRCS) $(VB_SRCS) $(DRV_SRCS)
+	$(call msg,FUZZ,$@)
+	@mkdir -p $(dir $@)
+	$(Q)clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(INCLUDES) $(PKG_CFLAGS) \
+		-o $@ $< $(filter-out fuzz/%,$^) $(PKG_LIBS)
+fuzz: $(FUZZERS)
+	$(Q)for f in $(FUZZERS); do mkdir -p build-fuzz/corpus-$$(basename $$f); \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build-fuzz/corpus-$$(basename $$f) \
+		fuzz/corpus/$$(basename $$f) 2>&1 | tail -3 || exit 1; done
+
 bench: all
 	$(Q)for b in bench/*.sh; do CMC_BUILD=$(O) $$b || exit 1; done
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
