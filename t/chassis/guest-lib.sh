@@ -41,3 +41,38 @@ pf_vfs() {
 		i=$((i + 1))
 	done
 }
+
+# A plain inventory from sysfs (the harness' view; cmcctl gives cmc's own).
+chassis_inventory() {
+	printf '%-5s %-13s %-8s %-10s %-8s %s\n' SLOT PORT CARD FUNCTION TOTALVFS NUMVFS
+	chassis_slots | sort -n | while read -r n addr; do
+		fns=$(ls -d $PCI/$addr.* 2>/dev/null)
+		if [ -z "$fns" ]; then
+			printf '%-5s %-13s %s\n' "$n" "$addr" empty
+			continue
+		fi
+		for f in $fns; do
+			[ -e "$f/physfn" ] && continue
+			id="$(cat $f/vendor):$(cat $f/device)"
+			printf '%-5s %-13s %-8s %-10s %-8s %s\n' "$n" "$addr" "${id//0x/}" "${f##*/}" \
+				"$(cat $f/sriov_totalvfs 2>/dev/null || echo -)" "$(cat $f/sriov_numvfs 2>/dev/null || echo -)"
+		done
+	done
+}
+
+# Hand a VF's netdev to a blade (a network namespace) with an address, and bring it up.
+#   vf_to_blade VF_BDF BLADE ADDR/PREFIX
+vf_to_blade() {
+	_vf=$1
+	wait_for 100 '[ -n "$(pci_netdev $_vf)" ]' || { echo "VF $1 has no netdev"; return 1; }
+	dev=$(pci_netdev "$1")
+	[ -e "/run/netns/$2" ] || ip netns add "$2" || return 1
+	ip link set "$dev" netns "$2" && ip -n "$2" addr add "$3" dev "$dev" &&
+		ip -n "$2" link set "$dev" up && ip -n "$2" link set lo up &&
+		echo "$1 ($dev) -> $2 as $3"
+}
+
+# Wait (bounded, in tenths of a second) until every VF netdev in a blade has carrier.
+blade_carrier() {
+	wait_for "$2" "! ip -n $1 -o link show | grep -v LOOPBACK | grep -qv LOWER_UP"
+}
