@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control socket of cmcd: AF_UNIX stream, created 0660 under a strict umask, owned by
+ * the configured group, non-blocking, served from the event loop. A table of commands
+ * {name, handler, usage, help} dispatches each request line (wire format: proto.h).
+ */
+#ifndef CMC_API_H
+#define CMC_API_H
+
+#include "loop.h"
+#include "proto.h"
+
+struct cmc_api;
+
+struct cmc_api_request {
+	int argc;
+	char **argv;		/* argv[0] is the command name */
+	struct cmc_buf *body;	/* records of the reply */
+	char message[256];	/* the reason, when the handler refuses */
+	bool follow;		/* keep the client to stream events after the reply */
+};
+
+/* Returns CMC_OK, CMC_REFUSED or CMC_USAGE (with req->message set). */
+typedef enum cmc_status (*cmc_api_handler)(void *ctx, struct cmc_api_request *req);
+
+struct cmc_api_command {
+	const char *name;
+	cmc_api_handler handler;
+	int min_args, max_args;	/* words after the name */
+	const char *usage;
+	const char *help;
+};
+
+/* path: socket path; group: "" or NULL for none. On failure err says what went wrong. */
+int cmc_api_open(struct cmc_api **out, struct cmc_loop *loop, const char *path, const char *group,
+		 const struct cmc_api_command *table, void *ctx, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+void cmc_api_close(struct cmc_api *api);
+
+/* Send a record to every following client (a slow one is dropped, never waited for). */
+void cmc_api_broadcast(struct cmc_api *api, const char *rec, size_t len);
+
+unsigned cmc_api_client_count(const struct cmc_api *api);
+
+#endif

@@ -1,0 +1,512 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmcctl: the administrator's CLI for cmcd. Tables for people, -j JSON for scripts.
+ * Exit codes: 0 done, 1 refused (or cmcd unreachable), 2 usage.
+ */
+#include "proto.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define DEFAULT_SOCKET "/run/cmc/cmcd.sock"
+#define MAX_RECORDS 65536
+
+enum { EXIT_REFUSED = 1, EXIT_USAGE = 2 };
+
+struct reply {
+	int status;		/* CMC_OK, CMC_REFUSED, CMC_USAGE */
+	char message[512];
+	char **lines;		/* raw record lines */
+	size_t nlines;
+};
+
+static const char *progname = "cmcctl";
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: %s [-j] [-s SOCKET] COMMAND [ARGS]\n"
+		"\n"
+		"  slots                 the chassis' slots and the cards in them\n"
+		"  slot N                one slot: its card, PFs and VFs\n"
+		"  functions [slot N]    physical and virtual functions\n"
+		"  blades                the blades of the chassis\n"
+		"  events [-f]           recent events; -f follows new ones\n"
+		"  rescan                re-read the PCIe topology now\n"
+		"  version               the daemon's version and uptime\n"
+		"\n"
+		"  -j, --json            JSON output\n"
+		"  -s, --socket PATH     cmcd's socket (default $CMC_SOCKET or %s)\n",
+		progname, DEFAULT_SOCKET);
+}
+
+static int connect_daemon(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "%s: socket path too long: %s\n", progname, path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fprintf(stderr, "%s: socket: %s\n", progname, strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return fd;
+	int err = errno;
+	close(fd);
+	if (err == ENOENT || err == ECONNREFUSED)
+		fprintf(stderr, "%s: cmcd is not running (%s at %s)\n", progname,
+			err == ENOENT ? "no socket" : "nobody listening", path);
+	else if (err == EACCES || err == EPERM)
+		fprintf(stderr, "%s: permission denied on %s: run as root or join cmcd's group\n",
+			progname, path);
+	else
+		fprintf(stderr, "%s: cannot reach cmcd at %s: %s\n", progname, path, strerror(err));
+	return -1;
+}
+
+/* Reads one line (without the newline); NULL at EOF. */
+static char *read_line(FILE *f)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n = getline(&line, &cap, f);
+
+	if (n <= 0) {
+		free(line);
+		return NULL;
+	}
+	if (line[n - 1] == '\n')
+		line[n - 1] = '\0';
+	return line;
+}
+
+static int read_status(FILE *f, struct reply *r)
+{
+	char *line = read_line(f);
+
+	if (!line) {
+		fprintf(stderr, "%s: cmcd closed the connection without an answer\n", progname);
+		return -1;
+	}
+	if (strcmp(line, "OK") == 0) {
+		r->status = CMC_OK;
+	} else if (sscanf(line, "ERR %d %511[^\n]", &r->status, r->message) == 2) {
+		if (r->status != CMC_USAGE)
+			r->status = CMC_REFUSED;
+	} else {
+		fprintf(stderr, "%s: unexpected answer from cmcd: %.80s\n", progname, line);
+		free(line);
+		return -1;
+	}
+	free(line);
+	return 0;
+}
+
+static int read_reply(FILE *f, struct reply *r)
+{
+	char *line;
+
+	if (read_status(f, r) < 0)
+		return -1;
+	while ((line = read_line(f))) {
+		if (strcmp(line, ".") == 0) {
+			free(line);
+			return 0;
+		}
+		if (r->nlines == MAX_RECORDS) {
+			free(line);
+			continue;
+		}
+		char **l = realloc(r->lines, (r->nlines + 1) * sizeof(*l));
+		if (!l) {
+			free(line);
+			return -1;
+		}
+		r->lines = l;
+		r->lines[r->nlines++] = line;
+	}
+	fprintf(stderr, "%s: cmcd closed the connection in the middle of an answer\n", progname);
+	return -1;
+}
+
+static void free_reply(struct reply *r)
+{
+	for (size_t i = 0; i < r->nlines; i++)
+		free(r->lines[i]);
+	free(r->lines);
+}
+
+/* --- JSON ------------------------------------------------------------------------ */
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+static void json_record(const struct cmc_record *rec)
+{
+	putchar('{');
+	for (int i = 0; i < rec->nfields; i++) {
+		if (i)
+			putchar(',');
+		json_string(rec->fields[i].key);
+		putchar(':');
+		if (rec->fields[i].literal)
+			fputs(rec->fields[i].value, stdout);
+		else
+			json_string(rec->fields[i].value);
+	}
+}
+
+static int parse_line(char *line, struct cmc_record *rec)
+{
+	if (cmc_rec_parse(line, rec) == 0)
+		return 0;
+	fprintf(stderr, "%s: malformed record from cmcd\n", progname);
+	return -1;
+}
+
+/* `slot N`: one object, its functions nested; everything else: an array of objects. */
+static int print_json(struct reply *r, const char *command)
+{
+	struct cmc_record rec;
+	bool nest = strcmp(command, "slot") == 0 || strcmp(command, "version") == 0;
+	size_t nested = 0;
+
+	if (!nest)
+		putchar('[');
+	for (size_t i = 0; i < r->nlines; i++) {
+		if (parse_line(r->lines[i], &rec) < 0)
+			return -1;
+		if (nest && i > 0) {
+			fputs(nested++ ? "," : ",\"functions\":[", stdout);
+			json_record(&rec);
+			putchar('}');
+			continue;
+		}
+		if (i)
+			putchar(',');
+		json_record(&rec);
+		if (!nest)
+			putchar('}');
+	}
+	if (nest)
+		fputs(nested ? "]}" : (r->nlines ? "}" : "null"), stdout);
+	else
+		putchar(']');
+	putchar('\n');
+	return 0;
+}
+
+/* --- Tables ---------------------------------------------------------------------- */
+
+struct column {
+	const char *header;
+	const char *key;
+	void (*format)(const struct cmc_record *rec, char *buf, size_t len);
+};
+
+static const char *field(const struct cmc_record *rec, const char *key)
+{
+	const char *v = cmc_rec_get(rec, key);
+
+	return v && strcmp(v, "null") != 0 && *v ? v : "-";
+}
+
+static void fmt_link(const struct cmc_record *rec, char *buf, size_t len)
+{
+	const char *speed = field(rec, "link_speed");
+
+	if (strcmp(speed, "-") == 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%s x%s", speed, field(rec, "link_width"));
+}
+
+static void fmt_card(const struct cmc_record *rec, char *buf, size_t len)
+{
+	const char *card = cmc_rec_get(rec, "card");
+
+	if (!card || !*card)
+		snprintf(buf, len, "(empty)");
+	else
+		snprintf(buf, len, "%s:%s %s", field(rec, "vendor_id"), field(rec, "device_id"), card);
+}
+
+static void fmt_vfs(const struct cmc_record *rec, char *buf, size_t len)
+{
+	const char *sriov = cmc_rec_get(rec, "sriov");
+
+	if (!sriov || strcmp(sriov, "true") != 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%s/%s", field(rec, "vfs_enabled"), field(rec, "vfs_total"));
+}
+
+static void fmt_fvfs(const struct cmc_record *rec, char *buf, size_t len)
+{
+	if (strcmp(field(rec, "kind"), "pf") != 0 || strcmp(field(rec, "sriov"), "true") != 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%s/%s", field(rec, "num_vfs"), field(rec, "total_vfs"));
+}
+
+static void fmt_fid(const struct cmc_record *rec, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s:%s", field(rec, "vendor_id"), field(rec, "device_id"));
+}
+
+static const struct column slot_columns[] = {
+	{ "SLOT", "slot", NULL }, { "PORT", "port", NULL }, { "LINK", NULL, fmt_link },
+	{ "VFS", NULL, fmt_vfs }, { "PFS", "pfs", NULL }, { "CARD", NULL, fmt_card }, { 0 },
+};
+static const struct column function_columns[] = {
+	{ "SLOT", "slot", NULL }, { "PF", "pf", NULL }, { "VF", "vf", NULL },
+	{ "BDF", "bdf", NULL }, { "ID", NULL, fmt_fid }, { "VFS", NULL, fmt_fvfs },
+	{ "DRIVER", "driver", NULL }, { "GROUP", "iommu_group", NULL },
+	{ "NETDEV", "netdev", NULL }, { "NAME", "name", NULL }, { 0 },
+};
+static const struct column blade_columns[] = {
+	{ "BLADE", "blade", NULL }, { "ID", "id", NULL }, { "FUNCTIONS", "functions", NULL }, { 0 },
+};
+static const struct column event_columns[] = {
+	{ "TIME", "time", NULL }, { "KIND", "kind", NULL }, { "SLOT", "slot", NULL },
+	{ "DETAIL", "detail", NULL }, { 0 },
+};
+
+static const struct column *columns_for(const char *type)
+{
+	if (strcmp(type, "slot") == 0)
+		return slot_columns;
+	if (strcmp(type, "function") == 0)
+		return function_columns;
+	if (strcmp(type, "blade") == 0)
+		return blade_columns;
+	if (strcmp(type, "event") == 0)
+		return event_columns;
+	return NULL;
+}
+
+static void cell(const struct column *c, const struct cmc_record *rec, char *buf, size_t len)
+{
+	if (c->format)
+		c->format(rec, buf, len);
+	else
+		snprintf(buf, len, "%s", field(rec, c->key));
+}
+
+static void print_cell(const char *text, size_t width, bool last)
+{
+	if (last)
+		printf("%s\n", text);
+	else
+		printf("%-*s  ", (int)width, text);
+}
+
+/* Prints the consecutive records [from, to) of one type as a table. */
+static void print_table(struct cmc_record *recs, size_t from, size_t to, const struct column *cols)
+{
+	size_t ncol = 0, width[16] = { 0 };
+	char buf[256];
+
+	while (cols[ncol].header)
+		ncol++;
+	for (size_t c = 0; c < ncol; c++)
+		width[c] = strlen(cols[c].header);
+	for (size_t i = from; i < to; i++)
+		for (size_t c = 0; c < ncol; c++) {
+			cell(&cols[c], &recs[i], buf, sizeof(buf));
+			if (strlen(buf) > width[c])
+				width[c] = strlen(buf);
+		}
+	for (size_t c = 0; c < ncol; c++)
+		print_cell(cols[c].header, width[c], c + 1 == ncol);
+	for (size_t i = from; i < to; i++)
+		for (size_t c = 0; c < ncol; c++) {
+			cell(&cols[c], &recs[i], buf, sizeof(buf));
+			print_cell(buf, width[c], c + 1 == ncol);
+		}
+}
+
+static void print_plain(const struct cmc_record *rec)
+{
+	for (int i = 0; i < rec->nfields; i++)
+		printf("%s%s: %s", i ? "  " : "", rec->fields[i].key, rec->fields[i].value);
+	putchar('\n');
+}
+
+static int print_tables(struct reply *r)
+{
+	struct cmc_record *recs = calloc(r->nlines ? r->nlines : 1, sizeof(*recs));
+	size_t start = 0;
+
+	if (!recs)
+		return -1;
+	for (size_t i = 0; i < r->nlines; i++)
+		if (parse_line(r->lines[i], &recs[i]) < 0)
+			goto err;
+	for (size_t i = 1; i <= r->nlines; i++) {
+		if (i < r->nlines && strcmp(recs[i].type, recs[start].type) == 0)
+			continue;
+		const struct column *cols = columns_for(recs[start].type);
+		if (start)
+			putchar('\n');
+		if (cols)
+			print_table(recs, start, i, cols);
+		else
+			for (size_t k = start; k < i; k++)
+				print_plain(&recs[k]);
+		start = i;
+	}
+	free(recs);
+	return 0;
+err:
+	free(recs);
+	return -1;
+}
+
+/* --- Following events ------------------------------------------------------------ */
+
+static int follow_events(FILE *f, bool json)
+{
+	char *line;
+	struct cmc_record rec;
+
+	if (!json)
+		printf("%-24s  %-14s  %-4s  %s\n", "TIME", "KIND", "SLOT", "DETAIL");
+	fflush(stdout);
+	while ((line = read_line(f))) {
+		if (parse_line(line, &rec) < 0) {
+			free(line);
+			return EXIT_REFUSED;
+		}
+		if (json) {
+			json_record(&rec);
+			puts("}");
+		} else {
+			printf("%-24s  %-14s  %-4s  %s\n", field(&rec, "time"), field(&rec, "kind"),
+			       field(&rec, "slot"), field(&rec, "detail"));
+		}
+		fflush(stdout);
+		free(line);
+	}
+	fprintf(stderr, "%s: cmcd went away\n", progname);
+	return EXIT_REFUSED;
+}
+
+/* --- main -------------------------------------------------------------------------- */
+
+/* Joins the command words into one request line; `events -f` becomes `events follow`. */
+static int build_request(int argc, char **argv, char *req, size_t len, bool *follow)
+{
+	size_t off = 0;
+
+	*follow = false;
+	for (int i = 0; i < argc; i++) {
+		const char *w = argv[i];
+		if (i == 1 && strcmp(argv[0], "events") == 0 && strcmp(w, "-f") == 0) {
+			w = "follow";
+			*follow = true;
+		}
+		if (!*w || strpbrk(w, " \t\r\n")) {
+			fprintf(stderr, "%s: an argument may not be empty or hold spaces: '%s'\n", progname, w);
+			return -1;
+		}
+		int n = snprintf(req + off, len - off, "%s%s", i ? " " : "", w);
+		if (n < 0 || (size_t)n >= len - off) {
+			fprintf(stderr, "%s: command too long\n", progname);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+static int run(const char *sock, bool json, int argc, char **argv)
+{
+	char req[CMC_PROTO_MAX_LINE - 1];
+	struct reply r = { 0 };
+	bool follow;
+	int fd, rc = EXIT_REFUSED;
+	FILE *f;
+
+	if (build_request(argc, argv, req, sizeof(req), &follow) < 0)
+		return EXIT_USAGE;
+	fd = connect_daemon(sock);
+	if (fd < 0)
+		return EXIT_REFUSED;
+	f = fdopen(fd, "r+");
+	if (!f) {
+		close(fd);
+		return EXIT_REFUSED;
+	}
+	if (fprintf(f, "%s\n", req) < 0 || fflush(f) != 0) {
+		fprintf(stderr, "%s: cannot send to cmcd: %s\n", progname, strerror(errno));
+		goto out;
+	}
+	if (read_reply(f, &r) < 0)
+		goto out;
+	if (r.status != CMC_OK) {
+		fprintf(stderr, "%s: %s\n", progname, r.message);
+		rc = r.status == CMC_USAGE ? EXIT_USAGE : EXIT_REFUSED;
+		goto out;
+	}
+	if ((json ? print_json(&r, argv[0]) : print_tables(&r)) < 0)
+		goto out;
+	rc = follow ? follow_events(f, json) : 0;
+out:
+	free_reply(&r);
+	fclose(f);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sock = getenv("CMC_SOCKET");
+	bool json = false;
+	int c;
+
+	if (!sock || !*sock)
+		sock = DEFAULT_SOCKET;
+	while ((c = getopt_long(argc, argv, "+js:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = true; break;
+		case 's': sock = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind == argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	return run(sock, json, argc - optind, argv + optind);
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's event log: what changed in the chassis (a card added or removed, a link
+ * lost, a difference repaired at start-up). A ring of the latest events for `cmcctl
+ * events`, fanned out to followers (`cmcctl events -f`), and logged.
+ */
+#ifndef CMC_EVENTS_H
+#define CMC_EVENTS_H
+
+#include "proto.h"
+
+struct cmc_events;
+
+typedef void (*cmc_event_sink)(const char *record, size_t len, void *arg);
+
+int cmc_events_new(struct cmc_events **out, unsigned capacity) __attribute__((warn_unused_result));
+void cmc_events_free(struct cmc_events *ev);
+
+/* slot < 0: not about a slot. */
+void cmc_events_post(struct cmc_events *ev, const char *kind, int slot, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* The retained events as records, oldest first. */
+void cmc_events_dump(const struct cmc_events *ev, struct cmc_buf *out);
+
+/* One sink receives every new event record (the API server fans it out). */
+void cmc_events_set_sink(struct cmc_events *ev, cmc_event_sink sink, void *arg);
+
+unsigned long long cmc_events_last_seq(const struct cmc_events *ev);
+
+#endif

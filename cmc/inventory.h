@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* Records and pictures of the inventory for the daemon (inventory.c). */
+#ifndef CMC_INVENTORY_H
+#define CMC_INVENTORY_H
+
+#include "mp.h"
+#include "proto.h"
+
+void cmc_inventory_slot_record(const struct mp_slot *s, struct cmc_buf *b);
+void cmc_inventory_function_records(const struct mp_slot *s, struct cmc_buf *b);
+
+#define CMC_SLOT_PICTURE_LEN 64
+void cmc_inventory_slot_picture(const struct mp_slot *s, char *buf, size_t len);
+void cmc_inventory_describe_change(const char *was, const char *now, char *buf, size_t len);
+
+#endif
