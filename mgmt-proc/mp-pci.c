@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The libpci boundary. libpci reports fatal errors through pacc->error, which must not
+ * return (its default calls exit(1)). Every libpci call of the library runs inside
+ * guarded(): the error hook copies the message and longjmps back there, the scan fails
+ * with -EIO and the library carries on. Dump files are checked before libpci sees them
+ * (mp-dump.c), so the guard is a last line of defence (a file changed under us, a
+ * malformed pci.ids, no access method working, out of memory).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pci/pci.h>
+
+#include "mp-priv.h"
+
+struct guard {
+	jmp_buf jb;
+	char msg[MP_ERR_LEN - 64];
+};
+
+static _Thread_local struct guard *cur_guard;
+
+static void vmsg(char *buf, size_t len, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void vmsg(char *buf, size_t len, const char *fmt, va_list ap)
+{
+	size_t n;
+
+	vsnprintf(buf, len, fmt, ap);
+	n = strlen(buf);
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = 0;
+}
+
+static void __attribute__((format(printf, 1, 2), noreturn)) pci_error_hook(char *fmt, ...)
+{
+	struct guard *g = cur_guard;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(g->msg, sizeof(g->msg), fmt, ap);
+	va_end(ap);
+	longjmp(g->jb, 1);
+}
+
+static void __attribute__((format(printf, 1, 2))) pci_quiet_hook(char *fmt, ...)
+{
+	(void)fmt; /* warnings (a missing pci.ids, say) and debug output: not ours to print */
+}
+
+/* State of one read; lives in memory so that it survives a longjmp. */
+struct pci_read {
+	const char *dump_path;
+	const char *ids_file;
+	struct pci_access *pacc;
+	struct mp_devlist *out;
+	size_t alloc;
+	uint8_t cfg[4096];
+};
+
+typedef int (*guarded_fn)(struct pci_read *rd);
+
+/* Runs fn with the error hook armed. -EIO and the message in err if libpci gave up. */
+static int guarded(guarded_fn fn, struct pci_read *rd, char *err)
+{
+	struct guard g, *prev = cur_guard;
+	int r;
+
+	if (setjmp(g.jb)) {
+		cur_guard = prev;
+		mp_errf(err, "libpci: %s", g.msg);
+		return -EIO;
+	}
+	cur_guard = &g;
+	r = fn(rd);
+	cur_guard = prev;
+	return r;
+}
+
+/* --- config space decoding -------------------------------------------------------- */
+
+static inline uint16_t cfg16(const uint8_t *c, unsigned pos)
+{
+	return (uint16_t)(c[pos] | c[pos + 1] << 8);
+}
+
+static inline uint32_t cfg32(const uint8_t *c, unsigned pos)
+{
+	return (uint32_t)c[pos] | (uint32_t)c[pos + 1] << 8 | (uint32_t)c[pos + 2] << 16 |
+	       (uint32_t)c[pos + 3] << 24;
+}
+
+/* Standard capability list (PCI 3.0 §6.7); bounded against loops. */
+static unsigned find_cap(const uint8_t *c, unsigned id)
+{
+	unsigned pos, ttl = 48;
+
+	if (!(cfg16(c, PCI_STATUS) & PCI_STATUS_CAP_LIST))
+		return 0;
+	pos = c[PCI_CAPABILITY_LIST] & ~3u;
+	while (pos >= 0x40 && pos <= 0xfc && ttl--) {
+		if (c[pos + PCI_CAP_LIST_ID] == id)
+			return pos;
+		pos = c[pos + PCI_CAP_LIST_NEXT] & ~3u;
+	}
+	return 0;
+}
+
+/* Extended capability list (PCIe 4.0 §7.9.1): id 15:0, version 19:16, next 31:20. */
+static unsigned find_ext_cap(const uint8_t *c, unsigned id)
+{
+	unsigned pos = 0x100, ttl = (4096 - 0x100) / 4;
+
+	while (pos >= 0x100 && pos <= 0xffc && ttl--) {
+		uint32_t h = cfg32(c, pos);
+
+		if (h == 0 || h == 0xffffffff)
+			return 0;
+		if ((h & 0xffff) == id)
+			return pos;
+		pos = (h >> 20) & ~3u;
+	}
+	return 0;
+}
+
+static void decode_pcie(struct mp_dev *d, const uint8_t *c)
+{
+	unsigned p = find_cap(c, PCI_CAP_ID_EXP);
+	uint16_t flags;
+	uint32_t lnkcap;
+
+	if (!p)
+		return;
+	flags = cfg16(c, p + PCI_EXP_FLAGS);
+	lnkcap = cfg32(c, p + PCI_EXP_LNKCAP);
+	d->pcie = true;
+	d->pcie_type = (uint8_t)((flags & PCI_EXP_FLAGS_TYPE) >> 4);
+	d->slot_impl = flags & PCI_EXP_FLAGS_SLOT;
+	d->link.valid = true;
+	d->link.max_speed = lnkcap & PCI_EXP_LNKCAP_SPEED;
+	d->link.max_width = (lnkcap & PCI_EXP_LNKCAP_WIDTH) >> 4;
+	d->link.speed = cfg16(c, p + PCI_EXP_LNKSTA) & PCI_EXP_LNKSTA_SPEED;
+	d->link.width = (cfg16(c, p + PCI_EXP_LNKSTA) & PCI_EXP_LNKSTA_WIDTH) >> 4;
+	d->link.dll_active = cfg16(c, p + PCI_EXP_LNKSTA) & PCI_EXP_LNKSTA_DL_ACT;
+	if (d->slot_impl) {
+		d->sltcap = cfg32(c, p + PCI_EXP_SLTCAP);
+		d->sltsta = cfg16(c, p + PCI_EXP_SLTSTA);
+	}
+}
+
+static void decode_ext(struct mp_dev *d, const uint8_t *c)
+{
+	unsigned p;
+
+	d->ari = find_ext_cap(c, PCI_EXT_CAP_ID_ARI) != 0;
+	p = find_ext_cap(c, PCI_EXT_CAP_ID_ACS);
+	if (p) {
+		d->acs.present = true;
+		d->acs.cap = cfg16(c, p + PCI_ACS_CAP);
+		d->acs.ctrl = cfg16(c, p + PCI_ACS_CTRL);
+	}
+	p = find_ext_cap(c, PCI_EXT_CAP_ID_SRIOV);
+	if (p) {
+		struct mp_sriov *s = &d->sriov;
+
+		s->present = true;
+		s->ctrl = cfg16(c, p + PCI_IOV_CTRL);
+		s->vf_enable = s->ctrl & PCI_IOV_CTRL_VFE;
+		s->initial_vfs = cfg16(c, p + PCI_IOV_INITIALVF);
+		s->total_vfs = cfg16(c, p + PCI_IOV_TOTALVF);
+		s->num_vfs = cfg16(c, p + PCI_IOV_NUMVF);
+		s->vf_offset = cfg16(c, p + PCI_IOV_OFFSET);
+		s->vf_stride = cfg16(c, p + PCI_IOV_STRIDE);
+		s->vf_device_id = cfg16(c, p + PCI_IOV_DID);
+	}
+}
+
+static void decode(struct mp_dev *d, const uint8_t *c)
+{
+	d->id.vendor_id = cfg16(c, PCI_VENDOR_ID);
+	d->id.device_id = cfg16(c, PCI_DEVICE_ID);
+	d->id.revision = c[PCI_REVISION_ID];
+	d->id.class_code = cfg32(c, PCI_REVISION_ID) >> 8;
+	d->hdr_type = c[PCI_HEADER_TYPE] & 0x7f;
+	if (d->hdr_type == PCI_HEADER_TYPE_BRIDGE) {
+		d->sec_bus = c[PCI_SECONDARY_BUS];
+		d->sub_bus = c[PCI_SUBORDINATE_BUS];
+	} else if (d->hdr_type == PCI_HEADER_TYPE_NORMAL) {
+		d->id.subsys_vendor_id = cfg16(c, PCI_SUBSYSTEM_VENDOR_ID);
+		d->id.subsys_id = cfg16(c, PCI_SUBSYSTEM_ID);
+	}
+	decode_pcie(d, c);
+	decode_ext(d, c);
+}
+
+/* --- reading through libpci -------------------------------------------------------- */
+
+static void lookup_names(struct pci_access *pacc, struct mp_ident *id)
+{
+	int fl = PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB;
+
+	if (!pci_lookup_name(pacc, id->vendor, MP_NAME_LEN, fl | PCI_LOOKUP_VENDOR,
+			     id->vendor_id))
+		id->vendor[0] = 0;
+	if (!pci_lookup_name(pacc, id->device, MP_NAME_LEN, fl | PCI_LOOKUP_DEVICE,
+			     id->vendor_id, id->device_id))
+		id->device[0] = 0;
+	if (!pci_lookup_name(pacc, id->class_name, MP_NAME_LEN, fl | PCI_LOOKUP_CLASS,
+			     id->class_code >> 8))
+		id->class_name[0] = 0;
+}
+
+static void lookup_vf_name(struct pci_access *pacc, struct mp_dev *d)
+{
+	int fl = PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB | PCI_LOOKUP_DEVICE;
+
+	if (!d->sriov.present ||
+	    !pci_lookup_name(pacc, d->vf_device, MP_NAME_LEN, fl, d->id.vendor_id,
+			     d->sriov.vf_device_id))
+		d->vf_device[0] = 0;
+}
+
+/*
+ * The whole config space, as far as the access method gives it: the first 64 bytes
+ * (all an unprivileged reader gets from sysfs), 256, then the extended space. What
+ * cannot be read stays all ones, which no capability walk follows.
+ */
+static void read_config(struct pci_dev *pd, uint8_t *cfg)
+{
+	memset(cfg, 0xff, 4096);
+	if (!pci_read_block(pd, 0, cfg, 256)) {
+		memset(cfg, 0xff, 256);
+		if (!pci_read_block(pd, 0, cfg, 64))
+			memset(cfg, 0xff, 64);
+		return;
+	}
+	if (!pci_read_block(pd, 256, cfg + 256, 4096 - 256))
+		memset(cfg + 256, 0xff, 4096 - 256);
+}
+
+static int add_dev(struct pci_read *rd, struct pci_dev *pd)
+{
+	struct mp_devlist *l = rd->out;
+	struct mp_dev *d;
+
+	if (l->count == rd->alloc) {
+		size_t n = rd->alloc ? rd->alloc * 2 : 64;
+		struct mp_dev *p = realloc(l->devs, n * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		l->devs = p;
+		rd->alloc = n;
+	}
+	d = &l->devs[l->count];
+	memset(d, 0, sizeof(*d));
+	d->bdf = (struct mp_bdf){ (uint32_t)pd->domain, pd->bus, pd->dev, pd->func };
+	d->key = mp_bdf_key(&d->bdf);
+	read_config(pd, rd->cfg);
+	decode(d, rd->cfg);
+	lookup_names(rd->pacc, &d->id);
+	lookup_vf_name(rd->pacc, d);
+	l->count++;
+	return 0;
+}
+
+static int do_read(struct pci_read *rd)
+{
+	struct pci_access *pacc;
+
+	rd->pacc = pacc = pci_alloc();
+	if (!pacc)
+		return -ENOMEM;
+	pacc->error = pci_error_hook;
+	pacc->warning = pci_quiet_hook;
+	pacc->debug = pci_quiet_hook;
+	if (rd->ids_file)
+		pci_set_name_list_path(pacc, (char *)(uintptr_t)rd->ids_file, 0);
+	if (rd->dump_path) {
+		pacc->method = PCI_ACCESS_DUMP;
+		if (pci_set_param(pacc, "dump.name", (char *)(uintptr_t)rd->dump_path) < 0)
+			return -EINVAL;
+	}
+	pci_init(pacc);
+	pci_scan_bus(pacc);
+	for (struct pci_dev *pd = pacc->devices; pd; pd = pd->next) {
+		int r = add_dev(rd, pd);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int do_cleanup(struct pci_read *rd)
+{
+	pci_cleanup(rd->pacc);
+	rd->pacc = NULL;
+	return 0;
+}
+
+static int dev_cmp(const void *a, const void *b)
+{
+	const struct mp_dev *x = a, *y = b;
+
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+int mp_pci_read(const char *dump_path, const char *ids_file, struct mp_devlist *out,
+		char *err)
+{
+	struct pci_read *rd;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	rd = calloc(1, sizeof(*rd));
+	if (!rd)
+		return -ENOMEM;
+	rd->dump_path = dump_path;
+	rd->ids_file = ids_file;
+	rd->out = out;
+	r = guarded(do_read, rd, err);
+	if (r == -ENOMEM)
+		mp_errf(err, "out of memory");
+	/* After a longjmp libpci's state is whatever it was; cleaning up is still the
+	 * best bet, and if that fails too the handle is leaked rather than touched. */
+	if (rd->pacc && guarded(do_cleanup, rd, r < 0 ? NULL : err) < 0 && r == 0)
+		r = -EIO;
+	if (r < 0)
+		mp_devlist_free(out);
+	else
+		qsort(out->devs, out->count, sizeof(*out->devs), dev_cmp);
+	free(rd);
+	return r;
+}
+
+void mp_devlist_free(struct mp_devlist *l)
+{
+	free(l->devs);
+	l->devs = NULL;
+	l->count = 0;
+}
+
+const struct mp_dev *mp_devlist_find(const struct mp_devlist *l, uint64_t key)
+{
+	size_t lo = 0, hi = l->count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (l->devs[mid].key == key)
+			return &l->devs[mid];
+		if (l->devs[mid].key < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}

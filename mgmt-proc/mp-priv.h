@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/* mgmt-proc internals shared between its .c files. Not for users of the library. */
+#ifndef CMC_MP_PRIV_H
+#define CMC_MP_PRIV_H
+
+#include <stdarg.h>
+
+#include "mp.h"
+
+#define MP_ERR_LEN 512
+
+/* One PCI function as read from config space, before it is classified. */
+struct mp_dev {
+	uint64_t key; /* mp_key(): domain, bus, devfn; the list is sorted by it */
+	struct mp_bdf bdf;
+	struct mp_ident id;
+	uint8_t hdr_type;  /* low 7 bits of Header Type */
+	uint8_t sec_bus, sub_bus; /* bridges only */
+	bool pcie;
+	uint8_t pcie_type; /* PCIe Capabilities: Device/Port Type */
+	bool slot_impl;    /* PCIe Capabilities: Slot Implemented */
+	uint32_t sltcap;
+	uint16_t sltsta;
+	struct mp_link link;
+	bool ari;
+	struct mp_acs acs;
+	struct mp_sriov sriov;
+	char vf_device[MP_NAME_LEN]; /* pci.ids name of the SR-IOV VF Device ID */
+	bool is_vf; /* some PF's SR-IOV arithmetic lands here */
+};
+
+struct mp_devlist {
+	struct mp_dev *devs;
+	size_t count;
+};
+
+/* The result of one successful scan; swapped into the inventory as a whole. */
+struct mp_snapshot {
+	struct mp_slot *slots;
+	size_t nslots;
+	struct mp_switch *switches;
+	size_t nswitches;
+	struct mp_function *fns; /* all PFs, each slot's contiguous */
+	size_t nfns;
+	struct mp_vf *vfs;       /* all VFs, each PF's contiguous */
+	size_t nvfs;
+	struct mp_index_entry *index; /* sorted by key, for mp_locate() */
+	size_t nindex;
+};
+
+struct mp_index_entry {
+	uint64_t key;
+	struct mp_addr addr;
+};
+
+struct mp_inventory {
+	char *dump_path;  /* NULL: live */
+	char *sysfs_dir;  /* NULL: no OS view */
+	char *ids_file;   /* NULL: libpci's default */
+	struct mp_snapshot snap;
+	char err[MP_ERR_LEN];
+};
+
+static inline uint64_t mp_key(uint32_t domain, unsigned bus, unsigned devfn)
+{
+	return (uint64_t)domain << 16 | (uint64_t)(bus & 0xff) << 8 | (devfn & 0xff);
+}
+
+static inline uint64_t mp_bdf_key(const struct mp_bdf *b)
+{
+	return mp_key(b->domain, b->bus, (unsigned)b->dev << 3 | b->fn);
+}
+
+static inline void mp_bdf_from_key(uint64_t key, struct mp_bdf *b)
+{
+	b->domain = (uint32_t)(key >> 16);
+	b->bus = (uint8_t)(key >> 8);
+	b->dev = (uint8_t)(key >> 3 & 0x1f);
+	b->fn = (uint8_t)(key & 7);
+}
+
+void mp_errf(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* mp-dump.c: checks a dump file the way libpci will read it, and stricter. */
+int mp_dump_check(const char *path, char *err) MP_WUR;
+
+/* mp-pci.c: reads every function through libpci (dump_path NULL: live). */
+int mp_pci_read(const char *dump_path, const char *ids_file, struct mp_devlist *out,
+		char *err) MP_WUR;
+void mp_devlist_free(struct mp_devlist *l);
+const struct mp_dev *mp_devlist_find(const struct mp_devlist *l, uint64_t key);
+
+/* mp-topo.c: classifies the functions into switches, slots, PFs and VFs. */
+int mp_topo_build(struct mp_devlist *l, struct mp_snapshot *snap, char *err) MP_WUR;
+void mp_snapshot_free(struct mp_snapshot *snap);
+
+/* mp-sysfs.c: the OS view of every function of the snapshot (best effort). */
+void mp_sysfs_fill(struct mp_snapshot *snap, const char *devices_dir);
+void mp_os_read(const char *devices_dir, const struct mp_bdf *bdf, struct mp_os *os);
+
+#endif
