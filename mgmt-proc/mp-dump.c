@@ -8,7 +8,8 @@
  * Accepted, one device after another:
  *   [[dddd]d:]bb:dd.f TEXT      a device (fn 0..7, dev 0..1f); TEXT is ignored
  *   ooo: xx xx ... xx           16 bytes of config space at hex offset ooo (< 0x1000),
- *                               offsets contiguous from 0, at least 0x40 bytes
+ *                               offsets contiguous from 0; 64, 128, 256 or 4096
+ *                               bytes per device (lspci -x, CardBus -x, -xxx, -xxxx)
  *   <tab or space> TEXT         detail lines of `lspci -v -xxxx`: ignored
  *   (empty line)                ends the device
  */
@@ -22,7 +23,6 @@
 
 #define DUMP_LINE_MAX 253 /* libpci reads lines into a 256-byte buffer */
 #define CFG_MAX 4096
-#define CFG_MIN 64
 
 struct dump_seen {
 	uint64_t key;
@@ -102,13 +102,17 @@ static int fail(struct dump_state *st, const char *what, const char *line)
 
 static int end_device(struct dump_state *st)
 {
+	unsigned n = st->next_off;
+
 	if (!st->in_dev)
 		return 0;
 	st->in_dev = false;
-	if (st->next_off >= CFG_MIN)
+	/* lspci -x writes 64 bytes (128 for a CardBus bridge), -xxx 256, -xxxx 4096:
+	 * anything else is a dump cut short. */
+	if (n == 64 || n == 128 || n == 256 || n == CFG_MAX)
 		return 0;
-	mp_errf(st->err, "%s:%lu: device %s has %u bytes of config space, need at least %u",
-		st->path, st->dev_line, st->dev_text, st->next_off, CFG_MIN);
+	mp_errf(st->err, "%s:%lu: device %s has %u bytes of config space, not 64, 128, 256 "
+		"or 4096 (truncated?)", st->path, st->dev_line, st->dev_text, n);
 	return -EINVAL;
 }
 
@@ -271,6 +275,7 @@ int mp_dump_check(const char *path, char *err)
 		mp_errf(err, "%s: %s", path, strerror(errno));
 		return r;
 	}
+	errno = 0;
 	while ((len = getline(&line, &cap, f)) > 0) {
 		st.line++;
 		r = check_line(&st, line, (size_t)len);
@@ -278,8 +283,8 @@ int mp_dump_check(const char *path, char *err)
 			goto out_free;
 	}
 	if (ferror(f)) {
-		r = -EIO;
-		mp_errf(err, "%s: read error", path);
+		r = errno ? -errno : -EIO;
+		mp_errf(err, "%s:%lu: %s", path, st.line + 1, strerror(-r));
 		goto out_free;
 	}
 	r = end_device(&st);
