@@ -42,7 +42,7 @@ PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 INCLUDES := -Ilib -Imgmt-proc -Ivbridge -Idrivers -Icmc
 ALL_CFLAGS = $(CSTD) $(OPT) $(WARN) $(INCLUDES) $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
-ALL_LDFLAGS = $(LDSAN) $(LDFLAGS)
+ALL_LDFLAGS = $(LDSAN) -pthread $(LDFLAGS)
 
 # One static library per layer; only programs in cmc/ link them all.
 COMMON_SRCS := $(wildcard lib/*.c)

@@ -1,0 +1,812 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * igb-vfio: the Intel 82576 physical function driven from user space through VFIO.
+ *
+ * The PF carries no traffic of its own here: it is the chassis' handle on the card's
+ * embedded bridge. cmcd resets it, puts it in VMDq mode with VF-to-VF loopback, enables
+ * the VFs and answers their mailbox, so that the stock igbvf driver in a blade comes up
+ * with the MAC the chassis assigned. Section numbers refer to the Intel 82576 GbE
+ * Controller Datasheet (rev 2.x).
+ *
+ * Nothing here waits on a VF: a mailbox the VF holds locked is retried later (the
+ * service call returns a delay), and every wait on the card itself is bounded. A read
+ * of all ones means the card is gone (surprise removal): the driver stops touching it.
+ */
+#include "nic.h"
+
+#include "igb_mbx.h"
+#include "igb_regs.h"
+#include "pci_sysfs.h"
+#include "vfio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define IGB_RESET_TIMEOUT_US	100000	/* CTRL.RST self-clears within ~1 ms (4.3.1) */
+#define IGB_MDIC_TIMEOUT_US	10000	/* an MDI access takes ~64 us at MDC 2.5 MHz (8.2.4) */
+#define IGB_LOCK_RETRY_MS	2	/* a VF holds its mailbox: come back, never spin */
+#define IGB_LOCK_MAX_TRIES	8	/* then take the mailbox from it (RVFU) */
+#define IGB_VF_RAR(vf)		(IGB_RAR_ENTRIES - 1 - (vf))	/* top down, as PF drivers do */
+
+struct vf_bind_job {
+	pthread_t thread;
+	bool running, done;
+	char vf_bdf[NIC_MAX_VFS][32];
+	unsigned n;
+	char driver[32];
+	int results[NIC_MAX_VFS];
+	int wake_fd;
+};
+
+struct igb_pf {
+	struct nic nic;
+	struct nic_params params;
+	char vf_driver[32];
+	struct vfio_dev *dev;
+	volatile uint8_t *bar;
+	size_t bar_len;
+	int irq_fd;
+	struct igb_mbx *mbx;
+	bool gone;
+	bool link_up;
+	uint8_t pending;			/* VFs whose request waits for the mailbox lock */
+	uint8_t lock_tries[NIC_MAX_VFS];
+	uint8_t reply_pending;			/* VFs whose reply waits for the lock */
+	uint32_t reply[NIC_MAX_VFS][IGB_MBX_MSG_WORDS];
+	unsigned reply_len[NIC_MAX_VFS];
+	bool trace;				/* CMC_IGB_TRACE: report every message */
+	int8_t rar_owner[IGB_RAR_ENTRIES];	/* extra unicast filters: owning VF or -1 */
+	struct vf_bind_job bind;
+};
+
+static void report(struct igb_pf *pf, enum nic_event ev, int vf, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void report(struct igb_pf *pf, enum nic_event ev, int vf, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (!pf->params.on_event)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pf->params.on_event(pf->params.ctx, ev, vf, msg);
+}
+
+/* --- Register access ------------------------------------------------------------- */
+
+static void card_gone(struct igb_pf *pf)
+{
+	if (pf->gone)
+		return;
+	pf->gone = true;
+	report(pf, NIC_EV_GONE, -1, "PF %s reads all ones: card removed", pf->nic.pf_bdf);
+}
+
+static uint32_t rd32(struct igb_pf *pf, uint32_t reg)
+{
+	uint32_t v;
+
+	if (pf->gone)
+		return 0xffffffffu;
+	v = *(volatile uint32_t *)(pf->bar + reg);
+	/* All ones from a register that cannot hold it: confirm on STATUS (Linux igb_rd32). */
+	if (v == 0xffffffffu && *(volatile uint32_t *)(pf->bar + IGB_STATUS) == 0xffffffffu)
+		card_gone(pf);
+	return v;
+}
+
+static void wr32(struct igb_pf *pf, uint32_t reg, uint32_t v)
+{
+	if (pf->gone)
+		return;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	*(volatile uint32_t *)(pf->bar + reg) = v;
+}
+
+static void set_bits(struct igb_pf *pf, uint32_t reg, uint32_t bits)
+{
+	wr32(pf, reg, rd32(pf, reg) | bits);
+}
+
+static void clear_bits(struct igb_pf *pf, uint32_t reg, uint32_t bits)
+{
+	wr32(pf, reg, rd32(pf, reg) & ~bits);
+}
+
+static void sleep_us(unsigned us)
+{
+	struct timespec ts = { us / 1000000, (long)(us % 1000000) * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Polls until (reg & mask) == want; -ETIMEDOUT after timeout_us, -ENODEV if gone. */
+static int wait_reg(struct igb_pf *pf, uint32_t reg, uint32_t mask, uint32_t want, unsigned timeout_us)
+{
+	for (unsigned waited = 0;; waited += 50) {
+		uint32_t v = rd32(pf, reg);
+		if (pf->gone)
+			return -ENODEV;
+		if ((v & mask) == want)
+			return 0;
+		if (waited >= timeout_us)
+			return -ETIMEDOUT;
+		sleep_us(50);
+	}
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* --- Bring-up ------------------------------------------------------------------- */
+
+static int enable_bus_master(struct igb_pf *pf)
+{
+	uint16_t cmd;
+	int rc = vfio_dev_cfg_read(pf->dev, 0x04, &cmd, sizeof(cmd));
+
+	if (rc)
+		return rc;
+	cmd |= 0x0002 | 0x0004;	/* PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER */
+	return vfio_dev_cfg_write(pf->dev, 0x04, &cmd, sizeof(cmd));
+}
+
+static void mask_interrupts(struct igb_pf *pf)
+{
+	wr32(pf, IGB_EIMC, 0xffffffffu);
+	wr32(pf, IGB_IMC, 0xffffffffu);
+	(void)rd32(pf, IGB_ICR);	/* read to clear (8.8.1) */
+}
+
+/* 4.3.1 "Software reset": CTRL.RST resets the MAC; the bit self-clears. */
+static int reset_card(struct igb_pf *pf)
+{
+	mask_interrupts(pf);
+	wr32(pf, IGB_CTRL, rd32(pf, IGB_CTRL) | IGB_CTRL_RST);
+	sleep_us(1000);
+	int rc = wait_reg(pf, IGB_CTRL, IGB_CTRL_RST, 0, IGB_RESET_TIMEOUT_US);
+	mask_interrupts(pf);
+	return rc;
+}
+
+/* 8.2.4 MDIC: one PHY register write, bounded. */
+static int phy_write(struct igb_pf *pf, unsigned reg, uint16_t value)
+{
+	wr32(pf, IGB_MDIC, value | (reg << IGB_MDIC_REG_SHIFT) |
+			       (IGB_PHY_INTERNAL_ADDR << IGB_MDIC_PHY_SHIFT) | IGB_MDIC_OP_WRITE);
+	int rc = wait_reg(pf, IGB_MDIC, IGB_MDIC_READY, IGB_MDIC_READY, IGB_MDIC_TIMEOUT_US);
+	if (!rc && (rd32(pf, IGB_MDIC) & IGB_MDIC_ERROR))
+		rc = -EIO;
+	return rc;
+}
+
+/*
+ * 7.8 virtualization: VMDq pools (MRQC), VF-to-VF switching inside the card (DTXSWC
+ * loopback, 7.8.3.5), receive and transmit on. The PF's own rings stay unused.
+ */
+static void setup_bridge(struct igb_pf *pf)
+{
+	wr32(pf, IGB_MRQC, (rd32(pf, IGB_MRQC) & ~IGB_MRQC_MODE_MASK) | IGB_MRQC_MODE_VMDQ);
+	wr32(pf, IGB_DTXSWC, IGB_DTXSWC_LOOPBACK_EN);
+	wr32(pf, IGB_RCTL, rd32(pf, IGB_RCTL) | IGB_RCTL_EN | IGB_RCTL_BAM);
+	wr32(pf, IGB_TCTL, rd32(pf, IGB_TCTL) | IGB_TCTL_EN);
+	for (unsigned i = 0; i < IGB_RAR_ENTRIES; i++)
+		pf->rar_owner[i] = -1;
+}
+
+/* Link: set link up (8.2.1) and restart auto-negotiation (PHY BMCR) so STATUS.LU comes
+ * back after the reset; VFs get no carrier without it. */
+static int setup_link(struct igb_pf *pf)
+{
+	set_bits(pf, IGB_CTRL, IGB_CTRL_SLU);
+	return phy_write(pf, IGB_PHY_BMCR, IGB_BMCR_ANENABLE | IGB_BMCR_ANRESTART |
+						   IGB_BMCR_FULL_DUPLEX | IGB_BMCR_SPEED_1000);
+}
+
+/*
+ * 7.3 MSI-X: all "other" causes (mailbox, VFLR, link) on vector 0, which vfio turns
+ * into an eventfd for the daemon's loop. QEMU routes VF interrupts only while the PF's
+ * own MSI-X is enabled, so this is needed for the VFs too.
+ */
+static int setup_interrupts(struct igb_pf *pf)
+{
+	int rc;
+
+	pf->irq_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (pf->irq_fd < 0)
+		return -errno;
+	rc = vfio_dev_set_msix(pf->dev, 1, &pf->irq_fd);
+	if (rc)
+		return rc;
+	wr32(pf, IGB_GPIE, IGB_GPIE_MSIX_MODE | IGB_GPIE_EIAME | IGB_GPIE_PBA | IGB_GPIE_NSICR);
+	wr32(pf, IGB_IVAR_MISC, (0u | IGB_IVAR_VALID) << IGB_IVAR_MISC_OTHER_SHIFT);
+	wr32(pf, IGB_MBVFIMR, 0xffu);
+	wr32(pf, IGB_IMS, IGB_IMS_LSC | IGB_IMS_VMMB);
+	wr32(pf, IGB_EIMS, 1u << 0);
+	return 0;
+}
+
+/* --- Applying the mailbox engine's actions ------------------------------------------ */
+
+static void write_rar(struct igb_pf *pf, unsigned entry, const uint8_t mac[6], unsigned pool)
+{
+	wr32(pf, igb_ral(entry), mac[0] | mac[1] << 8 | mac[2] << 16 | (uint32_t)mac[3] << 24);
+	wr32(pf, igb_rah(entry), mac[4] | mac[5] << 8 | igb_rah_pool(pool) | IGB_RAH_AV);
+}
+
+static void clear_rar(struct igb_pf *pf, unsigned entry)
+{
+	wr32(pf, igb_rah(entry), 0);
+	wr32(pf, igb_ral(entry), 0);
+}
+
+static void add_extra_mac(struct igb_pf *pf, unsigned vf, const uint8_t mac[6])
+{
+	/* Entries between the PF's (0) and the VFs' primaries (top); the engine's quota
+	 * guarantees one is free. */
+	for (unsigned e = 1; e < IGB_RAR_ENTRIES - NIC_MAX_VFS; e++) {
+		if (pf->rar_owner[e] >= 0)
+			continue;
+		pf->rar_owner[e] = (int8_t)vf;
+		write_rar(pf, e, mac, vf);
+		return;
+	}
+}
+
+static void clear_extra_macs(struct igb_pf *pf, unsigned vf)
+{
+	for (unsigned e = 1; e < IGB_RAR_ENTRIES - NIC_MAX_VFS; e++) {
+		if (pf->rar_owner[e] != (int8_t)vf)
+			continue;
+		clear_rar(pf, e);
+		pf->rar_owner[e] = -1;
+	}
+}
+
+static void write_mta(struct igb_pf *pf, unsigned vf)
+{
+	uint32_t mta[IGB_MBX_MTA_WORDS];
+
+	igb_mbx_mta(pf->mbx, mta);
+	for (unsigned i = 0; i < IGB_MBX_MTA_WORDS; i++)
+		wr32(pf, igb_mta(i), mta[i]);
+	set_bits(pf, igb_vmolr(vf), IGB_VMOLR_ROMPE);
+}
+
+/* 8.10.x VLVF: one entry per VLAN id, a pool bit per VF. */
+static void vlan_pool(struct igb_pf *pf, unsigned vf, uint16_t vid, bool add)
+{
+	int free_entry = -1;
+
+	for (unsigned i = 0; i < IGB_VLVF_ENTRIES; i++) {
+		uint32_t v = rd32(pf, igb_vlvf(i));
+		if (!(v & IGB_VLVF_VIEN)) {
+			if (free_entry < 0)
+				free_entry = (int)i;
+			continue;
+		}
+		if ((v & IGB_VLVF_VLANID_MASK) != vid)
+			continue;
+		v = add ? v | igb_vlvf_pool(vf) : v & ~igb_vlvf_pool(vf);
+		if (!(v & (IGB_VLVF_POOLSEL_MASK << IGB_VLVF_POOLSEL_SHIFT)))
+			v = 0;	/* last pool gone: free the entry */
+		wr32(pf, igb_vlvf(i), v);
+		return;
+	}
+	if (add && free_entry >= 0) {
+		wr32(pf, igb_vlvf((unsigned)free_entry), vid | igb_vlvf_pool(vf) | IGB_VLVF_VIEN);
+		set_bits(pf, igb_vfta(vid / 32), 1u << (vid % 32));
+	}
+}
+
+static void clear_vlans(struct igb_pf *pf, unsigned vf)
+{
+	for (unsigned i = 0; i < IGB_VLVF_ENTRIES; i++) {
+		uint32_t v = rd32(pf, igb_vlvf(i));
+		if (!(v & IGB_VLVF_VIEN) || !(v & igb_vlvf_pool(vf)))
+			continue;
+		vlan_pool(pf, vf, (uint16_t)(v & IGB_VLVF_VLANID_MASK), false);
+	}
+}
+
+static void set_max_frame(struct igb_pf *pf, unsigned vf, uint16_t max_frame)
+{
+	uint32_t v = rd32(pf, igb_vmolr(vf)) & ~IGB_VMOLR_RLPML_MASK;
+
+	wr32(pf, igb_vmolr(vf), v | max_frame | IGB_VMOLR_LPE);
+}
+
+static void set_promisc(struct igb_pf *pf, unsigned vf, bool unicast, bool multicast)
+{
+	uint32_t v = rd32(pf, igb_vmolr(vf)) & ~(IGB_VMOLR_ROPE | IGB_VMOLR_MPME);
+
+	wr32(pf, igb_vmolr(vf), v | (unicast ? IGB_VMOLR_ROPE : 0) | (multicast ? IGB_VMOLR_MPME : 0));
+}
+
+static void apply_rxtx(struct igb_pf *pf, unsigned vf, bool enable)
+{
+	if (enable) {
+		/* Accept untagged frames and broadcasts into the VF's pool (8.10.14 VMOLR). */
+		set_bits(pf, igb_vmolr(vf), IGB_VMOLR_AUPE | IGB_VMOLR_BAM);
+		set_bits(pf, IGB_VFRE, 1u << vf);
+		set_bits(pf, IGB_VFTE, 1u << vf);
+	} else {
+		clear_bits(pf, IGB_VFRE, 1u << vf);
+		clear_bits(pf, IGB_VFTE, 1u << vf);
+	}
+}
+
+static void apply_action(struct igb_pf *pf, const struct igb_mbx_action *a)
+{
+	switch (a->type) {
+	case IGB_MBX_ACT_SET_MAC: write_rar(pf, IGB_VF_RAR(a->vf), a->mac, a->vf); break;
+	case IGB_MBX_ACT_CLEAR_MAC: clear_rar(pf, IGB_VF_RAR(a->vf)); break;
+	case IGB_MBX_ACT_ADD_MAC_FILTER: add_extra_mac(pf, a->vf, a->mac); break;
+	case IGB_MBX_ACT_CLEAR_MAC_FILTERS: clear_extra_macs(pf, a->vf); break;
+	case IGB_MBX_ACT_SET_MULTICAST: write_mta(pf, a->vf); break;
+	case IGB_MBX_ACT_ADD_VLAN: vlan_pool(pf, a->vf, a->vid, true); break;
+	case IGB_MBX_ACT_DEL_VLAN: vlan_pool(pf, a->vf, a->vid, false); break;
+	case IGB_MBX_ACT_CLEAR_VLANS: clear_vlans(pf, a->vf); break;
+	case IGB_MBX_ACT_SET_PORT_VLAN:
+		wr32(pf, igb_vmvir(a->vf), a->vid ? a->vid | IGB_VMVIR_VLANA_DEFAULT : 0);
+		break;
+	case IGB_MBX_ACT_SET_MAX_FRAME: set_max_frame(pf, a->vf, a->max_frame); break;
+	case IGB_MBX_ACT_SET_PROMISC:
+		set_promisc(pf, a->vf, a->promisc.unicast, a->promisc.multicast);
+		break;
+	case IGB_MBX_ACT_ENABLE_RXTX: apply_rxtx(pf, a->vf, true); break;
+	case IGB_MBX_ACT_DISABLE_RXTX: apply_rxtx(pf, a->vf, false); break;
+	}
+}
+
+static void apply_result(struct igb_pf *pf, const struct igb_mbx_result *res)
+{
+	for (unsigned i = 0; i < res->n_actions; i++)
+		apply_action(pf, &res->actions[i]);
+}
+
+/* --- The mailbox (7.8.2.2) ----------------------------------------------------------- */
+
+/* Takes the PF side of VF vf's mailbox; false if the VF holds it (VFU). */
+static bool mbx_lock(struct igb_pf *pf, unsigned vf)
+{
+	wr32(pf, igb_p2vmailbox(vf), IGB_P2VMAILBOX_PFU);
+	return (rd32(pf, igb_p2vmailbox(vf)) & IGB_P2VMAILBOX_PFU) != 0;
+}
+
+/*
+ * The lock, or false to come back later. A VF that keeps it through
+ * IGB_LOCK_MAX_TRIES attempts has it taken away (RVFU): it cannot stall the PF.
+ */
+static bool mbx_lock_or_defer(struct igb_pf *pf, unsigned vf)
+{
+	if (mbx_lock(pf, vf)) {
+		pf->lock_tries[vf] = 0;
+		return true;
+	}
+	if (++pf->lock_tries[vf] < IGB_LOCK_MAX_TRIES)
+		return false;
+	report(pf, NIC_EV_VF_REFUSED, (int)vf, "VF held its mailbox locked: lock taken back");
+	wr32(pf, igb_p2vmailbox(vf), IGB_P2VMAILBOX_RVFU);
+	pf->lock_tries[vf] = 0;
+	return mbx_lock(pf, vf);
+}
+
+/* Writes a reply (or a PF message) and signals it: STS, which also drops PFU. */
+static void mbx_send(struct igb_pf *pf, unsigned vf, const uint32_t *words, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		wr32(pf, igb_vmbmem(vf, i), words[i]);
+	wr32(pf, igb_p2vmailbox(vf), IGB_P2VMAILBOX_STS);
+}
+
+/* Sends VF vf's queued reply if its mailbox can be locked now. */
+static void mbx_flush_reply(struct igb_pf *pf, unsigned vf)
+{
+	if (!(pf->reply_pending & (1u << vf)) || !mbx_lock_or_defer(pf, vf))
+		return;
+	mbx_send(pf, vf, pf->reply[vf], pf->reply_len[vf]);
+	pf->reply_pending &= (uint8_t)~(1u << vf);
+}
+
+static void mbx_queue_reply(struct igb_pf *pf, unsigned vf, const uint32_t *words, unsigned n)
+{
+	memcpy(pf->reply[vf], words, n * sizeof(*words));
+	pf->reply_len[vf] = n;
+	pf->reply_pending |= (uint8_t)(1u << vf);
+	mbx_flush_reply(pf, vf);
+}
+
+/* One request from VF vf. Returns false if its mailbox is locked: retry later. */
+static bool mbx_serve(struct igb_pf *pf, unsigned vf)
+{
+	uint32_t msg[IGB_MBX_MSG_WORDS];
+	struct igb_mbx_result res;
+
+	if (!mbx_lock_or_defer(pf, vf))
+		return false;
+	for (unsigned i = 0; i < IGB_MBX_MSG_WORDS; i++)
+		msg[i] = rd32(pf, igb_vmbmem(vf, i));
+	/* ACK the receipt; the write without PFU also drops the lock while we decide. */
+	wr32(pf, igb_p2vmailbox(vf), IGB_P2VMAILBOX_ACK);
+	if (igb_mbx_process(pf->mbx, vf, msg, IGB_MBX_MSG_WORDS, now_ms(), &res) < 0)
+		return true;
+	apply_result(pf, &res);
+	if (pf->trace)
+		report(pf, NIC_EV_INFO, (int)vf, "message 0x%08x 0x%08x -> reply 0x%08x (%u words) %s",
+		       msg[0], msg[1], res.reply[0], res.reply_len, igb_mbx_reason_str(res.reason));
+	if (res.reason != IGB_MBX_OK)
+		report(pf, NIC_EV_VF_REFUSED, (int)vf, "message 0x%08x refused: %s", msg[0],
+		       igb_mbx_reason_str(res.reason));
+	else if ((msg[0] & IGB_MBX_ID_MASK) == IGB_MBX_VF_RESET)
+		report(pf, NIC_EV_VF_RESET, (int)vf, "VF reset: given its MAC");
+	if (res.reply_len)
+		mbx_queue_reply(pf, vf, res.reply, res.reply_len);
+	return true;
+}
+
+static void serve_flr(struct igb_pf *pf, uint32_t vflre)
+{
+	struct igb_mbx_result res;
+
+	wr32(pf, IGB_VFLRE, vflre);	/* write 1 to clear */
+	for (unsigned vf = 0; vf < pf->nic.num_vfs; vf++) {
+		if (!(vflre & (1u << vf)) || igb_mbx_vf_flr(pf->mbx, vf, &res) < 0)
+			continue;
+		apply_result(pf, &res);
+		clear_extra_macs(pf, vf);
+	}
+}
+
+static void serve_acks(struct igb_pf *pf, uint32_t icr)
+{
+	uint32_t word;
+
+	for (unsigned vf = 0; vf < pf->nic.num_vfs; vf++) {
+		if (!(icr & igb_mbvficr_vfack(vf)))
+			continue;
+		if (igb_mbx_vf_ack(pf->mbx, vf, now_ms(), &word) == 1)
+			mbx_queue_reply(pf, vf, &word, 1);
+	}
+}
+
+static void check_link(struct igb_pf *pf)
+{
+	bool up = (rd32(pf, IGB_STATUS) & IGB_STATUS_LU) != 0;
+
+	if (pf->gone || up == pf->link_up)
+		return;
+	pf->link_up = up;
+	report(pf, up ? NIC_EV_LINK_UP : NIC_EV_LINK_DOWN, -1, "port link %s", up ? "up" : "down");
+}
+
+static void bind_job_collect(struct igb_pf *pf);
+
+static int igb_service(struct nic *nic)
+{
+	struct igb_pf *pf = (struct igb_pf *)nic;
+	uint64_t count;
+	uint32_t mbvficr, vflre;
+
+	if (read(pf->irq_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		return -errno;
+	if (pf->gone)
+		return 0;
+	bind_job_collect(pf);
+	(void)rd32(pf, IGB_ICR);	/* read to clear the causes */
+	vflre = rd32(pf, IGB_VFLRE);
+	if (vflre && !pf->gone)
+		serve_flr(pf, vflre);
+	mbvficr = rd32(pf, IGB_MBVFICR);
+	if (!pf->gone && mbvficr)
+		wr32(pf, IGB_MBVFICR, mbvficr);	/* write 1 to clear what we now serve */
+	pf->pending |= (uint8_t)(mbvficr & IGB_MBVFICR_VFREQ_MASK);
+	for (unsigned vf = 0; vf < pf->nic.num_vfs && !pf->gone; vf++) {
+		mbx_flush_reply(pf, vf);
+		if ((pf->pending & (1u << vf)) && !(pf->reply_pending & (1u << vf)) && mbx_serve(pf, vf))
+			pf->pending &= (uint8_t)~(1u << vf);
+	}
+	serve_acks(pf, mbvficr);
+	check_link(pf);
+	wr32(pf, IGB_EIMS, 1u << 0);	/* re-arm vector 0 */
+	if (pf->gone)
+		return -ENODEV;
+	return pf->pending || pf->reply_pending ? IGB_LOCK_RETRY_MS : 0;
+}
+
+/* --- VFs to their driver, off the event loop ----------------------------------------- */
+
+/*
+ * Binding igbvf probes the VF, and the probe waits for the PF to answer its reset
+ * message: the bind must not run on the thread that answers. A worker does the binds
+ * and pokes the interrupt eventfd when done.
+ */
+static void *bind_worker(void *arg)
+{
+	struct vf_bind_job *job = arg;
+	uint64_t one = 1;
+
+	for (unsigned i = 0; i < job->n; i++)
+		job->results[i] = pci_sysfs_bind(job->vf_bdf[i], job->driver);
+	__atomic_store_n(&job->done, true, __ATOMIC_RELEASE);
+	(void)!write(job->wake_fd, &one, sizeof(one));
+	return NULL;
+}
+
+static int bind_job_start(struct igb_pf *pf, char *err, size_t errlen)
+{
+	struct vf_bind_job *job = &pf->bind;
+	int rc;
+
+	memset(job, 0, sizeof(*job));
+	snprintf(job->driver, sizeof(job->driver), "%s", pf->vf_driver);
+	job->wake_fd = pf->irq_fd;
+	for (unsigned vf = 0; vf < pf->nic.num_vfs; vf++) {
+		rc = pci_sysfs_vf_bdf(pf->nic.pf_bdf, vf, job->vf_bdf[vf], sizeof(job->vf_bdf[vf]));
+		if (rc) {
+			snprintf(err, errlen, "VF %u of %s not found: %s", vf, pf->nic.pf_bdf, strerror(-rc));
+			return rc;
+		}
+	}
+	job->n = pf->nic.num_vfs;
+	rc = -pthread_create(&job->thread, NULL, bind_worker, job);
+	if (rc)
+		snprintf(err, errlen, "cannot start the VF binding thread: %s", strerror(-rc));
+	job->running = !rc;
+	return rc;
+}
+
+static void bind_job_collect(struct igb_pf *pf)
+{
+	struct vf_bind_job *job = &pf->bind;
+
+	if (!job->running || !__atomic_load_n(&job->done, __ATOMIC_ACQUIRE))
+		return;
+	pthread_join(job->thread, NULL);
+	job->running = false;
+	for (unsigned i = 0; i < job->n; i++) {
+		if (job->results[i])
+			report(pf, NIC_EV_INFO, (int)i, "VF %s: binding %s failed: %s", job->vf_bdf[i],
+			       job->driver, strerror(-job->results[i]));
+		else
+			report(pf, NIC_EV_INFO, (int)i, "VF %s bound to %s", job->vf_bdf[i], job->driver);
+	}
+}
+
+/* --- Open, VFs, close ---------------------------------------------------------------- */
+
+static int igb_set_num_vfs(struct nic *nic, unsigned n, char *err, size_t errlen)
+{
+	struct igb_pf *pf = (struct igb_pf *)nic;
+	struct igb_mbx_config cfg;
+	struct igb_mbx *mbx;
+	int rc;
+
+	if (n > IGB_MAX_VFS - 1) {
+		snprintf(err, errlen, "the 82576 offers at most %u VFs here, not %u", IGB_MAX_VFS - 1, n);
+		return -ERANGE;
+	}
+	if (pf->bind.running) {
+		snprintf(err, errlen, "VFs of %s are still being bound", nic->pf_bdf);
+		return -EBUSY;
+	}
+	igb_mbx_config_init(&cfg, n ? n : 1);
+	rc = igb_mbx_new(&cfg, &mbx);
+	if (rc) {
+		snprintf(err, errlen, "mailbox engine: %s", strerror(-rc));
+		return rc;
+	}
+	rc = pci_sysfs_set_numvfs(nic->pf_bdf, n);
+	if (rc) {
+		snprintf(err, errlen, "sriov_numvfs=%u on %s: %s%s", n, nic->pf_bdf, strerror(-rc),
+			 rc == -EPERM || rc == -ENOENT ? " (vfio-pci needs enable_sriov=1)" : "");
+		igb_mbx_free(mbx);
+		return rc;
+	}
+	igb_mbx_free(pf->mbx);
+	pf->mbx = mbx;
+	nic->num_vfs = n;
+	if (n && *pf->vf_driver)
+		return bind_job_start(pf, err, errlen);
+	return 0;
+}
+
+static int igb_vf_configure(struct nic *nic, unsigned vf, const struct nic_vf_config *c,
+			    char *err, size_t errlen)
+{
+	struct igb_pf *pf = (struct igb_pf *)nic;
+	struct igb_mbx_policy pol;
+	struct igb_mbx_result res;
+	uint32_t word;
+	int rc;
+
+	if (vf >= nic->num_vfs) {
+		snprintf(err, errlen, "no VF %u on %s (%u enabled)", vf, nic->pf_bdf, nic->num_vfs);
+		return -ENOENT;
+	}
+	igb_mbx_policy_init(&pol);
+	memcpy(pol.mac, c->mac, 6);
+	pol.trusted = c->trusted;
+	pol.port_vlan = c->vlan;
+	rc = igb_mbx_set_policy(pf->mbx, vf, &pol, &res);
+	if (rc) {
+		snprintf(err, errlen, "VF %u: %s", vf,
+			 rc == -EADDRINUSE ? "MAC already used by another VF" :
+			 rc == -ENOSPC ? "no VLAN filter left" : strerror(-rc));
+		return rc;
+	}
+	apply_result(pf, &res);
+	if (c->spoofchk)
+		set_bits(pf, IGB_DTXSWC, 1u << vf | 1u << (IGB_DTXSWC_VLAN_SPOOF_SHIFT + vf));
+	else
+		clear_bits(pf, IGB_DTXSWC, 1u << vf | 1u << (IGB_DTXSWC_VLAN_SPOOF_SHIFT + vf));
+	/* Tell the VF its configuration changed: it resets and asks again. */
+	if (igb_mbx_ping(pf->mbx, vf, &word) == 0)
+		mbx_queue_reply(pf, vf, &word, 1);
+	return 0;
+}
+
+static int igb_vf_stats(struct nic *nic, unsigned vf, struct nic_stats *out)
+{
+	struct igb_pf *pf = (struct igb_pf *)nic;
+	struct igb_mbx_stats ms;
+
+	if (vf >= nic->num_vfs)
+		return -ENOENT;
+	*out = (struct nic_stats){
+		.rx_packets = rd32(pf, igb_pvfgprc(vf)),
+		.tx_packets = rd32(pf, igb_pvfgptc(vf)),
+		.rx_bytes = rd32(pf, igb_pvfgorc(vf)),
+		.tx_bytes = rd32(pf, igb_pvfgotc(vf)),
+		.rx_loopback_packets = rd32(pf, igb_pvfgprlbc(vf)),
+		.tx_loopback_packets = rd32(pf, igb_pvfgptlbc(vf)),
+	};
+	if (igb_mbx_get_stats(pf->mbx, vf, &ms) == 0) {
+		out->mbx_messages = ms.messages;
+		out->mbx_refused = ms.nacks;
+		out->mbx_rate_limited = ms.rate_limited;
+	}
+	return pf->gone ? -ENODEV : 0;
+}
+
+static int igb_port_stats(struct nic *nic, struct nic_stats *out)
+{
+	struct igb_pf *pf = (struct igb_pf *)nic;
+
+	/* Statistics registers clear on read (8.19): callers accumulate. */
+	*out = (struct nic_stats){
+		.rx_packets = rd32(pf, IGB_GPRC),
+		.tx_packets = rd32(pf, IGB_GPTC),
+		.rx_bytes = rd32(pf, IGB_GORCL) | (uint64_t)rd32(pf, IGB_GORCH) << 32,
+		.tx_bytes = rd32(pf, IGB_GOTCL) | (uint64_t)rd32(pf, IGB_GOTCH) << 32,
+	};
+	return pf->gone ? -ENODEV : 0;
+}
+
+static int igb_event_fd(struct nic *nic)
+{
+	return ((struct igb_pf *)nic)->irq_fd;
+}
+
+static void igb_close(struct nic *nic)
+{
+	struct igb_pf *pf = (struct igb_pf *)nic;
+
+	if (!pf)
+		return;
+	if (pf->bind.running)
+		pthread_join(pf->bind.thread, NULL);
+	if (pf->dev && !pf->gone) {
+		mask_interrupts(pf);
+		clear_bits(pf, IGB_CTRL_EXT, IGB_CTRL_EXT_PFRSTD);
+	}
+	if (pf->dev && !pf->params.keep_vfs && nic->num_vfs)
+		(void)!pci_sysfs_set_numvfs(nic->pf_bdf, 0);
+	if (pf->dev)
+		(void)!vfio_dev_set_msix(pf->dev, 0, NULL);
+	vfio_dev_close(pf->dev);
+	if (pf->irq_fd >= 0)
+		close(pf->irq_fd);
+	igb_mbx_free(pf->mbx);
+	free(pf);
+}
+
+static int igb_bring_up(struct igb_pf *pf, char *err, size_t errlen)
+{
+	int rc = vfio_dev_map_bar(pf->dev, 0, &pf->bar, &pf->bar_len);
+
+	if (rc || pf->bar_len < IGB_BAR0_SIZE) {
+		snprintf(err, errlen, "BAR0 of %s: %s", pf->nic.pf_bdf, rc ? strerror(-rc) : "too small");
+		return rc ? rc : -EINVAL;
+	}
+	rc = enable_bus_master(pf);
+	if (!rc)
+		rc = reset_card(pf);
+	if (rc) {
+		snprintf(err, errlen, "reset of %s failed: %s", pf->nic.pf_bdf, strerror(-rc));
+		return rc;
+	}
+	setup_bridge(pf);
+	rc = setup_link(pf);
+	if (rc)
+		snprintf(err, errlen, "PHY of %s: %s", pf->nic.pf_bdf, strerror(-rc));
+	if (!rc) {
+		rc = setup_interrupts(pf);
+		if (rc)
+			snprintf(err, errlen, "MSI-X of %s: %s", pf->nic.pf_bdf, strerror(-rc));
+	}
+	/* 7.8.2.5: PFRSTD tells every VF the PF is ready; they reset and ask for a MAC. */
+	if (!rc)
+		set_bits(pf, IGB_CTRL_EXT, IGB_CTRL_EXT_PFRSTD);
+	return rc;
+}
+
+static int igb_open(const struct nic_params *p, struct nic **out, char *err, size_t errlen)
+{
+	struct igb_pf *pf = calloc(1, sizeof(*pf));
+	uint8_t token[16];
+	int rc;
+
+	if (!pf)
+		return -ENOMEM;
+	pf->irq_fd = -1;
+	pf->params = *p;
+	pf->trace = getenv("CMC_IGB_TRACE") != NULL;
+	snprintf(pf->nic.pf_bdf, sizeof(pf->nic.pf_bdf), "%s", p->pf_bdf);
+	snprintf(pf->vf_driver, sizeof(pf->vf_driver), "%s", p->vf_driver ? p->vf_driver : "");
+	pf->nic.ops = nic_backend("igb-vfio");
+	rc = pci_sysfs_bind(p->pf_bdf, "vfio-pci");
+	if (rc) {
+		snprintf(err, errlen, "cannot bind %s to vfio-pci: %s", p->pf_bdf, strerror(-rc));
+		goto err_free;
+	}
+	rc = vfio_dev_open(p->pf_bdf, &pf->dev, err, errlen);
+	if (rc)
+		goto err_free;
+	/* A fixed token: VFIO users of the VFs (tests, a blade's VM) must present it. */
+	memset(token, 0x42, sizeof(token));
+	rc = vfio_dev_set_vf_token(pf->dev, token);
+	if (rc) {
+		snprintf(err, errlen, "VF token on %s: %s", p->pf_bdf, strerror(-rc));
+		goto err_free;
+	}
+	rc = igb_bring_up(pf, err, errlen);
+	if (!rc)
+		rc = igb_set_num_vfs(&pf->nic, p->num_vfs, err, errlen);
+	if (rc)
+		goto err_free;
+	pf->link_up = (rd32(pf, IGB_STATUS) & IGB_STATUS_LU) != 0;
+	*out = &pf->nic;
+	return 0;
+err_free:
+	igb_close(&pf->nic);
+	return rc;
+}
+
+const struct nic_ops igb_vfio_ops = {
+	.name = "igb-vfio",
+	.open = igb_open,
+	.close = igb_close,
+	.set_num_vfs = igb_set_num_vfs,
+	.vf_configure = igb_vf_configure,
+	.vf_stats = igb_vf_stats,
+	.port_stats = igb_port_stats,
+	.event_fd = igb_event_fd,
+	.service = igb_service,
+};

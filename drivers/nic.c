@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+#include "nic.h"
+
+#include <string.h>
+
+extern const struct nic_ops igb_vfio_ops;
+
+static const struct nic_ops *const backends[] = {
+	&igb_vfio_ops,
+};
+
+const struct nic_ops *nic_backend(const char *name)
+{
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (strcmp(backends[i]->name, name) == 0)
+			return backends[i];
+	return NULL;
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * drivers: NIC backends behind one ops table. A backend owns one physical function
+ * (PF) of an SR-IOV card and sets up its virtual functions (VFs):
+ *
+ *   igb-vfio   the Intel 82576 PF driven from user space through VFIO: cmcd itself
+ *              answers the VFs' mailbox and programs the card's embedded bridge.
+ *   kernel     the PF stays with its kernel driver; VFs are configured through
+ *              rtnetlink (IFLA_VF_*) and sysfs.
+ *
+ * Functions return 0 or a negative errno; never print, exit or abort. What a backend
+ * has to report (a VF's refused request, link changes, a card gone) goes to the
+ * event callback, which the daemon logs and rate-limits.
+ */
+#ifndef CMC_NIC_H
+#define CMC_NIC_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NIC_WUR __attribute__((warn_unused_result))
+#define NIC_MAX_VFS 8
+
+struct nic;
+
+enum nic_event {
+	NIC_EV_INFO,		/* something worth a log line */
+	NIC_EV_VF_REFUSED,	/* a VF's request was refused (detail says which and why) */
+	NIC_EV_VF_RESET,	/* a VF (re)started and took its configuration */
+	NIC_EV_LINK_UP,
+	NIC_EV_LINK_DOWN,
+	NIC_EV_GONE,		/* the card stopped answering: surprise removal */
+};
+
+/* vf < 0: about the PF. */
+typedef void (*nic_event_fn)(void *ctx, enum nic_event ev, int vf, const char *detail);
+
+struct nic_params {
+	const char *pf_bdf;		/* "0000:03:00.0" */
+	unsigned num_vfs;		/* VFs to enable (0..7 for igb) */
+	const char *vf_driver;		/* bind VFs to this driver ("igbvf", "vfio-pci"); NULL: leave */
+	bool keep_vfs;			/* on close: leave the VFs enabled (a restart adopts them) */
+	nic_event_fn on_event;
+	void *ctx;
+};
+
+enum nic_link_state { NIC_LINK_AUTO, NIC_LINK_ENABLE, NIC_LINK_DISABLE };
+
+/* The chassis' policy for one VF. */
+struct nic_vf_config {
+	uint8_t mac[6];			/* all zero: none assigned */
+	uint16_t vlan;			/* port VLAN, 0 = none */
+	bool trusted;
+	bool spoofchk;
+	unsigned max_tx_rate_mbps;	/* 0 = unlimited */
+	enum nic_link_state link_state;
+};
+
+struct nic_stats {
+	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
+	uint64_t rx_loopback_packets, tx_loopback_packets;	/* VF-to-VF, where the card counts */
+	uint64_t mbx_messages, mbx_refused, mbx_rate_limited;	/* igb-vfio only */
+};
+
+struct nic_ops {
+	const char *name;
+	int (*open)(const struct nic_params *p, struct nic **out, char *err, size_t errlen);
+	void (*close)(struct nic *nic);
+	int (*set_num_vfs)(struct nic *nic, unsigned n, char *err, size_t errlen);
+	int (*vf_configure)(struct nic *nic, unsigned vf, const struct nic_vf_config *cfg,
+			    char *err, size_t errlen);
+	int (*vf_stats)(struct nic *nic, unsigned vf, struct nic_stats *out);
+	int (*port_stats)(struct nic *nic, struct nic_stats *out);
+	/* An fd for the daemon's event loop (-1: none) and what to call when it is ready. */
+	int (*event_fd)(struct nic *nic);
+	/* Returns 0, or > 0: call again after that many ms (work deferred, never waited on). */
+	int (*service)(struct nic *nic);
+};
+
+/* Every backend embeds this first. */
+struct nic {
+	const struct nic_ops *ops;
+	unsigned num_vfs;
+	char pf_bdf[32];
+};
+
+/* The backend called `name`, or NULL. */
+const struct nic_ops *nic_backend(const char *name);
+
+static inline int NIC_WUR nic_open(const char *backend, const struct nic_params *p, struct nic **out,
+				   char *err, size_t errlen)
+{
+	const struct nic_ops *ops = nic_backend(backend);
+
+	return ops ? ops->open(p, out, err, errlen) : -ENOENT;
+}
+
+#endif
