@@ -218,6 +218,10 @@ int mp_resolve(const struct mp_inventory *inv, const struct mp_addr *addr,
 	const struct mp_function *pf;
 	const struct mp_vf *vf = NULL;
 
+	if (pf_out)
+		*pf_out = NULL;
+	if (vf_out)
+		*vf_out = NULL;
 	if (!slot || addr->pf >= slot->function_count)
 		return -ENOENT;
 	pf = &slot->functions[addr->pf];

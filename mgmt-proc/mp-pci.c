@@ -283,7 +283,9 @@ static int do_read(struct pci_read *rd)
 		pci_set_name_list_path(pacc, (char *)(uintptr_t)rd->ids_file, 0);
 	if (rd->dump_path) {
 		pacc->method = PCI_ACCESS_DUMP;
-		if (pci_set_param(pacc, "dump.name", (char *)(uintptr_t)rd->dump_path) < 0)
+		static char param[] = "dump.name";
+
+		if (pci_set_param(pacc, param, (char *)(uintptr_t)rd->dump_path) < 0)
 			return -EINVAL;
 	}
 	pci_init(pacc);
@@ -346,7 +348,7 @@ void mp_devlist_free(struct mp_devlist *l)
 	l->count = 0;
 }
 
-const struct mp_dev *mp_devlist_find(const struct mp_devlist *l, uint64_t key)
+struct mp_dev *mp_devlist_find(const struct mp_devlist *l, uint64_t key)
 {
 	size_t lo = 0, hi = l->count;
 

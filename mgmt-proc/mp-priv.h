@@ -88,7 +88,7 @@ int mp_dump_check(const char *path, char *err) MP_WUR;
 int mp_pci_read(const char *dump_path, const char *ids_file, struct mp_devlist *out,
 		char *err) MP_WUR;
 void mp_devlist_free(struct mp_devlist *l);
-const struct mp_dev *mp_devlist_find(const struct mp_devlist *l, uint64_t key);
+struct mp_dev *mp_devlist_find(const struct mp_devlist *l, uint64_t key);
 
 /* mp-topo.c: classifies the functions into switches, slots, PFs and VFs. */
 int mp_topo_build(struct mp_devlist *l, struct mp_snapshot *snap, char *err) MP_WUR;

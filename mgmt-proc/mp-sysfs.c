@@ -16,6 +16,17 @@
 
 #include "mp-priv.h"
 
+/* Copies s into out, cut to fit (sysfs names are far shorter than out). */
+static void set_name(char *out, size_t outlen, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= outlen)
+		n = outlen - 1;
+	memcpy(out, s, n);
+	out[n] = 0;
+}
+
 static void link_name(const char *dir, const char *entry, char *out, size_t outlen)
 {
 	char path[PATH_MAX], target[PATH_MAX];
@@ -31,7 +42,7 @@ static void link_name(const char *dir, const char *entry, char *out, size_t outl
 	target[n] = 0;
 	base = strrchr(target, '/');
 	base = base ? base + 1 : target;
-	snprintf(out, outlen, "%s", base);
+	set_name(out, outlen, base);
 }
 
 static void first_netdev(const char *dir, char *out, size_t outlen)
@@ -51,7 +62,7 @@ static void first_netdev(const char *dir, char *out, size_t outlen)
 			continue;
 		/* The smallest name, so that the answer does not depend on readdir order. */
 		if (!out[0] || strcmp(e->d_name, out) < 0)
-			snprintf(out, outlen, "%s", e->d_name);
+			set_name(out, outlen, e->d_name);
 	}
 	closedir(d);
 }
@@ -75,7 +86,7 @@ static void read_override(const char *dir, char *out, size_t outlen)
 	buf[n] = 0;
 	buf[strcspn(buf, "\n")] = 0;
 	if (strcmp(buf, "(null)") != 0)
-		snprintf(out, outlen, "%s", buf);
+		set_name(out, outlen, buf);
 }
 
 void mp_os_read(const char *devices_dir, const struct mp_bdf *bdf, struct mp_os *os)

@@ -66,8 +66,8 @@ static void mark_vfs(struct mp_devlist *l)
 
 			if (rid < 0)
 				break;
-			vf = (struct mp_dev *)mp_devlist_find(l, mp_key(pf->bdf.domain,
-								 (unsigned)rid >> 8, rid & 0xff));
+			vf = mp_devlist_find(l, mp_key(pf->bdf.domain, (unsigned)rid >> 8,
+						       rid & 0xff));
 			if (vf && vf != pf)
 				vf->is_vf = true;
 		}

@@ -204,7 +204,8 @@ struct mp_addr {
 /*
  * Resolves an address to its function. -ENOENT if the slot, PF or VF does not exist
  * (a VF exists when VF Enable is set, vf < NumVFs and a function answers there).
- * pf_out/vf_out may be NULL; *vf_out is NULL when addr->vf is MP_NO_VF.
+ * pf_out/vf_out may be NULL; *vf_out is NULL when addr->vf is MP_NO_VF, both are
+ * NULL on failure.
  */
 int mp_resolve(const struct mp_inventory *inv, const struct mp_addr *addr,
 	       struct mp_bdf *bdf_out, const struct mp_function **pf_out,

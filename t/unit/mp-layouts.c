@@ -54,7 +54,7 @@ static void test_rootports(void)
 {
 	struct gd_spec spec;
 	struct mp_inventory *inv;
-	const struct mp_function *f;
+	const struct mp_function *f = NULL;
 	struct mp_bdf b;
 
 	gd_spec_init(&spec);
@@ -127,7 +127,7 @@ static void test_no_sriov(void)
 	struct gd_spec spec;
 	struct mp_inventory *inv;
 	const struct mp_slot *s;
-	const struct mp_function *f;
+	const struct mp_function *f = NULL;
 
 	gd_spec_init(&spec);
 	spec.slots = 2;
@@ -206,7 +206,7 @@ static void test_vf_ffff(void)
 {
 	struct gd_spec spec;
 	struct mp_inventory *inv;
-	const struct mp_vf *vf;
+	const struct mp_vf *vf = NULL;
 
 	gd_spec_init(&spec);
 	spec.slots = 1;
@@ -227,7 +227,7 @@ static void test_sriov_disabled(void)
 {
 	struct gd_spec spec;
 	struct mp_inventory *inv;
-	const struct mp_function *f;
+	const struct mp_function *f = NULL;
 
 	gd_spec_init(&spec);
 	spec.slots = 2;

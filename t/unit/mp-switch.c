@@ -105,7 +105,7 @@ static void test_slot_ports(const struct mp_inventory *inv)
 static void test_occupied_slot(const struct mp_inventory *inv, unsigned n, const char *pf_bdf)
 {
 	const struct mp_slot *s = mp_slot_find(inv, n);
-	const struct mp_function *f;
+	const struct mp_function *f = NULL;
 
 	if (!s || s->function_count != 1) {
 		tap_ok(0, "slot %u has one function", n);
@@ -142,7 +142,7 @@ static void test_occupied_slot(const struct mp_inventory *inv, unsigned n, const
 static void test_vfs(const struct mp_inventory *inv)
 {
 	static const char *const vfs[] = { "0000:04:10.0", "0000:04:10.2", "0000:04:10.4" };
-	const struct mp_function *f;
+	const struct mp_function *f = NULL;
 
 	if (mp_resolve(inv, &(struct mp_addr){ 2, 0, MP_NO_VF }, NULL, &f, NULL) < 0 || f->vf_count != 3) {
 		tap_ok(0, "slot 2 pf 0 with 3 VFs");
@@ -177,7 +177,7 @@ static void test_resolve(const struct mp_inventory *inv)
 {
 	struct mp_addr a;
 	struct mp_bdf b;
-	const struct mp_vf *vf;
+	const struct mp_vf *vf = NULL;
 
 	tap_is_int(mp_resolve(inv, &(struct mp_addr){ 2, 0, 2 }, &b, NULL, &vf), 0,
 		   "slot 2 pf 0 vf 2 resolves");
@@ -261,8 +261,8 @@ static void test_sysfs(void)
 {
 	char dir[] = "/tmp/mp-sysfs-XXXXXX";
 	struct mp_inventory *inv;
-	const struct mp_function *f;
-	const struct mp_vf *vf;
+	const struct mp_function *f = NULL;
+	const struct mp_vf *vf = NULL;
 	const struct mp_slot *s;
 
 	if (!mkdtemp(dir) || fake_sysfs(dir) != 0) {
