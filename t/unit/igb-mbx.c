@@ -398,6 +398,9 @@ static void test_vlan_table(void)
 	tap_is_int(R.reason, IGB_MBX_OK, "joining a VLAN already in the table still works");
 	p.port_vlan = 30;
 	tap_is_int(igb_mbx_set_policy(m, 1, &p, &R), -ENOSPC, "a port VLAN needing a full table: -ENOSPC");
+	memcpy(p.mac, MAC0, 6);
+	tap_is_int(igb_mbx_set_policy(m, 0, &p, &R), 0,
+		   "the same port VLAN for VF 0, whose own VLANs it replaces: fits");
 	igb_mbx_free(m);
 }
 
