@@ -34,6 +34,7 @@
 #define IGB_MDIC_TIMEOUT_US	10000	/* an MDI access takes ~64 us at MDC 2.5 MHz (8.2.4) */
 #define IGB_LOCK_RETRY_MS	2	/* a VF holds its mailbox: come back, never spin */
 #define IGB_LOCK_MAX_TRIES	8	/* then take the mailbox from it (RVFU) */
+#define IGB_MUTE_MS		200	/* a VF over its message rate is not heard for this long */
 #define IGB_VF_RAR(vf)		(IGB_RAR_ENTRIES - 1 - (vf))	/* top down, as PF drivers do */
 
 struct vf_bind_job {
@@ -63,6 +64,8 @@ struct igb_pf {
 	uint32_t reply[NIC_MAX_VFS][IGB_MBX_MSG_WORDS];
 	unsigned reply_len[NIC_MAX_VFS];
 	bool trace;				/* CMC_IGB_TRACE: report every message */
+	uint8_t muted;				/* VFs whose mailbox interrupt is masked */
+	uint64_t mute_until[NIC_MAX_VFS];
 	int8_t rar_owner[IGB_RAR_ENTRIES];	/* extra unicast filters: owning VF or -1 */
 	struct vf_bind_job bind;
 };
@@ -433,25 +436,76 @@ static void mbx_queue_reply(struct igb_pf *pf, unsigned vf, const uint32_t *word
 	mbx_flush_reply(pf, vf);
 }
 
+/* Words a message of this id carries (the engine checks the content): reading only
+ * those keeps a VF's junk from costing the PF 16 register reads per message. */
+static unsigned message_words(uint32_t word0)
+{
+	unsigned info = (word0 & IGB_MBX_INFO_MASK) >> IGB_MBX_INFO_SHIFT;
+
+	switch (word0 & IGB_MBX_ID_MASK) {
+	case IGB_MBX_VF_SET_MAC: return 3;
+	case IGB_MBX_VF_SET_MULTICAST: return info > 2 * (IGB_MBX_MSG_WORDS - 1) ? IGB_MBX_MSG_WORDS : 1 + (info + 1) / 2;
+	case IGB_MBX_VF_SET_VLAN:
+	case IGB_MBX_VF_SET_LPE: return 2;
+	default: return 1;
+	}
+}
+
+/* A VF over its message rate: stop taking its interrupts for IGB_MUTE_MS (MBVFIMR). */
+static void mute_vf(struct igb_pf *pf, unsigned vf)
+{
+	if (pf->muted & (1u << vf))
+		return;
+	pf->muted |= (uint8_t)(1u << vf);
+	pf->mute_until[vf] = now_ms() + IGB_MUTE_MS;
+	wr32(pf, IGB_MBVFIMR, 0xffu & ~pf->muted);
+	report(pf, NIC_EV_VF_REFUSED, (int)vf, "mailbox flood: VF not heard for %u ms", IGB_MUTE_MS);
+}
+
+/* Unmutes VFs whose time is up; returns ms until the next one is due (0: none muted). */
+static unsigned unmute_due(struct igb_pf *pf)
+{
+	uint64_t now = now_ms(), next = 0;
+
+	for (unsigned vf = 0; vf < NIC_MAX_VFS; vf++) {
+		if (!(pf->muted & (1u << vf)))
+			continue;
+		if (now >= pf->mute_until[vf]) {
+			pf->muted &= (uint8_t)~(1u << vf);
+			pf->pending |= (uint8_t)(1u << vf);	/* it may have a request waiting */
+			continue;
+		}
+		if (!next || pf->mute_until[vf] - now < next)
+			next = pf->mute_until[vf] - now;
+	}
+	wr32(pf, IGB_MBVFIMR, 0xffu & ~pf->muted);
+	return (unsigned)next;
+}
+
 /* One request from VF vf. Returns false if its mailbox is locked: retry later. */
 static bool mbx_serve(struct igb_pf *pf, unsigned vf)
 {
-	uint32_t msg[IGB_MBX_MSG_WORDS];
+	uint32_t msg[IGB_MBX_MSG_WORDS] = { 0 };
 	struct igb_mbx_result res;
+	unsigned n;
 
 	if (!mbx_lock_or_defer(pf, vf))
 		return false;
-	for (unsigned i = 0; i < IGB_MBX_MSG_WORDS; i++)
+	msg[0] = rd32(pf, igb_vmbmem(vf, 0));
+	n = message_words(msg[0]);
+	for (unsigned i = 1; i < n; i++)
 		msg[i] = rd32(pf, igb_vmbmem(vf, i));
 	/* ACK the receipt; the write without PFU also drops the lock while we decide. */
 	wr32(pf, igb_p2vmailbox(vf), IGB_P2VMAILBOX_ACK);
-	if (igb_mbx_process(pf->mbx, vf, msg, IGB_MBX_MSG_WORDS, now_ms(), &res) < 0)
+	if (igb_mbx_process(pf->mbx, vf, msg, n, now_ms(), &res) < 0)
 		return true;
 	apply_result(pf, &res);
 	if (pf->trace)
 		report(pf, NIC_EV_INFO, (int)vf, "message 0x%08x 0x%08x -> reply 0x%08x (%u words) %s",
 		       msg[0], msg[1], res.reply[0], res.reply_len, igb_mbx_reason_str(res.reason));
-	if (res.reason != IGB_MBX_OK)
+	if (res.reason == IGB_MBX_E_RATE_LIMITED)
+		mute_vf(pf, vf);
+	else if (res.reason != IGB_MBX_OK)
 		report(pf, NIC_EV_VF_REFUSED, (int)vf, "message 0x%08x refused: %s", msg[0],
 		       igb_mbx_reason_str(res.reason));
 	else if ((msg[0] & IGB_MBX_ID_MASK) == IGB_MBX_VF_RESET)
@@ -516,7 +570,9 @@ static int igb_service(struct nic *nic)
 	mbvficr = rd32(pf, IGB_MBVFICR);
 	if (!pf->gone && mbvficr)
 		wr32(pf, IGB_MBVFICR, mbvficr);	/* write 1 to clear what we now serve */
+	unsigned next_unmute = unmute_due(pf);
 	pf->pending |= (uint8_t)(mbvficr & IGB_MBVFICR_VFREQ_MASK);
+	pf->pending &= (uint8_t)~pf->muted;
 	for (unsigned vf = 0; vf < pf->nic.num_vfs && !pf->gone; vf++) {
 		mbx_flush_reply(pf, vf);
 		if ((pf->pending & (1u << vf)) && !(pf->reply_pending & (1u << vf)) && mbx_serve(pf, vf))
@@ -527,7 +583,9 @@ static int igb_service(struct nic *nic)
 	wr32(pf, IGB_EIMS, 1u << 0);	/* re-arm vector 0 */
 	if (pf->gone)
 		return -ENODEV;
-	return pf->pending || pf->reply_pending ? IGB_LOCK_RETRY_MS : 0;
+	if (pf->pending || pf->reply_pending)
+		return IGB_LOCK_RETRY_MS;
+	return (int)next_unmute;
 }
 
 /* --- VFs to their driver, off the event loop ----------------------------------------- */
@@ -776,11 +834,11 @@ static int igb_open(const struct nic_params *p, struct nic **out, char *err, siz
 		snprintf(err, errlen, "cannot bind %s to vfio-pci: %s", p->pf_bdf, strerror(-rc));
 		goto err_free;
 	}
-	rc = vfio_dev_open(p->pf_bdf, &pf->dev, err, errlen);
+	rc = vfio_dev_open(p->pf_bdf, NULL, &pf->dev, err, errlen);
 	if (rc)
 		goto err_free;
-	/* A fixed token: VFIO users of the VFs (tests, a blade's VM) must present it. */
-	memset(token, 0x42, sizeof(token));
+	/* VFIO users of the VFs (a blade's VM, tests) must present this token. */
+	memcpy(token, IGB_VFIO_VF_TOKEN_BYTES, sizeof(token));
 	rc = vfio_dev_set_vf_token(pf->dev, token);
 	if (rc) {
 		snprintf(err, errlen, "VF token on %s: %s", p->pf_bdf, strerror(-rc));

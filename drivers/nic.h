@@ -25,6 +25,14 @@
 
 struct nic;
 
+/*
+ * The VF token igb-vfio gives vfio-pci: a VF of a PF cmcd holds can be opened through
+ * VFIO only with it ("BDF vf_token=UUID"). Fixed, so tools and a blade's hypervisor
+ * know it; VFIO's token guards against accidental use, not against root.
+ */
+#define IGB_VFIO_VF_TOKEN "636d6364-0000-4000-8000-000000000001"
+#define IGB_VFIO_VF_TOKEN_BYTES "\x63\x6d\x63\x64\x00\x00\x40\x00\x80\x00\x00\x00\x00\x00\x00\x01"
+
 enum nic_event {
 	NIC_EV_INFO,		/* something worth a log line */
 	NIC_EV_VF_REFUSED,	/* a VF's request was refused (detail says which and why) */

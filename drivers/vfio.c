@@ -102,8 +102,10 @@ static int find_config_region(struct vfio_dev *dev, char *err, size_t errlen)
 	return 0;
 }
 
-int vfio_dev_open(const char *bdf, struct vfio_dev **out, char *err, size_t errlen)
+int vfio_dev_open(const char *bdf, const char *vf_token, struct vfio_dev **out, char *err,
+		  size_t errlen)
 {
+	char name[128];
 	struct vfio_dev *dev = calloc(1, sizeof(*dev));
 	int rc;
 
@@ -120,7 +122,11 @@ int vfio_dev_open(const char *bdf, struct vfio_dev **out, char *err, size_t errl
 		rc = open_group(dev, err, errlen);
 	if (rc)
 		goto err_close;
-	dev->fd = ioctl(dev->group_fd, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (vf_token)
+		snprintf(name, sizeof(name), "%s vf_token=%s", bdf, vf_token);
+	else
+		snprintf(name, sizeof(name), "%s", bdf);
+	dev->fd = ioctl(dev->group_fd, VFIO_GROUP_GET_DEVICE_FD, name);
 	if (dev->fd < 0) {
 		rc = fail(err, errlen, -errno, "VFIO_GROUP_GET_DEVICE_FD %s (bound to vfio-pci?)", bdf);
 		goto err_close;

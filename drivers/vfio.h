@@ -12,8 +12,10 @@
 
 struct vfio_dev;
 
-/* err (errlen bytes) says what failed, in words for an admin. */
-int vfio_dev_open(const char *bdf, struct vfio_dev **out, char *err, size_t errlen)
+/* err (errlen bytes) says what failed, in words for an admin. vf_token: the UUID
+ * string a VF of a VFIO-owned PF must be opened with, or NULL. */
+int vfio_dev_open(const char *bdf, const char *vf_token, struct vfio_dev **out, char *err,
+		  size_t errlen)
 	__attribute__((warn_unused_result));
 void vfio_dev_close(struct vfio_dev *dev);
 

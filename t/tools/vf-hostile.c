@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Test tool: a hostile VF. Holds a VF of a cmcd-owned PF through VFIO and abuses the
+ * PF<->VF mailbox for a while: random words, valid ids with hostile arguments (another
+ * VF's MAC, VLAN 5000, frame sizes 0 and 0xffffffff, 255 multicast hashes), floods
+ * without waiting, reset storms, and sitting on the mailbox lock while raising requests.
+ *   vf-hostile VF_BDF SECONDS [SEED [KIND]]   KIND: random|hostile-valid|flood|reset-storm|lock-hold
+ * Prints what it sent; exits 0 unless it could not get hold of the VF.
+ */
+#include "igb_mbx.h"
+#include "igb_regs.h"
+#include "nic.h"
+#include "vfio.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The VF's own view of its mailbox (82576 datasheet 8.14, VF registers). */
+#define VF_V2PMAILBOX 0x0C40
+#define VF_VMBMEM 0x0800
+
+static volatile uint8_t *bar;
+
+static void vf_wr(uint32_t reg, uint32_t v) { *(volatile uint32_t *)(bar + reg) = v; }
+static uint32_t vf_rd(uint32_t reg) { return *(volatile uint32_t *)(bar + reg); }
+
+static void send_msg(const uint32_t *words, unsigned n, bool hold_lock)
+{
+	vf_wr(VF_V2PMAILBOX, IGB_V2PMAILBOX_VFU);
+	for (unsigned i = 0; i < n; i++)
+		vf_wr(VF_VMBMEM + 4 * i, words[i]);
+	/* REQ raises the PF's interrupt; keeping VFU set makes the PF unable to lock. */
+	vf_wr(VF_V2PMAILBOX, IGB_V2PMAILBOX_REQ | (hold_lock ? IGB_V2PMAILBOX_VFU : 0));
+}
+
+static void random_words(void)
+{
+	uint32_t w[16];
+
+	for (int i = 0; i < 16; i++)
+		w[i] = (uint32_t)random() ^ ((uint32_t)random() << 16);
+	send_msg(w, 16, false);
+}
+
+static void hostile_valid(void)
+{
+	uint32_t w[16] = { 0 };
+
+	switch (random() % 6) {
+	case 0: /* another VF's MAC (igb-pf-serve gives VF n 02:cc:00:00:00:0n) */
+		w[0] = IGB_MBX_VF_SET_MAC;
+		w[1] = 0x0000cc02;
+		w[2] = 0x00000000;
+		break;
+	case 1: w[0] = IGB_MBX_VF_SET_VLAN | (1u << 16); w[1] = 5000; break;
+	case 2: w[0] = IGB_MBX_VF_SET_LPE; w[1] = 0; break;
+	case 3: w[0] = IGB_MBX_VF_SET_LPE; w[1] = 0xffffffffu; break;
+	case 4: w[0] = IGB_MBX_VF_SET_MULTICAST | (255u << 16); break;
+	default: w[0] = IGB_MBX_VF_SET_PROMISC | (3u << 16); break;
+	}
+	send_msg(w, 16, false);
+}
+
+int main(int argc, char **argv)
+{
+	struct vfio_dev *dev;
+	size_t len;
+	char err[256];
+	unsigned long counts[5] = { 0 };
+	static const char *const kinds[] = { "random", "hostile-valid", "flood", "reset-storm", "lock-hold" };
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s VF_BDF SECONDS [SEED]\n", argv[0]);
+		return 2;
+	}
+	srandom(argc > 3 ? (unsigned)atoi(argv[3]) : (unsigned)time(NULL));
+	if (vfio_dev_open(argv[1], IGB_VFIO_VF_TOKEN, &dev, err, sizeof(err)) ||
+	    vfio_dev_map_bar(dev, 0, &bar, &len)) {
+		fprintf(stderr, "vf-hostile: cannot hold %s: %s\n", argv[1], err);
+		return 1;
+	}
+	int only = -1;
+	for (int k = 0; argc > 4 && k < 5; k++)
+		if (strcmp(argv[4], kinds[k]) == 0)
+			only = k;
+	time_t end = time(NULL) + atoi(argv[2]);
+	while (time(NULL) < end) {
+		int kind = only >= 0 ? only : (int)(random() % 5);
+		counts[kind]++;
+		switch (kind) {
+		case 0: random_words(); break;
+		case 1: hostile_valid(); break;
+		case 2:
+			for (int i = 0; i < 200; i++)
+				random_words();
+			break;
+		case 3:
+			for (int i = 0; i < 50; i++) {
+				uint32_t reset = IGB_MBX_VF_RESET;
+				send_msg(&reset, 1, false);
+			}
+			break;
+		default: {
+			uint32_t w = IGB_MBX_VF_SET_LPE, frame[2] = { w, 1518 };
+			send_msg(frame, 2, true);
+			usleep(200000);	/* sit on the lock */
+			vf_wr(VF_V2PMAILBOX, 0);
+			break;
+		}
+		}
+		(void)vf_rd(VF_V2PMAILBOX);
+		usleep(1000);
+	}
+	for (int k = 0; k < 5; k++)
+		printf("vf-hostile %s %lu\n", kinds[k], counts[k]);
+	vfio_dev_close(dev);
+	return 0;
+}
