@@ -1,0 +1,695 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Loading cmcd's configuration with libconfig. libconfig parses; everything it does not
+ * know (types we expect, ranges, unknown names, cross references) is checked here, one
+ * function per section. Each check that fails writes one message naming the file, the
+ * line, the setting path in libconfig's own lookup syntax ("slots.[0].ports.[1].pf"),
+ * and what was expected, then returns -EINVAL; the first error stops the load, because
+ * later messages after a structural mistake tend to be noise.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct loader {
+	const char *path;
+	char *err;
+	size_t errlen;
+	struct cmc_config *cfg;
+};
+
+static const char *const policy_names[] = { [CMC_SLOT_SHARED] = "shared",
+					     [CMC_SLOT_DEDICATED] = "dedicated" };
+static const char *const driver_names[] = { [CMC_DRIVER_KERNEL] = "kernel",
+					     [CMC_DRIVER_IGB_VFIO] = "igb-vfio" };
+static const char *const role_names[] = { [CMC_PORT_UPLINK] = "uplink",
+					   [CMC_PORT_MIDPLANE] = "midplane" };
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* --- Error messages ---------------------------------------------------------------- */
+
+/* The lookup path of s, as config_lookup() spells it: "slots.[0].ports.[1].pf". */
+static void setting_path(const config_setting_t *s, char *buf, size_t len)
+{
+	const config_setting_t *parent = config_setting_parent(s);
+	char here[48];
+
+	if (!parent) {
+		buf[0] = '\0';
+		return;
+	}
+	setting_path(parent, buf, len);
+	if (config_setting_name(s))
+		snprintf(here, sizeof(here), "%s", config_setting_name(s));
+	else
+		snprintf(here, sizeof(here), "[%d]", config_setting_index(s));
+	size_t used = strlen(buf);
+	snprintf(buf + used, len - used, "%s%s", used ? "." : "", here);
+}
+
+/*
+ * "file:line: path[.child]: message". `where` is the setting at fault, or the group in
+ * which `child` is missing; the root has no line, so a missing top-level section is
+ * reported against the file alone.
+ */
+static __attribute__((format(printf, 4, 5))) int fail(struct loader *ld,
+						      const config_setting_t *where,
+						      const char *child, const char *fmt, ...)
+{
+	char path[256], msg[256], loc[64] = "";
+	const char *file = config_setting_source_file(where);
+	va_list ap;
+
+	setting_path(where, path, sizeof(path));
+	if (child) {
+		size_t used = strlen(path);
+		snprintf(path + used, sizeof(path) - used, "%s%s", used ? "." : "", child);
+	}
+	if (config_setting_source_line(where))
+		snprintf(loc, sizeof(loc), ":%u", config_setting_source_line(where));
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (ld->errlen)
+		snprintf(ld->err, ld->errlen, "%s%s: %s: %s", file ? file : ld->path, loc, path, msg);
+	return -EINVAL;
+}
+
+static const char *type_name(const config_setting_t *s)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_GROUP: return "a group { }";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64: return "an integer";
+	case CONFIG_TYPE_FLOAT: return "a float";
+	case CONFIG_TYPE_STRING: return "a string";
+	case CONFIG_TYPE_BOOL: return "a boolean";
+	case CONFIG_TYPE_ARRAY: return "an array [ ]";
+	case CONFIG_TYPE_LIST: return "a list ( )";
+	default: return "nothing";
+	}
+}
+
+/* "\"a\", \"b\" or \"c\"" for the choices of an enumerated setting. */
+static void choice_list(const char *const *names, size_t n, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && used < len; i++) {
+		const char *sep = i == 0 ? "" : i + 1 == n ? " or " : ", ";
+		int w = snprintf(buf + used, len - used, "%s\"%s\"", sep, names[i]);
+		used += w > 0 ? (size_t)w : 0;
+	}
+}
+
+/* --- Typed getters: 0 = read, 1 = absent and optional, -EINVAL = reported --------- */
+
+/* Every child of `group` must be one of `known` (NULL-terminated). */
+static int check_known(struct loader *ld, const config_setting_t *group, const char *const *known)
+{
+	char expected[160] = "";
+
+	for (int i = 0; i < config_setting_length(group); i++) {
+		const config_setting_t *child = config_setting_get_elem(group, (unsigned)i);
+		const char *name = config_setting_name(child);
+		size_t k;
+
+		for (k = 0; known[k] && strcmp(known[k], name) != 0; k++)
+			;
+		if (known[k])
+			continue;
+		for (k = 0; known[k]; k++) {
+			size_t used = strlen(expected);
+			snprintf(expected + used, sizeof(expected) - used, "%s%s", k ? ", " : "",
+				 known[k]);
+		}
+		return fail(ld, child, NULL, "unknown setting (expected one of: %s)", expected);
+	}
+	return 0;
+}
+
+static int get_member(struct loader *ld, const config_setting_t *group, const char *name,
+		      int type, const char *what, bool required, const config_setting_t **out)
+{
+	const config_setting_t *s = config_setting_get_member(group, name);
+	int t;
+
+	*out = s;
+	if (!s)
+		return required ? fail(ld, group, name, "missing (expected %s)", what) : 1;
+	t = config_setting_type(s);
+	if (t == type || (type == CONFIG_TYPE_INT && t == CONFIG_TYPE_INT64))
+		return 0;
+	return fail(ld, s, NULL, "expected %s, not %s", what, type_name(s));
+}
+
+static int get_uint(struct loader *ld, const config_setting_t *group, const char *name,
+		    unsigned min, unsigned max, bool required, unsigned *out)
+{
+	const config_setting_t *s;
+	char what[48];
+	long long v;
+	int rc;
+
+	snprintf(what, sizeof(what), "an integer %u..%u", min, max);
+	rc = get_member(ld, group, name, CONFIG_TYPE_INT, what, required, &s);
+	if (rc)
+		return rc;
+	v = config_setting_get_int64(s);
+	if (v < min || v > max)
+		return fail(ld, s, NULL, "%lld is out of range %u..%u", v, min, max);
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int get_string(struct loader *ld, const config_setting_t *group, const char *name,
+		      const char *what, bool required, const config_setting_t **s, const char **out)
+{
+	int rc = get_member(ld, group, name, CONFIG_TYPE_STRING, what, required, s);
+
+	if (rc == 0)
+		*out = config_setting_get_string(*s);
+	return rc;
+}
+
+/* An enumerated string setting: *out is the index of the choice, or keeps its default. */
+static int get_choice(struct loader *ld, const config_setting_t *group, const char *name,
+		      const char *const *names, size_t n, bool required, int *out)
+{
+	const config_setting_t *s;
+	const char *v;
+	char choices[96];
+	int rc;
+
+	choice_list(names, n, choices, sizeof(choices));
+	rc = get_string(ld, group, name, choices, required, &s, &v);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(v, names[i]) == 0) {
+			*out = (int)i;
+			return 0;
+		}
+	}
+	return fail(ld, s, NULL, "must be %s, not \"%s\"", choices, v);
+}
+
+/* 1..max characters of [a-z0-9_-], plus [A-Z.] unless lower_only (blade names). */
+static bool name_ok(const char *v, size_t max, bool lower_only)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = v[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+			  (!lower_only && ((c >= 'A' && c <= 'Z') || c == '.'));
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* --- Sections ------------------------------------------------------------------------ */
+
+static int get_group(struct loader *ld, const config_setting_t *parent, const char *name,
+		     bool required, const char *const *known, const config_setting_t **out)
+{
+	int rc = get_member(ld, parent, name, CONFIG_TYPE_GROUP, "a group { ... }", required, out);
+
+	if (rc)
+		return rc;
+	return check_known(ld, *out, known);
+}
+
+static int parse_chassis(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const known[] = { "name", NULL };
+	const config_setting_t *chassis, *s;
+	const char *name;
+	int rc;
+
+	rc = get_group(ld, root, "chassis", true, known, &chassis);
+	if (rc)
+		return rc;
+	rc = get_string(ld, chassis, "name", "a name of 1..32 characters [A-Za-z0-9_.-]", true, &s,
+			&name);
+	if (rc)
+		return rc;
+	if (!name_ok(name, CMC_CONFIG_NAME_MAX, false))
+		return fail(ld, s, NULL, "\"%s\" must be 1..%d characters of A-Z a-z 0-9 _ . -",
+			    name, CMC_CONFIG_NAME_MAX);
+	snprintf(ld->cfg->chassis_name, sizeof(ld->cfg->chassis_name), "%s", name);
+	return 0;
+}
+
+static int get_abs_path(struct loader *ld, const config_setting_t *group, const char *name,
+			char *dst, size_t dstlen)
+{
+	const config_setting_t *s;
+	const char *v;
+	int rc = get_string(ld, group, name, "an absolute path", false, &s, &v);
+
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	if (v[0] != '/')
+		return fail(ld, s, NULL, "\"%s\" must be an absolute path", v);
+	/* Quotes and control characters would not survive cmc_config_format() or a log line. */
+	for (const char *c = v; *c; c++)
+		if (*c < 0x20 || *c == 0x7f || *c == '"' || *c == '\\')
+			return fail(ld, s, NULL, "the path contains a quote, backslash or control"
+				    " character");
+	if (strlen(v) >= dstlen)
+		return fail(ld, s, NULL, "path is longer than %zu characters", dstlen - 1);
+	snprintf(dst, dstlen, "%s", v);
+	return 0;
+}
+
+static int parse_daemon(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const known[] = { "socket", "group", "store", NULL };
+	struct cmc_config *cfg = ld->cfg;
+	const config_setting_t *daemon, *s;
+	const char *group;
+	int rc;
+
+	snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", CMC_CONFIG_DEFAULT_SOCKET);
+	snprintf(cfg->socket_group, sizeof(cfg->socket_group), "%s", CMC_CONFIG_DEFAULT_GROUP);
+	snprintf(cfg->store_path, sizeof(cfg->store_path), "%s", CMC_CONFIG_DEFAULT_STORE);
+	rc = get_group(ld, root, "daemon", false, known, &daemon);
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	rc = get_abs_path(ld, daemon, "socket", cfg->socket_path, sizeof(cfg->socket_path));
+	if (rc)
+		return rc;
+	rc = get_abs_path(ld, daemon, "store", cfg->store_path, sizeof(cfg->store_path));
+	if (rc)
+		return rc;
+	rc = get_string(ld, daemon, "group", "a group name or \"\"", false, &s, &group);
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	/* "" is allowed: leave the socket's group to the daemon's own. */
+	if (*group && !name_ok(group, CMC_CONFIG_NAME_MAX, false))
+		return fail(ld, s, NULL, "\"%s\" must be \"\" or a group name of 1..%d characters"
+			    " of A-Z a-z 0-9 _ . -", group, CMC_CONFIG_NAME_MAX);
+	snprintf(cfg->socket_group, sizeof(cfg->socket_group), "%s", group);
+	return 0;
+}
+
+static int parse_blade(struct loader *ld, const config_setting_t *s, struct cmc_config_blade *b)
+{
+	static const char *const known[] = { "name", "id", NULL };
+	const config_setting_t *name_s;
+	const char *name;
+	int rc;
+
+	if (!config_setting_is_group(s))
+		return fail(ld, s, NULL, "expected a group { name = ...; id = ...; }, not %s",
+			    type_name(s));
+	rc = check_known(ld, s, known);
+	if (rc)
+		return rc;
+	rc = get_string(ld, s, "name", "a name of 1..32 characters [a-z0-9_-]", true, &name_s,
+			&name);
+	if (rc)
+		return rc;
+	if (!name_ok(name, CMC_CONFIG_NAME_MAX, true))
+		return fail(ld, name_s, NULL, "\"%s\" must be 1..%d characters of a-z 0-9 _ -",
+			    name, CMC_CONFIG_NAME_MAX);
+	for (const struct cmc_config_blade *o = ld->cfg->blades; o < b; o++)
+		if (strcmp(o->name, name) == 0)
+			return fail(ld, name_s, NULL, "\"%s\" is already the name of the blade"
+				    " at line %u", name, o->line);
+	snprintf(b->name, sizeof(b->name), "%s", name);
+	b->line = config_setting_source_line(s);
+	rc = get_uint(ld, s, "id", 1, CMC_CONFIG_BLADE_ID_MAX, true, &b->id);
+	if (rc)
+		return rc;
+	for (const struct cmc_config_blade *o = ld->cfg->blades; o < b; o++)
+		if (o->id == b->id)
+			return fail(ld, config_setting_get_member(s, "id"), NULL,
+				    "%u is already the id of blade \"%s\" (line %u)", b->id, o->name,
+				    o->line);
+	return 0;
+}
+
+static int get_list(struct loader *ld, const config_setting_t *parent, const char *name,
+		    bool required, const char *what, const config_setting_t **out)
+{
+	return get_member(ld, parent, name, CONFIG_TYPE_LIST, what, required, out);
+}
+
+static int parse_blades(struct loader *ld, const config_setting_t *root)
+{
+	const config_setting_t *list;
+	int rc = get_list(ld, root, "blades", true, "a list ( { name = ...; id = ...; }, ... )",
+			  &list);
+
+	if (rc)
+		return rc;
+	if (config_setting_length(list) == 0)
+		return fail(ld, list, NULL, "at least one blade is required");
+	/* Ids are unique in 1..64, so more than 64 entries cannot all be valid. */
+	if (config_setting_length(list) > CMC_CONFIG_BLADES_MAX)
+		return fail(ld, list, NULL, "%d blades, at most %d", config_setting_length(list),
+			    CMC_CONFIG_BLADES_MAX);
+	for (int i = 0; i < config_setting_length(list); i++) {
+		rc = parse_blade(ld, config_setting_get_elem(list, (unsigned)i),
+				 &ld->cfg->blades[i]);
+		if (rc)
+			return rc;
+		ld->cfg->blade_count = (unsigned)i + 1;
+	}
+	return 0;
+}
+
+static int parse_port(struct loader *ld, const config_setting_t *s, struct cmc_config_slot *slot)
+{
+	static const char *const known[] = { "pf", "role", NULL };
+	struct cmc_config_port *p = &slot->ports[slot->port_count];
+	int role = CMC_PORT_UPLINK;
+	int rc;
+
+	if (!config_setting_is_group(s))
+		return fail(ld, s, NULL, "expected a group { pf = ...; role = ...; }, not %s",
+			    type_name(s));
+	rc = check_known(ld, s, known);
+	if (rc)
+		return rc;
+	rc = get_uint(ld, s, "pf", 0, CMC_CONFIG_PORTS_MAX - 1, true, &p->pf);
+	if (rc)
+		return rc;
+	for (unsigned i = 0; i < slot->port_count; i++)
+		if (slot->ports[i].pf == p->pf)
+			return fail(ld, config_setting_get_member(s, "pf"), NULL,
+				    "pf %u is already configured in this slot (ports.[%u])", p->pf, i);
+	rc = get_choice(ld, s, "role", role_names, ARRAY_LEN(role_names), false, &role);
+	if (rc < 0)
+		return rc;
+	p->role = (enum cmc_port_role)role;
+	slot->port_count++;
+	return 0;
+}
+
+static int parse_ports(struct loader *ld, const config_setting_t *s, struct cmc_config_slot *slot)
+{
+	const config_setting_t *list;
+	int rc = get_list(ld, s, "ports", false, "a list ( { pf = ...; role = ...; }, ... )", &list);
+
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	if (config_setting_length(list) > CMC_CONFIG_PORTS_MAX)
+		return fail(ld, list, NULL, "%d ports, a card has at most %d PFs",
+			    config_setting_length(list), CMC_CONFIG_PORTS_MAX);
+	for (int i = 0; i < config_setting_length(list); i++) {
+		rc = parse_port(ld, config_setting_get_elem(list, (unsigned)i), slot);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* shared: vfs allowed, blade refused; dedicated: blade required, vfs refused. */
+static int parse_slot_policy(struct loader *ld, const config_setting_t *s,
+			     struct cmc_config_slot *slot)
+{
+	const config_setting_t *blade_s, *vfs_s = config_setting_get_member(s, "vfs");
+	const char *blade;
+	int policy = CMC_SLOT_SHARED;
+	int rc;
+
+	rc = get_choice(ld, s, "policy", policy_names, ARRAY_LEN(policy_names), true, &policy);
+	if (rc)
+		return rc;
+	slot->policy = (enum cmc_slot_policy)policy;
+	if (slot->policy == CMC_SLOT_SHARED) {
+		if (config_setting_get_member(s, "blade"))
+			return fail(ld, config_setting_get_member(s, "blade"), NULL,
+				    "only a dedicated slot has an owning blade (this one is shared)");
+		rc = get_uint(ld, s, "vfs", 0, CMC_CONFIG_VFS_MAX, false, &slot->vfs);
+		return rc < 0 ? rc : 0;
+	}
+	if (vfs_s)
+		return fail(ld, vfs_s, NULL, "only a shared slot has VFs to hand out (this one is"
+			    " dedicated to a blade)");
+	rc = get_member(ld, s, "blade", CONFIG_TYPE_STRING,
+			"the name of the blade a dedicated slot belongs to", true, &blade_s);
+	if (rc)
+		return rc;
+	blade = config_setting_get_string(blade_s);
+	slot->blade = cmc_config_blade_by_name(ld->cfg, blade);
+	if (!slot->blade)
+		return fail(ld, blade_s, NULL, "\"%s\" is not a configured blade", blade);
+	return 0;
+}
+
+static int parse_slot(struct loader *ld, const config_setting_t *s, struct cmc_config_slot *slot)
+{
+	static const char *const known[] = { "slot", "policy", "vfs", "driver", "blade", "ports",
+					     NULL };
+	int driver = CMC_DRIVER_KERNEL;
+	int rc;
+
+	if (!config_setting_is_group(s))
+		return fail(ld, s, NULL, "expected a group { slot = ...; policy = ...; }, not %s",
+			    type_name(s));
+	rc = check_known(ld, s, known);
+	if (rc)
+		return rc;
+	slot->line = config_setting_source_line(s);
+	rc = get_uint(ld, s, "slot", 0, CMC_CONFIG_SLOT_MAX, true, &slot->number);
+	if (rc)
+		return rc;
+	for (const struct cmc_config_slot *o = ld->cfg->slots; o < slot; o++)
+		if (o->number == slot->number)
+			return fail(ld, config_setting_get_member(s, "slot"), NULL,
+				    "slot %u is already configured at line %u", slot->number, o->line);
+	rc = parse_slot_policy(ld, s, slot);
+	if (rc)
+		return rc;
+	rc = get_choice(ld, s, "driver", driver_names, ARRAY_LEN(driver_names), false, &driver);
+	if (rc < 0)
+		return rc;
+	slot->driver = (enum cmc_slot_driver)driver;
+	return parse_ports(ld, s, slot);
+}
+
+static int parse_slots(struct loader *ld, const config_setting_t *root)
+{
+	const config_setting_t *list;
+	int rc = get_list(ld, root, "slots", false, "a list ( { slot = ...; policy = ...; }, ... )",
+			  &list);
+
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	if (config_setting_length(list) > CMC_CONFIG_SLOTS_MAX)
+		return fail(ld, list, NULL, "%d slots, at most %d", config_setting_length(list),
+			    CMC_CONFIG_SLOTS_MAX);
+	for (int i = 0; i < config_setting_length(list); i++) {
+		rc = parse_slot(ld, config_setting_get_elem(list, (unsigned)i), &ld->cfg->slots[i]);
+		if (rc)
+			return rc;
+		ld->cfg->slot_count = (unsigned)i + 1;
+	}
+	return 0;
+}
+
+static int parse_root(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const known[] = { "chassis", "daemon", "blades", "slots", NULL };
+	int rc;
+
+	rc = check_known(ld, root, known);
+	if (rc)
+		return rc;
+	rc = parse_chassis(ld, root);
+	if (rc)
+		return rc;
+	rc = parse_daemon(ld, root);
+	if (rc)
+		return rc;
+	/* Blades before slots: a dedicated slot refers to a blade by name. */
+	rc = parse_blades(ld, root);
+	if (rc)
+		return rc;
+	return parse_slots(ld, root);
+}
+
+/* --- Public ------------------------------------------------------------------------ */
+
+/* libconfig reports a missing file only as "file I/O error": open it first for errno. */
+static int read_file(struct loader *ld, config_t *lc)
+{
+	FILE *f = fopen(ld->path, "r");
+
+	if (!f) {
+		int err = errno;
+		if (ld->errlen)
+			snprintf(ld->err, ld->errlen, "%s: cannot open: %s", ld->path, strerror(err));
+		return -err;
+	}
+	fclose(f);
+	if (config_read_file(lc, ld->path) == CONFIG_TRUE)
+		return 0;
+	if (config_error_type(lc) == CONFIG_ERR_FILE_IO) {
+		if (ld->errlen)
+			snprintf(ld->err, ld->errlen, "%s: cannot read", ld->path);
+		return -EIO;
+	}
+	if (ld->errlen)
+		snprintf(ld->err, ld->errlen, "%s:%d: %s", config_error_file(lc) ?
+			 config_error_file(lc) : ld->path, config_error_line(lc), config_error_text(lc));
+	return -EINVAL;
+}
+
+int cmc_config_load(const char *path, struct cmc_config **out, char *err, size_t errlen)
+{
+	struct loader ld = { .path = path, .err = err, .errlen = errlen };
+	config_t lc;
+	int rc;
+
+	*out = NULL;
+	if (errlen)
+		err[0] = '\0';
+	ld.cfg = calloc(1, sizeof(*ld.cfg));
+	if (!ld.cfg) {
+		if (errlen)
+			snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	if (strlen(path) >= sizeof(ld.cfg->path)) {
+		rc = -ENAMETOOLONG;
+		if (errlen)
+			snprintf(err, errlen, "%.64s...: path too long", path);
+		goto free_cfg;
+	}
+	snprintf(ld.cfg->path, sizeof(ld.cfg->path), "%s", path);
+	config_init(&lc);
+	rc = read_file(&ld, &lc);
+	if (rc)
+		goto destroy_lc;
+	rc = parse_root(&ld, config_root_setting(&lc));
+	if (rc)
+		goto destroy_lc;
+	config_destroy(&lc);
+	*out = ld.cfg;
+	return 0;
+
+destroy_lc:
+	config_destroy(&lc);
+free_cfg:
+	free(ld.cfg);
+	return rc;
+}
+
+void cmc_config_free(struct cmc_config *cfg)
+{
+	free(cfg);
+}
+
+const struct cmc_config_blade *cmc_config_blade_by_name(const struct cmc_config *cfg,
+							const char *name)
+{
+	for (unsigned i = 0; i < cfg->blade_count; i++)
+		if (strcmp(cfg->blades[i].name, name) == 0)
+			return &cfg->blades[i];
+	return NULL;
+}
+
+const struct cmc_config_blade *cmc_config_blade_by_id(const struct cmc_config *cfg, unsigned id)
+{
+	for (unsigned i = 0; i < cfg->blade_count; i++)
+		if (cfg->blades[i].id == id)
+			return &cfg->blades[i];
+	return NULL;
+}
+
+const struct cmc_config_slot *cmc_config_slot_by_number(const struct cmc_config *cfg,
+							unsigned number)
+{
+	for (unsigned i = 0; i < cfg->slot_count; i++)
+		if (cfg->slots[i].number == number)
+			return &cfg->slots[i];
+	return NULL;
+}
+
+const char *cmc_slot_policy_name(enum cmc_slot_policy policy)
+{
+	return (size_t)policy < ARRAY_LEN(policy_names) ? policy_names[policy] : "?";
+}
+
+const char *cmc_slot_driver_name(enum cmc_slot_driver driver)
+{
+	return (size_t)driver < ARRAY_LEN(driver_names) ? driver_names[driver] : "?";
+}
+
+const char *cmc_port_role_name(enum cmc_port_role role)
+{
+	return (size_t)role < ARRAY_LEN(role_names) ? role_names[role] : "?";
+}
+
+/* --- Formatting --------------------------------------------------------------------- */
+
+struct out {
+	char *buf;
+	size_t len, used;
+};
+
+static __attribute__((format(printf, 2, 3))) void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+
+	va_start(ap, fmt);
+	w = vsnprintf(o->used < o->len ? o->buf + o->used : NULL,
+		      o->used < o->len ? o->len - o->used : 0, fmt, ap);
+	va_end(ap);
+	if (w > 0)
+		o->used += (size_t)w;
+}
+
+static void format_slot(struct out *o, const struct cmc_config_slot *s, bool last)
+{
+	put(o, "  { slot = %u; policy = \"%s\"; ", s->number, cmc_slot_policy_name(s->policy));
+	if (s->policy == CMC_SLOT_SHARED)
+		put(o, "vfs = %u; ", s->vfs);
+	else
+		put(o, "blade = \"%s\"; ", s->blade->name);
+	put(o, "driver = \"%s\";", cmc_slot_driver_name(s->driver));
+	if (s->port_count) {
+		put(o, "\n    ports = (");
+		for (unsigned p = 0; p < s->port_count; p++)
+			put(o, " { pf = %u; role = \"%s\"; }%s", s->ports[p].pf,
+			    cmc_port_role_name(s->ports[p].role), p + 1 < s->port_count ? "," : "");
+		put(o, " );");
+	}
+	put(o, " }%s\n", last ? "" : ",");
+}
+
+size_t cmc_config_format(const struct cmc_config *cfg, char *buf, size_t len)
+{
+	struct out o = { .buf = buf, .len = len };
+
+	if (len)
+		buf[0] = '\0';
+	put(&o, "chassis = { name = \"%s\"; };\n", cfg->chassis_name);
+	put(&o, "daemon = {\n  socket = \"%s\";\n  group = \"%s\";\n  store = \"%s\";\n};\n",
+	    cfg->socket_path, cfg->socket_group, cfg->store_path);
+	put(&o, "blades = (\n");
+	for (unsigned i = 0; i < cfg->blade_count; i++)
+		put(&o, "  { name = \"%s\"; id = %u; }%s\n", cfg->blades[i].name, cfg->blades[i].id,
+		    i + 1 < cfg->blade_count ? "," : "");
+	put(&o, ");\nslots = (\n");
+	for (unsigned i = 0; i < cfg->slot_count; i++)
+		format_slot(&o, &cfg->slots[i], i + 1 == cfg->slot_count);
+	put(&o, ");\n");
+	return o.used;
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's configuration file (libconfig syntax), loaded and validated in one go.
+ *
+ *   chassis = { name = "emulated"; };
+ *   daemon  = { socket = "/run/cmc/cmcd.sock"; group = "cmc"; store = "/var/lib/cmc/state"; };
+ *   blades  = ( { name = "blade1"; id = 1; }, ... );
+ *   slots   = ( { slot = 1; policy = "shared"; vfs = 4; driver = "igb-vfio";
+ *                 ports = ( { pf = 0; role = "midplane"; } ); },
+ *               { slot = 2; policy = "dedicated"; blade = "blade2"; } );
+ *
+ * Every setting is checked: types, ranges, uniqueness, references, and unknown names at
+ * every level (a typo such as `polcy` must stop the daemon, not be ignored). An error
+ * names where it is and what was expected, in the form editors and grep understand:
+ *
+ *   conf/bad.conf:7: blades.[1].id: 0 is out of range 1..64
+ *
+ * The result is a plain read-only struct: configuration is data the whole daemon reads,
+ * and accessor functions for each field would add nothing. Arrays are fixed-size because
+ * the semantics bound them (64 blade ids, 256 slot numbers, 8 PFs per card).
+ */
+#ifndef CMC_CONFIG_H
+#define CMC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CMC_CONFIG_NAME_MAX 32		/* chassis and blade names, group names */
+#define CMC_CONFIG_BLADES_MAX 64	/* blade ids are 1..64 */
+#define CMC_CONFIG_BLADE_ID_MAX 64
+#define CMC_CONFIG_SLOTS_MAX 256	/* slot numbers are 0..255 */
+#define CMC_CONFIG_SLOT_MAX 255
+#define CMC_CONFIG_PORTS_MAX 8		/* pf 0..7 */
+#define CMC_CONFIG_VFS_MAX 7		/* Linux igb enables at most 7 VFs per PF */
+#define CMC_CONFIG_SOCKET_MAX 108	/* sizeof(sockaddr_un.sun_path), with the NUL */
+#define CMC_CONFIG_PATH_MAX 4096
+
+#define CMC_CONFIG_DEFAULT_SOCKET "/run/cmc/cmcd.sock"
+#define CMC_CONFIG_DEFAULT_GROUP "cmc"
+#define CMC_CONFIG_DEFAULT_STORE "/var/lib/cmc/state"
+
+enum cmc_slot_policy {
+	CMC_SLOT_SHARED,	/* the card's VFs are handed to blades */
+	CMC_SLOT_DEDICATED,	/* the whole card belongs to one blade */
+};
+
+enum cmc_slot_driver {
+	CMC_DRIVER_KERNEL,	/* the kernel's PF driver, driven over netlink (default) */
+	CMC_DRIVER_IGB_VFIO,	/* cmc's own user-space PF driver over VFIO */
+};
+
+enum cmc_port_role {
+	CMC_PORT_UPLINK,	/* cabled to the outside (default) */
+	CMC_PORT_MIDPLANE,	/* internal loopback, link up whatever the cables do */
+};
+
+struct cmc_config_blade {
+	char name[CMC_CONFIG_NAME_MAX + 1];
+	unsigned id;			/* 1..64 */
+	unsigned line;			/* where it is defined, for later messages */
+};
+
+struct cmc_config_port {
+	unsigned pf;			/* 0..7 */
+	enum cmc_port_role role;
+};
+
+struct cmc_config_slot {
+	unsigned number;		/* 0..255 */
+	enum cmc_slot_policy policy;
+	unsigned vfs;			/* shared: VFs to enable per PF, 0..7; dedicated: 0 */
+	enum cmc_slot_driver driver;
+	const struct cmc_config_blade *blade;	/* dedicated: the owner; shared: NULL */
+	unsigned port_count;
+	struct cmc_config_port ports[CMC_CONFIG_PORTS_MAX];
+	unsigned line;
+};
+
+struct cmc_config {
+	char path[CMC_CONFIG_PATH_MAX];		/* the file it was loaded from */
+	char chassis_name[CMC_CONFIG_NAME_MAX + 1];
+	char socket_path[CMC_CONFIG_SOCKET_MAX];
+	char socket_group[CMC_CONFIG_NAME_MAX + 1];	/* "" = leave the socket's group alone */
+	char store_path[CMC_CONFIG_PATH_MAX];
+	unsigned blade_count;			/* >= 1 */
+	struct cmc_config_blade blades[CMC_CONFIG_BLADES_MAX];
+	unsigned slot_count;
+	struct cmc_config_slot slots[CMC_CONFIG_SLOTS_MAX];
+};
+
+/*
+ * Load and validate `path`. On success *out is a new config (free with cmc_config_free).
+ * On failure *out is NULL, err holds one line ("file:line: setting: what was expected")
+ * and the result is -EINVAL (bad content), -ENOMEM or the -errno of opening the file.
+ */
+int cmc_config_load(const char *path, struct cmc_config **out, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+void cmc_config_free(struct cmc_config *cfg);
+
+/* Lookups; NULL when there is no such blade or slot. */
+const struct cmc_config_blade *cmc_config_blade_by_name(const struct cmc_config *cfg,
+							const char *name);
+const struct cmc_config_blade *cmc_config_blade_by_id(const struct cmc_config *cfg, unsigned id);
+const struct cmc_config_slot *cmc_config_slot_by_number(const struct cmc_config *cfg,
+							unsigned number);
+
+/* The spelling used in the file ("shared", "igb-vfio", "midplane", ...). */
+const char *cmc_slot_policy_name(enum cmc_slot_policy policy);
+const char *cmc_slot_driver_name(enum cmc_slot_driver driver);
+const char *cmc_port_role_name(enum cmc_port_role role);
+
+/*
+ * Write the effective configuration (defaults filled in) into buf in the file's own
+ * syntax, so that `cmcd --check-config` can show it and loading it gives the same config.
+ * Returns the length it needed, as snprintf does: >= len means buf was too small.
+ */
+size_t cmc_config_format(const struct cmc_config *cfg, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmcd's configuration loader: the shipped and sample configs load with the right values
+ * (defaults filled in), and each class of mistake is refused with a message that names
+ * file:line, the setting and what was expected. Run from the top of the tree.
+ */
+#include "config.h"
+#include "tap.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DATA "t/data/conf/"
+
+/* A message ending in ": " is matched as a prefix: the text of a parse error belongs to
+ * libconfig and may change between its versions; ours are matched whole. */
+struct bad_case {
+	const char *name;
+	const char *message;
+};
+
+static const struct bad_case bad_cases[] = {
+	{ "bad-syntax", DATA "bad-syntax.conf:4: " },
+	{ "bad-dup-setting", DATA "bad-dup-setting.conf:3: " },
+	{ "bad-unknown-top",
+	  DATA "bad-unknown-top.conf:3: slot: unknown setting (expected one of: chassis, daemon,"
+	  " blades, slots)" },
+	{ "bad-unknown-daemon",
+	  DATA "bad-unknown-daemon.conf:4: daemon.sotre: unknown setting (expected one of: socket,"
+	  " group, store)" },
+	{ "bad-unknown-nested",
+	  DATA "bad-unknown-nested.conf:5: slots.[1].polcy: unknown setting (expected one of: slot,"
+	  " policy, vfs, driver, blade, ports)" },
+	{ "bad-unknown-port",
+	  DATA "bad-unknown-port.conf:4: slots.[0].ports.[0].rol: unknown setting (expected one of:"
+	  " pf, role)" },
+	{ "bad-no-chassis",
+	  DATA "bad-no-chassis.conf: chassis: missing (expected a group { ... })" },
+	{ "bad-no-chassis-name",
+	  DATA "bad-no-chassis-name.conf:1: chassis.name: missing (expected a name of 1..32"
+	  " characters [A-Za-z0-9_.-])" },
+	{ "bad-chassis-name",
+	  DATA "bad-chassis-name.conf:2: chassis.name: \"rack 4/chassis\" must be 1..32 characters"
+	  " of A-Z a-z 0-9 _ . -" },
+	{ "bad-blade-name",
+	  DATA "bad-blade-name.conf:3: blades.[0].name: \"Blade1\" must be 1..32 characters of"
+	  " a-z 0-9 _ -" },
+	{ "bad-dup-blade-name",
+	  DATA "bad-dup-blade-name.conf:5: blades.[2].name: \"blade1\" is already the name of the"
+	  " blade at line 3" },
+	{ "bad-dup-blade-id",
+	  DATA "bad-dup-blade-id.conf:5: blades.[1].id: 1 is already the id of blade \"blade1\""
+	  " (line 3)" },
+	{ "bad-blade-id-range",
+	  DATA "bad-blade-id-range.conf:5: blades.[1].id: 0 is out of range 1..64" },
+	{ "bad-blade-id-high",
+	  DATA "bad-blade-id-high.conf:2: blades.[0].id: 65 is out of range 1..64" },
+	{ "bad-no-blades", DATA "bad-no-blades.conf:2: blades: at least one blade is required" },
+	{ "bad-blades-missing",
+	  DATA "bad-blades-missing.conf: blades: missing (expected a list ( { name = ...; id ="
+	  " ...; }, ... ))" },
+	{ "bad-blade-not-group",
+	  DATA "bad-blade-not-group.conf:2: blades.[0]: expected a group { name = ...; id = ...; },"
+	  " not a string" },
+	{ "bad-slot-number",
+	  DATA "bad-slot-number.conf:4: slots.[0].slot: 256 is out of range 0..255" },
+	{ "bad-slot-negative",
+	  DATA "bad-slot-negative.conf:4: slots.[0].slot: -1 is out of range 0..255" },
+	{ "bad-dup-slot",
+	  DATA "bad-dup-slot.conf:6: slots.[2].slot: slot 3 is already configured at line 4" },
+	{ "bad-policy",
+	  DATA "bad-policy.conf:5: slots.[0].policy: must be \"shared\" or \"dedicated\", not"
+	  " \"share\"" },
+	{ "bad-no-policy",
+	  DATA "bad-no-policy.conf:4: slots.[0].policy: missing (expected \"shared\" or"
+	  " \"dedicated\")" },
+	{ "bad-dedicated-no-blade",
+	  DATA "bad-dedicated-no-blade.conf:5: slots.[1].blade: missing (expected the name of the"
+	  " blade a dedicated slot belongs to)" },
+	{ "bad-dedicated-unknown-blade",
+	  DATA "bad-dedicated-unknown-blade.conf:5: slots.[0].blade: \"blade9\" is not a configured"
+	  " blade" },
+	{ "bad-dedicated-vfs",
+	  DATA "bad-dedicated-vfs.conf:4: slots.[0].vfs: only a shared slot has VFs to hand out"
+	  " (this one is dedicated to a blade)" },
+	{ "bad-shared-blade",
+	  DATA "bad-shared-blade.conf:4: slots.[0].blade: only a dedicated slot has an owning blade"
+	  " (this one is shared)" },
+	{ "bad-vfs-range", DATA "bad-vfs-range.conf:5: slots.[0].vfs: 8 is out of range 0..7" },
+	{ "bad-driver",
+	  DATA "bad-driver.conf:4: slots.[0].driver: must be \"kernel\" or \"igb-vfio\", not"
+	  " \"ixgbe\"" },
+	{ "bad-port-role",
+	  DATA "bad-port-role.conf:6: slots.[0].ports.[1].role: must be \"uplink\" or \"midplane\","
+	  " not \"backplane\"" },
+	{ "bad-dup-pf",
+	  DATA "bad-dup-pf.conf:6: slots.[0].ports.[1].pf: pf 0 is already configured in this slot"
+	  " (ports.[0])" },
+	{ "bad-pf-range", DATA "bad-pf-range.conf:4: slots.[0].ports.[0].pf: 8 is out of range 0..7" },
+	{ "bad-type-string",
+	  DATA "bad-type-string.conf:3: blades.[0].id: expected an integer 1..64, not a string" },
+	{ "bad-type-float",
+	  DATA "bad-type-float.conf:3: slots.[0].vfs: expected an integer 0..7, not a float" },
+	{ "bad-type-name",
+	  DATA "bad-type-name.conf:1: chassis.name: expected a name of 1..32 characters"
+	  " [A-Za-z0-9_.-], not an integer" },
+	{ "bad-type-group",
+	  DATA "bad-type-group.conf:2: blades: expected a list ( { name = ...; id = ...; }, ... ),"
+	  " not a group { }" },
+	{ "bad-socket-relative",
+	  DATA "bad-socket-relative.conf:2: daemon.socket: \"cmcd.sock\" must be an absolute path" },
+	{ "bad-socket-long",
+	  DATA "bad-socket-long.conf:2: daemon.socket: path is longer than 107 characters" },
+	{ "bad-path-quote",
+	  DATA "bad-path-quote.conf:2: daemon.store: the path contains a quote, backslash or"
+	  " control character" },
+	{ "bad-group",
+	  DATA "bad-group.conf:2: daemon.group: \"cmc admins\" must be \"\" or a group name of 1..32"
+	  " characters of A-Z a-z 0-9 _ . -" },
+};
+
+#define N_BAD (sizeof(bad_cases) / sizeof(bad_cases[0]))
+
+static void test_bad(const struct bad_case *c)
+{
+	char path[256], err[512] = "untouched";
+	struct cmc_config *cfg = (struct cmc_config *)1;
+	size_t n = strlen(c->message);
+	int rc;
+
+	snprintf(path, sizeof(path), DATA "%s.conf", c->name);
+	rc = cmc_config_load(path, &cfg, err, sizeof(err));
+	if (n >= 2 && strcmp(c->message + n - 2, ": ") == 0) {
+		bool ok = rc == -EINVAL && !cfg && strncmp(err, c->message, n) == 0 && err[n];
+		if (!tap_ok(ok, "%s: refused with %s<libconfig's text>", c->name, c->message))
+			tap_diag("  rc %d, got '%s'", rc, err);
+		return;
+	}
+	if (!tap_ok(rc == -EINVAL && !cfg, "%s: refused with -EINVAL and no config", c->name))
+		tap_diag("  rc %d", rc);
+	tap_is_str(err, c->message, "%s: the message names file:line, setting, expectation",
+		   c->name);
+}
+
+static void test_good_full(void)
+{
+	struct cmc_config *cfg = NULL;
+	char err[512] = "";
+	const struct cmc_config_slot *s;
+	int rc = cmc_config_load(DATA "good-full.conf", &cfg, err, sizeof(err));
+
+	if (!tap_ok(rc == 0 && cfg, "good-full.conf loads")) {
+		tap_diag("  rc %d: %s", rc, err);
+		exit(tap_done());
+	}
+	tap_is_str(cfg->path, DATA "good-full.conf", "the config remembers its file");
+	tap_is_str(cfg->chassis_name, "Rack-4.chassis_2", "chassis.name (upper case, dot, dash)");
+	tap_is_str(cfg->socket_path, "/tmp/cmc-test/cmcd.sock", "daemon.socket");
+	tap_is_str(cfg->socket_group, "", "daemon.group \"\" means no group");
+	tap_is_str(cfg->store_path, "/tmp/cmc-test/state", "daemon.store");
+	tap_is_int(cfg->blade_count, 3, "three blades");
+	tap_is_str(cfg->blades[1].name, "blade_2", "blades.[1].name");
+	tap_is_int(cfg->blades[2].id, 9, "blades.[2].id");
+	tap_is_int(cfg->blades[1].line, 10, "blades.[1] remembers its line");
+	tap_ok(cmc_config_blade_by_name(cfg, "spare-9") == &cfg->blades[2], "blade by name");
+	tap_ok(cmc_config_blade_by_id(cfg, 2) == &cfg->blades[1], "blade by id");
+	tap_ok(!cmc_config_blade_by_id(cfg, 3) && !cmc_config_blade_by_name(cfg, "blade3"),
+	       "no such blade: NULL");
+	tap_is_int(cfg->slot_count, 3, "three slots");
+
+	s = cmc_config_slot_by_number(cfg, 0);
+	tap_ok(s == &cfg->slots[0], "slot 0 is allowed and found by number");
+	tap_ok(s && s->policy == CMC_SLOT_SHARED && s->vfs == 7 && s->driver == CMC_DRIVER_IGB_VFIO
+	       && !s->blade, "slot 0: shared, 7 VFs, igb-vfio, no owner");
+	tap_ok(s && s->port_count == 3 && s->ports[0].pf == 0 && s->ports[0].role == CMC_PORT_UPLINK
+	       && s->ports[1].pf == 1 && s->ports[1].role == CMC_PORT_MIDPLANE,
+	       "slot 0: ports pf0 uplink, pf1 midplane");
+	tap_ok(s && s->ports[2].pf == 7 && s->ports[2].role == CMC_PORT_UPLINK,
+	       "a port without a role is an uplink");
+
+	s = cmc_config_slot_by_number(cfg, 255);
+	tap_ok(s && s->policy == CMC_SLOT_DEDICATED && s->blade == &cfg->blades[2] && s->vfs == 0,
+	       "slot 255: dedicated to spare-9");
+	tap_ok(s && s->driver == CMC_DRIVER_KERNEL && s->port_count == 0,
+	       "the default driver is kernel; no ports listed");
+	s = cmc_config_slot_by_number(cfg, 3);
+	tap_ok(s && s->policy == CMC_SLOT_SHARED && s->vfs == 0, "slot 3: shared, vfs defaults to 0");
+	tap_ok(!cmc_config_slot_by_number(cfg, 1), "unconfigured slot: NULL");
+	cmc_config_free(cfg);
+}
+
+static void test_good_minimal(void)
+{
+	struct cmc_config *cfg = NULL;
+	char err[512] = "";
+	int rc = cmc_config_load(DATA "good-minimal.conf", &cfg, err, sizeof(err));
+
+	if (!tap_ok(rc == 0 && cfg, "good-minimal.conf loads"))
+		tap_diag("  rc %d: %s", rc, err);
+	if (!cfg)
+		return;
+	tap_is_str(cfg->socket_path, "/run/cmc/cmcd.sock", "default socket");
+	tap_is_str(cfg->socket_group, "cmc", "default group");
+	tap_is_str(cfg->store_path, "/var/lib/cmc/state", "default store");
+	tap_ok(cfg->blade_count == 1 && cfg->blades[0].id == 64, "one blade, id 64 is in range");
+	tap_is_int(cfg->slot_count, 0, "slots are optional");
+	cmc_config_free(cfg);
+}
+
+static void test_emulated(void)
+{
+	struct cmc_config *cfg = NULL;
+	char err[512] = "";
+	const struct cmc_config_slot *s1, *s2;
+	int rc = cmc_config_load("conf/emulated.conf", &cfg, err, sizeof(err));
+
+	if (!tap_ok(rc == 0 && cfg, "conf/emulated.conf loads"))
+		tap_diag("  rc %d: %s", rc, err);
+	if (!cfg)
+		return;
+	tap_is_str(cfg->chassis_name, "emulated", "emulated: chassis name");
+	tap_ok(cfg->blade_count == 3 && strcmp(cfg->blades[2].name, "blade3") == 0 &&
+	       cfg->blades[2].id == 3, "emulated: blade1..blade3");
+	s1 = cmc_config_slot_by_number(cfg, 1);
+	s2 = cmc_config_slot_by_number(cfg, 2);
+	tap_ok(s1 && s1->policy == CMC_SLOT_SHARED && s1->vfs == 4 &&
+	       s1->driver == CMC_DRIVER_IGB_VFIO && s1->port_count == 1 && s1->ports[0].pf == 0 &&
+	       s1->ports[0].role == CMC_PORT_UPLINK, "emulated: slot 1 shared, 4 VFs, pf0 uplink");
+	tap_ok(s2 && s2->policy == CMC_SLOT_SHARED && s2->vfs == 4 &&
+	       s2->driver == CMC_DRIVER_IGB_VFIO && s2->port_count == 1 && s2->ports[0].pf == 0 &&
+	       s2->ports[0].role == CMC_PORT_MIDPLANE, "emulated: slot 2 shared, 4 VFs, pf0 midplane");
+	tap_ok(strcmp(cfg->socket_path, "/run/cmc/cmcd.sock") == 0 &&
+	       strcmp(cfg->store_path, "/var/lib/cmc/state") == 0, "emulated: socket and store");
+	cmc_config_free(cfg);
+
+	rc = cmc_config_load("conf/example.conf", &cfg, err, sizeof(err));
+	if (!tap_ok(rc == 0 && cfg, "conf/example.conf loads"))
+		tap_diag("  rc %d: %s", rc, err);
+	cmc_config_free(cfg);
+}
+
+/* cmc_config_format() writes what cmc_config_load() reads back to the same config. */
+static void test_format_round_trip(void)
+{
+	static char text[65536], again[65536];
+	char path[] = "/tmp/cmc-config-XXXXXX", err[512] = "";
+	struct cmc_config *cfg = NULL, *back = NULL;
+	size_t need;
+	FILE *f;
+	int fd, rc;
+
+	rc = cmc_config_load(DATA "good-full.conf", &cfg, err, sizeof(err));
+	need = cfg ? cmc_config_format(cfg, text, sizeof(text)) : 0;
+	tap_ok(rc == 0 && need > 0 && need < sizeof(text), "format the full config (%zu bytes)", need);
+	fd = mkstemp(path);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+	rc = cmc_config_load(path, &back, err, sizeof(err));
+	if (!tap_ok(rc == 0 && back, "the formatted text loads again"))
+		tap_diag("  %s\n%s", err, text);
+	if (back)
+		cmc_config_format(back, again, sizeof(again));
+	tap_is_str(again, text, "and formats to the same text");
+	tap_ok(back && back->slots[1].blade && strcmp(back->slots[1].blade->name, "spare-9") == 0,
+	       "the dedicated slot still points at its blade");
+
+	char small[16];
+	tap_is_int(cmc_config_format(cfg, small, sizeof(small)), need,
+		   "a small buffer: returns the length needed");
+	tap_is_int(strlen(small), sizeof(small) - 1, "and holds a terminated prefix");
+	unlink(path);
+	cmc_config_free(back);
+	cmc_config_free(cfg);
+}
+
+static void test_edge_cases(void)
+{
+	struct cmc_config *cfg = (struct cmc_config *)1;
+	char err[512] = "", tiny[8];
+	int rc;
+
+	rc = cmc_config_load(DATA "no-such-file.conf", &cfg, err, sizeof(err));
+	tap_ok(rc == -ENOENT && !cfg, "a missing file: -ENOENT");
+	tap_is_str(err, DATA "no-such-file.conf: cannot open: No such file or directory",
+		   "and the message names the file");
+	rc = cmc_config_load(DATA "bad-policy.conf", &cfg, NULL, 0);
+	tap_ok(rc == -EINVAL && !cfg, "no error buffer: still refused, nothing written");
+	rc = cmc_config_load(DATA "bad-policy.conf", &cfg, tiny, sizeof(tiny));
+	tap_ok(rc == -EINVAL && strlen(tiny) == sizeof(tiny) - 1, "a small error buffer is cut, not overrun");
+	rc = cmc_config_load("t/data/conf", &cfg, err, sizeof(err));
+	tap_ok(rc < 0 && !cfg && strncmp(err, "t/data/conf", 11) == 0, "a directory is refused (%d: %s)",
+	       rc, err);
+	cmc_config_free(NULL);
+	tap_is_str(cmc_slot_policy_name(CMC_SLOT_DEDICATED), "dedicated", "policy name");
+	tap_is_str(cmc_slot_driver_name(CMC_DRIVER_IGB_VFIO), "igb-vfio", "driver name");
+	tap_is_str(cmc_port_role_name(CMC_PORT_MIDPLANE), "midplane", "role name");
+}
+
+int main(void)
+{
+	for (size_t i = 0; i < N_BAD; i++)
+		test_bad(&bad_cases[i]);
+	test_good_full();
+	test_good_minimal();
+	test_emulated();
+	test_format_round_trip();
+	test_edge_cases();
+	return tap_done();
+}
