@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmcd: the chassis management daemon. Owns the chassis' picture (inventory), its state
+ * store, and the control socket cmcctl talks to; one epoll loop, asleep when idle.
+ */
+#include "daemon.h"
+#include "notify.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_CONFIG "/etc/cmc/cmcd.conf"
+
+struct options {
+	const char *config;
+	const char *pci_dump;	/* inventory from a libpci dump instead of the live system */
+	bool foreground;
+	bool debug;
+	bool check_only;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: cmcd [-f] [-d] [-c FILE] [--pci-dump FILE]\n"
+		"       cmcd --check-config FILE\n"
+		"\n"
+		"  -c, --config FILE     configuration (default %s)\n"
+		"  -f, --foreground      stay in the foreground and log to stderr\n"
+		"  -d, --debug           log debug messages\n"
+		"      --check-config F  validate a configuration and exit (0 valid, 1 not)\n"
+		"      --pci-dump FILE   read the PCIe topology from a libpci dump (lspci -xxxx)\n",
+		DEFAULT_CONFIG);
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "check-config", required_argument, NULL, 'C' },
+		{ "pci-dump", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*o = (struct options){ .config = DEFAULT_CONFIG };
+	while ((c = getopt_long(argc, argv, "c:fdh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case 'f': o->foreground = true; break;
+		case 'd': o->debug = true; break;
+		case 'C': o->config = optarg; o->check_only = true; break;
+		case 'P': o->pci_dump = optarg; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "cmcd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* mkdir -p of a file's directory, 0755. */
+static int make_parent_dir(const char *path)
+{
+	char *copy = strdup(path), *dir;
+	int err = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	dir = dirname(copy);
+	for (char *p = dir + 1; *p && !err; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			err = -errno;
+		*p = '/';
+	}
+	if (!err && mkdir(dir, 0755) < 0 && errno != EEXIST)
+		err = -errno;
+	free(copy);
+	return err;
+}
+
+static int open_store(struct cmcd *d)
+{
+	const char *path = d->config->store_path;
+	char detail[512];
+	int err = make_parent_dir(path);
+
+	if (err) {
+		log_warn(err, "cannot create the directory of the store %s", path);
+		return err;
+	}
+	err = cmc_store_open(path, &d->store, detail, sizeof(detail));
+	if (err == -EBADMSG) {
+		log_warnx("the state store is damaged: %s", detail);
+		log_warnx("cmcd will not start on a damaged store and has not touched it; "
+			  "move it aside to start with an empty state");
+	} else if (err) {
+		log_warnx("cannot open the state store: %s", detail);
+	} else if (cmc_store_open_info(d->store) & CMC_STORE_INFO_LEFTOVER_TMP) {
+		log_info("store: removed %s.tmp left by an interrupted commit; the previous state stands",
+			 path);
+	}
+	return err;
+}
+
+static int open_inventory(struct cmcd *d, const char *dump)
+{
+	int err = mp_inventory_open(&d->inv, dump);
+
+	if (err) {
+		log_warn(err, "inventory");
+		return err;
+	}
+	err = mp_inventory_scan(d->inv);
+	if (err)
+		log_warnx("cannot read the PCIe topology: %s", mp_inventory_error(d->inv));
+	return err;
+}
+
+static void on_signal(struct cmc_loop *loop, int signo, void *arg)
+{
+	struct cmcd *d = arg;
+
+	if (signo == SIGHUP) {
+		(void)!cmcd_rescan(d, "SIGHUP");
+		return;
+	}
+	log_info("%s: shutting down", strsignal(signo));
+	cmc_loop_quit(loop);
+}
+
+static void event_to_followers(const char *rec, size_t len, void *arg)
+{
+	struct cmcd *d = arg;
+
+	if (d->api)
+		cmc_api_broadcast(d->api, rec, len);
+}
+
+static int start_services(struct cmcd *d, bool live)
+{
+	static const int signals[] = { SIGTERM, SIGINT, SIGHUP };
+	const char *sock = d->config->socket_path;
+	char err[256];
+	int rc;
+
+	rc = cmc_loop_add_signals(d->loop, signals, 3, on_signal, d);
+	if (rc) {
+		log_warn(rc, "signals");
+		return rc;
+	}
+	rc = make_parent_dir(sock);
+	if (rc) {
+		log_warn(rc, "cannot create the directory of %s", sock);
+		return rc;
+	}
+	rc = cmc_api_open(&d->api, d->loop, sock, d->config->socket_group, cmcd_commands,
+			  d, err, sizeof(err));
+	if (rc) {
+		log_warnx("control socket: %s", err);
+		return rc;
+	}
+	if (live) {
+		rc = cmc_watchers_start(d, &d->watchers);
+		if (rc)
+			log_warn(rc, "hot-plug and link watchers");
+	}
+	return rc;
+}
+
+static void shutdown_all(struct cmcd *d)
+{
+	cmc_watchers_stop(d->watchers);
+	cmc_api_close(d->api);
+	if (d->rescan_timer)
+		cmc_loop_del_timer(d->loop, d->rescan_timer);
+	cmc_events_free(d->events);
+	cmc_store_close(d->store);
+	mp_inventory_close(d->inv);
+	cmc_config_free(d->config);
+	cmc_loop_free(d->loop);
+}
+
+static int check_config(const char *path)
+{
+	struct cmc_config *cfg;
+	char err[512];
+
+	if (cmc_config_load(path, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	printf("%s: valid (chassis %s, %u blades, %u slots)\n", path, cfg->chassis_name,
+	       cfg->blade_count, cfg->slot_count);
+	cmc_config_free(cfg);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cmcd d = { .config_path = NULL };
+	struct options o;
+	char err[512];
+	int rc = 1;
+
+	if (parse_options(argc, argv, &o) < 0)
+		return 2;
+	if (o.check_only)
+		return check_config(o.config);
+	log_init("cmcd", false, o.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	d.config_path = o.config;
+	d.started_ms = cmc_now_ms();
+	if (cmc_config_load(o.config, &d.config, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		log_warnx("not starting: fix the configuration (cmcd --check-config %s)", o.config);
+		return 1;
+	}
+	if (cmc_loop_new(&d.loop) < 0 || cmc_events_new(&d.events, 512) < 0) {
+		log_warnx("out of memory");
+		goto out;
+	}
+	cmc_events_set_sink(d.events, event_to_followers, &d);
+	if (open_store(&d) || open_inventory(&d, o.pci_dump) || start_services(&d, !o.pci_dump))
+		goto out;
+	if (cmcd_reconcile(&d) < 0)
+		goto out;
+	if (!o.foreground && !cmc_notify_wanted()) {
+		if (daemon(0, 0) < 0) {
+			log_warn(errno, "daemon");
+			goto out;
+		}
+		log_init("cmcd", true, o.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	}
+	log_info("ready: chassis %s, %zu slots, socket %s", d.config->chassis_name,
+		 mp_slot_count(d.inv), d.config->socket_path);
+	(void)!cmc_notify("READY=1");
+	rc = cmc_loop_run(d.loop) < 0 ? 1 : 0;
+	(void)!cmc_notify("STOPPING=1");
+out:
+	shutdown_all(&d);
+	return rc;
+}

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/* The commands cmcd serves on its control socket; cmcctl is their client. */
+#include "daemon.h"
+#include "inventory.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CMC_VERSION "0.1"
+
+static enum cmc_status refuse(struct cmc_api_request *req, enum cmc_status st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static enum cmc_status refuse(struct cmc_api_request *req, enum cmc_status st, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(req->message, sizeof(req->message), fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+/* A slot number as the admin typed it: decimal, 0..255. */
+static int parse_slot_number(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > 255)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static void list_slot_numbers(const struct mp_inventory *inv, char *buf, size_t len)
+{
+	size_t n = mp_slot_count(inv), off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && off < len; i++) {
+		int w = snprintf(buf + off, len - off, "%s%u", i ? ", " : "", mp_slot_at(inv, i)->number);
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+	if (n == 0)
+		snprintf(buf, len, "none");
+}
+
+static enum cmc_status find_slot(struct cmcd *d, struct cmc_api_request *req, const char *arg,
+				 const struct mp_slot **out)
+{
+	unsigned n;
+	char known[256];
+
+	if (parse_slot_number(arg, &n))
+		return refuse(req, CMC_USAGE, "'%.32s' is not a slot number (0-255)", arg);
+	*out = mp_slot_find(d->inv, n);
+	if (*out)
+		return CMC_OK;
+	list_slot_numbers(d->inv, known, sizeof(known));
+	return refuse(req, CMC_REFUSED, "no slot %u in this chassis (slots: %s)", n, known);
+}
+
+static enum cmc_status cmd_version(void *ctx, struct cmc_api_request *req)
+{
+	struct cmcd *d = ctx;
+
+	cmc_rec_begin(req->body, "version");
+	cmc_rec_str(req->body, "version", CMC_VERSION);
+	cmc_rec_str(req->body, "chassis", d->config->chassis_name);
+	cmc_rec_int(req->body, "uptime_ms", (long long)(cmc_now_ms() - d->started_ms));
+	cmc_rec_int(req->body, "rescans", (long long)d->rescans);
+	cmc_rec_end(req->body);
+	return CMC_OK;
+}
+
+static enum cmc_status cmd_slots(void *ctx, struct cmc_api_request *req)
+{
+	struct cmcd *d = ctx;
+
+	for (size_t i = 0; i < mp_slot_count(d->inv); i++)
+		cmc_inventory_slot_record(mp_slot_at(d->inv, i), req->body);
+	return CMC_OK;
+}
+
+static enum cmc_status cmd_slot(void *ctx, struct cmc_api_request *req)
+{
+	struct cmcd *d = ctx;
+	const struct mp_slot *s;
+	enum cmc_status st = find_slot(d, req, req->argv[1], &s);
+
+	if (st != CMC_OK)
+		return st;
+	cmc_inventory_slot_record(s, req->body);
+	cmc_inventory_function_records(s, req->body);
+	return CMC_OK;
+}
+
+static enum cmc_status cmd_functions(void *ctx, struct cmc_api_request *req)
+{
+	struct cmcd *d = ctx;
+
+	if (req->argc == 3) {
+		const struct mp_slot *s;
+		enum cmc_status st;
+
+		if (strcmp(req->argv[1], "slot") != 0)
+			return refuse(req, CMC_USAGE, "usage: functions [slot N]");
+		st = find_slot(d, req, req->argv[2], &s);
+		if (st == CMC_OK)
+			cmc_inventory_function_records(s, req->body);
+		return st;
+	}
+	if (req->argc != 1)
+		return refuse(req, CMC_USAGE, "usage: functions [slot N]");
+	for (size_t i = 0; i < mp_slot_count(d->inv); i++)
+		cmc_inventory_function_records(mp_slot_at(d->inv, i), req->body);
+	return CMC_OK;
+}
+
+static enum cmc_status cmd_blades(void *ctx, struct cmc_api_request *req)
+{
+	struct cmcd *d = ctx;
+
+	for (unsigned i = 0; i < d->config->blade_count; i++) {
+		const struct cmc_config_blade *b = &d->config->blades[i];
+		cmc_rec_begin(req->body, "blade");
+		cmc_rec_str(req->body, "blade", b->name);
+		cmc_rec_int(req->body, "id", b->id);
+		cmc_rec_int(req->body, "functions", 0);
+		cmc_rec_end(req->body);
+	}
+	return CMC_OK;
+}
+
+static enum cmc_status cmd_events(void *ctx, struct cmc_api_request *req)
+{
+	struct cmcd *d = ctx;
+
+	if (req->argc == 2 && strcmp(req->argv[1], "follow") != 0)
+		return refuse(req, CMC_USAGE, "usage: events [follow]");
+	cmc_events_dump(d->events, req->body);
+	req->follow = req->argc == 2;
+	return CMC_OK;
+}
+
+static enum cmc_status cmd_rescan(void *ctx, struct cmc_api_request *req)
+{
+	struct cmcd *d = ctx;
+	int err = cmcd_rescan(d, "requested");
+
+	if (err)
+		return refuse(req, CMC_REFUSED, "rescan failed: %s", mp_inventory_error(d->inv));
+	return CMC_OK;
+}
+
+const struct cmc_api_command cmcd_commands[] = {
+	{ "version", cmd_version, 0, 0, "version", "daemon version and uptime" },
+	{ "slots", cmd_slots, 0, 0, "slots", "the chassis' slots and the cards in them" },
+	{ "slot", cmd_slot, 1, 1, "slot N", "one slot, its card and functions" },
+	{ "functions", cmd_functions, 0, 2, "functions [slot N]", "PFs and VFs" },
+	{ "blades", cmd_blades, 0, 0, "blades", "the configured blades" },
+	{ "events", cmd_events, 0, 1, "events [follow]", "recent events; follow streams new ones" },
+	{ "rescan", cmd_rescan, 0, 0, "rescan", "re-read the PCIe topology now" },
+	{ NULL, NULL, 0, 0, NULL, NULL },
+};

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's shared state, private to cmc/: what the command handlers, the hot-plug
+ * and link watchers and main() share. Not a library interface.
+ */
+#ifndef CMC_DAEMON_H
+#define CMC_DAEMON_H
+
+#include "api.h"
+#include "config.h"
+#include "events.h"
+#include "loop.h"
+#include "mp.h"
+#include "store.h"
+
+struct cmc_watchers;
+
+struct cmcd {
+	struct cmc_loop *loop;
+	struct cmc_config *config;
+	const char *config_path;
+	struct mp_inventory *inv;
+	struct cmc_store *store;
+	struct cmc_events *events;
+	struct cmc_api *api;
+	struct cmc_watchers *watchers;
+	struct cmc_timer *rescan_timer;
+	unsigned long long started_ms;
+	unsigned long rescans;
+};
+
+/* The command table served on the control socket (commands.c). */
+extern const struct cmc_api_command cmcd_commands[];
+
+/* Re-read the inventory, post an event for each slot whose card changed, and record the
+ * new picture in the store (inventory.c). `why` goes into the log. */
+int cmcd_rescan(struct cmcd *d, const char *why);
+/* At start-up: compare the store's last picture with the hardware and report (and
+ * record) every difference. */
+int cmcd_reconcile(struct cmcd *d);
+/* Ask for a rescan soon (coalesces bursts of hot-plug uevents). */
+void cmcd_rescan_soon(struct cmcd *d);
+
+/* Hot-plug uevents and link changes (watch.c). */
+int cmc_watchers_start(struct cmcd *d, struct cmc_watchers **out) __attribute__((warn_unused_result));
+void cmc_watchers_stop(struct cmc_watchers *w);
+
+#endif

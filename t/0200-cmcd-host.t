@@ -1,0 +1,183 @@
+#!/usr/bin/perl
+# cmcd and cmcctl on the host, on chassis described by libpci dumps (no QEMU): the
+# inventory they report, every class of bad CLI input and bad configuration with its
+# message and exit code, kill -9 and restart (state kept and reconciled with what
+# changed meanwhile), a damaged store (reported, refused, left untouched).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use JSON::PP;
+use File::Temp qw(tempdir);
+use Time::HiRes qw(sleep time);
+use Chassis;
+
+my $B = Chassis::build_dir();
+my ($CMCD, $CMCCTL, $GEN) = ("$B/cmcd", "$B/cmcctl", "$B/tools/mp-gendump");
+-x $_ or BAIL_OUT("$_ not built: run make") for $CMCD, $CMCCTL, $GEN;
+my $dir = tempdir(CLEANUP => 1);
+$ENV{CMC_SOCKET} = "$dir/run/cmcd.sock";
+
+sub sh { my $out = `$_[0] 2>&1`; return ($? >> 8, $out) }
+sub slurp { local $/; open(my $f, '<', $_[0]) or return ''; <$f> }
+sub spew { open(my $f, '>', $_[0]) or die "$_[0]: $!"; print $f $_[1]; close $f }
+
+sub config {
+	my (%o) = @_;
+	my $blades = $o{blades} // '{ name = "blade1"; id = 1; }, { name = "blade2"; id = 2; }';
+	return qq(chassis = { name = "hosttest"; };\n)
+	    . qq(daemon = { socket = "$dir/run/cmcd.sock"; group = ""; store = "$dir/state/store"; };\n)
+	    . qq(blades = ( $blades );\n) . ($o{extra} // '');
+}
+spew("$dir/good.conf", config());
+system("$GEN -s 3 -e 3 -v 2 -o $dir/three.dump") == 0 or BAIL_OUT('mp-gendump failed');
+system("$GEN -s 3 -e 2,3 -v 2 -o $dir/slot2-pulled.dump") == 0 or BAIL_OUT('mp-gendump failed');
+
+my $pid;
+sub start_daemon {
+	my ($dump) = @_;
+	$pid = fork() // die;
+	if (!$pid) {
+		open(STDOUT, '>>', "$dir/cmcd.log");
+		open(STDERR, '>&', \*STDOUT);
+		exec($CMCD, '-f', '-c', "$dir/good.conf", '--pci-dump', $dump) or exit 127;
+	}
+	my $end = time + 10;
+	while (time < $end) {
+		return 1 if -S "$dir/run/cmcd.sock" && (sh("$CMCCTL version"))[0] == 0;
+		last if waitpid($pid, 1) == $pid;
+		sleep 0.05;
+	}
+	diag(slurp("$dir/cmcd.log"));
+	return 0;
+}
+sub stop_daemon { my ($sig) = @_; kill($sig // 'TERM', $pid); waitpid($pid, 0); my $st = $?; undef $pid; $st }
+END { kill('KILL', $pid) if $pid }
+
+# --- daemon not running -----------------------------------------------------------
+my ($rc, $out) = sh("$CMCCTL slots");
+is($rc, 1, 'no daemon: exit 1');
+like($out, qr/cmcd is not running \(no socket at \Q$dir\E/, 'no daemon: says so and where');
+
+# --- inventory --------------------------------------------------------------------
+ok(start_daemon("$dir/three.dump"), 'cmcd starts on a 3-slot dump');
+is(sprintf('%o', (stat "$dir/run/cmcd.sock")[2] & 07777), '660', 'control socket is 0660');
+($rc, $out) = sh("$CMCCTL -j slots");
+is($rc, 0, 'cmcctl -j slots');
+my $slots = eval { decode_json($out) } // [];
+is(scalar @$slots, 3, 'three slots');
+is_deeply([ map { $_->{slot} } @$slots ], [ 1, 2, 3 ], 'numbered 1-3');
+for my $s (@$slots[0, 1]) {
+	is($s->{device_id}, '10c9', "slot $s->{slot}: an 82576");
+	is($s->{vfs_total}, 8, "slot $s->{slot}: 8 VFs in SR-IOV");
+	is($s->{vfs_enabled}, 2, "slot $s->{slot}: 2 enabled");
+	ok($s->{occupied} && $s->{presence}, "slot $s->{slot}: occupied");
+}
+ok(!$slots->[2]{occupied} && $slots->[2]{card} eq '', 'slot 3: empty');
+($rc, $out) = sh("$CMCCTL -j slot 2");
+my $slot2 = eval { decode_json($out) } // {};
+is(scalar @{ $slot2->{functions} // [] }, 3, 'slot 2: one PF and two VFs');
+is_deeply([ map { $_->{bdf} } @{ $slot2->{functions} // [] } ],
+	[ '0000:04:00.0', '0000:04:10.0', '0000:04:10.2' ], 'slot 2: VF offset 128, stride 2');
+($rc, $out) = sh("$CMCCTL slots");
+like($out, qr/^SLOT\s+PORT\s+LINK\s+VFS\s+PFS\s+CARD\n1\s+0000:02:00\.0\s+2\.5GT\/s x1\s+2\/8/m, 'table for people');
+($rc, $out) = sh("$CMCCTL blades");
+like($out, qr/^blade1\s+1\s+0$/m, 'blades listed');
+
+# --- bad CLI input: message and exit code for each class ---------------------------
+my @bad = (
+	[ 'slot 9',         1, qr/no slot 9 in this chassis \(slots: 1, 2, 3\)/, 'unknown slot' ],
+	[ 'slot x',         2, qr/'x' is not a slot number/,                      'non-numeric slot' ],
+	[ 'slot -1',        2, qr/not a slot number/,                             'negative slot' ],
+	[ 'slot 99999999999999999999', 2, qr/not a slot number/,                  'huge slot' ],
+	[ 'slot',           2, qr/usage: slot N/,                                 'missing argument' ],
+	[ 'slot 1 2',       2, qr/usage: slot N/,                                 'extra argument' ],
+	[ 'functions slot', 2, qr/usage: functions \[slot N\]/,                   'incomplete functions' ],
+	[ 'frobnicate',     2, qr/unknown command 'frobnicate'/,                  'unknown command' ],
+	[ "'a b'",          2, qr/may not be empty or hold spaces/,               'argument with a space' ],
+	[ '-x slots',       2, qr/usage:/,                                        'unknown option' ],
+	[ '',               2, qr/usage:/,                                        'no command' ],
+);
+for my $b (@bad) {
+	my ($args, $want_rc, $want_msg, $name) = @$b;
+	($rc, $out) = sh("$CMCCTL $args");
+	is($rc, $want_rc, "$name: exit $want_rc");
+	like($out, $want_msg, "$name: message");
+}
+# Raw protocol abuse straight at the socket: an overlong line and binary junk.
+($rc, $out) = sh(qq(perl -e 'print "A" x 5000, "\\n"' | timeout 5 perl -MIO::Socket::UNIX -e '\$s=IO::Socket::UNIX->new(Peer=>"$dir/run/cmcd.sock") or die; local \$/; print \$s <STDIN>; shutdown(\$s,1); print <\$s>'));
+like($out, qr/ERR 2 request line too long/, 'an overlong request line is refused');
+($rc, $out) = sh(qq(printf 'slot \\001\\n' | timeout 5 perl -MIO::Socket::UNIX -e '\$s=IO::Socket::UNIX->new(Peer=>"$dir/run/cmcd.sock") or die; local \$/; print \$s <STDIN>; shutdown(\$s,1); print <\$s>'));
+like($out, qr/ERR 2 non-printable request/, 'a request with control characters is refused');
+is((sh("$CMCCTL version"))[0], 0, 'the daemon still answers after the abuse');
+
+SKIP: {
+	skip 'needs root and setpriv to act as another user', 2 unless $> == 0 && -x '/usr/bin/setpriv';
+	($rc, $out) = sh("setpriv --reuid=65534 --regid=65534 --clear-groups $CMCCTL slots");
+	is($rc, 1, 'another user: exit 1');
+	like($out, qr/permission denied on \Q$dir\E\/run\/cmcd\.sock/, 'another user: permission denied, said so');
+}
+
+# --- kill -9, restart: same state, reconciled with the hardware ---------------------
+stop_daemon('KILL');
+my $store_before = slurp("$dir/state/store");
+ok(length $store_before, 'the store holds the slots\' last picture');
+ok(start_daemon("$dir/slot2-pulled.dump"), 'after kill -9 cmcd restarts (slot 2 pulled meanwhile)');
+($rc, $out) = sh("$CMCCTL -j events");
+my $events = eval { decode_json($out) } // [];
+my @rec = grep { $_->{kind} eq 'reconcile' } @$events;
+is(scalar @rec, 1, 'one difference reported at restart');
+is($rec[0]{slot}, 2, 'about slot 2');
+like($rec[0]{detail} // '', qr/card 8086:10c9 removed while cmcd was down/, 'saying what happened');
+($rc, $out) = sh("$CMCCTL -j slot 2");
+ok(!(eval { decode_json($out) } // {})->{occupied}, 'slot 2 now shows empty');
+stop_daemon();
+ok(start_daemon("$dir/slot2-pulled.dump"), 'restart with nothing changed');
+($rc, $out) = sh("$CMCCTL -j events");
+my $events2 = eval { decode_json($out) } // [];
+is(scalar(grep { $_->{kind} eq 'reconcile' } @$events2), 0, 'no difference reported');
+stop_daemon();
+
+# --- a damaged store is reported, refused and left untouched ------------------------
+my $good = slurp("$dir/state/store");
+my $bad = $good;
+substr($bad, length($bad) - 3, 1) ^= "\x01";
+spew("$dir/state/store", $bad);
+truncate("$dir/cmcd.log", 0);
+($rc, $out) = sh("$CMCCTL version");
+my $t0 = time;
+system("timeout 10 $CMCD -f -c $dir/good.conf --pci-dump $dir/three.dump >> $dir/cmcd.log 2>&1");
+is($? >> 8, 1, 'cmcd refuses to start on a damaged store');
+my $log = slurp("$dir/cmcd.log");
+like($log, qr/state store is damaged: .*\Q$dir\E\/state\/store/, 'it names the file');
+like($log, qr/has not touched it/, 'and says it left it alone');
+is(slurp("$dir/state/store"), $bad, 'the damaged file is byte for byte what it was');
+spew("$dir/state/store", $good);
+
+# --- bad configurations: cmcd refuses to start, --check-config names file:line -------
+my @confs = (
+	[ 'syntax',      "chassis = { name = \"x\" \n",                             qr/bad\.conf:\d+: / ],
+	[ 'unknown key', config(extra => "colour = \"blue\";\n"),                   qr/bad\.conf:4: colour: unknown setting/ ],
+	[ 'bad blade id', config(blades => '{ name = "b"; id = 0; }'),              qr/bad\.conf:3: blades\.\[0\]\.id: 0 is out of range 1\.\.64/ ],
+	[ 'duplicate blade', config(blades => '{ name = "b"; id = 1; }, { name = "b"; id = 2; }'), qr/bad\.conf:3: blades\.\[1\]\.name: .*b.*/ ],
+);
+for my $c (@confs) {
+	my ($name, $text, $want) = @$c;
+	spew("$dir/bad.conf", $text);
+	($rc, $out) = sh("$CMCD --check-config $dir/bad.conf");
+	is($rc, 1, "--check-config, $name: exit 1");
+	like($out, $want, "--check-config, $name: names file:line and the setting");
+	($rc, $out) = sh("timeout 10 $CMCD -f -c $dir/bad.conf --pci-dump $dir/three.dump");
+	is($rc, 1, "cmcd, $name: refuses to start");
+	like($out, qr/not starting: fix the configuration/, "cmcd, $name: says why");
+}
+($rc, $out) = sh("$CMCD --check-config $dir/good.conf");
+is($rc, 0, '--check-config on a good file: exit 0');
+like($out, qr/valid \(chassis hosttest, 2 blades/, '--check-config: summary');
+($rc, $out) = sh("$CMCD --check-config $dir/missing.conf");
+is($rc, 1, '--check-config on a missing file: exit 1');
+($rc, $out) = sh("$CMCD --bogus");
+is($rc, 2, 'cmcd with an unknown option: exit 2');
+
+done_testing;
