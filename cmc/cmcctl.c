@@ -39,6 +39,7 @@ static void usage(FILE *f)
 		"  functions [slot N]    physical and virtual functions\n"
 		"  blades                the blades of the chassis\n"
 		"  events [-f]           recent events; -f follows new ones\n"
+		"  vfstats               VFs of the cards cmcd drives: MAC and counters\n"
 		"  rescan                re-read the PCIe topology now\n"
 		"  version               the daemon's version and uptime\n"
 		"\n"
@@ -296,8 +297,17 @@ static const struct column event_columns[] = {
 	{ "DETAIL", "detail", NULL }, { 0 },
 };
 
+static const struct column vfstat_columns[] = {
+	{ "SLOT", "slot", NULL }, { "PF", "pf", NULL }, { "VF", "vf", NULL }, { "MAC", "mac", NULL },
+	{ "RX_PKTS", "rx_packets", NULL }, { "TX_PKTS", "tx_packets", NULL },
+	{ "RX_BYTES", "rx_bytes", NULL }, { "TX_BYTES", "tx_bytes", NULL },
+	{ "MBX", "mbx_messages", NULL }, { "REFUSED", "mbx_refused", NULL }, { 0 },
+};
+
 static const struct column *columns_for(const char *type)
 {
+	if (strcmp(type, "vfstat") == 0)
+		return vfstat_columns;
 	if (strcmp(type, "slot") == 0)
 		return slot_columns;
 	if (strcmp(type, "function") == 0)
@@ -426,7 +436,8 @@ static int build_request(int argc, char **argv, char *req, size_t len, bool *fol
 	*follow = false;
 	for (int i = 0; i < argc; i++) {
 		const char *w = argv[i];
-		if (i == 1 && strcmp(argv[0], "events") == 0 && strcmp(w, "-f") == 0) {
+		if (i == 1 && strcmp(argv[0], "events") == 0 &&
+		    (strcmp(w, "-f") == 0 || strcmp(w, "follow") == 0)) {
 			w = "follow";
 			*follow = true;
 		}

@@ -3,6 +3,7 @@
  * cmcd: the chassis management daemon. Owns the chassis' picture (inventory), its state
  * store, and the control socket cmcctl talks to; one epoll loop, asleep when idle.
  */
+#include "cards.h"
 #include "daemon.h"
 #include "notify.h"
 
@@ -181,14 +182,20 @@ static int start_services(struct cmcd *d, bool live)
 	}
 	if (live) {
 		rc = cmc_watchers_start(d, &d->watchers);
-		if (rc)
+		if (rc) {
 			log_warn(rc, "hot-plug and link watchers");
+			return rc;
+		}
+		rc = cmc_cards_start(d, &d->cards);
+		if (rc)
+			log_warn(rc, "cards");
 	}
 	return rc;
 }
 
 static void shutdown_all(struct cmcd *d)
 {
+	cmc_cards_stop(d, d->cards);
 	cmc_watchers_stop(d->watchers);
 	cmc_api_close(d->api);
 	if (d->rescan_timer)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The commands cmcd serves on its control socket; cmcctl is their client. */
+#include "cards.h"
 #include "daemon.h"
 #include "inventory.h"
 
@@ -164,6 +165,14 @@ static enum cmc_status cmd_rescan(void *ctx, struct cmc_api_request *req)
 	return CMC_OK;
 }
 
+static enum cmc_status cmd_vfstats(void *ctx, struct cmc_api_request *req)
+{
+	struct cmcd *d = ctx;
+
+	cmc_cards_records(d->cards, req->body);
+	return CMC_OK;
+}
+
 const struct cmc_api_command cmcd_commands[] = {
 	{ "version", cmd_version, 0, 0, "version", "daemon version and uptime" },
 	{ "slots", cmd_slots, 0, 0, "slots", "the chassis' slots and the cards in them" },
@@ -171,6 +180,7 @@ const struct cmc_api_command cmcd_commands[] = {
 	{ "functions", cmd_functions, 0, 2, "functions [slot N]", "PFs and VFs" },
 	{ "blades", cmd_blades, 0, 0, "blades", "the configured blades" },
 	{ "events", cmd_events, 0, 1, "events [follow]", "recent events; follow streams new ones" },
+	{ "vfstats", cmd_vfstats, 0, 0, "vfstats", "VFs of the cards cmcd drives: MAC, counters" },
 	{ "rescan", cmd_rescan, 0, 0, "rescan", "re-read the PCIe topology now" },
 	{ NULL, NULL, 0, 0, NULL, NULL },
 };

@@ -14,6 +14,7 @@
 #include "store.h"
 
 struct cmc_watchers;
+struct cmc_cards;
 
 struct cmcd {
 	struct cmc_loop *loop;
@@ -24,6 +25,7 @@ struct cmcd {
 	struct cmc_events *events;
 	struct cmc_api *api;
 	struct cmc_watchers *watchers;
+	struct cmc_cards *cards;
 	struct cmc_timer *rescan_timer;
 	unsigned long long started_ms;
 	unsigned long rescans;
