@@ -2,7 +2,13 @@
 /*
  * The cards cmcd drives itself: for each slot the configuration gives to the igb-vfio
  * backend, cmcd takes the card's PFs, enables the configured VFs, gives each VF a MAC
- * of the chassis' own and serves the VFs' mailbox from the event loop.
+ * of the chassis' own and serves the VFs' mailbox.
+ *
+ * The mailboxes are served on a thread of their own. The main loop does things that
+ * can block for seconds behind a VF driver's probe (sysfs and config-space reads during
+ * a rescan, for one); a VF's request must never wait for those, or the probing igbvf
+ * times out and falls back to a random MAC. The card thread touches only the cards;
+ * what it has to report goes through a queue to the main loop.
  */
 #include "cards.h"
 #include "daemon.h"
@@ -11,26 +17,54 @@
 #include "nic.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #define CARDS_MAX 64
+#define EVENT_QUEUE 256
+/*
+ * A slow backstop poll. Under QEMU's igb model a VF's request was seen to go without an
+ * interrupt now and then (a cause left pending masks the next one); one look per card
+ * every half second bounds the damage of such a lost interrupt without busy polling.
+ */
+#define BACKSTOP_MS 500
 
 struct card {
-	struct cmcd *d;
+	struct cmc_cards *owner;
 	unsigned slot, pf;
 	struct nic *nic;
-	struct cmc_watch *watch;
-	struct cmc_timer *retry;
+	pthread_mutex_t lock;		/* the nic: card thread (service) vs main (stats, config) */
+	unsigned long long retry_at;	/* ms; 0 = none */
+	bool dead;			/* card gone: no more service */
 	struct log_ratelimit refusals[NIC_MAX_VFS + 1];	/* per VF, and the PF */
-	unsigned long refused_total;
+};
+
+struct queued_event {
+	unsigned slot, pf;
+	enum nic_event ev;
+	int vf;
+	char detail[200];
 };
 
 struct cmc_cards {
+	struct cmcd *d;
 	struct card cards[CARDS_MAX];
 	unsigned n;
+	pthread_t thread;
+	bool running;
+	bool stop;
+	int epfd, wake_fd, notify_fd;
+	struct cmc_watch *notify_watch;
+	pthread_mutex_t qlock;
+	struct queued_event queue[EVENT_QUEUE];
+	unsigned qhead, qlen;
+	unsigned long dropped;
+	unsigned long long backstop_at;
 };
 
 /* Locally administered, unique per chassis position: 02:cc:00:slot:pf:vf. */
@@ -41,78 +75,159 @@ void cmc_cards_vf_mac(unsigned slot, unsigned pf, unsigned vf, uint8_t mac[6])
 	memcpy(mac, m, 6);
 }
 
+/* Called by the backend, on the card thread or (while opening) on the main thread. */
 static void card_event(void *ctx, enum nic_event ev, int vf, const char *detail)
 {
 	struct card *c = ctx;
+	struct cmc_cards *cs = c->owner;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&cs->qlock);
+	if (cs->qlen == EVENT_QUEUE) {
+		cs->dropped++;
+	} else {
+		struct queued_event *q = &cs->queue[(cs->qhead + cs->qlen++) % EVENT_QUEUE];
+		*q = (struct queued_event){ .slot = c->slot, .pf = c->pf, .ev = ev, .vf = vf };
+		snprintf(q->detail, sizeof(q->detail), "%s", detail);
+	}
+	pthread_mutex_unlock(&cs->qlock);
+	(void)!write(cs->notify_fd, &one, sizeof(one));
+}
+
+static struct card *find_card(struct cmc_cards *cs, unsigned slot, unsigned pf)
+{
+	for (unsigned i = 0; i < cs->n; i++)
+		if (cs->cards[i].slot == slot && cs->cards[i].pf == pf)
+			return &cs->cards[i];
+	return NULL;
+}
+
+/* Main loop: what the cards reported becomes events and log lines. */
+static void report_event(struct cmc_cards *cs, const struct queued_event *q)
+{
+	struct cmcd *d = cs->d;
+	struct card *c = find_card(cs, q->slot, q->pf);
 	unsigned long suppressed = 0;
 
-	switch (ev) {
+	switch (q->ev) {
 	case NIC_EV_VF_REFUSED:
-		c->refused_total++;
 		/* A VF belongs to a blade we do not trust: its noise is rate-limited. */
-		if (!log_ratelimit_allow(&c->refusals[vf < 0 ? NIC_MAX_VFS : vf], cmc_now_ms(), &suppressed))
+		if (c && !log_ratelimit_allow(&c->refusals[q->vf < 0 ? NIC_MAX_VFS : q->vf],
+					      cmc_now_ms(), &suppressed))
 			return;
-		cmc_events_post(c->d->events, "vf-refused", (int)c->slot, "pf %u vf %d: %s%s", c->pf, vf,
-				detail, suppressed ? " (and more, rate-limited)" : "");
-		return;
-	case NIC_EV_VF_RESET:
-		log_info("slot %u pf %u vf %d: %s", c->slot, c->pf, vf, detail);
+		cmc_events_post(d->events, "vf-refused", (int)q->slot, "pf %u vf %d: %s%s", q->pf,
+				q->vf, q->detail, suppressed ? " (and more, rate-limited)" : "");
 		return;
 	case NIC_EV_LINK_UP:
 	case NIC_EV_LINK_DOWN:
-		cmc_events_post(c->d->events, ev == NIC_EV_LINK_UP ? "link-up" : "link-down", (int)c->slot,
-				"pf %u: %s", c->pf, detail);
+		cmc_events_post(d->events, q->ev == NIC_EV_LINK_UP ? "link-up" : "link-down",
+				(int)q->slot, "pf %u: %s", q->pf, q->detail);
 		return;
 	case NIC_EV_GONE:
-		cmc_events_post(c->d->events, "card-gone", (int)c->slot, "pf %u: %s", c->pf, detail);
+		cmc_events_post(d->events, "card-gone", (int)q->slot, "pf %u: %s", q->pf, q->detail);
+		cmcd_rescan_soon(d);
 		return;
+	case NIC_EV_VF_RESET:
 	case NIC_EV_INFO:
-		log_info("slot %u pf %u: %s", c->slot, c->pf, detail);
+		if (q->vf >= 0)
+			log_info("slot %u pf %u vf %d: %s", q->slot, q->pf, q->vf, q->detail);
+		else
+			log_info("slot %u pf %u: %s", q->slot, q->pf, q->detail);
 		return;
 	}
 }
 
-static void card_close(struct cmcd *d, struct card *c)
+static bool dequeue(struct cmc_cards *cs, struct queued_event *q)
 {
-	if (c->watch)
-		cmc_loop_del_fd(d->loop, c->watch);
-	if (c->retry)
-		cmc_loop_del_timer(d->loop, c->retry);
-	if (c->nic)
-		c->nic->ops->close(c->nic);
-	c->nic = NULL;
-	c->watch = NULL;
-	c->retry = NULL;
+	bool got = false;
+
+	pthread_mutex_lock(&cs->qlock);
+	if (cs->qlen) {
+		*q = cs->queue[cs->qhead];
+		cs->qhead = (cs->qhead + 1) % EVENT_QUEUE;
+		cs->qlen--;
+		got = true;
+	}
+	pthread_mutex_unlock(&cs->qlock);
+	return got;
 }
+
+static void drain_events(struct cmc_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct cmc_cards *cs = arg;
+	struct queued_event q;
+	unsigned long dropped;
+	uint64_t n;
+	(void)loop;
+	(void)events;
+
+	(void)!read(fd, &n, sizeof(n));
+	while (dequeue(cs, &q))
+		report_event(cs, &q);
+	pthread_mutex_lock(&cs->qlock);
+	dropped = cs->dropped;
+	cs->dropped = 0;
+	pthread_mutex_unlock(&cs->qlock);
+	if (dropped)
+		log_warnx("cards: %lu reports dropped (queue full)", dropped);
+}
+
+/* --- The card thread ---------------------------------------------------------------- */
 
 static void card_service(struct card *c)
 {
-	int rc = c->nic->ops->service(c->nic);
+	int rc;
 
-	if (rc == -ENODEV) {
-		/* Surprise removal: stop serving; hot-plug will rescan the slot. */
-		card_close(c->d, c);
-		cmcd_rescan_soon(c->d);
-		return;
+	pthread_mutex_lock(&c->lock);
+	rc = c->dead || !c->nic ? 0 : c->nic->ops->service(c->nic);
+	if (rc == -ENODEV)
+		c->dead = true;	/* surprise removal: the backend reported it */
+	__atomic_store_n(&c->retry_at, rc > 0 ? cmc_now_ms() + (unsigned)rc : 0, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static int next_timeout(struct cmc_cards *cs)
+{
+	unsigned long long now = cmc_now_ms(), next = 0;
+
+	for (unsigned i = 0; i < cs->n; i++) {
+		unsigned long long at = __atomic_load_n(&cs->cards[i].retry_at, __ATOMIC_RELAXED);
+		if (at && (!next || at < next))
+			next = at;
 	}
-	if (rc > 0 && c->retry)
-		(void)!cmc_timer_arm(c->retry, (unsigned)rc, 0);
+	if (!next || next > now + BACKSTOP_MS)
+		return BACKSTOP_MS;
+	return next <= now ? 0 : (int)(next - now);
 }
 
-static void card_ready(struct cmc_loop *loop, int fd, uint32_t events, void *arg)
+static void *card_thread(void *arg)
 {
-	(void)loop;
-	(void)fd;
-	(void)events;
-	card_service(arg);
+	struct cmc_cards *cs = arg;
+	struct epoll_event evs[16];
+
+	while (!__atomic_load_n(&cs->stop, __ATOMIC_ACQUIRE)) {
+		int n = epoll_wait(cs->epfd, evs, 16, next_timeout(cs));
+		unsigned long long now = cmc_now_ms();
+
+		if (n == 0 && now >= cs->backstop_at) {
+			cs->backstop_at = now + BACKSTOP_MS;
+			for (unsigned i = 0; i < cs->n; i++)
+				card_service(&cs->cards[i]);
+			continue;
+		}
+		for (int i = 0; i < n; i++)
+			if (evs[i].data.ptr)
+				card_service(evs[i].data.ptr);
+		for (unsigned i = 0; i < cs->n; i++) {
+			unsigned long long at = __atomic_load_n(&cs->cards[i].retry_at, __ATOMIC_RELAXED);
+			if (at && at <= now)
+				card_service(&cs->cards[i]);
+		}
+	}
+	return NULL;
 }
 
-static void card_retry(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
-{
-	(void)loop;
-	(void)t;
-	card_service(arg);
-}
+/* --- Opening and closing ------------------------------------------------------------ */
 
 static int configure_vfs(struct card *c, char *err, size_t errlen)
 {
@@ -128,26 +243,34 @@ static int configure_vfs(struct card *c, char *err, size_t errlen)
 	return 0;
 }
 
-static int card_open(struct cmcd *d, struct card *c, const char *bdf, unsigned vfs)
+static void card_close(struct card *c)
+{
+	if (c->nic)
+		c->nic->ops->close(c->nic);
+	c->nic = NULL;
+}
+
+static int card_open(struct cmc_cards *cs, struct card *c, const char *bdf, unsigned vfs)
 {
 	struct nic_params p = {
 		.pf_bdf = bdf, .num_vfs = vfs, .vf_driver = "igbvf", .on_event = card_event, .ctx = c,
 	};
-	char err[256];
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+	char err[256] = "";
 	int rc;
 
 	for (unsigned i = 0; i <= NIC_MAX_VFS; i++)
 		log_ratelimit_init(&c->refusals[i], 5, 2000);
+	pthread_mutex_init(&c->lock, NULL);
 	rc = nic_open("igb-vfio", &p, &c->nic, err, sizeof(err));
 	if (!rc)
 		rc = configure_vfs(c, err, sizeof(err));
-	if (!rc)
-		rc = cmc_loop_add_fd(d->loop, c->nic->ops->event_fd(c->nic), EPOLLIN, card_ready, c, &c->watch);
-	if (!rc)
-		rc = cmc_loop_add_timer(d->loop, 0, 0, card_retry, c, &c->retry);
+	if (!rc && epoll_ctl(cs->epfd, EPOLL_CTL_ADD, c->nic->ops->event_fd(c->nic), &ev) < 0)
+		rc = -errno;
 	if (rc) {
 		log_warnx("slot %u pf %u (%s): %s", c->slot, c->pf, bdf, *err ? err : strerror(-rc));
-		card_close(d, c);
+		card_close(c);
+		pthread_mutex_destroy(&c->lock);
 		return rc;
 	}
 	log_info("slot %u pf %u (%s): igb-vfio, %u VFs", c->slot, c->pf, bdf, c->nic->num_vfs);
@@ -174,62 +297,133 @@ static void open_slot(struct cmcd *d, struct cmc_cards *cards, const struct cmc_
 					fn->id.vendor_id, fn->id.device_id);
 			continue;
 		}
-		*c = (struct card){ .d = d, .slot = cs->number, .pf = fn->index };
-		if (card_open(d, c, mp_bdf_str(&fn->bdf, bdf), cs->vfs) == 0)
+		*c = (struct card){ .owner = cards, .slot = cs->number, .pf = fn->index };
+		if (card_open(cards, c, mp_bdf_str(&fn->bdf, bdf), cs->vfs) == 0)
 			cards->n++;
+	}
+}
+
+static int cards_init(struct cmcd *d, struct cmc_cards *cs)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+
+	cs->d = d;
+	pthread_mutex_init(&cs->qlock, NULL);
+	cs->epfd = epoll_create1(EPOLL_CLOEXEC);
+	cs->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	cs->notify_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (cs->epfd < 0 || cs->wake_fd < 0 || cs->notify_fd < 0)
+		return -errno;
+	if (epoll_ctl(cs->epfd, EPOLL_CTL_ADD, cs->wake_fd, &ev) < 0)
+		return -errno;
+	return cmc_loop_add_fd(d->loop, cs->notify_fd, EPOLLIN, drain_events, cs, &cs->notify_watch);
+}
+
+static void bind_all_vfs(struct cmc_cards *cards)
+{
+	char err[256];
+
+	for (unsigned i = 0; i < cards->n; i++) {
+		struct card *c = &cards->cards[i];
+		pthread_mutex_lock(&c->lock);
+		if (c->nic->ops->bind_vfs(c->nic, err, sizeof(err)) < 0)
+			log_warnx("slot %u pf %u: %s", c->slot, c->pf, err);
+		pthread_mutex_unlock(&c->lock);
 	}
 }
 
 int cmc_cards_start(struct cmcd *d, struct cmc_cards **out)
 {
 	struct cmc_cards *cards = calloc(1, sizeof(*cards));
+	int rc;
 
 	if (!cards)
 		return -ENOMEM;
+	cards->epfd = cards->wake_fd = cards->notify_fd = -1;
+	rc = cards_init(d, cards);
+	if (rc)
+		goto err_stop;
 	for (unsigned i = 0; i < d->config->slot_count; i++) {
 		const struct cmc_config_slot *cs = &d->config->slots[i];
 		if (cs->driver == CMC_DRIVER_IGB_VFIO)
 			open_slot(d, cards, cs);
 	}
+	rc = -pthread_create(&cards->thread, NULL, card_thread, cards);
+	if (rc)
+		goto err_stop;
+	cards->running = true;
+	/* Only now, with every card open and served: VF probes wait for our answers. */
+	bind_all_vfs(cards);
 	*out = cards;
 	return 0;
+err_stop:
+	cmc_cards_stop(d, cards);
+	return rc;
 }
 
 void cmc_cards_stop(struct cmcd *d, struct cmc_cards *cards)
 {
+	uint64_t one = 1;
+
 	if (!cards)
 		return;
-	for (unsigned i = 0; i < cards->n; i++)
-		card_close(d, &cards->cards[i]);
+	if (cards->running) {
+		__atomic_store_n(&cards->stop, true, __ATOMIC_RELEASE);
+		(void)!write(cards->wake_fd, &one, sizeof(one));
+		pthread_join(cards->thread, NULL);
+	}
+	for (unsigned i = 0; i < cards->n; i++) {
+		card_close(&cards->cards[i]);
+		pthread_mutex_destroy(&cards->cards[i].lock);
+	}
+	if (cards->notify_watch)
+		cmc_loop_del_fd(d->loop, cards->notify_watch);
+	if (cards->epfd >= 0)
+		close(cards->epfd);
+	if (cards->wake_fd >= 0)
+		close(cards->wake_fd);
+	if (cards->notify_fd >= 0)
+		close(cards->notify_fd);
+	pthread_mutex_destroy(&cards->qlock);
 	free(cards);
 }
 
-void cmc_cards_records(const struct cmc_cards *cards, struct cmc_buf *b)
+/* --- Records for the API ------------------------------------------------------------ */
+
+static void vf_record(const struct card *c, unsigned vf, const struct nic_stats *st, struct cmc_buf *b)
+{
+	uint8_t mac[6];
+	char macs[18];
+
+	cmc_cards_vf_mac(c->slot, c->pf, vf, mac);
+	snprintf(macs, sizeof(macs), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+		 mac[4], mac[5]);
+	cmc_rec_begin(b, "vfstat");
+	cmc_rec_int(b, "slot", c->slot);
+	cmc_rec_int(b, "pf", c->pf);
+	cmc_rec_int(b, "vf", vf);
+	cmc_rec_str(b, "mac", macs);
+	cmc_rec_int(b, "rx_packets", (long long)st->rx_packets);
+	cmc_rec_int(b, "tx_packets", (long long)st->tx_packets);
+	cmc_rec_int(b, "rx_bytes", (long long)st->rx_bytes);
+	cmc_rec_int(b, "tx_bytes", (long long)st->tx_bytes);
+	cmc_rec_int(b, "mbx_messages", (long long)st->mbx_messages);
+	cmc_rec_int(b, "mbx_refused", (long long)st->mbx_refused);
+	cmc_rec_int(b, "mbx_rate_limited", (long long)st->mbx_rate_limited);
+	cmc_rec_end(b);
+}
+
+void cmc_cards_records(struct cmc_cards *cards, struct cmc_buf *b)
 {
 	for (unsigned i = 0; cards && i < cards->n; i++) {
-		const struct card *c = &cards->cards[i];
-		for (unsigned vf = 0; c->nic && vf < c->nic->num_vfs; vf++) {
-			struct nic_stats st;
-			uint8_t mac[6];
-			char macs[18];
+		struct card *c = &cards->cards[i];
 
-			if (c->nic->ops->vf_stats(c->nic, vf, &st) < 0)
-				continue;
-			cmc_cards_vf_mac(c->slot, c->pf, vf, mac);
-			snprintf(macs, sizeof(macs), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
-				 mac[3], mac[4], mac[5]);
-			cmc_rec_begin(b, "vfstat");
-			cmc_rec_int(b, "slot", c->slot);
-			cmc_rec_int(b, "pf", c->pf);
-			cmc_rec_int(b, "vf", vf);
-			cmc_rec_str(b, "mac", macs);
-			cmc_rec_int(b, "rx_packets", (long long)st.rx_packets);
-			cmc_rec_int(b, "tx_packets", (long long)st.tx_packets);
-			cmc_rec_int(b, "rx_bytes", (long long)st.rx_bytes);
-			cmc_rec_int(b, "tx_bytes", (long long)st.tx_bytes);
-			cmc_rec_int(b, "mbx_messages", (long long)st.mbx_messages);
-			cmc_rec_int(b, "mbx_refused", (long long)st.mbx_refused);
-			cmc_rec_end(b);
+		pthread_mutex_lock(&c->lock);
+		for (unsigned vf = 0; c->nic && !c->dead && vf < c->nic->num_vfs; vf++) {
+			struct nic_stats st;
+			if (c->nic->ops->vf_stats(c->nic, vf, &st) == 0)
+				vf_record(c, vf, &st, b);
 		}
+		pthread_mutex_unlock(&c->lock);
 	}
 }

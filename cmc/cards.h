@@ -13,7 +13,7 @@ struct cmc_cards;
 int cmc_cards_start(struct cmcd *d, struct cmc_cards **out) __attribute__((warn_unused_result));
 void cmc_cards_stop(struct cmcd *d, struct cmc_cards *cards);
 /* Per-VF records: MAC, packet and byte counters, mailbox messages. */
-void cmc_cards_records(const struct cmc_cards *cards, struct cmc_buf *b);
+void cmc_cards_records(struct cmc_cards *cards, struct cmc_buf *b);
 void cmc_cards_vf_mac(unsigned slot, unsigned pf, unsigned vf, uint8_t mac[6]);
 
 #endif

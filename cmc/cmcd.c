@@ -10,6 +10,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <signal.h>
@@ -207,6 +208,48 @@ static void shutdown_all(struct cmcd *d)
 	cmc_loop_free(d->loop);
 }
 
+/*
+ * Detach before any thread exists (the card thread would not survive a later fork),
+ * but keep the terminal until the daemon is ready: the parent waits for the child's
+ * word and exits 0 only when it started, so `cmcd && cmcctl ...` works and start-up
+ * errors still reach the admin's terminal.
+ */
+static int detach_early(int *ready_fd)
+{
+	int p[2];
+	pid_t pid;
+	char ok;
+
+	if (pipe(p) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		close(p[1]);
+		_exit(read(p[0], &ok, 1) == 1 ? 0 : 1);
+	}
+	close(p[0]);
+	setsid();
+	*ready_fd = p[1];
+	return 0;
+}
+
+static void detach_done(int ready_fd)
+{
+	int null = open("/dev/null", O_RDWR);
+
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO)
+			close(null);
+	}
+	(void)!write(ready_fd, "", 1);
+	close(ready_fd);
+}
+
 static int check_config(const char *path)
 {
 	struct cmc_config *cfg;
@@ -227,7 +270,8 @@ int main(int argc, char **argv)
 	struct cmcd d = { .config_path = NULL };
 	struct options o;
 	char err[512];
-	int rc = 1;
+	int rc = 1, ready_fd = -1;
+	bool detach;
 
 	if (parse_options(argc, argv, &o) < 0)
 		return 2;
@@ -241,6 +285,11 @@ int main(int argc, char **argv)
 		log_warnx("not starting: fix the configuration (cmcd --check-config %s)", o.config);
 		return 1;
 	}
+	detach = !o.foreground && !cmc_notify_wanted();
+	if (detach && detach_early(&ready_fd) < 0) {
+		log_warn(errno, "fork");
+		goto out;
+	}
 	if (cmc_loop_new(&d.loop) < 0 || cmc_events_new(&d.events, 512) < 0) {
 		log_warnx("out of memory");
 		goto out;
@@ -250,16 +299,13 @@ int main(int argc, char **argv)
 		goto out;
 	if (cmcd_reconcile(&d) < 0)
 		goto out;
-	if (!o.foreground && !cmc_notify_wanted()) {
-		if (daemon(0, 0) < 0) {
-			log_warn(errno, "daemon");
-			goto out;
-		}
-		log_init("cmcd", true, o.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
-	}
 	log_info("ready: chassis %s, %zu slots, socket %s", d.config->chassis_name,
 		 mp_slot_count(d.inv), d.config->socket_path);
 	(void)!cmc_notify("READY=1");
+	if (detach) {
+		detach_done(ready_fd);
+		log_init("cmcd", true, o.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	}
 	rc = cmc_loop_run(d.loop) < 0 ? 1 : 0;
 	(void)!cmc_notify("STOPPING=1");
 out:

@@ -36,19 +36,27 @@ struct cmc_watchers {
 	unsigned nlinks;
 };
 
-/* A uevent datagram: "ACTION@DEVPATH\0KEY=VALUE\0...". */
-static bool uevent_is_pci_change(const char *msg, size_t len)
+/*
+ * A uevent datagram: "ACTION@DEVPATH\0KEY=VALUE\0...". What changes the inventory: PCI
+ * functions added, removed, bound or unbound, and network devices coming and going
+ * (a function's netdev).
+ */
+static bool uevent_changes_inventory(const char *msg, size_t len)
 {
-	bool pci = false, add_remove = false;
+	bool pci = false, net = false, add_remove = false, bind = false;
 
 	for (size_t off = 0; off < len; off += strlen(msg + off) + 1) {
 		const char *kv = msg + off;
 		if (strcmp(kv, "SUBSYSTEM=pci") == 0)
 			pci = true;
+		else if (strcmp(kv, "SUBSYSTEM=net") == 0)
+			net = true;
 		else if (strcmp(kv, "ACTION=add") == 0 || strcmp(kv, "ACTION=remove") == 0)
 			add_remove = true;
+		else if (strcmp(kv, "ACTION=bind") == 0 || strcmp(kv, "ACTION=unbind") == 0)
+			bind = true;
 	}
-	return pci && add_remove;
+	return (pci && (add_remove || bind)) || (net && add_remove);
 }
 
 static void uevent_ready(struct cmc_loop *loop, int fd, uint32_t events, void *arg)
@@ -63,7 +71,7 @@ static void uevent_ready(struct cmc_loop *loop, int fd, uint32_t events, void *a
 		if (n <= 0)
 			return;
 		buf[n] = '\0';
-		if (uevent_is_pci_change(buf, (size_t)n))
+		if (uevent_changes_inventory(buf, (size_t)n))
 			cmcd_rescan_soon(w->d);
 	}
 }

@@ -240,6 +240,9 @@ static int setup_interrupts(struct igb_pf *pf)
 	wr32(pf, IGB_GPIE, IGB_GPIE_MSIX_MODE | IGB_GPIE_EIAME | IGB_GPIE_PBA | IGB_GPIE_NSICR);
 	wr32(pf, IGB_IVAR_MISC, (0u | IGB_IVAR_VALID) << IGB_IVAR_MISC_OTHER_SHIFT);
 	wr32(pf, IGB_MBVFIMR, 0xffu);
+	/* Auto-clear vector 0's EICR bit when it fires: a cause still set in EICR (or ICR)
+	 * raises no new message, so a missed clear would silence the card for good. */
+	wr32(pf, IGB_EIAC, 1u << 0);
 	wr32(pf, IGB_IMS, IGB_IMS_LSC | IGB_IMS_VMMB);
 	wr32(pf, IGB_EIMS, 1u << 0);
 	return 0;
@@ -526,6 +529,9 @@ static void serve_flr(struct igb_pf *pf, uint32_t vflre)
 		apply_result(pf, &res);
 		clear_extra_macs(pf, vf);
 	}
+	/* The VF waits for "reset done" (V2PMAILBOX.RSTD), which the card raises when the
+	 * PF writes CTRL_EXT.PFRSTD (7.8.2.5): without it igbvf's probe stalls seconds. */
+	set_bits(pf, IGB_CTRL_EXT, IGB_CTRL_EXT_PFRSTD);
 }
 
 static void serve_acks(struct igb_pf *pf, uint32_t icr)
@@ -563,7 +569,9 @@ static int igb_service(struct nic *nic)
 	if (pf->gone)
 		return 0;
 	bind_job_collect(pf);
-	(void)rd32(pf, IGB_ICR);	/* read to clear the causes */
+	/* Clear before serving, so that causes raised meanwhile interrupt again. */
+	wr32(pf, IGB_EICR, 1u << 0);
+	(void)rd32(pf, IGB_ICR);	/* read to clear (GPIE.NSICR) */
 	vflre = rd32(pf, IGB_VFLRE);
 	if (vflre && !pf->gone)
 		serve_flr(pf, vflre);
@@ -680,9 +688,21 @@ static int igb_set_num_vfs(struct nic *nic, unsigned n, char *err, size_t errlen
 	igb_mbx_free(pf->mbx);
 	pf->mbx = mbx;
 	nic->num_vfs = n;
-	if (n && *pf->vf_driver)
-		return bind_job_start(pf, err, errlen);
 	return 0;
+}
+
+/* Hands the VFs to their driver on a worker thread (see bind_worker). */
+static int igb_bind_vfs(struct nic *nic, char *err, size_t errlen)
+{
+	struct igb_pf *pf = (struct igb_pf *)nic;
+
+	if (!nic->num_vfs || !*pf->vf_driver)
+		return 0;
+	if (pf->bind.running) {
+		snprintf(err, errlen, "VFs of %s are still being bound", nic->pf_bdf);
+		return -EBUSY;
+	}
+	return bind_job_start(pf, err, errlen);
 }
 
 static int igb_vf_configure(struct nic *nic, unsigned vf, const struct nic_vf_config *c,
@@ -862,6 +882,7 @@ const struct nic_ops igb_vfio_ops = {
 	.open = igb_open,
 	.close = igb_close,
 	.set_num_vfs = igb_set_num_vfs,
+	.bind_vfs = igb_bind_vfs,
 	.vf_configure = igb_vf_configure,
 	.vf_stats = igb_vf_stats,
 	.port_stats = igb_port_stats,

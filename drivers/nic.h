@@ -77,6 +77,13 @@ struct nic_ops {
 	int (*open)(const struct nic_params *p, struct nic **out, char *err, size_t errlen);
 	void (*close)(struct nic *nic);
 	int (*set_num_vfs)(struct nic *nic, unsigned n, char *err, size_t errlen);
+	/*
+	 * Give the VFs to params.vf_driver. Asynchronous: a VF driver's probe may wait for
+	 * this very process to answer its mailbox, so the binding runs off the caller's
+	 * thread and completes through service(). Call it only once every card is open:
+	 * other sysfs writes may block behind a probe in progress.
+	 */
+	int (*bind_vfs)(struct nic *nic, char *err, size_t errlen);
 	int (*vf_configure)(struct nic *nic, unsigned vf, const struct nic_vf_config *cfg,
 			    char *err, size_t errlen);
 	int (*vf_stats)(struct nic *nic, unsigned vf, struct nic_stats *out);

@@ -76,3 +76,11 @@ vf_to_blade() {
 blade_carrier() {
 	wait_for "$2" "! ip -n $1 -o link show | grep -v LOOPBACK | grep -qv LOWER_UP"
 }
+
+# True when every VF of PF $1 has a netdev (its VF driver finished probing).
+vfs_have_netdevs() {
+	for _v in $(pf_vfs "$1"); do
+		[ -n "$(pci_netdev "$_v")" ] || return 1
+	done
+	[ -n "$(pf_vfs "$1")" ]
+}

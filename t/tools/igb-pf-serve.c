@@ -49,6 +49,8 @@ int main(int argc, char **argv)
 		if (nic->ops->vf_configure(nic, vf, &c, err, sizeof(err)))
 			fprintf(stderr, "vf %u: %s\n", vf, err);
 	}
+	if (nic->ops->bind_vfs(nic, err, sizeof(err)))
+		fprintf(stderr, "bind: %s\n", err);
 	printf("serving %s with %u VFs\n", p.pf_bdf, nic->num_vfs);
 	fflush(stdout);
 	sigemptyset(&set);
