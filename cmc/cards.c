@@ -388,6 +388,24 @@ void cmc_cards_stop(struct cmcd *d, struct cmc_cards *cards)
 	free(cards);
 }
 
+int cmc_cards_set_trust(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf,
+			bool trusted, char *err, size_t errlen)
+{
+	struct card *c = cards ? find_card(cards, slot, pf) : NULL;
+	struct nic_vf_config vc = { .spoofchk = !trusted, .trusted = trusted };
+	int rc;
+
+	if (!c || !c->nic || c->dead) {
+		snprintf(err, errlen, "slot %u pf %u is not driven by cmcd (igb-vfio)", slot, pf);
+		return -ENOENT;
+	}
+	cmc_cards_vf_mac(slot, pf, vf, vc.mac);
+	pthread_mutex_lock(&c->lock);
+	rc = c->nic->ops->vf_configure(c->nic, vf, &vc, err, errlen);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
 /* --- Records for the API ------------------------------------------------------------ */
 
 static void vf_record(const struct card *c, unsigned vf, const struct nic_stats *st, struct cmc_buf *b)

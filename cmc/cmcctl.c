@@ -40,6 +40,7 @@ static void usage(FILE *f)
 		"  blades                the blades of the chassis\n"
 		"  events [-f]           recent events; -f follows new ones\n"
 		"  vfstats               VFs of the cards cmcd drives: MAC and counters\n"
+		"  trust S P V on|off    let VF V of slot S, PF P change its MAC (or not)\n"
 		"  rescan                re-read the PCIe topology now\n"
 		"  version               the daemon's version and uptime\n"
 		"\n"

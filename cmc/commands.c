@@ -173,6 +173,34 @@ static enum cmc_status cmd_vfstats(void *ctx, struct cmc_api_request *req)
 	return CMC_OK;
 }
 
+static int parse_small(const char *s, unsigned max, unsigned *out)
+{
+	unsigned v;
+
+	if (parse_slot_number(s, &v) || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* trust SLOT PF VF on|off */
+static enum cmc_status cmd_trust(void *ctx, struct cmc_api_request *req)
+{
+	struct cmcd *d = ctx;
+	unsigned slot, pf, vf;
+	bool on = strcmp(req->argv[4], "on") == 0;
+	char err[200];
+
+	if (parse_small(req->argv[1], 255, &slot) || parse_small(req->argv[2], 7, &pf) ||
+	    parse_small(req->argv[3], 7, &vf) || (!on && strcmp(req->argv[4], "off") != 0))
+		return refuse(req, CMC_USAGE, "usage: trust SLOT PF VF on|off");
+	if (cmc_cards_set_trust(d->cards, slot, pf, vf, on, err, sizeof(err)) < 0)
+		return refuse(req, CMC_REFUSED, "%s", err);
+	cmc_events_post(d->events, "vf-trust", (int)slot, "pf %u vf %u %s", pf, vf,
+			on ? "trusted: may change its MAC" : "untrusted");
+	return CMC_OK;
+}
+
 const struct cmc_api_command cmcd_commands[] = {
 	{ "version", cmd_version, 0, 0, "version", "daemon version and uptime" },
 	{ "slots", cmd_slots, 0, 0, "slots", "the chassis' slots and the cards in them" },
@@ -181,6 +209,7 @@ const struct cmc_api_command cmcd_commands[] = {
 	{ "blades", cmd_blades, 0, 0, "blades", "the configured blades" },
 	{ "events", cmd_events, 0, 1, "events [follow]", "recent events; follow streams new ones" },
 	{ "vfstats", cmd_vfstats, 0, 0, "vfstats", "VFs of the cards cmcd drives: MAC, counters" },
+	{ "trust", cmd_trust, 4, 4, "trust SLOT PF VF on|off", "let a VF change its MAC (or not)" },
 	{ "rescan", cmd_rescan, 0, 0, "rescan", "re-read the PCIe topology now" },
 	{ NULL, NULL, 0, 0, NULL, NULL },
 };

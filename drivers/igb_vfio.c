@@ -603,13 +603,23 @@ static int igb_service(struct nic *nic)
  * message: the bind must not run on the thread that answers. A worker does the binds
  * and pokes the interrupt eventfd when done.
  */
+/*
+ * One bind at a time across all cards: igbvf's probe busy-waits in the kernel for the
+ * PF's answer, and two probes at once can take every CPU of a small host (the emulated
+ * chassis has two), leaving none for the thread that would answer them.
+ */
+static pthread_mutex_t bind_serial = PTHREAD_MUTEX_INITIALIZER;
+
 static void *bind_worker(void *arg)
 {
 	struct vf_bind_job *job = arg;
 	uint64_t one = 1;
 
-	for (unsigned i = 0; i < job->n; i++)
+	for (unsigned i = 0; i < job->n; i++) {
+		pthread_mutex_lock(&bind_serial);
 		job->results[i] = pci_sysfs_bind(job->vf_bdf[i], job->driver);
+		pthread_mutex_unlock(&bind_serial);
+	}
 	__atomic_store_n(&job->done, true, __ATOMIC_RELEASE);
 	(void)!write(job->wake_fd, &one, sizeof(one));
 	return NULL;

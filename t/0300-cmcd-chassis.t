@@ -45,8 +45,9 @@ is($pf->{driver}, 'igb', 'slot 1 PF bound to the kernel igb driver');
 ok($pf->{ari}, 'slot 1 PF: ARI');
 is("$pf->{vf_offset}/$pf->{vf_stride}/$pf->{vf_device_id}", '128/2/10ca', 'slot 1 PF: VF offset, stride, device');
 
-# VFs enabled behind cmcd's back are seen (uevents) and counted.
-$c->run("echo 2 > /sys/bus/pci/devices/$pf->{bdf}/sriov_numvfs");
+# VFs enabled behind cmcd's back are seen (uevents) and counted. The kernel igb PF
+# answers its VFs only while up: igbvf's probe waits for it.
+$c->run("ip link set \$(pci_netdev $pf->{bdf}) up; echo 2 > /sys/bus/pci/devices/$pf->{bdf}/sriov_numvfs", timeout => 120);
 is(($c->run(q{wait_for 30 'cmcctl -j slot 1 | grep -q "\"vfs_enabled\":2"'}))[0], 0, 'enabling 2 VFs shows in cmcctl');
 
 # Hot-plug: the card in slot 2 pulled out, then put back.

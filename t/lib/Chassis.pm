@@ -339,6 +339,7 @@ sub stop {
 
 # Print the console when the test file failed, then make sure no QEMU is left behind.
 END {
+	local $?;	# killing QEMU below must not change the test file's exit status
 	my $failing = eval { require Test::More; !Test::More->builder->is_passing };
 	for my $c (@ALL) {
 		if ($failing && !$c->{console_shown}) {

@@ -1,0 +1,89 @@
+#!/usr/bin/perl
+# The PF belongs to the chassis: cmcd drives the igb PFs from user space (igb-vfio) in
+# the root-port layout. The stock igbvf in a blade comes up with exactly the MAC the
+# chassis assigned, two blades ping through the card and its per-VF counters count it,
+# a blade cannot change its MAC until the VF is trusted, and a hostile VF abusing the
+# mailbox neither stops the others' traffic nor the daemon's answers.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use JSON::PP;
+use Chassis;
+
+my $c = Chassis->new(name => 'igb-vfio', layout => 'rootports', slots => [ { slot => 1, cable => 1 }, { slot => 2 } ]);
+$c->start;
+sub json { my ($rc, $out) = $c->run($_[0]); my $j = eval { decode_json($out) }; diag("$_[0]: $out") unless $j; $j }
+sub vfstat { my ($slot, $vf) = @_; my ($s) = grep { $_->{slot} == $slot && $_->{vf} == $vf } @{ json('cmcctl -j vfstats') // [] }; $s // {} }
+
+is(($c->run('cmcd -c /cmc/conf/emulated.conf && wait_for 300 "vfs_have_netdevs 0000:02:00.0"', timeout => 60))[0], 0,
+	'cmcd takes both cards and their VFs get igbvf netdevs');
+my $fns = json('cmcctl -j functions slot 2') // [];
+my ($pf) = grep { $_->{kind} eq 'pf' } @$fns;
+my @vfs = grep { $_->{kind} eq 'vf' } @$fns;
+is($pf->{driver}, 'vfio-pci', 'the PF is held through VFIO');
+is(scalar @vfs, 4, 'four VFs, as configured');
+is(scalar(grep { $_->{driver} eq 'igbvf' } @vfs), 4, 'all bound to the stock igbvf');
+is(scalar(keys %{{ map { $_->{iommu_group} => 1 } @vfs, $pf }}), 5, 'each VF in its own IOMMU group (root port ACS)');
+
+# Two blades, one VF each.
+is(($c->run("vf_to_blade $vfs[0]{bdf} blade1 10.77.0.1/24 && vf_to_blade $vfs[1]{bdf} blade2 10.77.0.2/24"))[0], 0,
+	'VF 0 to blade1, VF 1 to blade2');
+is(($c->run('blade_carrier blade1 300 && blade_carrier blade2 300', timeout => 60))[0], 0, 'both blades have carrier');
+my ($dev1) = $c->run("ip -n blade1 -o link | grep -v LOOPBACK | cut -d: -f2") =~ /(\S+)/;
+my ($dev2) = $c->run("ip -n blade2 -o link | grep -v LOOPBACK | cut -d: -f2") =~ /(\S+)/;
+like($c->run("ip -n blade1 link show $dev1"), qr{link/ether 02:cc:00:02:00:00 }, 'blade1 runs with the MAC the chassis assigned');
+like($c->run("ip -n blade2 link show $dev2"), qr{link/ether 02:cc:00:02:00:01 }, 'blade2 too');
+my $before = vfstat(2, 1);
+my ($rc, $out) = $c->run('ip netns exec blade1 ping -c 5 -W 3 10.77.0.2', timeout => 60);
+is($rc, 0, 'blade1 pings blade2 through the card') or diag($out);
+my $after = vfstat(2, 1);
+cmp_ok($after->{rx_packets} - ($before->{rx_packets} // 0), '>=', 5, "the card's counters count VF 1's received frames");
+cmp_ok($after->{tx_packets} - ($before->{tx_packets} // 0), '>=', 5, 'and its transmitted ones');
+
+# The blade tries to change its MAC: refused while untrusted, allowed once trusted.
+($rc, $out) = $c->run("ip -n blade1 link set dev $dev1 address 02:00:00:00:00:99");
+isnt($rc, 0, 'an untrusted blade cannot change its MAC');
+like($c->run("ip -n blade1 link show $dev1"), qr{link/ether 02:cc:00:02:00:00 }, 'its MAC is unchanged');
+like($c->run('cmcctl events'), qr/vf-refused\s+2\s+pf 0 vf 0: message 0x00000002 refused: MAC differs/, 'the refusal is an event');
+($rc, $out) = $c->run("ip -n blade1 link set dev $dev1 address 02:cc:00:02:00:01");
+isnt($rc, 0, "nor take another VF's MAC");
+is(($c->run('cmcctl trust 2 0 0 on'))[0], 0, 'cmcctl trust 2 0 0 on');
+is(($c->run("blade_carrier blade1 300; ip -n blade1 link set dev $dev1 address 02:00:00:00:00:99", timeout => 60))[0], 0,
+	'a trusted blade may change its MAC');
+like($c->run("ip -n blade1 link show $dev1"), qr{link/ether 02:00:00:00:00:99 }, 'and runs with it');
+($rc, $out) = $c->run("ip -n blade1 link set dev $dev1 address 02:cc:00:02:00:01");
+isnt($rc, 0, "even trusted, not another VF's MAC");
+($rc, $out) = $c->run('cmcctl trust 2 0 9 on');
+is($rc, 1, 'trust on a VF that does not exist: refused');
+($rc, $out) = $c->run('cmcctl trust 2 0 0 maybe');
+is($rc, 2, 'trust with a bad word: usage');
+
+# A hostile VF: VF 2 taken from igbvf and held through VFIO by the project's own tool.
+$c->run("echo $vfs[2]{bdf} > /sys/bus/pci/devices/$vfs[2]{bdf}/driver/unbind; echo vfio-pci > /sys/bus/pci/devices/$vfs[2]{bdf}/driver_override; echo $vfs[2]{bdf} > /sys/bus/pci/drivers_probe");
+like($c->run("readlink /sys/bus/pci/devices/$vfs[2]{bdf}/driver"), qr/vfio-pci$/, 'VF 2 held through VFIO');
+$c->run("ip netns exec blade1 ping -c 2 -W 3 10.77.0.2", timeout => 30);
+$c->run("vf-hostile $vfs[2]{bdf} 20 7 > /tmp/hostile.log 2>&1 &");
+my $answers = 0;
+($rc, $out) = $c->run('for i in 1 2 3 4 5; do cmcctl version >/dev/null && echo answered; sleep 2; done; '
+    . 'ip netns exec blade1 ping -c 40 -i 0.25 -W 1 10.77.0.2', timeout => 90);
+$answers = () = $out =~ /^answered$/mg;
+is($answers, 5, 'during the attack cmcd answers the CLI every time');
+my ($sent, $got) = $out =~ /(\d+) packets transmitted, (\d+) packets received/;
+ok(defined $got && $got > 0, 'blade1 and blade2 keep talking during the attack');
+note("ping during the attack: $got of $sent answered") if defined $got;
+$c->run('sleep 8', timeout => 30);
+like($c->run('cat /tmp/hostile.log'), qr/vf-hostile flood \d+/, 'the hostile VF ran its whole program');
+my $h = vfstat(2, 2);
+cmp_ok($h->{mbx_refused} // 0, '>', 10, "the hostile VF's messages were refused ($h->{mbx_refused})");
+cmp_ok($h->{mbx_rate_limited} // 0, '>', 0, "and rate-limited ($h->{mbx_rate_limited})");
+($rc, $out) = $c->run('ip netns exec blade1 ping -c 3 -W 3 10.77.0.2', timeout => 30);
+is($rc, 0, 'after the attack blade1 still reaches blade2') or diag($out);
+like($c->run('cmcctl -j vfstats'), qr/"slot":2,"pf":0,"vf":1/, 'the daemon still serves');
+my $events = $c->run('cmcctl -j events');
+my $refusals = () = $events =~ /"kind":"vf-refused","slot":2,"detail":"pf 0 vf 2/g;
+cmp_ok($refusals, '<', 60, "the hostile VF's refusals are rate-limited in the event log ($refusals)");
+
+$c->stop;
+done_testing;
