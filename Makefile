@@ -115,6 +115,8 @@ check-unit: unit
 check: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory check-unit
+	$(Q)$(MAKE) --no-print-directory CC=clang O=build-clang WERROR=1 all
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	$(Q)$(MAKE) --no-print-directory image
 	prove --exec '' --timer $(UNITS) $(patsubst $(O)/%,build-san/%,$(UNITS)) $(sort $(wildcard t/*.t))
 
@@ -130,18 +132,21 @@ chassis: deps
 FUZZ_SRCS := $(wildcard fuzz/*.c)
 FUZZERS := $(patsubst fuzz/%.c,build-fuzz/%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 20
+CHECK_FUZZ_SECONDS ?= 10	# the brief run `make check` does
 build-fuzz/%: fuzz/%.c $(COMMON_SRCS) $(MP_SRCS) $(VB_SRCS) $(DRV_SRCS)
 	$(call msg,FUZZ,$@)
 	@mkdir -p $(dir $@)
 	$(Q)clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(INCLUDES) $(PKG_CFLAGS) \
 		-o $@ $< $(filter-out fuzz/%,$^) $(PKG_LIBS)
 fuzz: $(FUZZERS)
-	$(Q)for f in $(FUZZERS); do mkdir -p build-fuzz/corpus-$$(basename $$f); \
-		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build-fuzz/corpus-$$(basename $$f) \
-		fuzz/corpus/$$(basename $$f) 2>&1 | tail -3 || exit 1; done
+	$(Q)for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build-fuzz/corpus-$$n \
+			fuzz/corpus/$$n > build-fuzz/$$n.log 2>&1; rc=$$?; \
+		grep -E '^(stat::number_of_executed_units|Done)' build-fuzz/$$n.log | sed "s/^/  $$n: /"; \
+		if [ $$rc != 0 ]; then tail -40 build-fuzz/$$n.log; exit 1; fi; done
 
 bench: all
 	$(Q)for b in bench/*.sh; do CMC_BUILD=$(O) $$b || exit 1; done
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-clang

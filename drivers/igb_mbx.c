@@ -677,6 +677,15 @@ int igb_mbx_set_policy(struct igb_mbx *m, unsigned vf, const struct igb_mbx_poli
 	return 0;
 }
 
+int igb_mbx_grant_trust(struct igb_mbx *m, unsigned vf)
+{
+	if (!m || vf >= m->cfg.num_vfs)
+		return -EINVAL;
+	/* Trust only widens what the VF may ask for: nothing it holds needs undoing. */
+	m->vf[vf].pol.trusted = true;
+	return 0;
+}
+
 int igb_mbx_get_policy(const struct igb_mbx *m, unsigned vf, struct igb_mbx_policy *out)
 {
 	if (!m || !out || vf >= m->cfg.num_vfs)

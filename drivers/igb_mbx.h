@@ -225,6 +225,12 @@ int igb_mbx_vf_flr(struct igb_mbx *m, unsigned vf, struct igb_mbx_result *res) I
 int igb_mbx_set_policy(struct igb_mbx *m, unsigned vf, const struct igb_mbx_policy *p,
 		       struct igb_mbx_result *res) IGB_WUR;
 int igb_mbx_get_policy(const struct igb_mbx *m, unsigned vf, struct igb_mbx_policy *out) IGB_WUR;
+/*
+ * Trust a VF without resetting it: it keeps its state and clear-to-send and may change
+ * its MAC from its next message on. (Withdrawing trust goes through set_policy, which
+ * resets the VF back to its assigned MAC.) -EINVAL.
+ */
+int igb_mbx_grant_trust(struct igb_mbx *m, unsigned vf) IGB_WUR;
 
 /*
  * The word to write to VF vf's mailbox to tell it the PF changed something (link,

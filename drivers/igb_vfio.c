@@ -728,6 +728,12 @@ static int igb_vf_configure(struct nic *nic, unsigned vf, const struct nic_vf_co
 		snprintf(err, errlen, "no VF %u on %s (%u enabled)", vf, nic->pf_bdf, nic->num_vfs);
 		return -ENOENT;
 	}
+	if (igb_mbx_get_policy(pf->mbx, vf, &pol) == 0 && c->trusted && !pol.trusted &&
+	    memcmp(pol.mac, c->mac, 6) == 0 && pol.port_vlan == c->vlan) {
+		/* Only trust granted: no reset needed, the VF carries on. */
+		clear_bits(pf, IGB_DTXSWC, 1u << vf | 1u << (IGB_DTXSWC_VLAN_SPOOF_SHIFT + vf));
+		return igb_mbx_grant_trust(pf->mbx, vf);
+	}
 	igb_mbx_policy_init(&pol);
 	memcpy(pol.mac, c->mac, 6);
 	pol.trusted = c->trusted;

@@ -209,13 +209,16 @@ int vfio_dev_cfg_write(struct vfio_dev *dev, unsigned off, const void *buf, size
 
 int vfio_dev_set_vf_token(struct vfio_dev *dev, const uint8_t uuid[16])
 {
-	struct {
+	/* struct vfio_device_feature ends in a flexible array: the UUID follows it. */
+	union {
 		struct vfio_device_feature hdr;
-		uint8_t uuid[16];
-	} ft = { .hdr = { .argsz = sizeof(ft),
-			  .flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_PCI_VF_TOKEN } };
+		uint8_t bytes[sizeof(struct vfio_device_feature) + 16];
+	} ft;
 
-	memcpy(ft.uuid, uuid, 16);
+	memset(&ft, 0, sizeof(ft));
+	ft.hdr.argsz = sizeof(ft);
+	ft.hdr.flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_PCI_VF_TOKEN;
+	memcpy(ft.bytes + sizeof(struct vfio_device_feature), uuid, 16);
 	return ioctl(dev->fd, VFIO_DEVICE_FEATURE, &ft) < 0 ? -errno : 0;
 }
 

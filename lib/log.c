@@ -26,7 +26,8 @@ void log_set_level(enum log_level level)
 	log_level = level;
 }
 
-static void log_vemit(int prio, const char *fmt, va_list ap, int err)
+static __attribute__((format(printf, 2, 0))) void log_vemit(int prio, const char *fmt, va_list ap,
+								     int err)
 {
 	char msg[1024];
 	int n = vsnprintf(msg, sizeof(msg), fmt, ap);

@@ -224,6 +224,26 @@ static void test_mac_change(void)
 	igb_mbx_free(m);
 }
 
+/* Granting trust takes effect at once, without a reset; withdrawing it resets the VF. */
+static void test_grant_trust(void)
+{
+	struct igb_mbx *m = ready_engine(false);
+	struct igb_mbx_policy p;
+
+	tap_ok(igb_mbx_grant_trust(m, 0) == 0, "grant trust to VF 0");
+	tap_ok(state(m, 0).cts, "... it keeps clear-to-send");
+	tap_ok(igb_mbx_get_policy(m, 0, &p) == 0 && p.trusted && memcmp(p.mac, MAC0, 6) == 0,
+	       "... policy trusted, same assigned MAC");
+	tx_mac(m, 0, 0, MACX);
+	tap_is_int(R.reply[0], ACK_CTS(IGB_MBX_VF_SET_MAC), "... and may change its MAC right away");
+	tx_mac(m, 0, 0, MAC1);
+	tap_is_int(R.reason, IGB_MBX_E_MAC_IN_USE, "... but not to another VF's");
+	tap_ok(igb_mbx_grant_trust(m, 5) == -EINVAL, "grant trust to a VF out of range: -EINVAL");
+	set_policy(m, 0, MAC0, false);
+	tap_ok(!state(m, 0).cts && find_act(IGB_MBX_ACT_DISABLE_RXTX), "withdrawing trust resets the VF");
+	igb_mbx_free(m);
+}
+
 /* A MAC another VF is using now (not merely assigned) is refused too. */
 static void test_mac_duplicate_in_use(void)
 {
@@ -724,6 +744,7 @@ int main(void)
 {
 	test_bringup();
 	test_mac_change();
+	test_grant_trust();
 	test_mac_duplicate_in_use();
 	test_mac_callback();
 	test_extra_macs();
