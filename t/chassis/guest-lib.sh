@@ -84,3 +84,21 @@ vfs_have_netdevs() {
 	done
 	[ -n "$(pf_vfs "$1")" ]
 }
+
+# Seconds (from /proc/uptime) between bringing a blade's netdev up and its carrier:
+#   up_to_carrier NS DEV  -> "1.23", or "timeout" after 30 s.
+up_to_carrier() {
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	ip -n "$1" link set "$2" up
+	_n=600
+	while [ "$_n" -gt 0 ]; do
+		if ip -n "$1" link show "$2" | grep -q LOWER_UP; then
+			awk -v a="$t0" '{ printf "%.2f\n", $1 - a }' /proc/uptime
+			return 0
+		fi
+		usleep 50000
+		_n=$((_n - 1))
+	done
+	echo timeout
+	return 1
+}

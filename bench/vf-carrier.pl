@@ -1,0 +1,43 @@
+#!/usr/bin/perl
+# From `ip link set up` of a VF in a blade to its carrier, with the PF driven by cmcd
+# from user space (igb-vfio) against the kernel igb PF, in one boot of the emulated
+# chassis (root-port layout, one card each). Reports each sample, the medians and their
+# ratio; asserts nothing about time.
+#   CMC_BUILD=build RUNS=3 bench/vf-carrier.pl
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/../t/lib";
+use Chassis;
+
+my $runs = $ENV{RUNS} // 3;
+my $c = Chassis->new(name => 'bench-carrier', layout => 'rootports', slots => [ { slot => 1 }, { slot => 2 } ]);
+$c->start;
+sub run { my ($rc, $out) = $c->run($_[0], timeout => 120); die "bench: '$_[0]' failed: $out" if $rc; $out }
+sub median { my @v = sort { $a <=> $b } @_; @v % 2 ? $v[$#v / 2] : ($v[@v / 2 - 1] + $v[@v / 2]) / 2 }
+
+# Slot 2: cmcd's own PF (a config with only slot 2 on igb-vfio, 1 VF).
+run(q{printf 'chassis = { name = "bench"; };\nblades = ( { name = "b1"; id = 1; } );\nslots = ( { slot = 2; policy = "shared"; vfs = 1; driver = "igb-vfio"; } );\n' > /tmp/bench.conf});
+run('cmcd -c /tmp/bench.conf && wait_for 300 "vfs_have_netdevs 0000:02:00.0"');
+# Slot 1: the kernel igb PF, up, with 1 VF.
+run('ip link set $(pci_netdev 0000:01:00.0) up; echo 1 > /sys/bus/pci/devices/0000:01:00.0/sriov_numvfs; wait_for 100 "vfs_have_netdevs 0000:01:00.0"');
+run('ip netns add user; ip netns add kern; ip link set $(pci_netdev 0000:02:10.0) netns user; ip link set $(pci_netdev 0000:01:10.0) netns kern');
+my $dev_user = (run('ip -n user -o link | grep -v LOOPBACK | cut -d: -f2') =~ /(\S+)/)[0];
+my $dev_kern = (run('ip -n kern -o link | grep -v LOOPBACK | cut -d: -f2') =~ /(\S+)/)[0];
+
+my (@user, @kern);
+for my $i (1 .. $runs) {
+	for my $s ([ 'user', $dev_user, \@user ], [ 'kern', $dev_kern, \@kern ]) {
+		my ($ns, $dev, $acc) = @$s;
+		run("ip -n $ns link set $dev down; sleep 1");
+		my $t = run("up_to_carrier $ns $dev") =~ s/\s+//gr;
+		die "bench: no carrier on $ns/$dev\n" if $t eq 'timeout';
+		push @$acc, $t;
+	}
+}
+$c->stop;
+my ($mu, $mk) = (median(@user), median(@kern));
+print "vf-carrier: VF 'ip link set up' -> carrier, emulated chassis (TCG), $runs runs each\n";
+printf "  igb-vfio (cmcd's PF)  median %.2f s   (runs: %s)\n", $mu, join(' ', @user);
+printf "  kernel igb PF         median %.2f s   (runs: %s)\n", $mk, join(' ', @kern);
+printf "  ratio igb-vfio / kernel = %.3f\n", $mk > 0 ? $mu / $mk : 0;
