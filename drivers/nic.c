@@ -4,9 +4,11 @@
 #include <string.h>
 
 extern const struct nic_ops igb_vfio_ops;
+extern const struct nic_ops kernel_nl_ops;
 
 static const struct nic_ops *const backends[] = {
 	&igb_vfio_ops,
+	&kernel_nl_ops,
 };
 
 const struct nic_ops *nic_backend(const char *name)
