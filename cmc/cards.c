@@ -250,11 +250,13 @@ static void card_close(struct card *c)
 	c->nic = NULL;
 }
 
-static int card_open(struct cmc_cards *cs, struct card *c, const char *bdf, unsigned vfs)
+static int card_open(struct cmc_cards *cs, struct card *c, const char *backend, const char *bdf,
+		     unsigned vfs)
 {
 	struct nic_params p = {
 		.pf_bdf = bdf, .num_vfs = vfs, .vf_driver = "igbvf", .on_event = card_event, .ctx = c,
 	};
+	int fd;
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 	char err[256] = "";
 	int rc;
@@ -262,10 +264,12 @@ static int card_open(struct cmc_cards *cs, struct card *c, const char *bdf, unsi
 	for (unsigned i = 0; i <= NIC_MAX_VFS; i++)
 		log_ratelimit_init(&c->refusals[i], 5, 2000);
 	pthread_mutex_init(&c->lock, NULL);
-	rc = nic_open("igb-vfio", &p, &c->nic, err, sizeof(err));
+	rc = nic_open(backend, &p, &c->nic, err, sizeof(err));
 	if (!rc)
 		rc = configure_vfs(c, err, sizeof(err));
-	if (!rc && epoll_ctl(cs->epfd, EPOLL_CTL_ADD, c->nic->ops->event_fd(c->nic), &ev) < 0)
+	/* A backend with nothing to serve (the kernel one) has no fd. */
+	fd = rc ? -1 : c->nic->ops->event_fd(c->nic);
+	if (fd >= 0 && epoll_ctl(cs->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 		rc = -errno;
 	if (rc) {
 		log_warnx("slot %u pf %u (%s): %s", c->slot, c->pf, bdf, *err ? err : strerror(-rc));
@@ -273,7 +277,7 @@ static int card_open(struct cmc_cards *cs, struct card *c, const char *bdf, unsi
 		pthread_mutex_destroy(&c->lock);
 		return rc;
 	}
-	log_info("slot %u pf %u (%s): igb-vfio, %u VFs", c->slot, c->pf, bdf, c->nic->num_vfs);
+	log_info("slot %u pf %u (%s): %s, %u VFs", c->slot, c->pf, bdf, backend, c->nic->num_vfs);
 	return 0;
 }
 
@@ -284,21 +288,26 @@ static void open_slot(struct cmcd *d, struct cmc_cards *cards, const struct cmc_
 
 	if (!s || !s->function_count) {
 		cmc_events_post(d->events, "card-missing", (int)cs->number,
-				"configured for igb-vfio, but the slot holds no card");
+				"configured with VFs, but the slot holds no card");
 		return;
 	}
 	for (size_t f = 0; f < s->function_count && cards->n < CARDS_MAX; f++) {
 		const struct mp_function *fn = &s->functions[f];
 		struct card *c = &cards->cards[cards->n];
 
-		if (fn->id.vendor_id != 0x8086 || fn->id.device_id != 0x10c9) {
+		bool user_pf = cs->driver == CMC_DRIVER_IGB_VFIO;
+
+		if (user_pf && (fn->id.vendor_id != 0x8086 || fn->id.device_id != 0x10c9)) {
 			cmc_events_post(d->events, "card-unsupported", (int)cs->number,
 					"pf %u is %04x:%04x, igb-vfio drives 8086:10c9", fn->index,
 					fn->id.vendor_id, fn->id.device_id);
 			continue;
 		}
+		if (!fn->sriov.present)
+			continue;
 		*c = (struct card){ .owner = cards, .slot = cs->number, .pf = fn->index };
-		if (card_open(cards, c, mp_bdf_str(&fn->bdf, bdf), cs->vfs) == 0)
+		if (card_open(cards, c, user_pf ? "igb-vfio" : "kernel", mp_bdf_str(&fn->bdf, bdf),
+			      cs->vfs) == 0)
 			cards->n++;
 	}
 }
@@ -326,6 +335,7 @@ static void bind_all_vfs(struct cmc_cards *cards)
 	for (unsigned i = 0; i < cards->n; i++) {
 		struct card *c = &cards->cards[i];
 		pthread_mutex_lock(&c->lock);
+		err[0] = '\0';
 		if (c->nic->ops->bind_vfs(c->nic, err, sizeof(err)) < 0)
 			log_warnx("slot %u pf %u: %s", c->slot, c->pf, err);
 		pthread_mutex_unlock(&c->lock);
@@ -345,7 +355,8 @@ int cmc_cards_start(struct cmcd *d, struct cmc_cards **out)
 		goto err_stop;
 	for (unsigned i = 0; i < d->config->slot_count; i++) {
 		const struct cmc_config_slot *cs = &d->config->slots[i];
-		if (cs->driver == CMC_DRIVER_IGB_VFIO)
+		/* A shared slot with VFs to enable is driven; anything else is only watched. */
+		if (cs->policy == CMC_SLOT_SHARED && cs->vfs > 0)
 			open_slot(d, cards, cs);
 	}
 	rc = -pthread_create(&cards->thread, NULL, card_thread, cards);
@@ -396,7 +407,7 @@ int cmc_cards_set_trust(struct cmc_cards *cards, unsigned slot, unsigned pf, uns
 	int rc;
 
 	if (!c || !c->nic || c->dead) {
-		snprintf(err, errlen, "slot %u pf %u is not driven by cmcd (igb-vfio)", slot, pf);
+		snprintf(err, errlen, "slot %u pf %u is not driven by cmcd", slot, pf);
 		return -ENOENT;
 	}
 	cmc_cards_vf_mac(slot, pf, vf, vc.mac);

@@ -190,6 +190,9 @@ static int start_services(struct cmcd *d, bool live)
 		rc = cmc_cards_start(d, &d->cards);
 		if (rc)
 			log_warn(rc, "cards");
+		/* Enabling VFs changed the topology: look again rather than rely on uevents
+		 * emitted before the loop ran. */
+		cmcd_rescan_soon(d);
 	}
 	return rc;
 }

@@ -1,0 +1,49 @@
+#!/usr/bin/perl
+# The kernel-netlink backend: the card's PF stays with the kernel igb driver and cmcd
+# sets its VFs up through rtnetlink (IFLA_VF_*). Same behaviours as igb-vfio: the VFs
+# run with the MACs the chassis assigned, two blades ping through the card, a blade
+# cannot change its MAC until trusted. Switch layout (no VFIO needed).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use JSON::PP;
+use Chassis;
+
+my $c = Chassis->new(name => 'kernel-nl', slots => [ { slot => 1, cable => 1 }, { slot => 2 } ]);
+$c->start;
+sub json { my ($rc, $out) = $c->run($_[0]); my $j = eval { decode_json($out) }; diag("$_[0]: $out") unless $j; $j }
+
+is(($c->run('cmcd -c /cmc/conf/emulated-kernel.conf && wait_for 300 "vfs_have_netdevs 0000:04:00.0"', timeout => 90))[0], 0,
+	'cmcd enables 2 VFs on slot 2 through the kernel PF');
+is(($c->run(q{wait_for 50 'cmcctl -j slot 2 | grep -q "\"vfs_enabled\":2"'}))[0], 0, 'and its inventory shows them');
+my $fns = json('cmcctl -j functions slot 2') // [];
+my ($pf) = grep { $_->{kind} eq 'pf' } @$fns;
+my @vfs = grep { $_->{kind} eq 'vf' } @$fns;
+is($pf->{driver}, 'igb', 'the PF stays with the kernel igb driver');
+is(scalar @vfs, 2, 'two VFs');
+my $pfdev = $pf->{netdev};
+my $vfinfo = $c->run("ip link show $pfdev");
+like($vfinfo, qr/vf 0\s+link\/ether 02:cc:00:02:00:00 .*spoof checking on/, 'VF 0 has the chassis MAC, spoof checking on (IFLA_VF_MAC, IFLA_VF_SPOOFCHK)');
+like($vfinfo, qr/vf 1\s+link\/ether 02:cc:00:02:00:01 /, 'VF 1 too');
+like($vfinfo, qr/<[^>]*\bUP\b/, 'the backend brought the PF up (igb answers VFs only while up)');
+
+is(($c->run("vf_to_blade $vfs[0]{bdf} blade1 10.77.0.1/24 && vf_to_blade $vfs[1]{bdf} blade2 10.77.0.2/24"))[0], 0, 'VFs to blade1 and blade2');
+is(($c->run('blade_carrier blade1 400 && blade_carrier blade2 400', timeout => 90))[0], 0, 'both have carrier');
+my ($dev1) = $c->run("ip -n blade1 -o link | grep -v LOOPBACK | cut -d: -f2") =~ /(\S+)/;
+like($c->run("ip -n blade1 link show $dev1"), qr{link/ether 02:cc:00:02:00:00 }, 'blade1 runs with the assigned MAC');
+my ($rc, $out) = $c->run('ip netns exec blade1 ping -c 3 -W 3 10.77.0.2', timeout => 60);
+is($rc, 0, 'blade1 pings blade2 through the card') or diag($out);
+
+($rc, $out) = $c->run("ip -n blade1 link set dev $dev1 address 02:00:00:00:00:99");
+isnt($rc, 0, 'an untrusted blade cannot change its MAC (the kernel PF refuses it)');
+like($c->run("ip -n blade1 link show $dev1"), qr{link/ether 02:cc:00:02:00:00 }, 'its MAC is unchanged');
+is(($c->run('cmcctl trust 2 0 0 on'))[0], 0, 'cmcctl trust 2 0 0 on (IFLA_VF_TRUST)');
+like($c->run("ip link show $pfdev"), qr/vf 0 .*trust on/, 'the kernel shows VF 0 trusted');
+is(($c->run("wait_for 150 'ip -n blade1 link set dev $dev1 address 02:00:00:00:00:99 2>/dev/null'", timeout => 60))[0], 0,
+	'trusted, the blade may change its MAC');
+is(($c->run('cmcctl trust 2 0 7 on'))[0], 1, 'trust on a VF that is not enabled: refused');
+
+$c->stop;
+done_testing;
