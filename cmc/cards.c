@@ -75,6 +75,8 @@ void cmc_cards_vf_mac(unsigned slot, unsigned pf, unsigned vf, uint8_t mac[6])
 	memcpy(mac, m, 6);
 }
 
+static void card_close(struct card *c);
+
 /* Called by the backend, on the card thread or (while opening) on the main thread. */
 static void card_event(void *ctx, enum nic_event ev, int vf, const char *detail)
 {
@@ -125,7 +127,7 @@ static void report_event(struct cmc_cards *cs, const struct queued_event *q)
 		return;
 	case NIC_EV_GONE:
 		cmc_events_post(d->events, "card-gone", (int)q->slot, "pf %u: %s", q->pf, q->detail);
-		cmcd_rescan_soon(d);
+		cmcd_rescan_soon(d);	/* the card thread has let go of it already */
 		return;
 	case NIC_EV_VF_RESET:
 	case NIC_EV_INFO:
@@ -180,8 +182,15 @@ static void card_service(struct card *c)
 
 	pthread_mutex_lock(&c->lock);
 	rc = c->dead || !c->nic ? 0 : c->nic->ops->service(c->nic);
-	if (rc == -ENODEV)
-		c->dead = true;	/* surprise removal: the backend reported it */
+	if (rc == -ENODEV) {
+		/*
+		 * The card is gone or being removed: let go of it here and now. A hot-unplug
+		 * waits for the VFIO device to be closed, and the main loop may itself be
+		 * waiting on that removal (a rescan reading the card's config space).
+		 */
+		c->dead = true;
+		card_close(c);
+	}
 	__atomic_store_n(&c->retry_at, rc > 0 ? cmc_now_ms() + (unsigned)rc : 0, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&c->lock);
 }

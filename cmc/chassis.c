@@ -125,18 +125,29 @@ int cmcd_reconcile(struct cmcd *d)
 
 static void rescan_due(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
 {
+	struct cmcd *d = arg;
 	(void)loop;
 	(void)t;
-	(void)!cmcd_rescan(arg, "hot-plug");
+
+	d->rescan_pending = false;
+	(void)!cmcd_rescan(d, "hot-plug");
 }
 
+/*
+ * The first uevent of a burst arms the timer; later ones ride along. Re-arming on each
+ * would postpone the rescan for as long as uevents keep coming (a VF bring-up makes
+ * dozens), so a pending rescan is left alone: it runs at most RESCAN_DELAY_MS late.
+ */
 void cmcd_rescan_soon(struct cmcd *d)
 {
+	if (d->rescan_pending)
+		return;
+	d->rescan_pending = true;
 	if (!d->rescan_timer) {
 		if (cmc_loop_add_timer(d->loop, RESCAN_DELAY_MS, 0, rescan_due, d, &d->rescan_timer) < 0)
-			(void)!cmcd_rescan(d, "hot-plug");
+			rescan_due(d->loop, NULL, d);
 		return;
 	}
 	if (cmc_timer_arm(d->rescan_timer, RESCAN_DELAY_MS, 0) < 0)
-		(void)!cmcd_rescan(d, "hot-plug");
+		rescan_due(d->loop, NULL, d);
 }

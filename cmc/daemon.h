@@ -27,6 +27,7 @@ struct cmcd {
 	struct cmc_watchers *watchers;
 	struct cmc_cards *cards;
 	struct cmc_timer *rescan_timer;
+	bool rescan_pending;
 	unsigned long long started_ms;
 	unsigned long rescans;
 };

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,7 +55,9 @@ struct igb_pf {
 	struct vfio_dev *dev;
 	volatile uint8_t *bar;
 	size_t bar_len;
-	int irq_fd;
+	int irq_fd;		/* MSI-X vector 0 */
+	int req_fd;		/* vfio-pci: the kernel wants the device back (hot-unplug) */
+	int ep_fd;		/* both, as the one fd the daemon's loop watches */
 	struct igb_mbx *mbx;
 	bool gone;
 	bool link_up;
@@ -223,6 +226,30 @@ static int setup_link(struct igb_pf *pf)
 }
 
 /*
+ * One fd for the daemon: an epoll set holding the MSI-X eventfd and vfio-pci's device
+ * request eventfd. Without the latter a card pulled out of its slot would hang in the
+ * kernel, waiting for us to let go of it.
+ */
+static int setup_event_fd(struct igb_pf *pf)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int rc;
+
+	pf->req_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	pf->ep_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (pf->req_fd < 0 || pf->ep_fd < 0)
+		return -errno;
+	rc = vfio_dev_set_req_eventfd(pf->dev, pf->req_fd);
+	if (rc)
+		return rc;
+	ev.data.fd = pf->irq_fd;
+	if (epoll_ctl(pf->ep_fd, EPOLL_CTL_ADD, pf->irq_fd, &ev) < 0)
+		return -errno;
+	ev.data.fd = pf->req_fd;
+	return epoll_ctl(pf->ep_fd, EPOLL_CTL_ADD, pf->req_fd, &ev) < 0 ? -errno : 0;
+}
+
+/*
  * 7.3 MSI-X: all "other" causes (mailbox, VFLR, link) on vector 0, which vfio turns
  * into an eventfd for the daemon's loop. QEMU routes VF interrupts only while the PF's
  * own MSI-X is enabled, so this is needed for the VFs too.
@@ -245,7 +272,7 @@ static int setup_interrupts(struct igb_pf *pf)
 	wr32(pf, IGB_EIAC, 1u << 0);
 	wr32(pf, IGB_IMS, IGB_IMS_LSC | IGB_IMS_VMMB);
 	wr32(pf, IGB_EIMS, 1u << 0);
-	return 0;
+	return setup_event_fd(pf);
 }
 
 /* --- Applying the mailbox engine's actions ------------------------------------------ */
@@ -566,8 +593,15 @@ static int igb_service(struct nic *nic)
 
 	if (read(pf->irq_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
 		return -errno;
+	if (read(pf->req_fd, &count, sizeof(count)) == sizeof(count)) {
+		/* Hot-unplug: stop touching the card; the caller closes it so the kernel
+		 * can finish the removal. */
+		report(pf, NIC_EV_GONE, -1, "PF %s is being removed from its slot", nic->pf_bdf);
+		pf->gone = true;
+		return -ENODEV;
+	}
 	if (pf->gone)
-		return 0;
+		return -ENODEV;
 	bind_job_collect(pf);
 	/* Clear before serving, so that causes raised meanwhile interrupt again. */
 	wr32(pf, IGB_EICR, 1u << 0);
@@ -795,7 +829,7 @@ static int igb_port_stats(struct nic *nic, struct nic_stats *out)
 
 static int igb_event_fd(struct nic *nic)
 {
-	return ((struct igb_pf *)nic)->irq_fd;
+	return ((struct igb_pf *)nic)->ep_fd;
 }
 
 static void igb_close(struct nic *nic)
@@ -804,19 +838,30 @@ static void igb_close(struct nic *nic)
 
 	if (!pf)
 		return;
-	if (pf->bind.running)
-		pthread_join(pf->bind.thread, NULL);
+	if (pf->bind.running) {
+		/* A worker stuck behind a removal must not hold the release up. */
+		if (pf->gone)
+			pthread_detach(pf->bind.thread);
+		else
+			pthread_join(pf->bind.thread, NULL);
+	}
 	if (pf->dev && !pf->gone) {
 		mask_interrupts(pf);
 		clear_bits(pf, IGB_CTRL_EXT, IGB_CTRL_EXT_PFRSTD);
 	}
-	if (pf->dev && !pf->params.keep_vfs && nic->num_vfs)
+	if (pf->dev && !pf->gone && !pf->params.keep_vfs && nic->num_vfs)
 		(void)!pci_sysfs_set_numvfs(nic->pf_bdf, 0);
-	if (pf->dev)
+	if (pf->dev && !pf->gone) {
 		(void)!vfio_dev_set_msix(pf->dev, 0, NULL);
+		(void)!vfio_dev_set_req_eventfd(pf->dev, -1);
+	}
 	vfio_dev_close(pf->dev);
 	if (pf->irq_fd >= 0)
 		close(pf->irq_fd);
+	if (pf->req_fd >= 0)
+		close(pf->req_fd);
+	if (pf->ep_fd >= 0)
+		close(pf->ep_fd);
 	igb_mbx_free(pf->mbx);
 	free(pf);
 }
@@ -859,7 +904,7 @@ static int igb_open(const struct nic_params *p, struct nic **out, char *err, siz
 
 	if (!pf)
 		return -ENOMEM;
-	pf->irq_fd = -1;
+	pf->irq_fd = pf->req_fd = pf->ep_fd = -1;
 	pf->params = *p;
 	pf->trace = getenv("CMC_IGB_TRACE") != NULL;
 	snprintf(pf->nic.pf_bdf, sizeof(pf->nic.pf_bdf), "%s", p->pf_bdf);

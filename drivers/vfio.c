@@ -244,6 +244,23 @@ int vfio_dev_set_msix(struct vfio_dev *dev, unsigned n, const int *eventfds)
 	return rc;
 }
 
+int vfio_dev_set_req_eventfd(struct vfio_dev *dev, int eventfd)
+{
+	union {
+		struct vfio_irq_set set;
+		uint8_t bytes[sizeof(struct vfio_irq_set) + sizeof(int)];
+	} irq;
+
+	memset(&irq, 0, sizeof(irq));
+	irq.set.argsz = sizeof(irq);
+	irq.set.index = VFIO_PCI_REQ_IRQ_INDEX;
+	irq.set.count = eventfd >= 0 ? 1 : 0;
+	irq.set.flags = VFIO_IRQ_SET_ACTION_TRIGGER |
+			(eventfd >= 0 ? VFIO_IRQ_SET_DATA_EVENTFD : VFIO_IRQ_SET_DATA_NONE);
+	memcpy(irq.bytes + sizeof(struct vfio_irq_set), &eventfd, sizeof(int));
+	return ioctl(dev->fd, VFIO_DEVICE_SET_IRQS, &irq) < 0 ? -errno : 0;
+}
+
 int vfio_dev_reset(struct vfio_dev *dev)
 {
 	return ioctl(dev->fd, VFIO_DEVICE_RESET) < 0 ? -errno : 0;

@@ -39,6 +39,12 @@ int vfio_dev_set_vf_token(struct vfio_dev *dev, const uint8_t uuid[16])
 int vfio_dev_set_msix(struct vfio_dev *dev, unsigned n, const int *eventfds)
 	__attribute__((warn_unused_result));
 
+/*
+ * An eventfd vfio-pci signals when the kernel wants the device back (hot-unplug): the
+ * removal waits until the user closes the device. -1 stops the notifications.
+ */
+int vfio_dev_set_req_eventfd(struct vfio_dev *dev, int eventfd) __attribute__((warn_unused_result));
+
 /* Function level reset through vfio (VFIO_DEVICE_RESET). */
 int vfio_dev_reset(struct vfio_dev *dev) __attribute__((warn_unused_result));
 

@@ -89,5 +89,15 @@ my $events = $c->run('cmcctl -j events');
 my $refusals = () = $events =~ /"kind":"vf-refused","slot":2,"detail":"pf 0 vf 2/g;
 cmp_ok($refusals, '<', 60, "the hostile VF's refusals are rate-limited in the event log ($refusals)");
 
+# The card in slot 1 pulled out while cmcd holds its PF through VFIO: vfio-pci asks for
+# the device back and cmcd lets go, so the removal completes instead of hanging.
+$c->qmp('device_del', { id => 'card1' });
+ok(scalar $c->qmp_events('DEVICE_DELETED', 60), 'QEMU completes the removal of card 1 (cmcd released it)');
+is(($c->run(q{wait_for 50 'cmcctl -j slot 1 | grep -q "\"occupied\":false"'}))[0], 0, 'cmcctl shows slot 1 empty');
+like($c->run('cmcctl events'), qr/card-gone\s+1\s+pf 0: PF \S+ is being removed/, 'the removal is an event');
+($rc, $out) = $c->run('ip netns exec blade1 ping -c 2 -W 3 10.77.0.2', timeout => 30);
+is($rc, 0, 'blades on the other card are unaffected') or diag($out);
+is(($c->run('cmcctl version >/dev/null'))[0], 0, 'cmcd still answers');
+
 $c->stop;
 done_testing;
