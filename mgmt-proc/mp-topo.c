@@ -210,7 +210,9 @@ static void fill_slot_functions(struct builder *b, struct mp_slot *slot, const s
 	for (size_t i = first; i < first + n; i++) {
 		const struct mp_dev *d = &b->l->devs[i];
 
-		if (d->is_vf)
+		/* A function reading all ones no longer answers: it is being removed (or
+		 * its slot was powered off), so the slot does not hold it any more. */
+		if (d->is_vf || d->id.vendor_id == 0xffff)
 			continue;
 		fill_function(b, &b->s->fns[b->fn_used++], d, index++);
 	}
