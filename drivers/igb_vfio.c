@@ -866,6 +866,22 @@ static void igb_close(struct nic *nic)
 	free(pf);
 }
 
+/*
+ * VFs left enabled by an earlier owner (cmcd killed, say) did not survive: closing the
+ * VFIO device reset the PF, and the PF's reset takes its VFs with it while the kernel
+ * still lists them. They are removed and made anew; blades get fresh VF netdevs.
+ */
+static int recreate_stale_vfs(struct igb_pf *pf)
+{
+	unsigned n;
+
+	if (pci_sysfs_numvfs(pf->nic.pf_bdf, &n) < 0 || n == 0)
+		return 0;
+	report(pf, NIC_EV_INFO, -1, "%u VFs of %s outlived a PF reset: re-creating them", n,
+	       pf->nic.pf_bdf);
+	return pci_sysfs_set_numvfs(pf->nic.pf_bdf, 0);
+}
+
 static int igb_bring_up(struct igb_pf *pf, char *err, size_t errlen)
 {
 	int rc = vfio_dev_map_bar(pf->dev, 0, &pf->bar, &pf->bar_len);
@@ -926,6 +942,8 @@ static int igb_open(const struct nic_params *p, struct nic **out, char *err, siz
 		goto err_free;
 	}
 	rc = igb_bring_up(pf, err, errlen);
+	if (!rc)
+		rc = recreate_stale_vfs(pf);
 	if (!rc)
 		rc = igb_set_num_vfs(&pf->nic, p->num_vfs, err, errlen);
 	if (rc)

@@ -89,13 +89,24 @@ my $events = $c->run('cmcctl -j events');
 my $refusals = () = $events =~ /"kind":"vf-refused","slot":2,"detail":"pf 0 vf 2/g;
 cmp_ok($refusals, '<', 60, "the hostile VF's refusals are rate-limited in the event log ($refusals)");
 
+# kill -9: closing the VFIO device resets the PFs, and their VFs with them. The restarted
+# cmcd finds VFs the kernel still lists but the card no longer has, and re-creates them.
+$c->run('kill -9 $(pidof cmcd); sleep 1');
+is(($c->run('cmcd -c /cmc/conf/emulated.conf && wait_for 300 "vfs_have_netdevs 0000:02:00.0"', timeout => 60))[0], 0,
+	'after kill -9, cmcd restarts and the VFs are there again');
+is(($c->run("vf_to_blade $vfs[0]{bdf} blade1 10.77.0.11/24 && vf_to_blade $vfs[1]{bdf} blade2 10.77.0.12/24 && "
+    . 'blade_carrier blade1 300 && blade_carrier blade2 300', timeout => 60))[0], 0, 'the new VF netdevs go to the blades');
+like($c->run('ip -n blade1 -o link'), qr{link/ether 02:cc:00:02:00:00 }, 'with the assigned MAC again');
+($rc, $out) = $c->run('ip netns exec blade1 ping -c 3 -W 3 10.77.0.12', timeout => 60);
+is($rc, 0, 'and the blades talk again') or diag($out);
+
 # The card in slot 1 pulled out while cmcd holds its PF through VFIO: vfio-pci asks for
 # the device back and cmcd lets go, so the removal completes instead of hanging.
 $c->qmp('device_del', { id => 'card1' });
 ok(scalar $c->qmp_events('DEVICE_DELETED', 60), 'QEMU completes the removal of card 1 (cmcd released it)');
 is(($c->run(q{wait_for 50 'cmcctl -j slot 1 | grep -q "\"occupied\":false"'}))[0], 0, 'cmcctl shows slot 1 empty');
 like($c->run('cmcctl events'), qr/card-gone\s+1\s+pf 0: PF \S+ is being removed/, 'the removal is an event');
-($rc, $out) = $c->run('ip netns exec blade1 ping -c 2 -W 3 10.77.0.2', timeout => 30);
+($rc, $out) = $c->run('ip netns exec blade1 ping -c 2 -W 3 10.77.0.12', timeout => 30);
 is($rc, 0, 'blades on the other card are unaffected') or diag($out);
 is(($c->run('cmcctl version >/dev/null'))[0], 0, 'cmcd still answers');
 
