@@ -73,21 +73,6 @@ struct igb_pf {
 	struct vf_bind_job bind;
 };
 
-static void report(struct igb_pf *pf, enum nic_event ev, int vf, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void report(struct igb_pf *pf, enum nic_event ev, int vf, const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-
-	if (!pf->params.on_event)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	pf->params.on_event(pf->params.ctx, ev, vf, msg);
-}
 
 /* --- Register access ------------------------------------------------------------- */
 
@@ -96,7 +81,7 @@ static void card_gone(struct igb_pf *pf)
 	if (pf->gone)
 		return;
 	pf->gone = true;
-	report(pf, NIC_EV_GONE, -1, "PF %s reads all ones: card removed", pf->nic.pf_bdf);
+	nic_report(&pf->params, NIC_EV_GONE, -1, "PF %s reads all ones: card removed", pf->nic.pf_bdf);
 }
 
 static uint32_t rd32(struct igb_pf *pf, uint32_t reg)
@@ -435,7 +420,7 @@ static bool mbx_lock_or_defer(struct igb_pf *pf, unsigned vf)
 	}
 	if (++pf->lock_tries[vf] < IGB_LOCK_MAX_TRIES)
 		return false;
-	report(pf, NIC_EV_VF_REFUSED, (int)vf, "VF held its mailbox locked: lock taken back");
+	nic_report(&pf->params, NIC_EV_VF_REFUSED, (int)vf, "VF held its mailbox locked: lock taken back");
 	wr32(pf, igb_p2vmailbox(vf), IGB_P2VMAILBOX_RVFU);
 	pf->lock_tries[vf] = 0;
 	return mbx_lock(pf, vf);
@@ -489,7 +474,7 @@ static void mute_vf(struct igb_pf *pf, unsigned vf)
 	pf->muted |= (uint8_t)(1u << vf);
 	pf->mute_until[vf] = now_ms() + IGB_MUTE_MS;
 	wr32(pf, IGB_MBVFIMR, 0xffu & ~pf->muted);
-	report(pf, NIC_EV_VF_REFUSED, (int)vf, "mailbox flood: VF not heard for %u ms", IGB_MUTE_MS);
+	nic_report(&pf->params, NIC_EV_VF_REFUSED, (int)vf, "mailbox flood: VF not heard for %u ms", IGB_MUTE_MS);
 }
 
 /* Unmutes VFs whose time is up; returns ms until the next one is due (0: none muted). */
@@ -531,15 +516,15 @@ static bool mbx_serve(struct igb_pf *pf, unsigned vf)
 		return true;
 	apply_result(pf, &res);
 	if (pf->trace)
-		report(pf, NIC_EV_INFO, (int)vf, "message 0x%08x 0x%08x -> reply 0x%08x (%u words) %s",
+		nic_report(&pf->params, NIC_EV_INFO, (int)vf, "message 0x%08x 0x%08x -> reply 0x%08x (%u words) %s",
 		       msg[0], msg[1], res.reply[0], res.reply_len, igb_mbx_reason_str(res.reason));
 	if (res.reason == IGB_MBX_E_RATE_LIMITED)
 		mute_vf(pf, vf);
 	else if (res.reason != IGB_MBX_OK)
-		report(pf, NIC_EV_VF_REFUSED, (int)vf, "message 0x%08x refused: %s", msg[0],
+		nic_report(&pf->params, NIC_EV_VF_REFUSED, (int)vf, "message 0x%08x refused: %s", msg[0],
 		       igb_mbx_reason_str(res.reason));
 	else if ((msg[0] & IGB_MBX_ID_MASK) == IGB_MBX_VF_RESET)
-		report(pf, NIC_EV_VF_RESET, (int)vf, "VF reset: given its MAC");
+		nic_report(&pf->params, NIC_EV_VF_RESET, (int)vf, "VF reset: given its MAC");
 	if (res.reply_len)
 		mbx_queue_reply(pf, vf, res.reply, res.reply_len);
 	return true;
@@ -580,7 +565,7 @@ static void check_link(struct igb_pf *pf)
 	if (pf->gone || up == pf->link_up)
 		return;
 	pf->link_up = up;
-	report(pf, up ? NIC_EV_LINK_UP : NIC_EV_LINK_DOWN, -1, "port link %s", up ? "up" : "down");
+	nic_report(&pf->params, up ? NIC_EV_LINK_UP : NIC_EV_LINK_DOWN, -1, "port link %s", up ? "up" : "down");
 }
 
 static void bind_job_collect(struct igb_pf *pf);
@@ -596,7 +581,7 @@ static int igb_service(struct nic *nic)
 	if (read(pf->req_fd, &count, sizeof(count)) == sizeof(count)) {
 		/* Hot-unplug: stop touching the card; the caller closes it so the kernel
 		 * can finish the removal. */
-		report(pf, NIC_EV_GONE, -1, "PF %s is being removed from its slot", nic->pf_bdf);
+		nic_report(&pf->params, NIC_EV_GONE, -1, "PF %s is being removed from its slot", nic->pf_bdf);
 		pf->gone = true;
 		return -ENODEV;
 	}
@@ -692,10 +677,10 @@ static void bind_job_collect(struct igb_pf *pf)
 	job->running = false;
 	for (unsigned i = 0; i < job->n; i++) {
 		if (job->results[i])
-			report(pf, NIC_EV_INFO, (int)i, "VF %s: binding %s failed: %s", job->vf_bdf[i],
+			nic_report(&pf->params, NIC_EV_INFO, (int)i, "VF %s: binding %s failed: %s", job->vf_bdf[i],
 			       job->driver, strerror(-job->results[i]));
 		else
-			report(pf, NIC_EV_INFO, (int)i, "VF %s bound to %s", job->vf_bdf[i], job->driver);
+			nic_report(&pf->params, NIC_EV_INFO, (int)i, "VF %s bound to %s", job->vf_bdf[i], job->driver);
 	}
 }
 
@@ -877,7 +862,7 @@ static int recreate_stale_vfs(struct igb_pf *pf)
 
 	if (pci_sysfs_numvfs(pf->nic.pf_bdf, &n) < 0 || n == 0)
 		return 0;
-	report(pf, NIC_EV_INFO, -1, "%u VFs of %s outlived a PF reset: re-creating them", n,
+	nic_report(&pf->params, NIC_EV_INFO, -1, "%u VFs of %s outlived a PF reset: re-creating them", n,
 	       pf->nic.pf_bdf);
 	return pci_sysfs_set_numvfs(pf->nic.pf_bdf, 0);
 }

@@ -48,21 +48,6 @@ struct knl_pf {
 	int ifindex;
 };
 
-static void report(struct knl_pf *pf, enum nic_event ev, int vf, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void report(struct knl_pf *pf, enum nic_event ev, int vf, const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-
-	if (!pf->params.on_event)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	pf->params.on_event(pf->params.ctx, ev, vf, msg);
-}
 
 /* --- Errors ------------------------------------------------------------------------ */
 
@@ -484,7 +469,7 @@ static int bind_vf(struct knl_pf *pf, unsigned vf, char *msg, size_t len)
 		snprintf(msg, len, "VF %s: binding %s failed: %s", bdf, pf->vf_driver, strerror(-rc));
 		return rc;
 	}
-	report(pf, NIC_EV_INFO, (int)vf, "VF %s bound to %s (was %s)", bdf, pf->vf_driver,
+	nic_report(&pf->params, NIC_EV_INFO, (int)vf, "VF %s bound to %s (was %s)", bdf, pf->vf_driver,
 	       *cur ? cur : "unbound");
 	return 0;
 }
@@ -502,7 +487,7 @@ static int knl_bind_vfs(struct nic *nic, char *err, size_t errlen)
 		int rc = bind_vf(pf, vf, msg, sizeof(msg));
 		if (!rc)
 			continue;
-		report(pf, NIC_EV_INFO, (int)vf, "%s", msg);
+		nic_report(&pf->params, NIC_EV_INFO, (int)vf, "%s", msg);
 		if (!first) {
 			first = rc;
 			snprintf(err, errlen, "%s", msg);
@@ -548,7 +533,7 @@ static int apply_setting(struct knl_pf *pf, unsigned vf, enum knl_setting s,
 	}
 	snprintf(msg, len, "VF %u %s: refused by driver %s (%s)", vf, knl_setting_name(s),
 		 pf->pf_driver, strerror(-rc));
-	report(pf, NIC_EV_VF_REFUSED, (int)vf, "%s", msg);
+	nic_report(&pf->params, NIC_EV_VF_REFUSED, (int)vf, "%s", msg);
 	return rc;
 }
 
@@ -694,7 +679,7 @@ static int pf_bring_up(struct knl_pf *pf, char *err, size_t errlen)
 			 strerror(-rc));
 		return rc;
 	}
-	report(pf, NIC_EV_INFO, -1, "PF %s: brought %s up (its VFs have no link while it is down)",
+	nic_report(&pf->params, NIC_EV_INFO, -1, "PF %s: brought %s up (its VFs have no link while it is down)",
 	       pf->nic.pf_bdf, pf->netdev);
 	return 0;
 }

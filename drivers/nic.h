@@ -101,6 +101,10 @@ struct nic {
 	char pf_bdf[32];
 };
 
+/* For backends: format a report and hand it to params->on_event (if any). */
+void nic_report(const struct nic_params *p, enum nic_event ev, int vf, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* The backend called `name`, or NULL. */
 const struct nic_ops *nic_backend(const char *name);
 
