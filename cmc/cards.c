@@ -42,6 +42,7 @@ struct card {
 	unsigned long long retry_at;	/* ms; 0 = none */
 	bool dead;			/* card gone: no more service */
 	struct log_ratelimit refusals[NIC_MAX_VFS + 1];	/* per VF, and the PF */
+	struct nic_vf_config vfcfg[NIC_MAX_VFS];	/* what the chassis set on each VF */
 };
 
 struct queued_event {
@@ -240,12 +241,13 @@ static void *card_thread(void *arg)
 
 static int configure_vfs(struct card *c, char *err, size_t errlen)
 {
-	for (unsigned vf = 0; vf < c->nic->num_vfs; vf++) {
-		struct nic_vf_config vc = { .spoofchk = true };
+	for (unsigned vf = 0; vf < c->nic->num_vfs && vf < NIC_MAX_VFS; vf++) {
+		struct nic_vf_config *vc = &c->vfcfg[vf];
 		int rc;
 
-		cmc_cards_vf_mac(c->slot, c->pf, vf, vc.mac);
-		rc = c->nic->ops->vf_configure(c->nic, vf, &vc, err, errlen);
+		*vc = (struct nic_vf_config){ .spoofchk = true };
+		cmc_cards_vf_mac(c->slot, c->pf, vf, vc->mac);
+		rc = c->nic->ops->vf_configure(c->nic, vf, vc, err, errlen);
 		if (rc)
 			return rc;
 	}
@@ -408,22 +410,66 @@ void cmc_cards_stop(struct cmcd *d, struct cmc_cards *cards)
 	free(cards);
 }
 
-int cmc_cards_set_trust(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf,
-			bool trusted, char *err, size_t errlen)
+/* Applies a changed VF setting; the chassis' record of it changes only if it took. */
+static int change_vf(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf,
+		     const struct nic_vf_config *vc, char *err, size_t errlen)
 {
 	struct card *c = cards ? find_card(cards, slot, pf) : NULL;
-	struct nic_vf_config vc = { .spoofchk = !trusted, .trusted = trusted };
 	int rc;
 
 	if (!c || !c->nic || c->dead) {
 		snprintf(err, errlen, "slot %u pf %u is not driven by cmcd", slot, pf);
 		return -ENOENT;
 	}
-	cmc_cards_vf_mac(slot, pf, vf, vc.mac);
 	pthread_mutex_lock(&c->lock);
-	rc = c->nic->ops->vf_configure(c->nic, vf, &vc, err, errlen);
+	rc = c->nic->ops->vf_configure(c->nic, vf, vc, err, errlen);
+	if (!rc && vf < NIC_MAX_VFS)
+		c->vfcfg[vf] = *vc;
 	pthread_mutex_unlock(&c->lock);
 	return rc;
+}
+
+static int current_vf(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf,
+		      struct nic_vf_config *out, char *err, size_t errlen)
+{
+	struct card *c = cards ? find_card(cards, slot, pf) : NULL;
+
+	if (!c || !c->nic || c->dead) {
+		snprintf(err, errlen, "slot %u pf %u is not driven by cmcd", slot, pf);
+		return -ENOENT;
+	}
+	if (vf >= c->nic->num_vfs || vf >= NIC_MAX_VFS) {
+		snprintf(err, errlen, "no VF %u on slot %u pf %u (%u enabled)", vf, slot, pf,
+			 c->nic->num_vfs);
+		return -ENOENT;
+	}
+	*out = c->vfcfg[vf];
+	return 0;
+}
+
+int cmc_cards_set_trust(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf,
+			bool trusted, char *err, size_t errlen)
+{
+	struct nic_vf_config vc;
+	int rc = current_vf(cards, slot, pf, vf, &vc, err, errlen);
+
+	if (rc)
+		return rc;
+	vc.trusted = trusted;
+	vc.spoofchk = !trusted;
+	return change_vf(cards, slot, pf, vf, &vc, err, errlen);
+}
+
+int cmc_cards_set_link_state(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf,
+			     enum nic_link_state state, char *err, size_t errlen)
+{
+	struct nic_vf_config vc;
+	int rc = current_vf(cards, slot, pf, vf, &vc, err, errlen);
+
+	if (rc)
+		return rc;
+	vc.link_state = state;
+	return change_vf(cards, slot, pf, vf, &vc, err, errlen);
 }
 
 /* --- Records for the API ------------------------------------------------------------ */

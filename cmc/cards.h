@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nic.h"
 #include "proto.h"
 
 struct cmcd;
@@ -19,6 +20,10 @@ void cmc_cards_records(struct cmc_cards *cards, struct cmc_buf *b);
 /* Mark a VF trusted (it may change its MAC, go promiscuous) or not; the VF resets. */
 int cmc_cards_set_trust(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf,
 			bool trusted, char *err, size_t errlen) __attribute__((warn_unused_result));
+/* A VF's link: follow the port (auto), forced up or down. */
+int cmc_cards_set_link_state(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf,
+			     enum nic_link_state state, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 void cmc_cards_vf_mac(unsigned slot, unsigned pf, unsigned vf, uint8_t mac[6]);
 
 #endif

@@ -41,6 +41,7 @@ static void usage(FILE *f)
 		"  events [-f]           recent events; -f follows new ones\n"
 		"  vfstats               VFs of the cards cmcd drives: MAC and counters\n"
 		"  trust S P V on|off    let VF V of slot S, PF P change its MAC (or not)\n"
+		"  link-state S P V auto|enable|disable   a VF's link: follow the port, or forced\n"
 		"  rescan                re-read the PCIe topology now\n"
 		"  version               the daemon's version and uptime\n"
 		"\n"

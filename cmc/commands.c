@@ -201,6 +201,26 @@ static enum cmc_status cmd_trust(void *ctx, struct cmc_api_request *req)
 	return CMC_OK;
 }
 
+/* link-state SLOT PF VF auto|enable|disable */
+static enum cmc_status cmd_link_state(void *ctx, struct cmc_api_request *req)
+{
+	static const char *const names[] = { "auto", "enable", "disable" };
+	struct cmcd *d = ctx;
+	unsigned slot, pf, vf, st;
+	char err[200];
+
+	for (st = 0; st < 3 && strcmp(req->argv[4], names[st]) != 0; st++)
+		;
+	if (parse_small(req->argv[1], 255, &slot) || parse_small(req->argv[2], 7, &pf) ||
+	    parse_small(req->argv[3], 7, &vf) || st == 3)
+		return refuse(req, CMC_USAGE, "usage: link-state SLOT PF VF auto|enable|disable");
+	if (cmc_cards_set_link_state(d->cards, slot, pf, vf, (enum nic_link_state)st, err,
+				     sizeof(err)) < 0)
+		return refuse(req, CMC_REFUSED, "%s", err);
+	cmc_events_post(d->events, "vf-link-state", (int)slot, "pf %u vf %u link %s", pf, vf, names[st]);
+	return CMC_OK;
+}
+
 const struct cmc_api_command cmcd_commands[] = {
 	{ "version", cmd_version, 0, 0, "version", "daemon version and uptime" },
 	{ "slots", cmd_slots, 0, 0, "slots", "the chassis' slots and the cards in them" },
@@ -210,6 +230,8 @@ const struct cmc_api_command cmcd_commands[] = {
 	{ "events", cmd_events, 0, 1, "events [follow]", "recent events; follow streams new ones" },
 	{ "vfstats", cmd_vfstats, 0, 0, "vfstats", "VFs of the cards cmcd drives: MAC, counters" },
 	{ "trust", cmd_trust, 4, 4, "trust SLOT PF VF on|off", "let a VF change its MAC (or not)" },
+	{ "link-state", cmd_link_state, 4, 4, "link-state SLOT PF VF auto|enable|disable",
+	  "force a VF's link up or down, or let it follow the port" },
 	{ "rescan", cmd_rescan, 0, 0, "rescan", "re-read the PCIe topology now" },
 	{ NULL, NULL, 0, 0, NULL, NULL },
 };

@@ -747,6 +747,13 @@ static int igb_vf_configure(struct nic *nic, unsigned vf, const struct nic_vf_co
 		snprintf(err, errlen, "no VF %u on %s (%u enabled)", vf, nic->pf_bdf, nic->num_vfs);
 		return -ENOENT;
 	}
+	if (c->link_state != NIC_LINK_AUTO) {
+		/* A forced per-VF link needs the VF's own link status, which this driver does
+		 * not model yet (and QEMU's igb honours no forced link). */
+		snprintf(err, errlen, "VF %u link-state: not supported by igb-vfio", vf);
+		nic_report(&pf->params, NIC_EV_VF_REFUSED, (int)vf, "%s", err);
+		return -EOPNOTSUPP;
+	}
 	if (igb_mbx_get_policy(pf->mbx, vf, &pol) == 0 && c->trusted && !pol.trusted &&
 	    memcmp(pol.mac, c->mac, 6) == 0 && pol.port_vlan == c->vlan) {
 		/* Only trust granted: no reset needed, the VF carries on. */

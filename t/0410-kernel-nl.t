@@ -45,5 +45,15 @@ is(($c->run("wait_for 150 'ip -n blade1 link set dev $dev1 address 02:00:00:00:0
 	'trusted, the blade may change its MAC');
 is(($c->run('cmcctl trust 2 0 7 on'))[0], 1, 'trust on a VF that is not enabled: refused');
 
+# What the kernel driver refuses is reported as refused: igb has no per-VF link state.
+($rc, $out) = $c->run('cmcctl link-state 2 0 1 enable 2>&1');
+is($rc, 1, 'link-state enable on the kernel igb PF: refused');
+like($out, qr/VF 1 link-state: refused by driver igb \(Operation not supported\)/, 'naming the setting and the driver');
+like($c->run('cmcctl events'), qr/vf-refused\s+2\s+pf 0 vf 1: VF 1 link-state: refused by driver igb/, 'and as an event');
+# (blade1 changed its MAC above: forget the stale neighbour entries first)
+($rc, $out) = $c->run('ip -n blade1 neigh flush all; ip -n blade2 neigh flush all; ip netns exec blade2 ping -c 2 -W 3 10.77.0.1', timeout => 30);
+is($rc, 0, 'the VF carries on as before') or diag($out);
+is(($c->run('cmcctl link-state 2 0 1 sideways'))[0], 2, 'link-state with a bad word: usage');
+
 $c->stop;
 done_testing;
