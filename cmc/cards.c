@@ -497,6 +497,32 @@ static void vf_record(const struct card *c, unsigned vf, const struct nic_stats 
 	cmc_rec_end(b);
 }
 
+static void port_record(const struct card *c, const struct nic_stats *st, struct cmc_buf *b)
+{
+	cmc_rec_begin(b, "portstat");
+	cmc_rec_int(b, "slot", c->slot);
+	cmc_rec_int(b, "pf", c->pf);
+	cmc_rec_str(b, "driver", c->nic->ops->name);
+	cmc_rec_int(b, "rx_packets", (long long)st->rx_packets);
+	cmc_rec_int(b, "tx_packets", (long long)st->tx_packets);
+	cmc_rec_int(b, "rx_bytes", (long long)st->rx_bytes);
+	cmc_rec_int(b, "tx_bytes", (long long)st->tx_bytes);
+	cmc_rec_end(b);
+}
+
+void cmc_cards_port_records(struct cmc_cards *cards, struct cmc_buf *b)
+{
+	for (unsigned i = 0; cards && i < cards->n; i++) {
+		struct card *c = &cards->cards[i];
+		struct nic_stats st;
+
+		pthread_mutex_lock(&c->lock);
+		if (c->nic && !c->dead && c->nic->ops->port_stats(c->nic, &st) == 0)
+			port_record(c, &st, b);
+		pthread_mutex_unlock(&c->lock);
+	}
+}
+
 void cmc_cards_records(struct cmc_cards *cards, struct cmc_buf *b)
 {
 	for (unsigned i = 0; cards && i < cards->n; i++) {

@@ -17,6 +17,8 @@ int cmc_cards_start(struct cmcd *d, struct cmc_cards **out) __attribute__((warn_
 void cmc_cards_stop(struct cmcd *d, struct cmc_cards *cards);
 /* Per-VF records: MAC, packet and byte counters, mailbox messages. */
 void cmc_cards_records(struct cmc_cards *cards, struct cmc_buf *b);
+/* Per-port records: the PF's packet and byte counters (running totals). */
+void cmc_cards_port_records(struct cmc_cards *cards, struct cmc_buf *b);
 /* Mark a VF trusted (it may change its MAC, go promiscuous) or not; the VF resets. */
 int cmc_cards_set_trust(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf,
 			bool trusted, char *err, size_t errlen) __attribute__((warn_unused_result));

@@ -40,6 +40,7 @@ static void usage(FILE *f)
 		"  blades                the blades of the chassis\n"
 		"  events [-f]           recent events; -f follows new ones\n"
 		"  vfstats               VFs of the cards cmcd drives: MAC and counters\n"
+		"  portstats             the ports of those cards: packet and byte counters\n"
 		"  trust S P V on|off    let VF V of slot S, PF P change its MAC (or not)\n"
 		"  link-state S P V auto|enable|disable   a VF's link: follow the port, or forced\n"
 		"  rescan                re-read the PCIe topology now\n"
@@ -306,8 +307,16 @@ static const struct column vfstat_columns[] = {
 	{ "MBX", "mbx_messages", NULL }, { "REFUSED", "mbx_refused", NULL }, { 0 },
 };
 
+static const struct column portstat_columns[] = {
+	{ "SLOT", "slot", NULL }, { "PF", "pf", NULL }, { "DRIVER", "driver", NULL },
+	{ "RX_PKTS", "rx_packets", NULL }, { "TX_PKTS", "tx_packets", NULL },
+	{ "RX_BYTES", "rx_bytes", NULL }, { "TX_BYTES", "tx_bytes", NULL }, { 0 },
+};
+
 static const struct column *columns_for(const char *type)
 {
+	if (strcmp(type, "portstat") == 0)
+		return portstat_columns;
 	if (strcmp(type, "vfstat") == 0)
 		return vfstat_columns;
 	if (strcmp(type, "slot") == 0)

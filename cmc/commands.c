@@ -173,6 +173,14 @@ static enum cmc_status cmd_vfstats(void *ctx, struct cmc_api_request *req)
 	return CMC_OK;
 }
 
+static enum cmc_status cmd_portstats(void *ctx, struct cmc_api_request *req)
+{
+	struct cmcd *d = ctx;
+
+	cmc_cards_port_records(d->cards, req->body);
+	return CMC_OK;
+}
+
 static int parse_small(const char *s, unsigned max, unsigned *out)
 {
 	unsigned v;
@@ -229,6 +237,7 @@ const struct cmc_api_command cmcd_commands[] = {
 	{ "blades", cmd_blades, 0, 0, "blades", "the configured blades" },
 	{ "events", cmd_events, 0, 1, "events [follow]", "recent events; follow streams new ones" },
 	{ "vfstats", cmd_vfstats, 0, 0, "vfstats", "VFs of the cards cmcd drives: MAC, counters" },
+	{ "portstats", cmd_portstats, 0, 0, "portstats", "ports of the cards cmcd drives: counters" },
 	{ "trust", cmd_trust, 4, 4, "trust SLOT PF VF on|off", "let a VF change its MAC (or not)" },
 	{ "link-state", cmd_link_state, 4, 4, "link-state SLOT PF VF auto|enable|disable",
 	  "force a VF's link up or down, or let it follow the port" },

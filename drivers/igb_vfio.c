@@ -71,6 +71,7 @@ struct igb_pf {
 	uint64_t mute_until[NIC_MAX_VFS];
 	int8_t rar_owner[IGB_RAR_ENTRIES];	/* extra unicast filters: owning VF or -1 */
 	struct vf_bind_job bind;
+	struct nic_stats port;			/* running totals of the port's counters */
 };
 
 
@@ -809,13 +810,15 @@ static int igb_port_stats(struct nic *nic, struct nic_stats *out)
 {
 	struct igb_pf *pf = (struct igb_pf *)nic;
 
-	/* Statistics registers clear on read (8.19): callers accumulate. */
-	*out = (struct nic_stats){
-		.rx_packets = rd32(pf, IGB_GPRC),
-		.tx_packets = rd32(pf, IGB_GPTC),
-		.rx_bytes = rd32(pf, IGB_GORCL) | (uint64_t)rd32(pf, IGB_GORCH) << 32,
-		.tx_bytes = rd32(pf, IGB_GOTCL) | (uint64_t)rd32(pf, IGB_GOTCH) << 32,
-	};
+	if (pf->gone)
+		return -ENODEV;
+	/* The port's statistics registers clear on read (8.19): keep running totals, as
+	 * the kernel backend reports them. */
+	pf->port.rx_packets += rd32(pf, IGB_GPRC);
+	pf->port.tx_packets += rd32(pf, IGB_GPTC);
+	pf->port.rx_bytes += rd32(pf, IGB_GORCL) | (uint64_t)rd32(pf, IGB_GORCH) << 32;
+	pf->port.tx_bytes += rd32(pf, IGB_GOTCL) | (uint64_t)rd32(pf, IGB_GOTCH) << 32;
+	*out = pf->port;
 	return pf->gone ? -ENODEV : 0;
 }
 

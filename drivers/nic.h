@@ -87,6 +87,7 @@ struct nic_ops {
 	int (*vf_configure)(struct nic *nic, unsigned vf, const struct nic_vf_config *cfg,
 			    char *err, size_t errlen);
 	int (*vf_stats)(struct nic *nic, unsigned vf, struct nic_stats *out);
+	/* Running totals since the backend opened the card (or the driver's own totals). */
 	int (*port_stats)(struct nic *nic, struct nic_stats *out);
 	/* An fd for the daemon's event loop (-1: none) and what to call when it is ready. */
 	int (*event_fd)(struct nic *nic);

@@ -42,6 +42,11 @@ my $after = vfstat(2, 1);
 cmp_ok($after->{rx_packets} - ($before->{rx_packets} // 0), '>=', 5, "the card's counters count VF 1's received frames");
 cmp_ok($after->{tx_packets} - ($before->{tx_packets} // 0), '>=', 5, 'and its transmitted ones');
 
+my $ports = json('cmcctl -j portstats') // [];
+is_deeply([ map { "$_->{slot}/$_->{pf}/$_->{driver}" } @$ports ], [ '1/0/igb-vfio', '2/0/igb-vfio' ],
+	'portstats: one record per port cmcd drives');
+ok(!grep({ $_->{tx_packets} !~ /^\d+$/ } @$ports), 'with counters');
+
 # The blade tries to change its MAC: refused while untrusted, allowed once trusted.
 ($rc, $out) = $c->run("ip -n blade1 link set dev $dev1 address 02:00:00:00:00:99");
 isnt($rc, 0, 'an untrusted blade cannot change its MAC');
