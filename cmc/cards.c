@@ -262,10 +262,11 @@ static void card_close(struct card *c)
 }
 
 static int card_open(struct cmc_cards *cs, struct card *c, const char *backend, const char *bdf,
-		     unsigned vfs)
+		     const struct cmc_config_slot *slot)
 {
 	struct nic_params p = {
-		.pf_bdf = bdf, .num_vfs = vfs, .vf_driver = "igbvf", .on_event = card_event, .ctx = c,
+		.pf_bdf = bdf, .num_vfs = slot->vfs, .vf_driver = "igbvf", .keep_vfs = slot->keep_vfs,
+		.on_event = card_event, .ctx = c,
 	};
 	int fd;
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
@@ -318,7 +319,7 @@ static void open_slot(struct cmcd *d, struct cmc_cards *cards, const struct cmc_
 			continue;
 		*c = (struct card){ .owner = cards, .slot = cs->number, .pf = fn->index };
 		if (card_open(cards, c, user_pf ? "igb-vfio" : "kernel", mp_bdf_str(&fn->bdf, bdf),
-			      cs->vfs) == 0)
+			      cs) == 0)
 			cards->n++;
 	}
 }

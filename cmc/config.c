@@ -179,6 +179,17 @@ static int get_string(struct loader *ld, const config_setting_t *group, const ch
 	return rc;
 }
 
+/* A boolean setting (true/false); *out keeps its default when absent. */
+static int get_bool(struct loader *ld, const config_setting_t *group, const char *name,
+		    const config_setting_t **s, bool *out)
+{
+	int rc = get_member(ld, group, name, CONFIG_TYPE_BOOL, "true or false", false, s);
+
+	if (rc == 0)
+		*out = config_setting_get_bool(*s) != 0;
+	return rc < 0 ? rc : 0;
+}
+
 /* An enumerated string setting: *out is the index of the choice, or keeps its default. */
 static int get_choice(struct loader *ld, const config_setting_t *group, const char *name,
 		      const char *const *names, size_t n, bool required, int *out)
@@ -454,7 +465,8 @@ static int parse_slot_policy(struct loader *ld, const config_setting_t *s,
 static int parse_slot(struct loader *ld, const config_setting_t *s, struct cmc_config_slot *slot)
 {
 	static const char *const known[] = { "slot", "policy", "vfs", "driver", "blade", "ports",
-					     NULL };
+					     "keep_vfs", NULL };
+	const config_setting_t *keep_s = NULL;
 	int driver = CMC_DRIVER_KERNEL;
 	int rc;
 
@@ -479,6 +491,13 @@ static int parse_slot(struct loader *ld, const config_setting_t *s, struct cmc_c
 	if (rc < 0)
 		return rc;
 	slot->driver = (enum cmc_slot_driver)driver;
+	rc = get_bool(ld, s, "keep_vfs", &keep_s, &slot->keep_vfs);
+	if (rc)
+		return rc;
+	/* Closing a VFIO device resets the PF, and its VFs with it: nothing to keep. */
+	if (slot->keep_vfs && slot->driver == CMC_DRIVER_IGB_VFIO)
+		return fail(ld, keep_s, NULL,
+			    "igb-vfio cannot keep VFs when cmcd stops (closing VFIO resets the PF)");
 	return parse_ports(ld, s, slot);
 }
 
@@ -664,6 +683,8 @@ static void format_slot(struct out *o, const struct cmc_config_slot *s, bool las
 	else
 		put(o, "blade = \"%s\"; ", s->blade->name);
 	put(o, "driver = \"%s\";", cmc_slot_driver_name(s->driver));
+	if (s->keep_vfs)
+		put(o, " keep_vfs = true;");
 	if (s->port_count) {
 		put(o, "\n    ports = (");
 		for (unsigned p = 0; p < s->port_count; p++)

@@ -71,6 +71,7 @@ struct cmc_config_slot {
 	unsigned vfs;			/* shared: VFs to enable per PF, 0..7; dedicated: 0 */
 	enum cmc_slot_driver driver;
 	const struct cmc_config_blade *blade;	/* dedicated: the owner; shared: NULL */
+	bool keep_vfs;			/* leave the VFs enabled when cmcd stops (kernel driver) */
 	unsigned port_count;
 	struct cmc_config_port ports[CMC_CONFIG_PORTS_MAX];
 	unsigned line;

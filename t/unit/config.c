@@ -33,7 +33,12 @@ static const struct bad_case bad_cases[] = {
 	  " group, store)" },
 	{ "bad-unknown-nested",
 	  DATA "bad-unknown-nested.conf:5: slots.[1].polcy: unknown setting (expected one of: slot,"
-	  " policy, vfs, driver, blade, ports)" },
+	  " policy, vfs, driver, blade, ports, keep_vfs)" },
+	{ "bad-keep-vfs-type",
+	  DATA "bad-keep-vfs-type.conf:3: slots.[0].keep_vfs: expected true or false, not a string" },
+	{ "bad-keep-vfs-igb-vfio",
+	  DATA "bad-keep-vfs-igb-vfio.conf:3: slots.[0].keep_vfs: igb-vfio cannot keep VFs when cmcd"
+	  " stops (closing VFIO resets the PF)" },
 	{ "bad-unknown-port",
 	  DATA "bad-unknown-port.conf:4: slots.[0].ports.[0].rol: unknown setting (expected one of:"
 	  " pf, role)" },
