@@ -229,11 +229,6 @@ void cmc_api_broadcast(struct cmc_api *api, const char *rec, size_t len)
 	}
 }
 
-unsigned cmc_api_client_count(const struct cmc_api *api)
-{
-	return api->nclients;
-}
-
 /* A socket file left by a dead daemon is removed; one with a live daemon is not. */
 static int clear_stale_socket(const struct sockaddr_un *sa, char *err, size_t errlen)
 {

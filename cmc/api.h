@@ -40,6 +40,4 @@ void cmc_api_close(struct cmc_api *api);
 /* Send a record to every following client (a slow one is dropped, never waited for). */
 void cmc_api_broadcast(struct cmc_api *api, const char *rec, size_t len);
 
-unsigned cmc_api_client_count(const struct cmc_api *api);
-
 #endif

@@ -270,7 +270,7 @@ static int check_config(const char *path)
 
 int main(int argc, char **argv)
 {
-	struct cmcd d = { .config_path = NULL };
+	struct cmcd d = { 0 };
 	struct options o;
 	char err[512];
 	int rc = 1, ready_fd = -1;
@@ -281,7 +281,6 @@ int main(int argc, char **argv)
 	if (o.check_only)
 		return check_config(o.config);
 	log_init("cmcd", false, o.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
-	d.config_path = o.config;
 	d.started_ms = cmc_now_ms();
 	if (cmc_config_load(o.config, &d.config, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);

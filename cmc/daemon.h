@@ -19,7 +19,6 @@ struct cmc_cards;
 struct cmcd {
 	struct cmc_loop *loop;
 	struct cmc_config *config;
-	const char *config_path;
 	struct mp_inventory *inv;
 	struct cmc_store *store;
 	struct cmc_events *events;

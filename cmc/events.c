@@ -57,11 +57,6 @@ void cmc_events_set_sink(struct cmc_events *ev, cmc_event_sink sink, void *arg)
 	ev->sink_arg = arg;
 }
 
-unsigned long long cmc_events_last_seq(const struct cmc_events *ev)
-{
-	return ev->seq;
-}
-
 static void event_record(const struct cmc_event *e, struct cmc_buf *out)
 {
 	struct tm tm;

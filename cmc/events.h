@@ -26,6 +26,4 @@ void cmc_events_dump(const struct cmc_events *ev, struct cmc_buf *out);
 /* One sink receives every new event record (the API server fans it out). */
 void cmc_events_set_sink(struct cmc_events *ev, cmc_event_sink sink, void *arg);
 
-unsigned long long cmc_events_last_seq(const struct cmc_events *ev);
-
 #endif

@@ -13,12 +13,6 @@ void cmc_buf_free(struct cmc_buf *b)
 	*b = (struct cmc_buf){ 0 };
 }
 
-void cmc_buf_reset(struct cmc_buf *b)
-{
-	b->len = 0;
-	b->failed = false;
-}
-
 static bool buf_reserve(struct cmc_buf *b, size_t extra)
 {
 	if (b->failed)

@@ -32,7 +32,6 @@ struct cmc_buf {
 };
 
 void cmc_buf_free(struct cmc_buf *b);
-void cmc_buf_reset(struct cmc_buf *b);
 void cmc_buf_add(struct cmc_buf *b, const char *s, size_t n);
 void cmc_buf_printf(struct cmc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Drop the first n bytes (what was written to a socket). */

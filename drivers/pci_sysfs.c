@@ -162,12 +162,3 @@ int pci_sysfs_netdev(const char *bdf, char *buf, size_t len)
 	closedir(d);
 	return 0;
 }
-
-int pci_sysfs_module_loaded(const char *module)
-{
-	char path[PATH_MAX];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/sys/module/%s", module);
-	return stat(path, &st) == 0;
-}

@@ -26,7 +26,4 @@ int pci_sysfs_vf_bdf(const char *pf, unsigned n, char *buf, size_t len)
 /* The netdev of a function ("" when none). */
 int pci_sysfs_netdev(const char *bdf, char *buf, size_t len) __attribute__((warn_unused_result));
 
-/* Whether a kernel module is loaded (e.g. "vfio_pci"). */
-int pci_sysfs_module_loaded(const char *module);
-
 #endif

@@ -157,16 +157,6 @@ void vfio_dev_close(struct vfio_dev *dev)
 	free(dev);
 }
 
-int vfio_dev_fd(const struct vfio_dev *dev)
-{
-	return dev->fd;
-}
-
-int vfio_dev_group(const struct vfio_dev *dev)
-{
-	return dev->group;
-}
-
 int vfio_dev_map_bar(struct vfio_dev *dev, unsigned bar, volatile uint8_t **base, size_t *size)
 {
 	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = bar };
@@ -259,9 +249,4 @@ int vfio_dev_set_req_eventfd(struct vfio_dev *dev, int eventfd)
 			(eventfd >= 0 ? VFIO_IRQ_SET_DATA_EVENTFD : VFIO_IRQ_SET_DATA_NONE);
 	memcpy(irq.bytes + sizeof(struct vfio_irq_set), &eventfd, sizeof(int));
 	return ioctl(dev->fd, VFIO_DEVICE_SET_IRQS, &irq) < 0 ? -errno : 0;
-}
-
-int vfio_dev_reset(struct vfio_dev *dev)
-{
-	return ioctl(dev->fd, VFIO_DEVICE_RESET) < 0 ? -errno : 0;
 }

@@ -19,9 +19,6 @@ int vfio_dev_open(const char *bdf, const char *vf_token, struct vfio_dev **out, 
 	__attribute__((warn_unused_result));
 void vfio_dev_close(struct vfio_dev *dev);
 
-int vfio_dev_fd(const struct vfio_dev *dev);
-int vfio_dev_group(const struct vfio_dev *dev);
-
 /* Map a memory BAR read/write; the mapping lives until close. */
 int vfio_dev_map_bar(struct vfio_dev *dev, unsigned bar, volatile uint8_t **base, size_t *size)
 	__attribute__((warn_unused_result));
@@ -44,8 +41,5 @@ int vfio_dev_set_msix(struct vfio_dev *dev, unsigned n, const int *eventfds)
  * removal waits until the user closes the device. -1 stops the notifications.
  */
 int vfio_dev_set_req_eventfd(struct vfio_dev *dev, int eventfd) __attribute__((warn_unused_result));
-
-/* Function level reset through vfio (VFIO_DEVICE_RESET). */
-int vfio_dev_reset(struct vfio_dev *dev) __attribute__((warn_unused_result));
 
 #endif

@@ -21,11 +21,6 @@ void log_init(const char *ident, bool to_syslog, enum log_level level)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
-void log_set_level(enum log_level level)
-{
-	log_level = level;
-}
-
 static __attribute__((format(printf, 2, 0))) void log_vemit(int prio, const char *fmt, va_list ap,
 								     int err)
 {

@@ -14,7 +14,6 @@
 enum log_level { LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 void log_init(const char *ident, bool to_syslog, enum log_level level);
-void log_set_level(enum log_level level);
 
 /* log_warn appends ": strerror(err)"; err is a positive or negative errno value. */
 void log_warn(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -67,9 +67,13 @@ int main(int argc, char **argv)
 	int timeout = -1, done = 0;
 	while (!done && time(NULL) < end) {
 		struct epoll_event ev;
+		/* Event-driven like cmcd (no periodic poll that would hide a lost interrupt),
+		 * but bounded so the tool ends on time. */
 		int n = epoll_wait(ep, &ev, 1, timeout < 0 ? 1000 : timeout);
 		if (n == 1 && ev.data.fd == sfd)
 			break;
+		if (n == 0 && timeout < 0)
+			continue;
 		rc = nic->ops->service(nic);
 		if (rc < 0 && rc != -EAGAIN) {
 			printf("service: %s\n", strerror(-rc));
