@@ -9,6 +9,21 @@
 #   $c->qmp('set_link', { name => 'cable1', up => JSON::PP::false });
 #   $c->stop;
 #
+# Options of new() besides the topology (name, layout, slots, mem, smp, timeouts):
+#   state_dir => HOSTDIR  exported to the guest with virtio-9p (mount tag "cmcstate") and
+#                         mounted on /var/lib/cmc by the guest's init, so cmcd's store
+#                         outlives the boot: a later chassis with the same state_dir sees
+#                         it. The 9p device sits on the root bus (no bus number taken);
+#                         a guest that cannot mount it fails to boot (CMC-GUEST-BROKEN).
+#   captures => 1         every cable's frames, both ways, go to a pcap file:
+#                         $c->capture_path($slot) (read it with t/lib/Pcap.pm).
+# Per slot: cable => 1 plugs the card into hub 0 (the chassis' external switch); hub => N
+# plugs it into hub N instead, a switch of its own that other cables do not reach. (A QEMU
+# hub passes a frame on only while some other port's card can receive, i.e. has its RX
+# enabled; until then the frame waits in the hub. Captures see it when it leaves the card.)
+# $c->reboot is stop then start with the same options; $c->card_mac($slot) is the MAC QEMU
+# gives that slot's card.
+#
 # Every wait is bounded. QEMU itself runs under timeout(1) with a hard limit, so a stuck
 # guest cannot outlive its test file. When a test file fails, the whole console log is
 # printed as TAP diagnostics.
@@ -47,6 +62,7 @@ sub new {
 		initrd       => $o{initrd},
 		interactive  => $o{interactive} // 0,
 		captures     => $o{captures} // 0,    # filter-dump every cable into a pcap
+		state_dir    => $o{state_dir},        # host folder mounted on /var/lib/cmc
 		seq          => 0,
 		events       => [],
 	}, $class;
@@ -58,15 +74,35 @@ sub new {
 		$s->{card} = 'igb' unless exists $s->{card};
 	}
 	$self->{dir} = $o{dir} // build_dir() . "/chassis-run/$self->{name}";
+	if (defined $self->{state_dir}) {
+		make_path($self->{state_dir});
+		$self->{state_dir} = abs_path($self->{state_dir}) // croak "state_dir $self->{state_dir}: $!";
+	}
 	return $self;
 }
+
+# The guest's mount tag of state_dir (the guest's init mounts it given cmc.state=TAG).
+my $STATE_TAG = 'cmcstate';
 
 sub dir { $_[0]{dir} }
 sub console_path { "$_[0]{dir}/console.log" }
 sub cable_id { "cable$_[1]" }
 sub card_id { "card$_[1]" }
 sub port_id { "port$_[1]" }
-sub capture_path { "$_[0]{dir}/cable$_[1].pcap" }
+# The MAC QEMU gives the card in slot N (its PF's permanent address).
+sub card_mac { sprintf('52:54:00:c0:%02x:00', $_[1]) }
+sub state_dir { $_[0]{state_dir} }
+sub boot_seconds { $_[0]{boot_seconds} }
+
+# The pcap file of slot N's cable (written by QEMU's filter-dump while the chassis runs,
+# started afresh by each start), or undef when that slot's cable is not captured.
+sub capture_path {
+	my ($self, $n) = @_;
+	return undef unless $self->{captures};
+	my ($s) = grep { $_->{slot} == $n } @{ $self->{slots} };
+	return undef unless $s && defined $s->{card} && $s->{cable};
+	return "$self->{dir}/cable$n.pcap";
+}
 
 # The QEMU command line: the chassis' PCIe topology is the point of this module.
 sub qemu_args {
@@ -81,7 +117,8 @@ sub qemu_args {
 		'-device', 'intel-iommu,intremap=on,caching-mode=on',
 		'-kernel', "$img/vmlinuz", '-initrd', $self->{initrd} // "$img/initrd.img",
 		'-append', join(' ', 'console=ttyS0 intel_iommu=on iommu=pt quiet loglevel=4 panic=-1',
-			'cmc.mode=' . ($self->{interactive} ? 'shell' : 'agent'), $self->{append}),
+			'cmc.mode=' . ($self->{interactive} ? 'shell' : 'agent'),
+			(defined $self->{state_dir} ? "cmc.state=$STATE_TAG" : ()), $self->{append}),
 		'-display', 'none', '-nodefaults', '-no-reboot',
 		'-qmp', "unix:$self->{dir}/qmp.sock,server=on,wait=off",
 	);
@@ -94,7 +131,17 @@ sub qemu_args {
 	push @a, '-chardev', "socket,id=agent,path=$self->{dir}/agent.sock,server=on,wait=off",
 	    '-serial', 'chardev:agent';
 	push @a, $self->topology_args;
+	push @a, $self->state_args if defined $self->{state_dir};
 	return @a;
+}
+
+# virtio-9p on the root bus, after the topology: an endpoint on bus 0 takes a slot there
+# but no bus number, so the cards' BDFs are the same with or without it.
+sub state_args {
+	my ($self) = @_;
+	(my $path = $self->{state_dir}) =~ s/,/,,/g;    # QEMU's option syntax escapes commas
+	return ('-fsdev', "local,id=statefs,path=$path,security_model=none",
+		'-device', "virtio-9p-pci,id=statedev,fsdev=statefs,mount_tag=$STATE_TAG,bus=pcie.0");
 }
 
 sub topology_args {
@@ -121,13 +168,13 @@ sub topology_args {
 sub card_args {
 	my ($self, $s) = @_;
 	my $n = $s->{slot};
-	my $mac = sprintf('52:54:00:c0:%02x:00', $n);
-	my $dev = "$s->{card},id=card$n,bus=port$n,mac=$mac";
+	my $dev = "$s->{card},id=card$n,bus=port$n,mac=" . $self->card_mac($n);
 	my @a;
 	if ($s->{cable}) {
 		# A cable to the outside: a port on hub 0, the chassis' external switch, so the
-		# uplinks of two cards reach each other the way two cabled ports would.
-		push @a, '-netdev', "hubport,id=cable$n,hubid=0";
+		# uplinks of two cards reach each other the way two cabled ports would (hub => N:
+		# another switch, which the cables on other hubs do not reach).
+		push @a, '-netdev', "hubport,id=cable$n,hubid=" . ($s->{hub} // 0);
 		push @a, '-object', "filter-dump,id=dump$n,netdev=cable$n,file=" . $self->capture_path($n)
 		    if $self->{captures};
 		$dev .= ",netdev=cable$n";
@@ -137,6 +184,12 @@ sub card_args {
 
 sub start {
 	my ($self) = @_;
+	make_path($self->{dir});
+	if (defined(my $sd = $self->{state_dir})) {
+		# The run directory is emptied below: the state must live elsewhere.
+		my $rd = abs_path($self->{dir});
+		croak "state_dir $sd is inside the run directory $rd" if "$sd/" =~ /^\Q$rd\E\//;
+	}
 	remove_tree($self->{dir});
 	make_path($self->{dir});
 	for my $f (build_dir() . '/chassis/vmlinuz', $self->{initrd} // build_dir() . '/chassis/initrd.img') {
@@ -146,6 +199,9 @@ sub start {
 	open(my $cl, '>', "$self->{dir}/cmdline") or croak "cmdline: $!";
 	print $cl join(' ', @cmd), "\n";
 	close $cl;
+	# A fresh boot: nothing of an earlier one's channels or events carries over.
+	for my $k (qw(agent qmp)) { close(delete $self->{$k}) if $self->{$k} }
+	@{$self}{qw(agent_buf qmp_buf events console_shown boot_seconds)} = ('', '', [], 0, undef);
 	$self->{t0} = time;
 	my $pid = fork() // croak "fork: $!";
 	if ($pid == 0) {
@@ -157,7 +213,7 @@ sub start {
 		exec(@cmd) or POSIX::_exit(127);
 	}
 	$self->{pid} = $pid;
-	push @ALL, $self;
+	push @ALL, $self unless grep { $_ == $self } @ALL;
 	return $self if $self->{interactive};
 	$self->wait_console(qr/^CMC-GUEST-READY/m, $self->{boot_timeout}, 'guest ready');
 	$self->connect_agent;
@@ -330,19 +386,29 @@ sub stop {
 	return unless $self->{pid};
 	if ($self->{agent}) {
 		my $sock = $self->{agent};
-		print $sock "0 poweroff -f\n";
+		print $sock "0 sync; poweroff -f\n";
 	}
 	my $end = time + 15;
 	while (time < $end) { last unless $self->alive; sleep 0.05 }
 	$self->kill;
 }
 
+# Power the chassis off and boot it again with the same options: the guest's RAM (its
+# initramfs) starts over, state_dir is what stays. The run directory (console, captures)
+# is started afresh, as by start.
+sub reboot {
+	my ($self) = @_;
+	$self->stop;
+	return $self->start;
+}
+
 # Print the console when the test file failed, then make sure no QEMU is left behind.
 END {
 	local $?;	# killing QEMU below must not change the test file's exit status
 	my $failing = eval { require Test::More; !Test::More->builder->is_passing };
+	my %shown;    # two chassis of one name share a run directory: show it once
 	for my $c (@ALL) {
-		if ($failing && !$c->{console_shown}) {
+		if ($failing && !$c->{console_shown} && !$shown{ $c->{dir} }++) {
 			Test::More::diag("---- guest console ($c->{name}) ----\n" . $c->console . '---- end of console ----');
 		}
 		$c->kill;
