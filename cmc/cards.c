@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "nic.h"
+#include "vbridge.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -43,6 +44,8 @@ struct card {
 	bool dead;			/* card gone: no more service */
 	struct log_ratelimit refusals[NIC_MAX_VFS + 1];	/* per VF, and the PF */
 	struct nic_vf_config vfcfg[NIC_MAX_VFS];	/* what the chassis set on each VF */
+	struct vb_port *veb;		/* the model of the card's bridge the VFs' settings must fit */
+	enum nic_port_mode mode;
 };
 
 struct queued_event {
@@ -239,15 +242,62 @@ static void *card_thread(void *arg)
 
 /* --- Opening and closing ------------------------------------------------------------ */
 
+void cmc_cards_vf_default(unsigned slot, unsigned pf, unsigned vf, struct nic_vf_config *out)
+{
+	*out = (struct nic_vf_config){ .spoofchk = true };
+	cmc_cards_vf_mac(slot, pf, vf, out->mac);
+}
+
+static void intent_of(const struct nic_vf_config *vc, struct vb_vf_intent *in)
+{
+	*in = (struct vb_vf_intent){ .vlan = vc->vlan, .trusted = vc->trusted, .spoofchk = vc->spoofchk,
+				     .broadcast = true, .multicast = true, .rate_mbps = vc->max_tx_rate_mbps };
+	memcpy(in->mac, vc->mac, 6);
+}
+
+/* Model first (it refuses what the card cannot hold), then the card; both or neither. */
+static int card_vf_set(struct card *c, unsigned vf, const struct nic_vf_config *vc, char *err,
+		       size_t errlen)
+{
+	struct vb_vf_intent in, old;
+	bool had_old = vb_get_vf(c->veb, vf, &old) == 0;
+	int rc;
+
+	intent_of(vc, &in);
+	rc = vb_set_vf(c->veb, vf, &in, err, errlen);
+	if (rc)
+		return rc;
+	rc = c->nic->ops->vf_configure(c->nic, vf, vc, err, errlen);
+	if (rc) {
+		if (had_old)
+			(void)!vb_set_vf(c->veb, vf, &old, NULL, 0);
+		else
+			(void)!vb_clear_vf(c->veb, vf);
+		return rc;
+	}
+	c->vfcfg[vf] = *vc;
+	return 0;
+}
+
 static int configure_vfs(struct card *c, char *err, size_t errlen)
 {
-	for (unsigned vf = 0; vf < c->nic->num_vfs && vf < NIC_MAX_VFS; vf++) {
-		struct nic_vf_config *vc = &c->vfcfg[vf];
-		int rc;
+	struct vb_limits lim;
+	int rc;
 
-		*vc = (struct nic_vf_config){ .spoofchk = true };
-		cmc_cards_vf_mac(c->slot, c->pf, vf, vc->mac);
-		rc = c->nic->ops->vf_configure(c->nic, vf, vc, err, errlen);
+	vb_limits_igb(&lim);
+	/* The model holds the static entries; the driver keeps the other spare receive
+	 * addresses for the VFs' own requests. */
+	lim.rar_reserved = lim.rar_entries - NIC_STATIC_FDB_MAX;
+	rc = vb_port_new(&lim, c->nic->num_vfs, &c->veb);
+	if (rc) {
+		snprintf(err, errlen, "bridge model: %s", strerror(-rc));
+		return rc;
+	}
+	for (unsigned vf = 0; vf < c->nic->num_vfs && vf < NIC_MAX_VFS; vf++) {
+		struct nic_vf_config vc;
+
+		cmc_cards_vf_default(c->slot, c->pf, vf, &vc);
+		rc = card_vf_set(c, vf, &vc, err, errlen);
 		if (rc)
 			return rc;
 	}
@@ -259,6 +309,8 @@ static void card_close(struct card *c)
 	if (c->nic)
 		c->nic->ops->close(c->nic);
 	c->nic = NULL;
+	vb_port_free(c->veb);
+	c->veb = NULL;
 }
 
 static int card_open(struct cmc_cards *cs, struct card *c, const char *backend, const char *bdf,
@@ -423,9 +475,88 @@ static int change_vf(struct cmc_cards *cards, unsigned slot, unsigned pf, unsign
 		return -ENOENT;
 	}
 	pthread_mutex_lock(&c->lock);
-	rc = c->nic->ops->vf_configure(c->nic, vf, vc, err, errlen);
-	if (!rc && vf < NIC_MAX_VFS)
-		c->vfcfg[vf] = *vc;
+	if (vf >= c->nic->num_vfs || vf >= NIC_MAX_VFS) {
+		snprintf(err, errlen, "no VF %u on slot %u pf %u (%u enabled)", vf, slot, pf,
+			 c->nic->num_vfs);
+		rc = -ENOENT;
+	} else {
+		rc = card_vf_set(c, vf, vc, err, errlen);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+int cmc_cards_vf_set(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf,
+		     const struct nic_vf_config *vc, char *err, size_t errlen)
+{
+	return change_vf(cards, slot, pf, vf, vc, err, errlen);
+}
+
+bool cmc_cards_port(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned *num_vfs)
+{
+	struct card *c = cards ? find_card(cards, slot, pf) : NULL;
+
+	if (!c || !c->nic || c->dead)
+		return false;
+	if (num_vfs)
+		*num_vfs = c->nic->num_vfs;
+	return true;
+}
+
+int cmc_cards_set_port_mode(struct cmc_cards *cards, unsigned slot, unsigned pf,
+			    enum nic_port_mode mode, char *err, size_t errlen)
+{
+	struct card *c = cards ? find_card(cards, slot, pf) : NULL;
+	int rc;
+
+	if (!c || !c->nic || c->dead) {
+		snprintf(err, errlen, "slot %u pf %u is not driven by cmcd", slot, pf);
+		return -ENOENT;
+	}
+	pthread_mutex_lock(&c->lock);
+	if (!c->nic->ops->set_port_mode) {
+		snprintf(err, errlen, "slot %u pf %u: the %s driver cannot hold a port in loopback", slot,
+			 pf, c->nic->ops->name);
+		rc = mode == NIC_PORT_NORMAL ? 0 : -EOPNOTSUPP;
+	} else {
+		rc = c->nic->ops->set_port_mode(c->nic, mode, err, errlen);
+	}
+	if (!rc)
+		c->mode = mode;
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+int cmc_cards_fdb_set(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf,
+		      const uint8_t mac[6], bool add, char *err, size_t errlen)
+{
+	struct card *c = cards ? find_card(cards, slot, pf) : NULL;
+	int rc;
+
+	if (!c || !c->nic || c->dead) {
+		snprintf(err, errlen, "slot %u pf %u is not driven by cmcd", slot, pf);
+		return -ENOENT;
+	}
+	pthread_mutex_lock(&c->lock);
+	if (!c->nic->ops->fdb_set) {
+		snprintf(err, errlen, "slot %u pf %u: the %s driver has no static entries", slot, pf,
+			 c->nic->ops->name);
+		rc = -EOPNOTSUPP;
+	} else if (add) {
+		/* On the VF's own VLAN: the card tags and filters the pool by it. */
+		uint16_t vlan = vf < NIC_MAX_VFS ? c->vfcfg[vf].vlan : 0;
+
+		rc = vb_fdb_add(c->veb, vf, mac, vlan, err, errlen);
+		if (!rc) {
+			rc = c->nic->ops->fdb_set(c->nic, vf, mac, true, err, errlen);
+			if (rc)
+				(void)!vb_fdb_del(c->veb, mac, vlan, NULL, 0);
+		}
+	} else {
+		rc = vb_fdb_del(c->veb, mac, vf < NIC_MAX_VFS ? c->vfcfg[vf].vlan : 0, err, errlen);
+		if (!rc)
+			rc = c->nic->ops->fdb_set(c->nic, vf, mac, false, err, errlen);
+	}
 	pthread_mutex_unlock(&c->lock);
 	return rc;
 }
@@ -446,6 +577,20 @@ static int current_vf(struct cmc_cards *cards, unsigned slot, unsigned pf, unsig
 	}
 	*out = c->vfcfg[vf];
 	return 0;
+}
+
+int cmc_cards_vf_get(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf,
+		     struct nic_vf_config *out, char *err, size_t errlen)
+{
+	struct card *c = cards ? find_card(cards, slot, pf) : NULL;
+	int rc;
+
+	if (!c)
+		return current_vf(cards, slot, pf, vf, out, err, errlen);
+	pthread_mutex_lock(&c->lock);
+	rc = current_vf(cards, slot, pf, vf, out, err, errlen);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
 }
 
 int cmc_cards_set_trust(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf,
@@ -477,12 +622,9 @@ int cmc_cards_set_link_state(struct cmc_cards *cards, unsigned slot, unsigned pf
 
 static void vf_record(const struct card *c, unsigned vf, const struct nic_stats *st, struct cmc_buf *b)
 {
-	uint8_t mac[6];
 	char macs[18];
 
-	cmc_cards_vf_mac(c->slot, c->pf, vf, mac);
-	snprintf(macs, sizeof(macs), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-		 mac[4], mac[5]);
+	vb_mac_str(c->vfcfg[vf].mac, macs);
 	cmc_rec_begin(b, "vfstat");
 	cmc_rec_int(b, "slot", c->slot);
 	cmc_rec_int(b, "pf", c->pf);
@@ -504,6 +646,7 @@ static void port_record(const struct card *c, const struct nic_stats *st, struct
 	cmc_rec_int(b, "slot", c->slot);
 	cmc_rec_int(b, "pf", c->pf);
 	cmc_rec_str(b, "driver", c->nic->ops->name);
+	cmc_rec_str(b, "mode", c->mode == NIC_PORT_LOOPBACK ? "loopback" : "normal");
 	cmc_rec_int(b, "rx_packets", (long long)st->rx_packets);
 	cmc_rec_int(b, "tx_packets", (long long)st->tx_packets);
 	cmc_rec_int(b, "rx_bytes", (long long)st->rx_bytes);
@@ -535,6 +678,69 @@ void cmc_cards_records(struct cmc_cards *cards, struct cmc_buf *b)
 			if (c->nic->ops->vf_stats(c->nic, vf, &st) == 0)
 				vf_record(c, vf, &st, b);
 		}
+		pthread_mutex_unlock(&c->lock);
+	}
+}
+
+/* `bridge fdb`-like rows of one port's VEB, with the counters of the pools they reach. */
+static void fdb_records(struct card *c, struct cmc_buf *b)
+{
+	struct vb_entry e[64];
+	struct vb_usage u;
+	size_t n = vb_fdb(c->veb, e, 64);
+
+	vb_usage(c->veb, &u);
+	cmc_rec_begin(b, "veb");
+	cmc_rec_int(b, "slot", c->slot);
+	cmc_rec_int(b, "pf", c->pf);
+	cmc_rec_str(b, "mode", c->mode == NIC_PORT_LOOPBACK ? "loopback" : "normal");
+	cmc_rec_int(b, "rar_used", u.rar_used);
+	cmc_rec_int(b, "rar_total", u.rar_total);
+	cmc_rec_int(b, "vlan_used", u.vlan_used);
+	cmc_rec_int(b, "vlan_total", u.vlan_total);
+	cmc_rec_int(b, "vfs_used", u.vfs_used);
+	cmc_rec_int(b, "vfs_total", u.vfs_total);
+	cmc_rec_end(b);
+	for (size_t i = 0; i < n && i < 64; i++) {
+		static const char *const kinds[] = { "primary", "static", "flood" };
+		struct nic_stats st = { 0 }, one;
+		char mac[18], pools[32] = "";
+		size_t off = 0;
+
+		for (unsigned vf = 0; vf < NIC_MAX_VFS; vf++) {
+			if (!(e[i].pools & (1u << vf)))
+				continue;
+			off += (size_t)snprintf(pools + off, sizeof(pools) - off, "%s%u", off ? "," : "", vf);
+			if (off >= sizeof(pools))
+				off = sizeof(pools) - 1;
+			if (c->nic->ops->vf_stats(c->nic, vf, &one) == 0) {
+				st.rx_packets += one.rx_packets;
+				st.rx_bytes += one.rx_bytes;
+			}
+		}
+		cmc_rec_begin(b, "fdb");
+		cmc_rec_int(b, "slot", c->slot);
+		cmc_rec_int(b, "pf", c->pf);
+		cmc_rec_str(b, "mac", vb_mac_str(e[i].mac, mac));
+		cmc_rec_int(b, "vlan", e[i].vlan);
+		cmc_rec_str(b, "pools", *pools ? pools : "-");
+		cmc_rec_str(b, "kind", kinds[e[i].kind]);
+		cmc_rec_int(b, "rx_packets", (long long)st.rx_packets);
+		cmc_rec_int(b, "rx_bytes", (long long)st.rx_bytes);
+		cmc_rec_end(b);
+	}
+}
+
+void cmc_cards_fdb_records(struct cmc_cards *cards, int slot, struct cmc_buf *b)
+{
+	for (unsigned i = 0; cards && i < cards->n; i++) {
+		struct card *c = &cards->cards[i];
+
+		if (slot >= 0 && c->slot != (unsigned)slot)
+			continue;
+		pthread_mutex_lock(&c->lock);
+		if (c->nic && !c->dead && c->veb)
+			fdb_records(c, b);
 		pthread_mutex_unlock(&c->lock);
 	}
 }

@@ -27,5 +27,27 @@ int cmc_cards_set_link_state(struct cmc_cards *cards, unsigned slot, unsigned pf
 			     enum nic_link_state state, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 void cmc_cards_vf_mac(unsigned slot, unsigned pf, unsigned vf, uint8_t mac[6]);
+/* What a VF nobody is assigned to gets: its positional MAC, untagged, anti-spoof on. */
+void cmc_cards_vf_default(unsigned slot, unsigned pf, unsigned vf, struct nic_vf_config *out);
+/* True if cmcd drives slot/pf (and how many VFs it enabled there). */
+bool cmc_cards_port(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned *num_vfs);
+/* A VF's settings: checked against the model of the card's bridge (vbridge), then
+ * applied; on any error neither the model nor the card changes. */
+int cmc_cards_vf_set(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf,
+		     const struct nic_vf_config *vc, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+int cmc_cards_vf_get(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf,
+		     struct nic_vf_config *out, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+/* Normal or internal loopback (a midplane port). */
+int cmc_cards_set_port_mode(struct cmc_cards *cards, unsigned slot, unsigned pf,
+			    enum nic_port_mode mode, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+/* A static forwarding entry: frames to mac land in VF vf's pool. */
+int cmc_cards_fdb_set(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf,
+		      const uint8_t mac[6], bool add, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+/* The VEBs' forwarding tables (slot < 0: every card), as "veb" and "fdb" records. */
+void cmc_cards_fdb_records(struct cmc_cards *cards, int slot, struct cmc_buf *b);
 
 #endif

@@ -3,6 +3,7 @@
  * Keeping the daemon's picture of the chassis true: rescans after hot-plug, and at
  * start-up a reconciliation of the store's last picture with what the hardware shows.
  */
+#include "blades.h"
 #include "daemon.h"
 #include "inventory.h"
 
@@ -108,6 +109,7 @@ int cmcd_rescan(struct cmcd *d, const char *why)
 		return err;
 	}
 	d->rescans++;
+	cmc_blades_kick(d->blades);
 	if (compare_and_record(d, "hotplug", "") > 0)
 		return commit_store(d);
 	return 0;

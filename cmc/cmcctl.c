@@ -44,6 +44,21 @@ static void usage(FILE *f)
 		"  trust S P V on|off    let VF V of slot S, PF P change its MAC (or not)\n"
 		"  link-state S P V auto|enable|disable   a VF's link: follow the port, or forced\n"
 		"  rescan                re-read the PCIe topology now\n"
+		"\n"
+		"  assign slot N [pf P] vf V blade B [mac M] [vlan X] [rate MBPS] [trusted]\n"
+		"                        give a VF to a blade (its netdev moves into the blade)\n"
+		"  unassign slot N [pf P] vf V      take it back\n"
+		"  assignments           which VF is in which blade\n"
+		"  domain create NAME [vlan X] | delete NAME | add NAME BLADE | remove NAME BLADE\n"
+		"                        blades of one domain reach each other and no others\n"
+		"  domains               the domains and their blades\n"
+		"  lane create NAME BLADE BLADE [slot N [pf P]] | delete NAME\n"
+		"                        a private link between two blades on a midplane port\n"
+		"  lanes                 the lanes, their VFs and addresses\n"
+		"  port S/P role uplink|midplane    a port's role\n"
+		"  ports                 the ports cmcd drives and their roles\n"
+		"  vbridge show [slot N] the cards' bridges: forwarding table with counters\n"
+		"  vbridge add|del slot N [pf P] [vf V] mac M   a static forwarding entry\n"
 		"  version               the daemon's version and uptime\n"
 		"\n"
 		"  -j, --json            JSON output\n"
@@ -309,12 +324,54 @@ static const struct column vfstat_columns[] = {
 
 static const struct column portstat_columns[] = {
 	{ "SLOT", "slot", NULL }, { "PF", "pf", NULL }, { "DRIVER", "driver", NULL },
-	{ "RX_PKTS", "rx_packets", NULL }, { "TX_PKTS", "tx_packets", NULL },
+	{ "MODE", "mode", NULL }, { "RX_PKTS", "rx_packets", NULL }, { "TX_PKTS", "tx_packets", NULL },
 	{ "RX_BYTES", "rx_bytes", NULL }, { "TX_BYTES", "tx_bytes", NULL }, { 0 },
+};
+
+static const struct column assignment_columns[] = {
+	{ "SLOT", "slot", NULL }, { "PF", "pf", NULL }, { "VF", "vf", NULL },
+	{ "BLADE", "blade", NULL }, { "NETDEV", "netdev", NULL }, { "MAC", "mac", NULL },
+	{ "VLAN", "vlan", NULL }, { "RATE", "rate", NULL }, { "TRUSTED", "trusted", NULL },
+	{ "LANE", "lane", NULL }, { "PLACED", "placed", NULL }, { 0 },
+};
+static const struct column domain_columns[] = {
+	{ "DOMAIN", "domain", NULL }, { "VLAN", "vlan", NULL }, { "BLADES", "blades", NULL }, { 0 },
+};
+static const struct column lane_columns[] = {
+	{ "LANE", "lane", NULL }, { "SLOT", "slot", NULL }, { "PF", "pf", NULL },
+	{ "VLAN", "vlan", NULL }, { "BLADE_A", "blade_a", NULL }, { "VF_A", "vf_a", NULL },
+	{ "ADDR_A", "addr_a", NULL }, { "BLADE_B", "blade_b", NULL }, { "VF_B", "vf_b", NULL },
+	{ "ADDR_B", "addr_b", NULL }, { 0 },
+};
+static const struct column port_columns[] = {
+	{ "SLOT", "slot", NULL }, { "PF", "pf", NULL }, { "ROLE", "role", NULL },
+	{ "VFS", "vfs", NULL }, { 0 },
+};
+static const struct column veb_columns[] = {
+	{ "SLOT", "slot", NULL }, { "PF", "pf", NULL }, { "MODE", "mode", NULL },
+	{ "VFS", "vfs_used", NULL }, { "STATIC", "rar_used", NULL }, { "STATIC_MAX", "rar_total", NULL },
+	{ "VLANS", "vlan_used", NULL }, { "VLANS_MAX", "vlan_total", NULL }, { 0 },
+};
+static const struct column fdb_columns[] = {
+	{ "SLOT", "slot", NULL }, { "PF", "pf", NULL }, { "MAC", "mac", NULL },
+	{ "VLAN", "vlan", NULL }, { "POOLS", "pools", NULL }, { "KIND", "kind", NULL },
+	{ "RX_PKTS", "rx_packets", NULL }, { "RX_BYTES", "rx_bytes", NULL }, { 0 },
 };
 
 static const struct column *columns_for(const char *type)
 {
+	static const struct {
+		const char *type;
+		const struct column *cols;
+	} more[] = {
+		{ "assignment", assignment_columns }, { "domain", domain_columns },
+		{ "lane", lane_columns }, { "port", port_columns }, { "veb", veb_columns },
+		{ "fdb", fdb_columns },
+	};
+
+	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
+		if (strcmp(type, more[i].type) == 0)
+			return more[i].cols;
 	if (strcmp(type, "portstat") == 0)
 		return portstat_columns;
 	if (strcmp(type, "vfstat") == 0)

@@ -3,6 +3,7 @@
  * cmcd: the chassis management daemon. Owns the chassis' picture (inventory), its state
  * store, and the control socket cmcctl talks to; one epoll loop, asleep when idle.
  */
+#include "blades.h"
 #include "cards.h"
 #include "daemon.h"
 #include "notify.h"
@@ -190,6 +191,11 @@ static int start_services(struct cmcd *d, bool live)
 		rc = cmc_cards_start(d, &d->cards);
 		if (rc)
 			log_warn(rc, "cards");
+		if (!rc) {
+			rc = cmc_blades_start(d, &d->blades);
+			if (rc)
+				log_warn(rc, "blades");
+		}
 		/* Enabling VFs changed the topology: look again rather than rely on uevents
 		 * emitted before the loop ran. */
 		cmcd_rescan_soon(d);
@@ -199,6 +205,7 @@ static int start_services(struct cmcd *d, bool live)
 
 static void shutdown_all(struct cmcd *d)
 {
+	cmc_blades_stop(d, d->blades);
 	cmc_cards_stop(d, d->cards);
 	cmc_watchers_stop(d->watchers);
 	cmc_api_close(d->api);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The commands cmcd serves on its control socket; cmcctl is their client. */
+#include "blades.h"
 #include "cards.h"
 #include "daemon.h"
 #include "inventory.h"
@@ -242,5 +243,22 @@ const struct cmc_api_command cmcd_commands[] = {
 	{ "link-state", cmd_link_state, 4, 4, "link-state SLOT PF VF auto|enable|disable",
 	  "force a VF's link up or down, or let it follow the port" },
 	{ "rescan", cmd_rescan, 0, 0, "rescan", "re-read the PCIe topology now" },
+	{ "assign", cmc_cmd_assign, 6, 15,
+	  "assign slot N [pf P] vf V blade B [mac M] [vlan X] [rate MBPS] [trusted]",
+	  "give a VF to a blade" },
+	{ "unassign", cmc_cmd_unassign, 4, 6, "unassign slot N [pf P] vf V", "take a VF back" },
+	{ "assignments", cmc_cmd_assignments, 0, 0, "assignments", "which VF is in which blade" },
+	{ "domain", cmc_cmd_domain, 2, 4,
+	  "domain create NAME [vlan X] | delete NAME | add NAME BLADE | remove NAME BLADE",
+	  "blades of one domain reach each other, no others" },
+	{ "domains", cmc_cmd_domains, 0, 0, "domains", "the domains and their blades" },
+	{ "lane", cmc_cmd_lane, 2, 8, "lane create NAME BLADE BLADE [slot N [pf P]] | delete NAME",
+	  "a private link between two blades over a midplane port" },
+	{ "lanes", cmc_cmd_lanes, 0, 0, "lanes", "the lanes, their VFs and addresses" },
+	{ "port", cmc_cmd_port, 3, 3, "port SLOT/PF role uplink|midplane", "set a port's role" },
+	{ "ports", cmc_cmd_ports, 0, 0, "ports", "the ports cmcd drives and their roles" },
+	{ "vbridge", cmc_cmd_vbridge, 1, 9,
+	  "vbridge show [slot N] | add slot N [pf P] vf V mac M | del slot N [pf P] mac M",
+	  "the cards' embedded bridges: forwarding table, static entries" },
 	{ NULL, NULL, 0, 0, NULL, NULL },
 };

@@ -15,6 +15,7 @@
 
 struct cmc_watchers;
 struct cmc_cards;
+struct cmc_blades;
 
 struct cmcd {
 	struct cmc_loop *loop;
@@ -25,6 +26,7 @@ struct cmcd {
 	struct cmc_api *api;
 	struct cmc_watchers *watchers;
 	struct cmc_cards *cards;
+	struct cmc_blades *blades;
 	struct cmc_timer *rescan_timer;
 	bool rescan_pending;
 	unsigned long long started_ms;

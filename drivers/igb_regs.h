@@ -151,6 +151,8 @@ static inline uint32_t igb_ivar(unsigned n) { return 0x01700u + 4u * n; }
 #define IGB_RCTL_UPE		(1u << 3)	/* unicast promiscuous (whole port) */
 #define IGB_RCTL_MPE		(1u << 4)	/* multicast promiscuous (whole port) */
 #define IGB_RCTL_LPE		(1u << 5)	/* long packets */
+#define IGB_RCTL_LBM_MASK	(3u << 6)	/* loopback mode: 00 none, 01 MAC loopback */
+#define IGB_RCTL_LBM_MAC	(1u << 6)	/* transmitted frames come back in, none leave */
 #define IGB_RCTL_MO_MASK	(3u << 12)	/* multicast offset; 0 = bits [47:36] */
 #define IGB_RCTL_BAM		(1u << 15)	/* broadcast accept; seen */
 #define IGB_RCTL_VFE		(1u << 18)	/* VLAN filter enable */
@@ -248,8 +250,9 @@ static inline uint32_t igb_vlvf(unsigned n) { return 0x05D00u + 4u * n; }
 #define IGB_VLVF_VIEN		(1u << 31)	/* entry valid */
 static inline uint32_t igb_vlvf_pool(unsigned pool) { return 1u << (IGB_VLVF_POOLSEL_SHIFT + pool); }
 
-/* DS: Replication Offload - RPLOLR (0x05AF0) */
+/* DS: Replication Offload - RPLOLR (0x05AF0): VMOLR's role for replicated multicast */
 #define IGB_RPLOLR		0x05AF0
+#define IGB_RPLOLR_STRVLAN	(1u << 30)	/* strip the VLAN tag of replicated frames */
 
 /* --- PF <-> VF mailbox (DS ch. 7 virtualization, mailbox protocol: Table 7-71) ----- */
 

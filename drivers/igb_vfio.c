@@ -37,6 +37,13 @@
 #define IGB_LOCK_MAX_TRIES	8	/* then take the mailbox from it (RVFU) */
 #define IGB_MUTE_MS		200	/* a VF over its message rate is not heard for this long */
 #define IGB_VF_RAR(vf)		(IGB_RAR_ENTRIES - 1 - (vf))	/* top down, as PF drivers do */
+/*
+ * The extra receive-address entries (between the PF's and the VFs' primaries) are split:
+ * IGB_STATIC_FDB_ENTRIES for the chassis' static forwarding entries, the rest for what
+ * trusted VFs ask for through the mailbox. Neither side can starve the other.
+ */
+#define IGB_STATIC_FDB_ENTRIES	NIC_STATIC_FDB_MAX
+#define IGB_RAR_STATIC		0x40	/* rar_owner flag: a static entry, kept across VF resets */
 
 struct vf_bind_job {
 	pthread_t thread;
@@ -69,7 +76,7 @@ struct igb_pf {
 	bool trace;				/* CMC_IGB_TRACE: report every message */
 	uint8_t muted;				/* VFs whose mailbox interrupt is masked */
 	uint64_t mute_until[NIC_MAX_VFS];
-	int8_t rar_owner[IGB_RAR_ENTRIES];	/* extra unicast filters: owning VF or -1 */
+	int8_t rar_owner[IGB_RAR_ENTRIES];	/* extra filters: owning VF (| IGB_RAR_STATIC) or -1 */
 	struct vf_bind_job bind;
 	struct nic_stats port;			/* running totals of the port's counters */
 };
@@ -196,7 +203,15 @@ static void setup_bridge(struct igb_pf *pf)
 {
 	wr32(pf, IGB_MRQC, (rd32(pf, IGB_MRQC) & ~IGB_MRQC_MODE_MASK) | IGB_MRQC_MODE_VMDQ);
 	wr32(pf, IGB_DTXSWC, IGB_DTXSWC_LOOPBACK_EN);
-	wr32(pf, IGB_RCTL, rd32(pf, IGB_RCTL) | IGB_RCTL_EN | IGB_RCTL_BAM);
+	/*
+	 * VLAN filtering on (RCTL.VFE): a tagged frame reaches only the pools its VLVF entry
+	 * names and an untagged one only pools with VMOLR.AUPE. That is what keeps blades
+	 * of different domains apart (7.10.3.3). Tags are inserted per pool (VMVIR) and
+	 * stripped per pool (VMOLR.STRVLAN, RPLOLR for replicated multicast).
+	 */
+	wr32(pf, IGB_RCTL, rd32(pf, IGB_RCTL) | IGB_RCTL_EN | IGB_RCTL_BAM | IGB_RCTL_VFE);
+	set_bits(pf, IGB_CTRL, IGB_CTRL_VME);
+	set_bits(pf, IGB_RPLOLR, IGB_RPLOLR_STRVLAN);
 	wr32(pf, IGB_TCTL, rd32(pf, IGB_TCTL) | IGB_TCTL_EN);
 	for (unsigned i = 0; i < IGB_RAR_ENTRIES; i++)
 		pf->rar_owner[i] = -1;
@@ -279,7 +294,7 @@ static void add_extra_mac(struct igb_pf *pf, unsigned vf, const uint8_t mac[6])
 {
 	/* Entries between the PF's (0) and the VFs' primaries (top); the engine's quota
 	 * guarantees one is free. */
-	for (unsigned e = 1; e < IGB_RAR_ENTRIES - NIC_MAX_VFS; e++) {
+	for (unsigned e = 1 + IGB_STATIC_FDB_ENTRIES; e < IGB_RAR_ENTRIES - NIC_MAX_VFS; e++) {
 		if (pf->rar_owner[e] >= 0)
 			continue;
 		pf->rar_owner[e] = (int8_t)vf;
@@ -290,7 +305,7 @@ static void add_extra_mac(struct igb_pf *pf, unsigned vf, const uint8_t mac[6])
 
 static void clear_extra_macs(struct igb_pf *pf, unsigned vf)
 {
-	for (unsigned e = 1; e < IGB_RAR_ENTRIES - NIC_MAX_VFS; e++) {
+	for (unsigned e = 1 + IGB_STATIC_FDB_ENTRIES; e < IGB_RAR_ENTRIES - NIC_MAX_VFS; e++) {
 		if (pf->rar_owner[e] != (int8_t)vf)
 			continue;
 		clear_rar(pf, e);
@@ -358,11 +373,32 @@ static void set_promisc(struct igb_pf *pf, unsigned vf, bool unicast, bool multi
 	wr32(pf, igb_vmolr(vf), v | (unicast ? IGB_VMOLR_ROPE : 0) | (multicast ? IGB_VMOLR_MPME : 0));
 }
 
+/*
+ * A port VLAN (8.10.x VMVIR): the card tags everything the VF sends, the VF's pool joins
+ * that VLAN's filter entry, untagged frames no longer reach it and the tag is stripped
+ * on the way in, so the VF never sees it.
+ */
+static void set_port_vlan(struct igb_pf *pf, unsigned vf, uint16_t vid)
+{
+	wr32(pf, igb_vmvir(vf), vid ? vid | IGB_VMVIR_VLANA_DEFAULT : 0);
+	if (vid) {
+		vlan_pool(pf, vf, vid, true);
+		clear_bits(pf, igb_vmolr(vf), IGB_VMOLR_AUPE);
+		set_bits(pf, igb_vmolr(vf), IGB_VMOLR_STRVLAN);
+	} else {
+		clear_bits(pf, igb_vmolr(vf), IGB_VMOLR_STRVLAN);
+		if (rd32(pf, IGB_VFRE) & (1u << vf))
+			set_bits(pf, igb_vmolr(vf), IGB_VMOLR_AUPE);
+	}
+}
+
 static void apply_rxtx(struct igb_pf *pf, unsigned vf, bool enable)
 {
 	if (enable) {
-		/* Accept untagged frames and broadcasts into the VF's pool (8.10.14 VMOLR). */
-		set_bits(pf, igb_vmolr(vf), IGB_VMOLR_AUPE | IGB_VMOLR_BAM);
+		/* Broadcasts, and untagged frames unless the VF is on a port VLAN (8.10.14). */
+		set_bits(pf, igb_vmolr(vf), IGB_VMOLR_BAM);
+		if (!(rd32(pf, igb_vmvir(vf)) & IGB_VMVIR_VLANA_DEFAULT))
+			set_bits(pf, igb_vmolr(vf), IGB_VMOLR_AUPE);
 		set_bits(pf, IGB_VFRE, 1u << vf);
 		set_bits(pf, IGB_VFTE, 1u << vf);
 	} else {
@@ -382,9 +418,7 @@ static void apply_action(struct igb_pf *pf, const struct igb_mbx_action *a)
 	case IGB_MBX_ACT_ADD_VLAN: vlan_pool(pf, a->vf, a->vid, true); break;
 	case IGB_MBX_ACT_DEL_VLAN: vlan_pool(pf, a->vf, a->vid, false); break;
 	case IGB_MBX_ACT_CLEAR_VLANS: clear_vlans(pf, a->vf); break;
-	case IGB_MBX_ACT_SET_PORT_VLAN:
-		wr32(pf, igb_vmvir(a->vf), a->vid ? a->vid | IGB_VMVIR_VLANA_DEFAULT : 0);
-		break;
+	case IGB_MBX_ACT_SET_PORT_VLAN: set_port_vlan(pf, a->vf, a->vid); break;
 	case IGB_MBX_ACT_SET_MAX_FRAME: set_max_frame(pf, a->vf, a->max_frame); break;
 	case IGB_MBX_ACT_SET_PROMISC:
 		set_promisc(pf, a->vf, a->promisc.unicast, a->promisc.multicast);
@@ -703,6 +737,7 @@ static int igb_set_num_vfs(struct nic *nic, unsigned n, char *err, size_t errlen
 		return -EBUSY;
 	}
 	igb_mbx_config_init(&cfg, n ? n : 1);
+	cfg.extra_mac_filters -= IGB_STATIC_FDB_ENTRIES;
 	rc = igb_mbx_new(&cfg, &mbx);
 	if (rc) {
 		snprintf(err, errlen, "mailbox engine: %s", strerror(-rc));
@@ -780,6 +815,83 @@ static int igb_vf_configure(struct nic *nic, unsigned vf, const struct nic_vf_co
 	/* Tell the VF its configuration changed: it resets and asks again. */
 	if (igb_mbx_ping(pf->mbx, vf, &word) == 0)
 		mbx_queue_reply(pf, vf, &word, 1);
+	return 0;
+}
+
+/*
+ * A static forwarding entry: frames to mac land in VF vf's pool (a VM's MAC behind a
+ * blade's VF). Takes one of the IGB_STATIC_FDB_ENTRIES receive-address entries; a VF
+ * reset leaves it in place.
+ */
+static int igb_fdb_set(struct nic *nic, unsigned vf, const uint8_t mac[6], bool add, char *err,
+		       size_t errlen)
+{
+	struct igb_pf *pf = (struct igb_pf *)nic;
+	int free_entry = -1;
+
+	if (pf->gone)
+		return -ENODEV;
+	if (vf >= nic->num_vfs) {
+		snprintf(err, errlen, "no VF %u on %s (%u enabled)", vf, nic->pf_bdf, nic->num_vfs);
+		return -ENOENT;
+	}
+	for (unsigned e = 1; e < 1 + IGB_STATIC_FDB_ENTRIES; e++) {
+		uint32_t lo = rd32(pf, igb_ral(e)), hi = rd32(pf, igb_rah(e));
+		const uint8_t cur[6] = { (uint8_t)lo, (uint8_t)(lo >> 8), (uint8_t)(lo >> 16),
+					 (uint8_t)(lo >> 24), (uint8_t)hi, (uint8_t)(hi >> 8) };
+
+		if (pf->rar_owner[e] < 0) {
+			if (free_entry < 0)
+				free_entry = (int)e;
+			continue;
+		}
+		if (memcmp(cur, mac, 6) != 0)
+			continue;
+		if (add) {
+			snprintf(err, errlen, "the MAC already has a static entry on %s", nic->pf_bdf);
+			return -EEXIST;
+		}
+		clear_rar(pf, e);
+		pf->rar_owner[e] = -1;
+		return 0;
+	}
+	if (!add)
+		return 0;
+	if (free_entry < 0) {
+		snprintf(err, errlen, "VEB of %s full: all %u static entries in use", nic->pf_bdf,
+			 IGB_STATIC_FDB_ENTRIES);
+		return -ENOSPC;
+	}
+	pf->rar_owner[free_entry] = (int8_t)(vf | IGB_RAR_STATIC);
+	write_rar(pf, (unsigned)free_entry, mac, vf);
+	return 0;
+}
+
+/*
+ * Port roles. A midplane port is held in MAC loopback (RCTL.LBM = 01, 8.10.1): what the
+ * VEB would send out of the port comes back in and nothing reaches the cable, so lanes
+ * on it never depend on one. Its link is forced up (CTRL.SLU with forced speed and
+ * duplex, 8.2.1) so that a port without a link partner still switches.
+ */
+static int igb_set_port_mode(struct nic *nic, enum nic_port_mode mode, char *err, size_t errlen)
+{
+	struct igb_pf *pf = (struct igb_pf *)nic;
+	const uint32_t forced = IGB_CTRL_SLU | IGB_CTRL_FRCSPD | IGB_CTRL_FRCDPLX | IGB_CTRL_FD;
+	uint32_t rctl;
+
+	(void)err;
+	(void)errlen;
+	if (pf->gone)
+		return -ENODEV;
+	rctl = rd32(pf, IGB_RCTL) & ~IGB_RCTL_LBM_MASK;
+	if (mode == NIC_PORT_LOOPBACK) {
+		wr32(pf, IGB_CTRL, (rd32(pf, IGB_CTRL) & ~IGB_CTRL_SPD_MASK) | forced | IGB_CTRL_SPD_1000);
+		wr32(pf, IGB_RCTL, rctl | IGB_RCTL_LBM_MAC);
+	} else {
+		wr32(pf, IGB_RCTL, rctl);
+		clear_bits(pf, IGB_CTRL, IGB_CTRL_FRCSPD | IGB_CTRL_FRCDPLX);
+		set_bits(pf, IGB_CTRL, IGB_CTRL_SLU);
+	}
 	return 0;
 }
 
@@ -960,6 +1072,8 @@ const struct nic_ops igb_vfio_ops = {
 	.vf_configure = igb_vf_configure,
 	.vf_stats = igb_vf_stats,
 	.port_stats = igb_port_stats,
+	.fdb_set = igb_fdb_set,
+	.set_port_mode = igb_set_port_mode,
 	.event_fd = igb_event_fd,
 	.service = igb_service,
 };

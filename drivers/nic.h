@@ -22,6 +22,9 @@
 
 #define NIC_WUR __attribute__((warn_unused_result))
 #define NIC_MAX_VFS 8
+/* Static forwarding entries (fdb_set) a port holds; the rest of its spare receive
+ * addresses are for what trusted VFs ask for. */
+#define NIC_STATIC_FDB_MAX 8
 
 struct nic;
 
@@ -56,6 +59,9 @@ struct nic_params {
 
 enum nic_link_state { NIC_LINK_AUTO, NIC_LINK_ENABLE, NIC_LINK_DISABLE };
 
+/* A port's mode: normal (frames leave through the cable) or held in internal loopback. */
+enum nic_port_mode { NIC_PORT_NORMAL, NIC_PORT_LOOPBACK };
+
 /* The chassis' policy for one VF. */
 struct nic_vf_config {
 	uint8_t mac[6];			/* all zero: none assigned */
@@ -89,6 +95,12 @@ struct nic_ops {
 	int (*vf_stats)(struct nic *nic, unsigned vf, struct nic_stats *out);
 	/* Running totals since the backend opened the card (or the driver's own totals). */
 	int (*port_stats)(struct nic *nic, struct nic_stats *out);
+	/* Optional (NULL: -EOPNOTSUPP). A static forwarding entry: frames to mac land in
+	 * VF vf's pool; add or remove. */
+	int (*fdb_set)(struct nic *nic, unsigned vf, const uint8_t mac[6], bool add, char *err,
+		       size_t errlen);
+	/* Optional (NULL: -EOPNOTSUPP). Loopback: nothing leaves through the cable. */
+	int (*set_port_mode)(struct nic *nic, enum nic_port_mode mode, char *err, size_t errlen);
 	/* An fd for the daemon's event loop (-1: none) and what to call when it is ready. */
 	int (*event_fd)(struct nic *nic);
 	/* Returns 0, or > 0: call again after that many ms (work deferred, never waited on). */

@@ -85,6 +85,15 @@ vfs_have_netdevs() {
 	[ -n "$(pf_vfs "$1")" ]
 }
 
+# True when every VF of PF $1 is bound to igbvf (its probe finished; the netdev may have
+# moved into a blade's namespace since).
+vfs_probed() {
+	for _v in $(pf_vfs "$1"); do
+		case "$(readlink "$PCI/$_v/driver")" in */igbvf) ;; *) return 1 ;; esac
+	done
+	[ -n "$(pf_vfs "$1")" ]
+}
+
 # Seconds (from /proc/uptime) between bringing a blade's netdev up and its carrier:
 #   up_to_carrier NS DEV  -> "1.23", or "timeout" after 30 s.
 up_to_carrier() {

@@ -1,0 +1,189 @@
+#!/usr/bin/perl
+# Blades, the embedded bridge and links that do not depend on cables (issue #5), in the
+# root-port layout with cmcd driving both cards (igb-vfio): card 1's port is an uplink
+# (cabled, its cable captured), card 2's a midplane port (no cable, internal loopback).
+#
+#   - VFs assigned to blades land in the blades' namespaces with the chassis' MACs; two
+#     blades ping through the card and no frame of theirs is on the uplink's cable;
+#   - domains: blades of one domain reach each other, a blade of another gets nothing;
+#   - a lane on the midplane port keeps working with the uplink's cable pulled;
+#   - bad requests are refused with a reason and change nothing;
+#   - cmcd killed at each step inside an assignment: after a restart the assignment is
+#     all there or all gone, and no MAC is on two VFs;
+#   - everything comes back after a restart and after a reboot of the chassis.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use JSON::PP;
+use File::Path qw(remove_tree);
+use Chassis;
+use Pcap;
+
+my $state = Chassis::build_dir() . '/chassis-state/blades';
+remove_tree($state);
+my %opt = (name => 'blades', layout => 'rootports', captures => 1, state_dir => $state,
+	slots => [ { slot => 1, cable => 1 }, { slot => 2 } ]);
+my $c = Chassis->new(%opt);
+$c->start;
+
+sub json { my ($rc, $out) = $c->run($_[0]); my $j = eval { decode_json($out) }; diag("$_[0]: $out") unless $j; $j // [] }
+sub vfstat { my ($slot, $vf) = @_; my ($s) = grep { $_->{slot} == $slot && $_->{vf} == $vf } @{ json('cmcctl -j vfstats') }; $s // {} }
+sub ok_run { my ($cmd, $name, %o) = @_; my ($rc, $out) = $c->run($cmd, %o); is($rc, 0, $name) or diag("$cmd: $out"); $out }
+sub refused {
+	my ($cmd, $re, $name) = @_;
+	my ($rc, $out) = $c->run("$cmd 2>&1");
+	is($rc, 1, "$name: refused");
+	like($out, $re, "$name: saying why");
+}
+sub start_cmcd {
+	my ($env) = @_;
+	# A VF is probed once igbvf holds it; its netdev may already be in a blade.
+	ok_run(($env // '') . ' cmcd -c /cmc/conf/emulated.conf && wait_for 300 "vfs_probed 0000:01:00.0 && vfs_probed 0000:02:00.0"',
+		'cmcd up, VFs of both cards probed', timeout => 90);
+}
+# Every MAC a VF netdev holds, in the root namespace and in every blade.
+sub live_macs {
+	my $out = $c->run('for n in "" blade1 blade2 blade3; do ip ${n:+-n $n} -o link show; done | grep -o "link/ether [0-9a-f:]*"');
+	return [ map { /link\/ether (\S+)/ ? $1 : () } split /\n/, $out ];
+}
+sub placed { my ($blade, $dev) = @_; $c->run("wait_for 200 'ip -n $blade link show $dev >/dev/null 2>&1'", timeout => 40) }
+
+start_cmcd();
+is_deeply([ map { "$_->{slot}/$_->{pf}:$_->{role}" } @{ json('cmcctl -j ports') } ], [ '1/0:uplink', '2/0:midplane' ],
+	'port roles from the configuration');
+like($c->run('cmcctl portstats'), qr/^2\s+0\s+igb-vfio\s+loopback/m, 'the midplane port is held in loopback');
+
+# --- Two blades through the VEB, nothing on the cable -----------------------------------
+ok_run('cmcctl assign slot 1 vf 0 blade blade1', 'assign slot 1 vf 0 to blade1');
+ok_run('cmcctl assign slot 1 vf 1 blade blade2', 'assign slot 1 vf 1 to blade2');
+is((placed('blade1', 's1v0'))[0], 0, "VF 0's netdev is s1v0 in blade1");
+is((placed('blade2', 's1v1'))[0], 0, "VF 1's netdev is s1v1 in blade2");
+like($c->run('ip -n blade1 link show s1v0'), qr{link/ether 02:cc:00:01:00:00 }, 'with the chassis MAC');
+ok_run('ip -n blade1 addr add 10.50.0.1/24 dev s1v0 && ip -n blade2 addr add 10.50.0.2/24 dev s1v1 && '
+    . 'blade_carrier blade1 300 && blade_carrier blade2 300', 'addresses, carrier', timeout => 60);
+my $before = vfstat(1, 1);
+my $cap = $c->capture_path(1);
+my $out = ok_run('ip netns exec blade1 ping -c 5 -W 3 10.50.0.2', 'blade1 pings blade2 through the VEB', timeout => 60);
+my $after = vfstat(1, 1);
+cmp_ok($after->{rx_packets} - ($before->{rx_packets} // 0), '>=', 5, "VF 1's counters count the frames");
+is(scalar(Pcap::frames_between($cap, '02:cc:00:01:00:00', '02:cc:00:01:00:01')), 0,
+	"none of them is on the uplink's cable");
+# The capture does see this port: a broadcast (an ARP for an address nobody has) goes out.
+$c->run('ip netns exec blade1 ping -c 1 -W 1 10.50.0.99', timeout => 20);
+cmp_ok(Pcap::count($cap, sub { $_->{src} eq '02:cc:00:01:00:00' && $_->{dst} eq 'ff:ff:ff:ff:ff:ff' }), '>', 0,
+	"while blade1's broadcasts are on it (the capture works)");
+my $fdb = json('cmcctl -j vbridge show slot 1');
+my ($row) = grep { $_->{mac} eq '02:cc:00:01:00:01' } @$fdb;
+ok($row && $row->{pools} eq '1' && $row->{kind} eq 'primary' && $row->{rx_packets} >= 5,
+	'vbridge show: the MAC, its pool and its counters') or diag(explain $fdb);
+
+# --- Domains ------------------------------------------------------------------------------
+ok_run('cmcctl domain create red vlan 10 && cmcctl domain add red blade1 && cmcctl domain add red blade2', 'domain red: blade1, blade2');
+ok_run('cmcctl domain create blue vlan 20 && cmcctl domain add blue blade3', 'domain blue: blade3');
+ok_run('cmcctl assign slot 1 vf 2 blade blade3', 'assign slot 1 vf 2 to blade3');
+is((placed('blade3', 's1v2'))[0], 0, 'placed in blade3');
+ok_run('ip -n blade3 addr add 10.50.0.3/24 dev s1v2 && blade_carrier blade1 300 && blade_carrier blade2 300 && blade_carrier blade3 300',
+	'carrier everywhere', timeout => 60);
+is_deeply([ map { "$_->{vf}:$_->{vlan}" } grep { $_->{slot} == 1 } @{ json('cmcctl -j assignments') } ], [ '0:10', '1:10', '2:20' ],
+	"the VFs' VLANs follow their blades' domains");
+ok_run("wait_for 100 'ip netns exec blade1 ping -c 1 -W 1 10.50.0.2 >/dev/null'", 'red reaches red (tagged inside the card)', timeout => 30);
+$before = vfstat(1, 2);
+my ($rc) = $c->run('ip netns exec blade1 ping -c 3 -W 1 10.50.0.3', timeout => 20);
+isnt($rc, 0, 'red does not reach blue');
+($rc) = $c->run('ip netns exec blade3 ping -c 3 -W 1 10.50.0.2', timeout => 20);
+isnt($rc, 0, 'nor blue red');
+$after = vfstat(1, 2);
+is($after->{rx_packets} - ($before->{rx_packets} // 0), 0, "blue's VF received not one frame of red's");
+refused('cmcctl domain add blue blade1', qr/blade1 is already in domain red/, 'a blade in two domains');
+refused('cmcctl domain create green vlan 10', qr/VLAN 10 is domain red's/, 'a VLAN in two domains');
+refused('cmcctl assign slot 1 vf 3 blade blade3 vlan 10', qr/VLAN 10 is domain red's, which blade3 is not in/,
+	"a VF on another domain's VLAN");
+
+# --- A lane on the midplane port; the uplink's cable pulled -------------------------------
+ok_run('cmcctl lane create mig blade1 blade2', 'lane mig between blade1 and blade2');
+my ($lane) = @{ json('cmcctl -j lanes') };
+is("$lane->{slot}/$lane->{pf} $lane->{addr_a} $lane->{addr_b}", '2/0 169.254.1.1 169.254.1.2', 'on the midplane port, with link-local addresses');
+is((placed('blade2', 'ln-mig'))[0], 0, 'ln-mig in blade2');
+ok_run("wait_for 300 'ip -n blade1 addr show ln-mig | grep -q 169.254.1.1' && blade_carrier blade1 300 && blade_carrier blade2 300",
+	'addressed, with carrier', timeout => 60);
+ok_run("wait_for 100 'ip netns exec blade1 ping -c 1 -W 1 169.254.1.2 >/dev/null'", 'blade1 reaches blade2 over the lane', timeout => 30);
+$c->qmp('set_link', { name => 'cable1', up => JSON::PP::false });
+ok_run(q{wait_for 100 'cmcctl events | grep -q "link-down *1 *pf 0"'}, "the uplink's loss is an event", timeout => 20);
+$out = ok_run('ip netns exec blade1 ping -c 5 -W 2 169.254.1.2', 'the lane still carries traffic with the cable out', timeout => 40);
+($rc) = $c->run('ip netns exec blade1 ping -c 2 -W 1 10.50.0.2', timeout => 20);
+note('over the uplink port meanwhile: ' . ($rc ? 'no traffic (QEMU stops a port without link)' : 'still traffic'));
+$c->qmp('set_link', { name => 'cable1', up => JSON::PP::true });
+ok_run(q{wait_for 100 'cmcctl events | grep -q "link-up *1 *pf 0"'}, 'the cable back is an event', timeout => 20);
+
+# --- Bad requests change nothing ----------------------------------------------------------
+my $snap = $c->run('cmcctl -j assignments; cmcctl -j vbridge show; cmcctl -j domains; cmcctl -j lanes');
+$snap =~ s/"rx_(packets|bytes)":\d+/"rx_$1":N/g;
+refused('cmcctl assign slot 1 vf 3 blade nosuch', qr/no blade 'nosuch' in this chassis \(blades: blade1, blade2, blade3\)/, 'an unknown blade');
+refused('cmcctl assign slot 1 vf 0 blade blade3', qr/slot 1 pf 0 vf 0 is already assigned to blade1/, 'a VF already assigned');
+refused('cmcctl assign slot 1 vf 3 blade blade3 mac 01:00:5e:00:00:01', qr/not a unicast MAC/, 'a multicast MAC');
+refused('cmcctl assign slot 1 vf 3 blade blade3 mac 02:cc:00:01:00:01', qr/chassis' own range/, "another VF's default MAC");
+refused('cmcctl assign slot 1 vf 3 blade blade3 mac zz', qr/not a unicast MAC/, 'a MAC that is no MAC');
+refused('cmcctl assign slot 1 vf 3 blade blade3 vlan 4095', qr/not a VLAN id \(1-4094\)/, 'VLAN 4095');
+refused('cmcctl assign slot 1 vf 3 blade blade3 vlan 4001', qr/kept for lanes/, 'a lane VLAN');
+refused('cmcctl assign slot 1 vf 6 blade blade3', qr/no VF 6 on slot 1 pf 0 \(4 enabled\)/, 'a VF that is not enabled');
+refused('cmcctl lane create mig blade1 blade3', qr/lane mig exists/, 'a lane twice');
+refused('cmcctl lane create up1 blade1 blade3 slot 1', qr/slot 1 pf 0 is an uplink/, 'a lane on an uplink');
+refused('cmcctl port 2/0 role uplink', qr/lane mig runs on slot 2 pf 0/, 'demoting a port a lane runs on');
+for my $i (1 .. 8) {
+	my ($r, $o) = $c->run(sprintf('cmcctl vbridge add slot 1 vf 0 mac 02:00:00:00:ee:%02x', $i));
+	is($r, 0, "static entry $i") or diag($o);
+}
+refused('cmcctl vbridge add slot 1 vf 0 mac 02:00:00:00:ee:09', qr/VEB full/, 'a full VEB');
+ok_run(sprintf('for i in 1 2 3 4 5 6 7 8; do cmcctl vbridge del slot 1 mac 02:00:00:00:ee:0$i || exit 1; done'), 'the static entries removed');
+my $snap2 = $c->run('cmcctl -j assignments; cmcctl -j vbridge show; cmcctl -j domains; cmcctl -j lanes');
+$snap2 =~ s/"rx_(packets|bytes)":\d+/"rx_$1":N/g;
+is($snap2, $snap, 'after all that, the state is what it was');
+my ($r2, $usage) = $c->run('cmcctl assign slot 1 blade blade3 2>&1');
+is($r2, 2, 'assign without a VF: usage (exit 2)');
+
+# --- kill -9 inside an assignment ------------------------------------------------------------
+my $mac = '02:00:00:00:50:03';
+for my $point (qw(assign:before-commit assign:after-commit assign:after-card assign:after-apply)) {
+	$c->run('kill $(pidof cmcd); wait_for 100 "! pidof cmcd >/dev/null"', timeout => 20);
+	start_cmcd("CMC_FAILPOINT=$point");
+	my ($r, $o) = $c->run("cmcctl assign slot 1 vf 3 blade blade3 mac $mac 2>&1; wait_for 50 '! pidof cmcd >/dev/null'", timeout => 30);
+	like($o, qr/cmcd closed the connection without an answer/, "$point: cmcd died inside the assignment");
+	start_cmcd();
+	my ($a) = grep { $_->{slot} == 1 && $_->{vf} == 3 } @{ json('cmcctl -j assignments') };
+	if ($point eq 'assign:before-commit') {
+		ok(!$a, "$point: after the restart the assignment is absent");
+		unlike($c->run('ip -n blade3 -o link'), qr/\Q$mac\E/, "$point: and blade3 has no netdev with its MAC");
+	} else {
+		ok($a && $a->{mac} eq $mac, "$point: after the restart the assignment is there");
+		is((placed('blade3', 's1v3'))[0], 0, "$point: with its netdev in blade3");
+		like($c->run("wait_for 100 'ip -n blade3 link show s1v3 | grep -q $mac'; ip -n blade3 link show s1v3"),
+			qr/\Q$mac\E/, "$point: holding its MAC");
+	}
+	my %seen;
+	my @dups = grep { $seen{$_}++ } @{ live_macs() };
+	is_deeply(\@dups, [], "$point: no MAC on two VFs");
+	$c->run('cmcctl unassign slot 1 vf 3') if $a;
+}
+
+# --- Everything comes back: after the restarts above, and after a chassis reboot ------------
+sub check_restored {
+	my ($when) = @_;
+	is_deeply([ sort map { "$_->{slot}/$_->{vf}:$_->{blade}:$_->{vlan}" } @{ json('cmcctl -j assignments') } ],
+		[ '1/0:blade1:10', '1/1:blade2:10', '1/2:blade3:20', '2/0:blade1:4000', '2/1:blade2:4000' ], "$when: the assignments");
+	is_deeply([ sort map { "$_->{domain}:$_->{vlan}:$_->{blades}" } @{ json('cmcctl -j domains') } ],
+		[ 'blue:20:blade3', 'red:10:blade1,blade2' ], "$when: the domains");
+	is((placed('blade2', 'ln-mig'))[0], 0, "$when: the lane's VF is in blade2 again");
+	ok_run("wait_for 300 'ip -n blade2 addr show ln-mig | grep -q 169.254.1.2' && blade_carrier blade1 300 && blade_carrier blade2 300 && "
+	    . "wait_for 100 'ip netns exec blade1 ping -c 1 -W 1 169.254.1.2 >/dev/null'", "$when: blade1 reaches blade2 over the lane", timeout => 90);
+}
+check_restored('after the restarts');
+$c->stop;
+$c = Chassis->new(%opt);
+$c->start;
+start_cmcd();
+check_restored('after a chassis reboot');
+is(($c->run('kill $(pidof cmcd); wait_for 100 "! pidof cmcd >/dev/null"', timeout => 20))[0], 0, 'cmcd stops cleanly');
+
+done_testing;
