@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mgmt-proc: blade mapping. Puts a PCI function (an SR-IOV VF) into a blade's
+ * hierarchy and takes it out again, behind one ops table so that real switch firmware
+ * (a Switchtec-style bind/unbind of a function to a host port) can be added later.
+ *
+ *   netns   the emulated chassis: a blade is a network namespace bound at
+ *           /run/netns/<blade> (where `ip netns` keeps them: `ip -n blade1 link` works).
+ *           Mapping moves the VF's netdev into it under the name the chassis chose.
+ *
+ * Functions return 0 or a negative errno and never print, exit or abort; when they
+ * fail they write what went wrong into (err, errlen) if err is not NULL. Every kernel
+ * exchange is bounded (MP_BLADE_TIMEOUT_MS per answer). A backend is used from one
+ * thread at a time; the netns backend never moves the calling thread out of its own
+ * network namespace (it works in other namespaces from short-lived helper threads).
+ *
+ * Names: a blade is [A-Za-z0-9_-], 1..MP_BLADE_NAME_MAX characters; an interface is
+ * [A-Za-z0-9_.-], 1..MP_BLADE_IFNAME_MAX characters and not "." or "..". PCI addresses
+ * as mp_bdf_parse() takes them ("0000:05:10.0" or "05:10.0").
+ */
+#ifndef CMC_MP_BLADE_H
+#define CMC_MP_BLADE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mp.h"
+
+#define MP_BLADE_NAME_MAX 32
+#define MP_BLADE_IFNAME_MAX 15	/* IFNAMSIZ - 1 */
+#define MP_BLADE_TIMEOUT_MS 2000
+
+struct mp_blade_backend;
+
+/* kind: "netns". -ENOENT for an unknown kind, -ENOMEM. */
+int mp_blade_backend_open(const char *kind, struct mp_blade_backend **out, char *err,
+			  size_t errlen) MP_WUR;
+void mp_blade_backend_close(struct mp_blade_backend *be);
+const char *mp_blade_backend_kind(const struct mp_blade_backend *be);
+
+/*
+ * Makes the blade exist; idempotent. netns: creates /run/netns/<blade> unless it is
+ * there already (a stale empty file from a crash is reused) and brings its loopback up.
+ * -EINVAL for a bad name.
+ */
+int mp_blade_create(struct mp_blade_backend *be, const char *blade, char *err,
+		    size_t errlen) MP_WUR;
+
+/*
+ * Maps the VF at bdf into the blade as ifname, up. netns: the VF must be bound to its
+ * netdev driver (igbvf); its netdev is found by its parent device, wherever it is
+ * named, moved into the blade, renamed and set up. Idempotent: already there as ifname
+ * -> 0 (set up if it was down). Errors:
+ *   -EINVAL  bad name or address, or bdf is not a VF
+ *   -ENODEV  no PCI function at bdf
+ *   -ENOENT  no such blade (mp_blade_create first)
+ *   -EAGAIN  the VF has no netdev yet (its driver is still probing, or it has none):
+ *            retry when one appears
+ *   -EEXIST  the blade has another interface called ifname
+ *   -EBUSY   the VF is mapped into another blade
+ */
+int mp_blade_map(struct mp_blade_backend *be, const char *bdf, const char *blade,
+		 const char *ifname, char *err, size_t errlen) MP_WUR;
+
+/*
+ * The reverse: takes the VF out of the blade, down, back to the daemon's own network
+ * namespace under its name (or, if that name is taken there, a free ethN). 0 when the
+ * VF is not in the blade at all or the blade does not exist. netns: the VF is found in
+ * the blade by its parent device, whatever it is called there; ifname is not checked.
+ */
+int mp_blade_unmap(struct mp_blade_backend *be, const char *bdf, const char *blade,
+		   const char *ifname, char *err, size_t errlen) MP_WUR;
+
+struct mp_blade_netdev {
+	bool present;		/* the blade has an interface called ifname */
+	bool up, carrier;	/* IFF_UP, IFF_LOWER_UP */
+	uint8_t mac[6];
+	unsigned ifindex;	/* in the blade's namespace */
+	char bdf[MP_BDF_STRLEN];	/* its PCI function, "" if it has none */
+};
+
+/* What the blade's ifname is. 0 with present false if there is none; -ENOENT: no blade. */
+int mp_blade_netdev(struct mp_blade_backend *be, const char *blade, const char *ifname,
+		    struct mp_blade_netdev *out, char *err, size_t errlen) MP_WUR;
+
+/*
+ * Sets the one IPv4 address of ifname in the blade to cidr ("a.b.c.d/len", len 1..32),
+ * removing any other IPv4 address it has; for the lanes between blades' hypervisors.
+ * -ENODEV: the blade has no ifname. -EOPNOTSUPP for a backend that cannot reach into
+ * the blade (real firmware: the blade's own OS sets its addresses).
+ */
+int mp_blade_set_addr(struct mp_blade_backend *be, const char *blade, const char *ifname,
+		      const char *cidr, char *err, size_t errlen) MP_WUR;
+
+#endif

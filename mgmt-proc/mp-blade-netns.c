@@ -1,0 +1,975 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netns: the emulated chassis' blades are network namespaces, named the way iproute2
+ * names them (a bind mount of the namespace at /run/netns/<blade>, ip-netns(8)), so
+ * `ip -n blade1 ...` sees what cmcd did. Mapping a VF moves its netdev into the blade.
+ *
+ * A VF's netdev is recognised by its parent device, IFLA_PARENT_DEV_NAME (the PCI
+ * address; rtnetlink reports it since Linux 5.16), not by name: names change as we
+ * rename, and sysfs (/sys/bus/pci/devices/BDF/net/) shows only the netdevs of the
+ * namespace that mounted it, so a VF inside a blade is invisible there.
+ *
+ * setns()/unshare() of CLONE_NEWNET change only the calling thread. Work inside a
+ * blade is done on a netlink socket opened by a short-lived helper thread that entered
+ * the blade (a socket stays in the namespace it was created in); the caller's thread
+ * never leaves its namespace, on any path. Every request waits at most
+ * MP_BLADE_TIMEOUT_MS per answer (SO_RCVTIMEO) and the helper threads make only
+ * syscalls that do not wait on anything outside the kernel.
+ *
+ * Messages are built here with libnl-3's core rather than libnl-route's link objects:
+ * those do not parse IFLA_PARENT_DEV_NAME, and building them here keeps the kernel's
+ * own errno (libnl-route folds it into NLE_* codes).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/if.h>
+#include <linux/nsfs.h>
+#include <linux/rtnetlink.h>
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mp-blade-priv.h"
+
+#define NETNS_DIR "/run/netns"
+#define PCI_DEVICES "/sys/bus/pci/devices"
+#define MAX_SCAN 256		/* blades looked through when a VF is missing */
+
+/* A blade we opened: the fd pins the namespace, dev/ino tell whether the name still does. */
+struct netns_blade {
+	char name[MP_BLADE_NAME_MAX + 1];
+	int fd;
+	dev_t dev;
+	ino_t ino;
+};
+
+struct netns_be {
+	struct mp_blade_backend be;
+	int home_fd;		/* the network namespace the backend was opened in */
+	struct netns_blade *blades;
+	size_t nblades, cap;
+};
+
+static inline struct netns_be *to_netns(struct mp_blade_backend *be)
+{
+	return (struct netns_be *)(void *)((char *)be - offsetof(struct netns_be, be));
+}
+
+/* --- Errors ------------------------------------------------------------------------ */
+
+/* For failures of libnl itself (the kernel's answers keep their errno, see talk()). */
+static int nle_errno(int nle)
+{
+	switch (nle < 0 ? -nle : nle) {
+	case 0: return 0;
+	case NLE_NOMEM: return -ENOMEM;
+	case NLE_AGAIN: return -ETIMEDOUT;	/* SO_RCVTIMEO expired */
+	case NLE_INTR: return -EINTR;
+	case NLE_BAD_SOCK: return -EBADF;
+	case NLE_MSGSIZE: case NLE_MSG_TRUNC: return -EMSGSIZE;
+	case NLE_SEQ_MISMATCH: case NLE_MSG_TOOSHORT: return -EPROTO;
+	case NLE_PERM: case NLE_NOACCESS: return -EPERM;
+	case NLE_AF_NOSUPPORT: return -EAFNOSUPPORT;
+	default: return -EIO;
+	}
+}
+
+/* --- Helper threads ---------------------------------------------------------------- */
+
+struct ns_job {
+	int nsfd;			/* enter this namespace; -1: a new one (unshare) */
+	int (*fn)(void *arg);
+	void *arg;
+	int rc;
+};
+
+static void *ns_job_main(void *p)
+{
+	struct ns_job *j = p;
+	int r = j->nsfd >= 0 ? setns(j->nsfd, CLONE_NEWNET) : unshare(CLONE_NEWNET);
+
+	j->rc = r < 0 ? -errno : j->fn(j->arg);
+	return NULL;	/* the thread, and with it the namespace it entered, ends here */
+}
+
+/*
+ * Runs fn in another network namespace on a thread of its own. Its signals are blocked
+ * so the daemon's handlers never run there. The join waits only for setns/unshare and
+ * fn, which are syscalls (socket, mount) that the kernel completes without outside help.
+ */
+static int in_netns(int nsfd, int (*fn)(void *), void *arg)
+{
+	struct ns_job j = { .nsfd = nsfd, .fn = fn, .arg = arg, .rc = -EIO };
+	sigset_t all, saved;
+	pthread_t t;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &saved);
+	rc = pthread_create(&t, NULL, ns_job_main, &j);
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	if (rc)
+		return -ENOMEM;	/* not EAGAIN: map() gives that one a meaning of its own */
+	pthread_join(t, NULL);
+	return j.rc;
+}
+
+/* --- Netlink transport ------------------------------------------------------------- */
+
+static int sock_open_here(void *arg)
+{
+	struct timeval tv = { MP_BLADE_TIMEOUT_MS / 1000, (MP_BLADE_TIMEOUT_MS % 1000) * 1000 };
+	struct nl_sock **out = arg, *sk = nl_socket_alloc();
+	int rc;
+
+	if (!sk)
+		return -ENOMEM;
+	rc = nle_errno(nl_connect(sk, NETLINK_ROUTE));
+	if (rc)
+		goto err_free;
+	if (setsockopt(nl_socket_get_fd(sk), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
+		rc = -errno;
+		goto err_free;
+	}
+	*out = sk;
+	return 0;
+err_free:
+	nl_socket_free(sk);	/* closes what nl_connect opened */
+	return rc;
+}
+
+/* A rtnetlink socket in the namespace nsfd, or in the caller's own for -1. */
+static int sock_open(int nsfd, struct nl_sock **out)
+{
+	*out = NULL;
+	return nsfd < 0 ? sock_open_here(out) : in_netns(nsfd, sock_open_here, out);
+}
+
+struct talk {
+	void (*on_msg)(struct nlmsghdr *nlh, void *arg);
+	void *arg;
+	int kernel_error;	/* the kernel's NLMSG_ERROR, as -errno */
+	bool done;		/* ACK, error or NLMSG_DONE seen */
+};
+
+static int talk_valid(struct nl_msg *m, void *p)
+{
+	struct talk *t = p;
+
+	/* Never stop early: unread parts of a dump would confuse the next request. */
+	if (t->on_msg)
+		t->on_msg(nlmsg_hdr(m), t->arg);
+	return NL_OK;
+}
+
+static int talk_done(struct nl_msg *m, void *p)
+{
+	(void)m;
+	((struct talk *)p)->done = true;
+	return NL_STOP;
+}
+
+static int talk_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *p)
+{
+	struct talk *t = p;
+
+	(void)who;
+	t->kernel_error = e->error < 0 ? e->error : -e->error;
+	t->done = true;
+	return NL_STOP;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Sends msg and reads the answer up to its end: the ACK of a request (auto-ack is on),
+ * the reply and ACK of a get, the NLMSG_DONE of a dump. on_msg sees each reply.
+ */
+static int talk(struct nl_sock *sk, struct nl_msg *msg,
+		void (*on_msg)(struct nlmsghdr *, void *), void *arg)
+{
+	struct talk t = { .on_msg = on_msg, .arg = arg };
+	long long deadline = now_ms() + MP_BLADE_TIMEOUT_MS;
+	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	int rc;
+
+	if (!cb)
+		return -ENOMEM;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, talk_valid, &t);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, talk_done, &t);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, talk_done, &t);
+	nl_cb_err(cb, NL_CB_CUSTOM, talk_error, &t);
+	rc = nl_send_auto(sk, msg);
+	while (rc >= 0 && !t.done) {
+		if (now_ms() > deadline) {
+			rc = -NLE_AGAIN;
+			break;
+		}
+		rc = nl_recvmsgs(sk, cb);
+	}
+	nl_cb_put(cb);
+	if (t.kernel_error)
+		return t.kernel_error;
+	return rc < 0 ? nle_errno(rc) : 0;
+}
+
+/* --- Links ------------------------------------------------------------------------- */
+
+struct link_info {
+	bool found;
+	int ifindex;
+	unsigned flags;			/* IFF_* */
+	char name[IFNAMSIZ];
+	char parent[MP_BDF_STRLEN];	/* the PCI function behind it, "" if none */
+	uint8_t mac[6];
+};
+
+static int parse_link(struct nlmsghdr *nlh, struct link_info *li)
+{
+	struct nlattr *tb[IFLA_MAX + 1], *bus;
+	const struct ifinfomsg *ifi;
+
+	memset(li, 0, sizeof(*li));
+	if (nlh->nlmsg_type != RTM_NEWLINK || !nlmsg_valid_hdr(nlh, sizeof(*ifi)) ||
+	    nlmsg_parse(nlh, sizeof(*ifi), tb, IFLA_MAX, NULL) < 0 || !tb[IFLA_IFNAME])
+		return -EINVAL;
+	ifi = nlmsg_data(nlh);
+	li->ifindex = ifi->ifi_index;
+	li->flags = ifi->ifi_flags;
+	nla_strlcpy(li->name, tb[IFLA_IFNAME], sizeof(li->name));
+	bus = tb[IFLA_PARENT_DEV_BUS_NAME];
+	if (bus && tb[IFLA_PARENT_DEV_NAME] && nla_len(bus) == 4 && !memcmp(nla_data(bus), "pci", 4))
+		nla_strlcpy(li->parent, tb[IFLA_PARENT_DEV_NAME], sizeof(li->parent));
+	if (tb[IFLA_ADDRESS] && nla_len(tb[IFLA_ADDRESS]) == (int)sizeof(li->mac))
+		memcpy(li->mac, nla_data(tb[IFLA_ADDRESS]), sizeof(li->mac));
+	li->found = true;
+	return 0;
+}
+
+/* An rtnetlink link message: nlflags for the header, flags/change for IFF_* bits. */
+static int link_msg(int type, int nlflags, int ifindex, unsigned flags, unsigned change,
+		    struct nl_msg **out)
+{
+	struct ifinfomsg ifi = {
+		.ifi_family = AF_UNSPEC, .ifi_index = ifindex, .ifi_flags = flags, .ifi_change = change,
+	};
+	struct nl_msg *msg = nlmsg_alloc_simple(type, nlflags);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	*out = msg;
+	return 0;
+}
+
+static void on_link_named(struct nlmsghdr *nlh, void *arg)
+{
+	struct link_info *li = arg;
+
+	if (!li->found)
+		(void)parse_link(nlh, li);
+}
+
+/* The link called name in sk's namespace; li->found false (and 0) if there is none. */
+static int link_by_name(struct nl_sock *sk, const char *name, struct link_info *li)
+{
+	struct nl_msg *msg;
+	int rc = link_msg(RTM_GETLINK, 0, 0, 0, 0, &msg);
+
+	memset(li, 0, sizeof(*li));
+	if (rc)
+		return rc;
+	rc = nla_put_string(msg, IFLA_IFNAME, name) < 0 ? -EMSGSIZE : 0;
+	if (!rc)
+		rc = talk(sk, msg, on_link_named, li);
+	nlmsg_free(msg);
+	if (rc == -ENODEV) {	/* the kernel's "no such device": an answer, not a failure */
+		memset(li, 0, sizeof(*li));
+		rc = 0;
+	}
+	return rc;
+}
+
+struct parent_scan {
+	const char *bdf;
+	struct link_info *li;
+};
+
+static void on_link_parent(struct nlmsghdr *nlh, void *arg)
+{
+	struct parent_scan *s = arg;
+	struct link_info li;
+
+	if (!s->li->found && !parse_link(nlh, &li) && !strcmp(li.parent, s->bdf))
+		*s->li = li;
+}
+
+/* The netdev of PCI function bdf in sk's namespace, whatever its name. */
+static int link_by_parent(struct nl_sock *sk, const char *bdf, struct link_info *li)
+{
+	struct parent_scan s = { .bdf = bdf, .li = li };
+	struct nl_msg *msg;
+	int rc = link_msg(RTM_GETLINK, NLM_F_DUMP, 0, 0, 0, &msg);
+
+	memset(li, 0, sizeof(*li));
+	if (rc)
+		return rc;
+	rc = talk(sk, msg, on_link_parent, &s);
+	nlmsg_free(msg);
+	return rc;
+}
+
+/*
+ * RTM_SETLINK on ifindex: IFF_* bits in change set to flags, then (ns_fd >= 0) moved
+ * to that namespace, (name) renamed. The kernel does the move first, then the rename,
+ * then the flags (do_setlink); a move takes the device down.
+ */
+static int set_link(struct nl_sock *sk, int ifindex, unsigned flags, unsigned change,
+		    int ns_fd, const char *name)
+{
+	struct nl_msg *msg;
+	int rc = link_msg(RTM_SETLINK, 0, ifindex, flags, change, &msg);
+
+	if (rc)
+		return rc;
+	if ((ns_fd >= 0 && nla_put_u32(msg, IFLA_NET_NS_FD, (uint32_t)ns_fd) < 0) ||
+	    (name && nla_put_string(msg, IFLA_IFNAME, name) < 0))
+		rc = -EMSGSIZE;
+	if (!rc)
+		rc = talk(sk, msg, NULL, NULL);
+	nlmsg_free(msg);
+	return rc;
+}
+
+/* ifname up in sk's namespace unless it is already. */
+static int link_up(struct nl_sock *sk, const char *ifname)
+{
+	struct link_info li;
+	int rc = link_by_name(sk, ifname, &li);
+
+	if (!rc && !li.found)
+		rc = -ENODEV;
+	if (rc || (li.flags & IFF_UP))
+		return rc;
+	return set_link(sk, li.ifindex, IFF_UP, IFF_UP, -1, NULL);
+}
+
+/* --- Addresses --------------------------------------------------------------------- */
+
+#define ADDR_BATCH 16
+
+struct addr_scan {
+	int ifindex;
+	const struct mp_blade_cidr *want;
+	bool have;			/* want is there already */
+	struct mp_blade_cidr other[ADDR_BATCH];	/* what is to go */
+	size_t nother;
+	bool more;			/* more than ADDR_BATCH to go: scan again */
+};
+
+static void on_addr(struct nlmsghdr *nlh, void *arg)
+{
+	struct addr_scan *s = arg;
+	struct nlattr *tb[IFA_MAX + 1], *a;
+	const struct ifaddrmsg *ifa;
+	struct mp_blade_cidr c;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR || !nlmsg_valid_hdr(nlh, sizeof(*ifa)) ||
+	    nlmsg_parse(nlh, sizeof(*ifa), tb, IFA_MAX, NULL) < 0)
+		return;
+	ifa = nlmsg_data(nlh);
+	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	if (ifa->ifa_family != AF_INET || (int)ifa->ifa_index != s->ifindex || !a ||
+	    nla_len(a) != (int)sizeof(c.addr))
+		return;
+	memcpy(&c.addr, nla_data(a), sizeof(c.addr));
+	c.prefix = ifa->ifa_prefixlen;
+	if (c.addr.s_addr == s->want->addr.s_addr && c.prefix == s->want->prefix)
+		s->have = true;
+	else if (s->nother < ADDR_BATCH)
+		s->other[s->nother++] = c;
+	else
+		s->more = true;
+}
+
+/* RTM_NEWADDR (NLM_F_CREATE) or RTM_DELADDR of one IPv4 address. */
+static int addr_change(struct nl_sock *sk, int type, int ifindex, const struct mp_blade_cidr *c)
+{
+	struct ifaddrmsg ifa = {
+		.ifa_family = AF_INET, .ifa_prefixlen = (unsigned char)c->prefix,
+		.ifa_scope = RT_SCOPE_UNIVERSE, .ifa_index = (unsigned)ifindex,
+	};
+	struct nl_msg *msg = nlmsg_alloc_simple(type, type == RTM_NEWADDR ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	int rc = msg ? 0 : -ENOMEM;
+
+	if (!rc && (nlmsg_append(msg, &ifa, sizeof(ifa), NLMSG_ALIGNTO) < 0 ||
+		    nla_put(msg, IFA_LOCAL, sizeof(c->addr), &c->addr) < 0 ||
+		    nla_put(msg, IFA_ADDRESS, sizeof(c->addr), &c->addr) < 0))
+		rc = -EMSGSIZE;
+	if (!rc)
+		rc = talk(sk, msg, NULL, NULL);
+	nlmsg_free(msg);
+	return rc;
+}
+
+/* One round: list ifindex's IPv4 addresses, remove up to ADDR_BATCH unwanted ones. */
+static int addr_round(struct nl_sock *sk, struct addr_scan *s)
+{
+	struct rtgenmsg g = { .rtgen_family = AF_INET };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETADDR, NLM_F_DUMP);
+	int rc = msg ? 0 : -ENOMEM;
+
+	s->have = s->more = false;
+	s->nother = 0;
+	if (!rc && nlmsg_append(msg, &g, sizeof(g), NLMSG_ALIGNTO) < 0)
+		rc = -EMSGSIZE;
+	if (!rc)
+		rc = talk(sk, msg, on_addr, s);
+	nlmsg_free(msg);
+	for (size_t i = 0; !rc && i < s->nother; i++) {
+		rc = addr_change(sk, RTM_DELADDR, s->ifindex, &s->other[i]);
+		if (rc == -EADDRNOTAVAIL)	/* gone meanwhile (a secondary goes with its primary) */
+			rc = 0;
+	}
+	return rc;
+}
+
+/* --- Blades ------------------------------------------------------------------------ */
+
+static bool is_netns(int fd)
+{
+	return ioctl(fd, NS_GET_NSTYPE) == CLONE_NEWNET;
+}
+
+static int blade_path(const char *blade, char *path, size_t len)
+{
+	return snprintf(path, len, NETNS_DIR "/%s", blade) >= (int)len ? -ENAMETOOLONG : 0;
+}
+
+static struct netns_blade *blade_cached(struct netns_be *nb, const char *blade)
+{
+	for (size_t i = 0; i < nb->nblades; i++)
+		if (!strcmp(nb->blades[i].name, blade))
+			return &nb->blades[i];
+	return NULL;
+}
+
+static void blade_forget(struct netns_be *nb, struct netns_blade *b)
+{
+	close(b->fd);
+	*b = nb->blades[--nb->nblades];
+}
+
+static int blade_remember(struct netns_be *nb, const char *blade, int fd)
+{
+	struct netns_blade *b;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (nb->nblades == nb->cap) {
+		size_t cap = nb->cap ? 2 * nb->cap : 8;
+		void *p = realloc(nb->blades, cap * sizeof(*nb->blades));
+
+		if (!p)
+			return -ENOMEM;
+		nb->blades = p;
+		nb->cap = cap;
+	}
+	b = &nb->blades[nb->nblades++];
+	snprintf(b->name, sizeof(b->name), "%s", blade);
+	b->fd = fd;
+	b->dev = st.st_dev;
+	b->ino = st.st_ino;
+	return 0;
+}
+
+/*
+ * An fd of the blade's namespace: the one we hold if /run/netns/<blade> still names
+ * that namespace (`ip netns del` and re-add would make it another), else a fresh one.
+ * -ENOENT if there is no such blade. The fd stays owned by nb.
+ */
+static int blade_fd(struct netns_be *nb, const char *blade, int *fd_out)
+{
+	struct netns_blade *b = blade_cached(nb, blade);
+	char path[PATH_MAX];
+	struct stat st;
+	int fd, rc = blade_path(blade, path, sizeof(path));
+
+	if (rc)
+		return rc;
+	if (stat(path, &st) < 0)
+		st.st_ino = 0;
+	if (b && st.st_ino && b->dev == st.st_dev && b->ino == st.st_ino) {
+		*fd_out = b->fd;
+		return 0;
+	}
+	if (b)
+		blade_forget(nb, b);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ENOENT : -errno;
+	if (!is_netns(fd)) {	/* a file left by a creation that did not finish */
+		close(fd);
+		return -ENOENT;
+	}
+	rc = blade_remember(nb, blade, fd);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+/* A rtnetlink socket inside the blade, and (fd_out not NULL) its namespace fd. */
+static int blade_sock(struct netns_be *nb, const char *blade, struct nl_sock **sk,
+		      int *fd_out, char *err, size_t errlen)
+{
+	int fd, rc = blade_fd(nb, blade, &fd);
+
+	*sk = NULL;
+	if (fd_out)
+		*fd_out = rc ? -1 : fd;
+	if (rc == -ENOENT)
+		return mp_blade_fail(err, errlen, rc, "no blade %s (no namespace at " NETNS_DIR "/%s)",
+				     blade, blade);
+	if (!rc)
+		rc = sock_open(fd, sk);
+	if (rc)
+		return mp_blade_fail(err, errlen, rc, "blade %s: %s", blade, strerror(-rc));
+	return 0;
+}
+
+/* --- Creating a blade (what `ip netns add` does) ----------------------------------- */
+
+/*
+ * /run/netns as a shared mount point, so that a namespace unmounted in one mount
+ * namespace goes in all of them and is freed (iproute2 ip/ipnetns.c does the same).
+ */
+static int netns_dir_ready(char *err, size_t errlen)
+{
+	bool bound = false;
+
+	if (mkdir(NETNS_DIR, 0755) < 0 && errno != EEXIST)
+		goto fail;
+	while (mount("", NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) < 0) {
+		/* EINVAL: not a mount point yet. Make it one by binding it on itself. */
+		if (errno != EINVAL || bound)
+			goto fail;
+		if (mount(NETNS_DIR, NETNS_DIR, "none", MS_BIND | MS_REC, NULL) < 0)
+			goto fail;
+		bound = true;
+	}
+	return 0;
+fail:
+	return mp_blade_fail(err, errlen, -errno, "cannot prepare " NETNS_DIR ": %s", strerror(errno));
+}
+
+/* Runs in a helper thread that has just unshared a new network namespace. */
+static int bind_new_netns(void *path)
+{
+	if (mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+/* The namespace file: a new empty one (*made), or a stale one left by a crash. */
+static int netns_file(const char *path, bool *made)
+{
+	int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+
+	*made = fd >= 0;
+	if (fd < 0 && errno != EEXIST)
+		return -errno;
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+static int blade_new(const char *blade, char *path, char *err, size_t errlen)
+{
+	bool made;
+	int rc = netns_dir_ready(err, errlen);
+
+	if (rc)
+		return rc;
+	rc = netns_file(path, &made);
+	if (rc)
+		return mp_blade_fail(err, errlen, rc, "cannot create %s: %s", path, strerror(-rc));
+	rc = in_netns(-1, bind_new_netns, path);
+	if (rc) {
+		if (made)
+			unlink(path);
+		return mp_blade_fail(err, errlen, rc, "blade %s: cannot create its network namespace: %s",
+				     blade, strerror(-rc));
+	}
+	return 0;
+}
+
+/* A blade's loopback is up, as a host's is: its own services talk over it. */
+static int blade_lo_up(struct netns_be *nb, const char *blade, char *err, size_t errlen)
+{
+	struct nl_sock *sk;
+	int rc = blade_sock(nb, blade, &sk, NULL, err, errlen);
+
+	if (rc)
+		return rc;
+	rc = link_up(sk, "lo");
+	nl_socket_free(sk);
+	if (rc)
+		return mp_blade_fail(err, errlen, rc, "blade %s: cannot bring lo up: %s", blade,
+				     strerror(-rc));
+	return 0;
+}
+
+static int netns_create(struct mp_blade_backend *be, const char *blade, char *err, size_t errlen)
+{
+	struct netns_be *nb = to_netns(be);
+	char path[PATH_MAX];
+	int fd, rc = blade_path(blade, path, sizeof(path));
+
+	if (!rc)
+		rc = blade_fd(nb, blade, &fd);
+	if (rc == -ENOENT)
+		rc = blade_new(blade, path, err, errlen);
+	else if (rc)
+		return mp_blade_fail(err, errlen, rc, "blade %s: %s: %s", blade, path, strerror(-rc));
+	if (rc)
+		return rc;
+	return blade_lo_up(nb, blade, err, errlen);
+}
+
+/* --- The VF in sysfs (PCI devices are not per namespace) --------------------------- */
+
+static void sysfs_driver(const char *bdf, char *out, size_t len)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	const char *base;
+	ssize_t n;
+
+	snprintf(out, len, "none");
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver", bdf);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return;
+	target[n] = 0;
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	n = (ssize_t)strlen(base);
+	if ((size_t)n >= len)
+		n = (ssize_t)len - 1;	/* driver names are short; cut, not overflow */
+	memcpy(out, base, (size_t)n);
+	out[n] = 0;
+}
+
+static int check_vf(const char *bdf, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s", bdf);
+	if (access(path, F_OK) < 0)
+		return mp_blade_fail(err, errlen, -ENODEV, "no PCI function %s", bdf);
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/physfn", bdf);
+	if (access(path, F_OK) < 0)
+		return mp_blade_fail(err, errlen, -EINVAL,
+				     "%s is not a virtual function (only VFs go to blades)", bdf);
+	return 0;
+}
+
+/* --- Map, unmap -------------------------------------------------------------------- */
+
+/*
+ * The VF already in the blade: as ifname (1), or under another name, which is then
+ * changed (1); 0 if it is not there. Renaming needs the link down (dev_change_name
+ * refuses an up device); the caller sets it up after.
+ */
+static int map_in_blade(struct nl_sock *sk, const char *bdf, const char *blade,
+			const char *ifname, char *err, size_t errlen)
+{
+	struct link_info li;
+	int rc = link_by_name(sk, ifname, &li);
+
+	if (!rc && li.found && strcmp(li.parent, bdf))
+		return mp_blade_fail(err, errlen, -EEXIST, "blade %s has a %s already (%s)", blade,
+				     ifname, *li.parent ? li.parent : "not a PCI function");
+	if (!rc && li.found)
+		return 1;
+	if (!rc)
+		rc = link_by_parent(sk, bdf, &li);
+	if (!rc && !li.found)
+		return 0;
+	if (!rc)
+		rc = set_link(sk, li.ifindex, 0, IFF_UP, -1, NULL);
+	if (!rc)
+		rc = set_link(sk, li.ifindex, 0, 0, -1, ifname);
+	if (rc)
+		return mp_blade_fail(err, errlen, rc, "VF %s in blade %s: %s", bdf, blade, strerror(-rc));
+	return 1;
+}
+
+/*
+ * The VF's netdev in our own namespace, moved into the blade and renamed there in one
+ * request (1); 0 if it is not here. If the move succeeds and the rename does not, the
+ * next map finds the VF in the blade and renames it then.
+ */
+static int map_from_home(int blade_ns, const char *bdf, const char *blade, const char *ifname,
+			 char *err, size_t errlen)
+{
+	struct nl_sock *sk;
+	struct link_info li = { 0 };
+	int rc = sock_open(-1, &sk);
+
+	if (!rc)
+		rc = link_by_parent(sk, bdf, &li);
+	if (!rc && li.found)
+		rc = set_link(sk, li.ifindex, 0, 0, blade_ns, ifname);
+	if (sk)
+		nl_socket_free(sk);
+	if (rc)
+		return mp_blade_fail(err, errlen, rc, "VF %s (%s) into blade %s as %s: %s", bdf,
+				     li.found ? li.name : "?", blade, ifname, strerror(-rc));
+	return li.found;
+}
+
+/*
+ * Whether the namespace /run/netns/<name> holds the VF; its name there into ifname.
+ * Not cached: it may not be a blade of ours, and must not be pinned.
+ */
+static bool netns_has(const char *name, const char *bdf, char *ifname)
+{
+	struct nl_sock *sk = NULL;
+	struct link_info li = { 0 };
+	char path[PATH_MAX];
+	int fd = -1;
+
+	if (!blade_path(name, path, sizeof(path)))
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && is_netns(fd) && !sock_open(fd, &sk) && link_by_parent(sk, bdf, &li))
+		li.found = false;
+	if (sk)
+		nl_socket_free(sk);
+	if (fd >= 0)
+		close(fd);
+	if (li.found)
+		snprintf(ifname, IFNAMSIZ, "%s", li.name);
+	return li.found;
+}
+
+/* The VF is neither here nor in the blade: in another blade (-EBUSY) or still without a netdev. */
+static int map_missing(const char *bdf, const char *blade, char *err, size_t errlen)
+{
+	char ifname[IFNAMSIZ], driver[64];
+	struct dirent *e;
+	DIR *d = opendir(NETNS_DIR);
+	int rc = 0;
+
+	for (int n = 0; d && (e = readdir(d)) && n < MAX_SCAN; n++) {
+		if (e->d_name[0] == '.' || strlen(e->d_name) > MP_BLADE_NAME_MAX ||
+		    !strcmp(e->d_name, blade) || !netns_has(e->d_name, bdf, ifname))
+			continue;
+		rc = mp_blade_fail(err, errlen, -EBUSY, "VF %s is mapped to blade %s (as %s)", bdf,
+				   e->d_name, ifname);
+		break;
+	}
+	if (d)
+		closedir(d);
+	if (rc)
+		return rc;
+	sysfs_driver(bdf, driver, sizeof(driver));
+	return mp_blade_fail(err, errlen, -EAGAIN,
+			     "VF %s (driver %s) has no network interface yet", bdf, driver);
+}
+
+static int netns_map(struct mp_blade_backend *be, const char *bdf, const char *blade,
+		     const char *ifname, char *err, size_t errlen)
+{
+	struct netns_be *nb = to_netns(be);
+	struct nl_sock *sk = NULL;
+	int fd, rc = check_vf(bdf, err, errlen);
+
+	if (!rc)
+		rc = blade_sock(nb, blade, &sk, &fd, err, errlen);
+	if (!rc)
+		rc = map_in_blade(sk, bdf, blade, ifname, err, errlen);
+	if (rc == 0)
+		rc = map_from_home(fd, bdf, blade, ifname, err, errlen);
+	if (rc == 0)
+		rc = map_missing(bdf, blade, err, errlen);
+	if (rc < 0)
+		goto out;
+	rc = link_up(sk, ifname);
+	if (rc)
+		mp_blade_fail(err, errlen, rc, "blade %s: cannot set %s (VF %s) up: %s", blade, ifname,
+			      bdf, strerror(-rc));
+out:
+	if (sk)
+		nl_socket_free(sk);
+	return rc;
+}
+
+/*
+ * Home under its own name; if our namespace has that name already (two blades each had
+ * a "lane0"), under a free ethN: the kernel fills in the pattern when the name is taken.
+ */
+static int move_home(struct netns_be *nb, struct nl_sock *sk, const struct link_info *li)
+{
+	int rc = set_link(sk, li->ifindex, 0, 0, nb->home_fd, NULL);
+
+	if (rc == -EEXIST)
+		rc = set_link(sk, li->ifindex, 0, 0, nb->home_fd, "eth%d");
+	return rc;
+}
+
+static int netns_unmap(struct mp_blade_backend *be, const char *bdf, const char *blade,
+		       const char *ifname, char *err, size_t errlen)
+{
+	struct netns_be *nb = to_netns(be);
+	struct nl_sock *sk;
+	struct link_info li;
+	int fd, rc = blade_fd(nb, blade, &fd);
+
+	(void)ifname;	/* the VF is found by what it is, not by what it is called */
+	if (rc == -ENOENT)
+		return 0;
+	if (!rc)
+		rc = sock_open(fd, &sk);
+	if (rc)
+		return mp_blade_fail(err, errlen, rc, "blade %s: %s", blade, strerror(-rc));
+	rc = link_by_parent(sk, bdf, &li);
+	/* Moving it takes it down and drops its addresses (NETDEV_UNREGISTER in the blade). */
+	if (!rc && li.found)
+		rc = move_home(nb, sk, &li);
+	nl_socket_free(sk);
+	if (rc)
+		return mp_blade_fail(err, errlen, rc, "VF %s (%s) out of blade %s: %s", bdf,
+				     li.found ? li.name : "?", blade, strerror(-rc));
+	return 0;
+}
+
+/* --- Queries, addresses ------------------------------------------------------------ */
+
+static int netns_netdev(struct mp_blade_backend *be, const char *blade, const char *ifname,
+			struct mp_blade_netdev *out, char *err, size_t errlen)
+{
+	struct nl_sock *sk;
+	struct link_info li;
+	int rc = blade_sock(to_netns(be), blade, &sk, NULL, err, errlen);
+
+	if (rc)
+		return rc;
+	rc = link_by_name(sk, ifname, &li);
+	nl_socket_free(sk);
+	if (rc)
+		return mp_blade_fail(err, errlen, rc, "blade %s: %s: %s", blade, ifname, strerror(-rc));
+	out->present = li.found;
+	out->up = li.flags & IFF_UP;
+	out->carrier = li.flags & IFF_LOWER_UP;
+	memcpy(out->mac, li.mac, sizeof(out->mac));
+	out->ifindex = li.found ? (unsigned)li.ifindex : 0;
+	snprintf(out->bdf, sizeof(out->bdf), "%s", li.parent);
+	return 0;
+}
+
+/* Bounded: each round removes up to ADDR_BATCH addresses; a lane has one or two. */
+#define ADDR_ROUNDS 8
+
+static int netns_set_addr(struct mp_blade_backend *be, const char *blade, const char *ifname,
+			  const struct mp_blade_cidr *cidr, char *err, size_t errlen)
+{
+	struct addr_scan s = { .want = cidr };
+	struct nl_sock *sk;
+	struct link_info li;
+	int rc = blade_sock(to_netns(be), blade, &sk, NULL, err, errlen);
+
+	if (rc)
+		return rc;
+	rc = link_by_name(sk, ifname, &li);
+	if (!rc && !li.found) {
+		rc = mp_blade_fail(err, errlen, -ENODEV, "blade %s has no %s", blade, ifname);
+		goto out;
+	}
+	s.ifindex = li.ifindex;
+	for (int round = 0; !rc && round < ADDR_ROUNDS; round++) {
+		rc = addr_round(sk, &s);
+		if (!s.more)
+			break;
+	}
+	if (!rc && s.more)
+		rc = -E2BIG;
+	if (!rc && !s.have)
+		rc = addr_change(sk, RTM_NEWADDR, li.ifindex, cidr);
+	if (rc)
+		mp_blade_fail(err, errlen, rc, "blade %s: address of %s: %s", blade, ifname, strerror(-rc));
+out:
+	nl_socket_free(sk);
+	return rc;
+}
+
+/* --- Open, close ------------------------------------------------------------------- */
+
+static int netns_open(struct mp_blade_backend **out, char *err, size_t errlen)
+{
+	struct netns_be *nb = calloc(1, sizeof(*nb));
+
+	if (!nb)
+		return mp_blade_fail(err, errlen, -ENOMEM, "out of memory");
+	nb->be.ops = &mp_blade_netns_ops;
+	/* The caller's namespace is home: where unmapped VFs go back to. */
+	nb->home_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (nb->home_fd < 0) {
+		int rc = -errno;
+
+		free(nb);
+		return mp_blade_fail(err, errlen, rc, "/proc/thread-self/ns/net: %s", strerror(-rc));
+	}
+	*out = &nb->be;
+	return 0;
+}
+
+static void netns_close(struct mp_blade_backend *be)
+{
+	struct netns_be *nb = to_netns(be);
+
+	/* Blades outlive us: they are bind mounts, our fds only pinned them. */
+	for (size_t i = 0; i < nb->nblades; i++)
+		close(nb->blades[i].fd);
+	free(nb->blades);
+	close(nb->home_fd);
+	free(nb);
+}
+
+const struct mp_blade_ops mp_blade_netns_ops = {
+	.kind = "netns",
+	.open = netns_open,
+	.close = netns_close,
+	.create = netns_create,
+	.map = netns_map,
+	.unmap = netns_unmap,
+	.netdev = netns_netdev,
+	.set_addr = netns_set_addr,
+};
