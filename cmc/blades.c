@@ -414,11 +414,29 @@ void cmc_blades_kick(struct cmc_blades *b)
 static int apply_at(struct cmc_blades *b, struct assignment *a, const char *failpoint_name, char *err,
 		    size_t errlen)
 {
-	struct nic_vf_config vc;
+	struct nic_vf_config vc, cur;
+	struct mp_blade_netdev nd = { 0 };
+	char ifname[16], ignored[128];
+	bool bounce;
 	int rc;
 
 	config_of(b, a, &vc);
+	ifname_of(a, ifname);
+	/*
+	 * A change makes the VF reset and ask for its configuration again. If its netdev is
+	 * up in the blade, take it down for the change and up after: the driver then resets
+	 * at a time of its choosing instead of racing the PF (igbvf gives the PF about a
+	 * millisecond of guest time to answer, which TCG easily misses).
+	 */
+	bounce = cmc_cards_vf_get(b->d->cards, a->slot, a->pf, a->vf, &cur, ignored, sizeof(ignored)) == 0 &&
+		 !nic_vf_config_equal(&cur, &vc) && b->be &&
+		 mp_blade_netdev(b->be, a->blade, ifname, &nd, ignored, sizeof(ignored)) == 0 && nd.present &&
+		 nd.up;
+	if (bounce)
+		(void)!mp_blade_set_up(b->be, a->blade, ifname, false, ignored, sizeof(ignored));
 	rc = cmc_cards_vf_set(b->d->cards, a->slot, a->pf, a->vf, &vc, err, errlen);
+	if (bounce)
+		(void)!mp_blade_set_up(b->be, a->blade, ifname, true, ignored, sizeof(ignored));
 	if (rc)
 		return rc;
 	if (failpoint_name)

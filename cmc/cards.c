@@ -263,6 +263,10 @@ static int card_vf_set(struct card *c, unsigned vf, const struct nic_vf_config *
 	bool had_old = vb_get_vf(c->veb, vf, &old) == 0;
 	int rc;
 
+	/* Unchanged: no reset of the VF for nothing (a VF reset costs its driver a link
+	 * renegotiation, and under TCG its reset window is easily missed). */
+	if (had_old && nic_vf_config_equal(vc, &c->vfcfg[vf]))
+		return 0;
 	intent_of(vc, &in);
 	rc = vb_set_vf(c->veb, vf, &in, err, errlen);
 	if (rc)

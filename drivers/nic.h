@@ -72,6 +72,14 @@ struct nic_vf_config {
 	enum nic_link_state link_state;
 };
 
+static inline bool nic_vf_config_equal(const struct nic_vf_config *a, const struct nic_vf_config *b)
+{
+	return a->mac[0] == b->mac[0] && a->mac[1] == b->mac[1] && a->mac[2] == b->mac[2] &&
+	       a->mac[3] == b->mac[3] && a->mac[4] == b->mac[4] && a->mac[5] == b->mac[5] &&
+	       a->vlan == b->vlan && a->trusted == b->trusted && a->spoofchk == b->spoofchk &&
+	       a->max_tx_rate_mbps == b->max_tx_rate_mbps && a->link_state == b->link_state;
+}
+
 struct nic_stats {
 	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
 	uint64_t rx_loopback_packets, tx_loopback_packets;	/* VF-to-VF, where the card counts */

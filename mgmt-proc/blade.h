@@ -93,4 +93,13 @@ int mp_blade_netdev(struct mp_blade_backend *be, const char *blade, const char *
 int mp_blade_set_addr(struct mp_blade_backend *be, const char *blade, const char *ifname,
 		      const char *cidr, char *err, size_t errlen) MP_WUR;
 
+/*
+ * Takes ifname in the blade down or up (its addresses stay). The daemon brackets a VF
+ * policy change with it: a VF driver that is down does not race the reset the change
+ * causes, and bringing it up makes it ask the PF for its configuration afresh.
+ * -ENODEV: the blade has no ifname. -EOPNOTSUPP: the backend cannot reach into blades.
+ */
+int mp_blade_set_up(struct mp_blade_backend *be, const char *blade, const char *ifname, bool up,
+		    char *err, size_t errlen) MP_WUR;
+
 #endif

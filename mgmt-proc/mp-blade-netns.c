@@ -895,6 +895,27 @@ static int netns_netdev(struct mp_blade_backend *be, const char *blade, const ch
 	return 0;
 }
 
+static int netns_set_up(struct mp_blade_backend *be, const char *blade, const char *ifname, bool up,
+			char *err, size_t errlen)
+{
+	struct nl_sock *sk;
+	struct link_info li;
+	int rc = blade_sock(to_netns(be), blade, &sk, NULL, err, errlen);
+
+	if (rc)
+		return rc;
+	rc = link_by_name(sk, ifname, &li);
+	if (!rc && !li.found)
+		rc = -ENODEV;
+	if (!rc)
+		rc = set_link(sk, li.ifindex, up ? IFF_UP : 0, IFF_UP, -1, NULL);
+	nl_socket_free(sk);
+	if (rc)
+		return mp_blade_fail(err, errlen, rc, "blade %s: %s %s: %s", blade, ifname, up ? "up" : "down",
+				     strerror(-rc));
+	return 0;
+}
+
 /* Bounded: each round removes up to ADDR_BATCH addresses; a lane has one or two. */
 #define ADDR_ROUNDS 8
 
@@ -972,4 +993,5 @@ const struct mp_blade_ops mp_blade_netns_ops = {
 	.unmap = netns_unmap,
 	.netdev = netns_netdev,
 	.set_addr = netns_set_addr,
+	.set_up = netns_set_up,
 };

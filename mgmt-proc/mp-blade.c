@@ -166,6 +166,21 @@ int mp_blade_netdev(struct mp_blade_backend *be, const char *blade, const char *
 	return rc ? rc : be->ops->netdev(be, blade, ifname, out, err, errlen);
 }
 
+int mp_blade_set_up(struct mp_blade_backend *be, const char *blade, const char *ifname, bool up,
+		    char *err, size_t errlen)
+{
+	int rc = check_blade(blade, err, errlen);
+
+	if (!rc)
+		rc = check_ifname(ifname, err, errlen);
+	if (rc)
+		return rc;
+	if (!be->ops->set_up)
+		return mp_blade_fail(err, errlen, -EOPNOTSUPP,
+				     "the %s backend cannot reach into a blade", be->ops->kind);
+	return be->ops->set_up(be, blade, ifname, up, err, errlen);
+}
+
 int mp_blade_set_addr(struct mp_blade_backend *be, const char *blade, const char *ifname,
 		      const char *cidr, char *err, size_t errlen)
 {

@@ -75,7 +75,7 @@ $c->run('ip netns exec blade1 ping -c 1 -W 1 10.50.0.99', timeout => 20);
 cmp_ok(Pcap::count($cap, sub { $_->{src} eq '02:cc:00:01:00:00' && $_->{dst} eq 'ff:ff:ff:ff:ff:ff' }), '>', 0,
 	"while blade1's broadcasts are on it (the capture works)");
 my $fdb = json('cmcctl -j vbridge show slot 1');
-my ($row) = grep { $_->{mac} eq '02:cc:00:01:00:01' } @$fdb;
+my ($row) = grep { ($_->{mac} // '') eq '02:cc:00:01:00:01' } @$fdb;
 ok($row && $row->{pools} eq '1' && $row->{kind} eq 'primary' && $row->{rx_packets} >= 5,
 	'vbridge show: the MAC, its pool and its counters') or diag(explain $fdb);
 
@@ -92,10 +92,11 @@ ok_run("wait_for 100 'ip netns exec blade1 ping -c 1 -W 1 10.50.0.2 >/dev/null'"
 $before = vfstat(1, 2);
 my ($rc) = $c->run('ip netns exec blade1 ping -c 3 -W 1 10.50.0.3', timeout => 20);
 isnt($rc, 0, 'red does not reach blue');
+$after = vfstat(1, 2);
+# (Only red sends meanwhile: QEMU's VEB also hands a VF its own broadcasts back.)
+is($after->{rx_packets} - ($before->{rx_packets} // 0), 0, "blue's VF received not one frame of red's");
 ($rc) = $c->run('ip netns exec blade3 ping -c 3 -W 1 10.50.0.2', timeout => 20);
 isnt($rc, 0, 'nor blue red');
-$after = vfstat(1, 2);
-is($after->{rx_packets} - ($before->{rx_packets} // 0), 0, "blue's VF received not one frame of red's");
 refused('cmcctl domain add blue blade1', qr/blade1 is already in domain red/, 'a blade in two domains');
 refused('cmcctl domain create green vlan 10', qr/VLAN 10 is domain red's/, 'a VLAN in two domains');
 refused('cmcctl assign slot 1 vf 3 blade blade3 vlan 10', qr/VLAN 10 is domain red's, which blade3 is not in/,
