@@ -101,6 +101,20 @@ $(O)/t/%.t: $(O)/obj/t/unit/%.o $(LIBS)
 
 -include $(shell find $(O)/obj -name '*.d' 2>/dev/null)
 
+# --- test VM payload (t/vm/payload.c): a multiboot ELF for nested QEMU in the chassis ---
+# Freestanding 32-bit code, no libc; `make image-vm` puts it at /cmc/vm/payload.elf.
+VM_PAYLOAD := $(O)/vm/payload.elf
+VM_CC ?= $(CC)
+VM_CFLAGS := -m32 -ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
+	-mno-mmx -mno-sse -mno-sse2 -nostdlib -O2 -g -Wall -Wextra
+all: $(VM_PAYLOAD)
+$(VM_PAYLOAD): t/vm/payload.S t/vm/payload.c t/vm/payload.ld
+	$(call msg,VM,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(VM_CC) $(VM_CFLAGS) -c -o $(O)/vm/entry.o t/vm/payload.S
+	$(Q)$(VM_CC) $(VM_CFLAGS) -std=c11 -c -o $(O)/vm/payload.o t/vm/payload.c
+	$(Q)ld -m elf_i386 -nostdlib --no-warn-rwx-segments -T t/vm/payload.ld -o $@ $(O)/vm/entry.o $(O)/vm/payload.o
+
 # --- host packages, guest image, tests, demo -------------------------------------
 deps:
 	$(Q)scripts/setup-host
