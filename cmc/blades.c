@@ -54,6 +54,7 @@ struct assignment {
 	unsigned rate;
 	bool trusted;
 	char lane[LANE_NAME_MAX + 1];	/* "" = not a lane's */
+	char vm[NAME_MAX_LEN + 1];	/* "" = not a VM profile's */
 	bool placed;			/* its netdev is in the blade */
 };
 
@@ -271,8 +272,9 @@ static void assignment_value(const struct assignment *a, char *val, size_t len)
 {
 	char mac[18];
 
-	snprintf(val, len, "blade=%s mac=%s vlan=%u rate=%u trusted=%d lane=%s", a->blade,
-		 vb_mac_str(a->mac, mac), a->vlan, a->rate, a->trusted, a->lane[0] ? a->lane : "-");
+	snprintf(val, len, "blade=%s mac=%s vlan=%u rate=%u trusted=%d lane=%s vm=%s", a->blade,
+		 vb_mac_str(a->mac, mac), a->vlan, a->rate, a->trusted, a->lane[0] ? a->lane : "-",
+		 a->vm[0] ? a->vm : "-");
 }
 
 static void domain_value(const struct cmc_blades *b, const struct domain *dm, char *val, size_t len)
@@ -691,6 +693,9 @@ enum cmc_status cmc_cmd_unassign(void *ctx, struct cmc_api_request *req)
 	if (a->lane[0])
 		return refuse(req, CMC_REFUSED, "slot %u pf %u vf %u belongs to lane %s: delete the lane",
 			      slot, pf, vf, a->lane);
+	if (a->vm[0])
+		return refuse(req, CMC_REFUSED, "slot %u pf %u vf %u carries VM %s's profile", slot, pf,
+			      vf, a->vm);
 	snprintf(blade, sizeof(blade), "%s", a->blade);
 	if (remove_assignment(b, a, err, sizeof(err)) < 0)
 		return refuse(req, CMC_REFUSED, "%s", err);
@@ -721,6 +726,7 @@ enum cmc_status cmc_cmd_assignments(void *ctx, struct cmc_api_request *req)
 		cmc_rec_int(req->body, "rate", a->rate);
 		cmc_rec_bool(req->body, "trusted", a->trusted);
 		cmc_rec_str(req->body, "lane", a->lane[0] ? a->lane : "-");
+		cmc_rec_str(req->body, "vm", a->vm[0] ? a->vm : "-");
 		cmc_rec_bool(req->body, "placed", a->placed);
 		cmc_rec_end(req->body);
 	}
@@ -1276,6 +1282,141 @@ enum cmc_status cmc_cmd_vbridge(void *ctx, struct cmc_api_request *req)
 	return CMC_OK;
 }
 
+/* --- For the VM manager ------------------------------------------------------------ */
+
+int cmc_blades_lane_between(struct cmc_blades *b, const char *a, const char *z, char lane[16],
+			    char addr_a[16], char addr_z[16])
+{
+	for (unsigned i = 0; b && i < LANE_MAX; i++) {
+		const struct lane *l = &b->lanes[i];
+		const struct assignment *ea = NULL, *ez = NULL;
+
+		if (!l->used)
+			continue;
+		for (unsigned k = 0; k < ASSIGN_MAX; k++) {
+			const struct assignment *x = &b->a[k];
+			if (!x->used || strcmp(x->lane, l->name) != 0)
+				continue;
+			if (strcmp(x->blade, a) == 0)
+				ea = x;
+			else if (strcmp(x->blade, z) == 0)
+				ez = x;
+		}
+		if (!ea || !ez)
+			continue;
+		snprintf(lane, 16, "%s", l->name);
+		/* The lower VF number is .1 (see place()). */
+		snprintf(addr_a, 16, "169.254.%u.%u", l->net, ea->vf < ez->vf ? 1 : 2);
+		snprintf(addr_z, 16, "169.254.%u.%u", l->net, ez->vf < ea->vf ? 1 : 2);
+		return ea->placed && ez->placed ? 0 : -EAGAIN;
+	}
+	return -ENOENT;
+}
+
+static void profile_fill(struct assignment *a, unsigned slot, unsigned pf, unsigned vf,
+			 const struct cmc_profile *p, bool live)
+{
+	a->slot = slot;
+	a->pf = pf;
+	a->vf = vf;
+	a->vlan = p->vlan;
+	a->rate = p->rate;
+	a->trusted = p->trusted;
+	if (live)
+		memcpy(a->mac, p->mac, 6);
+	else
+		cmc_cards_vf_mac(slot, pf, vf, a->mac);
+}
+
+static int store_assignment(struct cmc_blades *b, const struct assignment *a, char *err, size_t errlen)
+{
+	char key[64], val[200];
+
+	assignment_key(a, key, sizeof(key));
+	assignment_value(a, val, sizeof(val));
+	if (cmc_store_set(b->d->store, key, val) < 0 || commit(b, err, errlen) < 0) {
+		cmc_store_rollback(b->d->store);
+		return -EIO;
+	}
+	return 0;
+}
+
+int cmc_blades_profile_add(struct cmc_blades *b, const char *vm, const char *blade,
+			   const struct cmc_profile *p, bool live, unsigned loc[3], char *err,
+			   size_t errlen)
+{
+	const struct cmc_config *cfg = b->d->config;
+	struct assignment n = { .used = true }, *slot;
+	unsigned vf;
+
+	if (live && mac_owner(b, p->mac)) {
+		snprintf(err, errlen, "MAC of VM %s is already on a VF", vm);
+		return -EADDRINUSE;
+	}
+	snprintf(n.blade, sizeof(n.blade), "%s", blade);
+	snprintf(n.vm, sizeof(n.vm), "%s", vm);
+	for (unsigned i = 0; i < cfg->slot_count; i++)
+		for (unsigned pf = 0; pf < 8; pf++) {
+			unsigned s = cfg->slots[i].number;
+			if (!cmc_cards_port(b->d->cards, s, pf, NULL) || port_role(b, s, pf) != CMC_PORT_UPLINK ||
+			    free_vfs(b, s, pf, 1, &vf) != 1)
+				continue;
+			profile_fill(&n, s, pf, vf, p, live);
+			if (check_card(b, &n, err, errlen) < 0)
+				return -ENOSPC;
+			slot = free_assignment(b);
+			if (!slot) {
+				snprintf(err, errlen, "too many assignments");
+				return -ENOSPC;
+			}
+			if (store_assignment(b, &n, err, errlen) < 0)
+				return -EIO;
+			*slot = n;
+			if (apply(b, slot, err, errlen) < 0) {
+				(void)cmc_blades_profile_remove(b, (unsigned[]){ s, pf, vf }, err, errlen);
+				return -EIO;
+			}
+			loc[0] = s;
+			loc[1] = pf;
+			loc[2] = vf;
+			return 0;
+		}
+	snprintf(err, errlen, "no uplink port has a free VF for VM %s's profile", vm);
+	return -ENOSPC;
+}
+
+int cmc_blades_profile_set(struct cmc_blades *b, const unsigned loc[3], const struct cmc_profile *p,
+			   bool live, char *err, size_t errlen)
+{
+	struct assignment *a = find_assignment(b, loc[0], loc[1], loc[2]), n;
+	const struct assignment *o;
+
+	if (!a || !a->vm[0]) {
+		snprintf(err, errlen, "slot %u pf %u vf %u carries no VM profile", loc[0], loc[1], loc[2]);
+		return -ENOENT;
+	}
+	n = *a;
+	profile_fill(&n, loc[0], loc[1], loc[2], p, live);
+	o = mac_owner(b, n.mac);
+	if (o && o != a) {
+		snprintf(err, errlen, "the MAC is live on slot %u pf %u vf %u", o->slot, o->pf, o->vf);
+		return -EADDRINUSE;
+	}
+	if (check_card(b, &n, err, errlen) < 0 || store_assignment(b, &n, err, errlen) < 0)
+		return -EIO;
+	*a = n;
+	return apply(b, a, err, errlen);
+}
+
+int cmc_blades_profile_remove(struct cmc_blades *b, const unsigned loc[3], char *err, size_t errlen)
+{
+	struct assignment *a = find_assignment(b, loc[0], loc[1], loc[2]);
+
+	if (!a)
+		return 0;
+	return remove_assignment(b, a, err, errlen);
+}
+
 /* --- Start and stop --------------------------------------------------------------- */
 
 struct load_ctx {
@@ -1380,6 +1521,8 @@ static int load_assignment(const char *key, const char *value, void *arg)
 	n.trusted = t;
 	if (strcmp(lane, "-") != 0)
 		snprintf(n.lane, sizeof(n.lane), "%s", lane);
+	if (kv_get(value, "vm", n.vm, sizeof(n.vm)) < 0 || strcmp(n.vm, "-") == 0)
+		n.vm[0] = '\0';
 	if (blade_index(lc->b->d, n.blade) < 0) {
 		drop_key(lc, key, "its blade is no longer configured");
 		return 0;

@@ -19,6 +19,33 @@ void cmc_blades_stop(struct cmcd *d, struct cmc_blades *b);
 /* The topology or the network devices changed: place VFs into their blades again. */
 void cmc_blades_kick(struct cmc_blades *b);
 
+/* --- For the VMs on the blades (vms.c) --- */
+
+/* A VM's network profile: what its blade's VF for it carries. */
+struct cmc_profile {
+	uint8_t mac[6];
+	uint16_t vlan;		/* 0: the blade's domain's */
+	unsigned rate;		/* Mbit/s, 0 = unlimited */
+	bool trusted;
+};
+
+/* The lane joining blades a and z: its name and each end's address. -ENOENT if none;
+ * -EAGAIN while one of its VFs is not in its blade yet. */
+int cmc_blades_lane_between(struct cmc_blades *b, const char *a, const char *z, char lane[16],
+			    char addr_a[16], char addr_z[16]);
+/*
+ * Puts a VM's profile on a free VF of an uplink port, assigned to the blade for the VM
+ * (kept in the store like any assignment). live = false stages it: VLAN, rate and trust
+ * are set but the VF keeps its own default MAC, so the VM's MAC is live nowhere new.
+ */
+int cmc_blades_profile_add(struct cmc_blades *b, const char *vm, const char *blade,
+			   const struct cmc_profile *p, bool live, unsigned loc[3], char *err,
+			   size_t errlen) __attribute__((warn_unused_result));
+/* Changes the profile on its VF (rate, or staged -> live). */
+int cmc_blades_profile_set(struct cmc_blades *b, const unsigned loc[3], const struct cmc_profile *p,
+			   bool live, char *err, size_t errlen) __attribute__((warn_unused_result));
+int cmc_blades_profile_remove(struct cmc_blades *b, const unsigned loc[3], char *err, size_t errlen);
+
 enum cmc_status cmc_cmd_assign(void *ctx, struct cmc_api_request *req);
 enum cmc_status cmc_cmd_unassign(void *ctx, struct cmc_api_request *req);
 enum cmc_status cmc_cmd_assignments(void *ctx, struct cmc_api_request *req);

@@ -59,6 +59,13 @@ static void usage(FILE *f)
 		"  ports                 the ports cmcd drives and their roles\n"
 		"  vbridge show [slot N] the cards' bridges: forwarding table with counters\n"
 		"  vbridge add|del slot N [pf P] [vf V] mac M   a static forwarding entry\n"
+		"\n"
+		"  vm start NAME blade B [mem MB] [mac M] [vlan X] [rate MBPS] [trusted] | vm stop NAME\n"
+		"  vms                   the VMs on the blades, their state and profiles\n"
+		"  migrate VM --to BLADE move a running VM over the lane between the blades;\n"
+		"                        follows it to the end (a progress bar on a terminal)\n"
+		"  migrations            each VM's last migration: bytes, rate, downtime, status\n"
+		"  profile set VM rate MBPS   a running VM's bandwidth\n"
 		"  version               the daemon's version and uptime\n"
 		"\n"
 		"  -j, --json            JSON output\n"
@@ -358,6 +365,25 @@ static const struct column fdb_columns[] = {
 	{ "RX_PKTS", "rx_packets", NULL }, { "RX_BYTES", "rx_bytes", NULL }, { 0 },
 };
 
+static void fmt_mib(const struct cmc_record *rec, const char *key, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.1f MiB", strtod(field(rec, key), NULL) / 1048576.0);
+}
+static void fmt_transferred(const struct cmc_record *rec, char *buf, size_t len) { fmt_mib(rec, "transferred", buf, len); }
+static void fmt_remaining(const struct cmc_record *rec, char *buf, size_t len) { fmt_mib(rec, "remaining", buf, len); }
+
+static const struct column vm_columns[] = {
+	{ "VM", "vm", NULL }, { "BLADE", "blade", NULL }, { "STATE", "state", NULL },
+	{ "MEM", "mem", NULL }, { "PID", "pid", NULL }, { "MAC", "mac", NULL }, { "VLAN", "vlan", NULL },
+	{ "RATE", "rate", NULL }, { "VF", "vf", NULL }, { "NOTE", "note", NULL }, { 0 },
+};
+static const struct column migration_columns[] = {
+	{ "VM", "vm", NULL }, { "FROM", "from", NULL }, { "TO", "to", NULL }, { "LANE", "lane", NULL },
+	{ "STATUS", "status", NULL }, { "MOVED", NULL, fmt_transferred }, { "LEFT", NULL, fmt_remaining },
+	{ "MBIT/S", "mbps", NULL }, { "TIME_MS", "total_time_ms", NULL },
+	{ "DOWNTIME_MS", "downtime_ms", NULL }, { "REASON", "reason", NULL }, { 0 },
+};
+
 static const struct column *columns_for(const char *type)
 {
 	static const struct {
@@ -366,7 +392,7 @@ static const struct column *columns_for(const char *type)
 	} more[] = {
 		{ "assignment", assignment_columns }, { "domain", domain_columns },
 		{ "lane", lane_columns }, { "port", port_columns }, { "veb", veb_columns },
-		{ "fdb", fdb_columns },
+		{ "fdb", fdb_columns }, { "vm", vm_columns }, { "migration", migration_columns },
 	};
 
 	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
@@ -509,6 +535,8 @@ static int build_request(int argc, char **argv, char *req, size_t len, bool *fol
 			w = "follow";
 			*follow = true;
 		}
+		if (i == 2 && strcmp(argv[0], "migrate") == 0 && strcmp(w, "--to") == 0)
+			w = "to";
 		if (!*w || strpbrk(w, " \t\r\n")) {
 			fprintf(stderr, "%s: an argument may not be empty or hold spaces: '%s'\n", progname, w);
 			return -1;
@@ -521,6 +549,93 @@ static int build_request(int argc, char **argv, char *req, size_t len, bool *fol
 		off += (size_t)n;
 	}
 	return 0;
+}
+
+/* --- Following a migration ---------------------------------------------------------- */
+
+/* One request, its reply's records parsed into rec (the caller frees r). */
+static int ask(const char *sock, const char *line, struct reply *r)
+{
+	int fd = connect_daemon(sock), rc = -1;
+	FILE *f;
+
+	if (fd < 0)
+		return -1;
+	f = fdopen(fd, "r+");
+	if (!f) {
+		close(fd);
+		return -1;
+	}
+	if (fprintf(f, "%s\n", line) >= 0 && fflush(f) == 0 && read_reply(f, r) == 0 && r->status == CMC_OK)
+		rc = 0;
+	fclose(f);
+	return rc;
+}
+
+static void progress_bar(const struct cmc_record *m)
+{
+	double moved = strtod(field(m, "transferred"), NULL), left = strtod(field(m, "remaining"), NULL);
+	double frac = moved + left > 0 ? moved / (moved + left) : 0;
+	int filled = (int)(frac * 30);
+
+	printf("\r%-10s [%.*s%*s] %3d%%  %7.1f MiB  %s Mbit/s ", field(m, "status"), filled,
+	       "##############################", 30 - filled, "", (int)(frac * 100), moved / 1048576.0,
+	       field(m, "mbps"));
+	fflush(stdout);
+}
+
+/*
+ * `migrate` returns once the migration has started; cmcctl then follows it to its end
+ * (cmcd bounds it: a lane that stops moving fails it), drawing a progress bar on a
+ * terminal. Exit 0 once the VM runs on the destination, 1 if it failed.
+ */
+static int follow_migration(const char *sock, bool json, const char *vm)
+{
+	bool tty = isatty(STDOUT_FILENO) && !json;
+
+	for (;;) {
+		struct reply r = { 0 };
+		struct cmc_record rec, found = { 0 };
+		bool have = false;
+		int rc = EXIT_REFUSED;
+
+		if (ask(sock, "migrations", &r) < 0) {
+			free_reply(&r);
+			fprintf(stderr, "%s: lost cmcd while following the migration\n", progname);
+			return EXIT_REFUSED;
+		}
+		for (size_t i = 0; i < r.nlines && !have; i++)
+			if (parse_line(r.lines[i], &rec) == 0 && strcmp(field(&rec, "vm"), vm) == 0) {
+				found = rec;
+				have = true;
+			}
+		if (!have) {
+			free_reply(&r);
+			fprintf(stderr, "%s: cmcd has no migration of %s\n", progname, vm);
+			return EXIT_REFUSED;
+		}
+		const char *st = field(&found, "status");
+		bool done = strcmp(st, "completed") == 0, failed = strcmp(st, "failed") == 0;
+		if (tty)
+			progress_bar(&found);
+		if (done || failed) {
+			if (tty)
+				putchar('\n');
+			if (json) {
+				json_record(&found);
+				puts("}");
+			} else {
+				print_table(&found, 0, 1, migration_columns);
+			}
+			if (failed)
+				fprintf(stderr, "%s: migration of %s failed: %s\n", progname, vm, field(&found, "reason"));
+			rc = done ? 0 : EXIT_REFUSED;
+			free_reply(&r);
+			return rc;
+		}
+		free_reply(&r);
+		usleep(250000);
+	}
 }
 
 static int run(const char *sock, bool json, int argc, char **argv)
@@ -550,6 +665,10 @@ static int run(const char *sock, bool json, int argc, char **argv)
 	if (r.status != CMC_OK) {
 		fprintf(stderr, "%s: %s\n", progname, r.message);
 		rc = r.status == CMC_USAGE ? EXIT_USAGE : EXIT_REFUSED;
+		goto out;
+	}
+	if (strcmp(argv[0], "migrate") == 0) {
+		rc = follow_migration(sock, json, argv[1]);
 		goto out;
 	}
 	if ((json ? print_json(&r, argv[0]) : print_tables(&r)) < 0)

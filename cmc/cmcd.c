@@ -4,6 +4,7 @@
  * store, and the control socket cmcctl talks to; one epoll loop, asleep when idle.
  */
 #include "blades.h"
+#include "vms.h"
 #include "cards.h"
 #include "daemon.h"
 #include "notify.h"
@@ -196,6 +197,11 @@ static int start_services(struct cmcd *d, bool live)
 			if (rc)
 				log_warn(rc, "blades");
 		}
+		if (!rc) {
+			rc = cmc_vms_start(d, &d->vms);
+			if (rc)
+				log_warn(rc, "VMs");
+		}
 		/* Enabling VFs changed the topology: look again rather than rely on uevents
 		 * emitted before the loop ran. */
 		cmcd_rescan_soon(d);
@@ -205,6 +211,7 @@ static int start_services(struct cmcd *d, bool live)
 
 static void shutdown_all(struct cmcd *d)
 {
+	cmc_vms_stop(d, d->vms);
 	cmc_blades_stop(d, d->blades);
 	cmc_cards_stop(d, d->cards);
 	cmc_watchers_stop(d->watchers);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The commands cmcd serves on its control socket; cmcctl is their client. */
 #include "blades.h"
+#include "vms.h"
 #include "cards.h"
 #include "daemon.h"
 #include "inventory.h"
@@ -260,5 +261,11 @@ const struct cmc_api_command cmcd_commands[] = {
 	{ "vbridge", cmc_cmd_vbridge, 1, 9,
 	  "vbridge show [slot N] | add slot N [pf P] vf V mac M | del slot N [pf P] mac M",
 	  "the cards' embedded bridges: forwarding table, static entries" },
+	{ "vm", cmc_cmd_vm, 2, 14, "vm start NAME blade B [mem MB] [mac M] [vlan X] [rate MBPS] [trusted] | vm stop NAME",
+	  "a VM (QEMU) on a blade" },
+	{ "vms", cmc_cmd_vms, 0, 0, "vms", "the VMs, where they run, their profiles" },
+	{ "migrate", cmc_cmd_migrate, 3, 3, "migrate VM --to BLADE", "move a running VM over a lane" },
+	{ "migrations", cmc_cmd_migrations, 0, 0, "migrations", "each VM's last migration: bytes, rate, downtime" },
+	{ "profile", cmc_cmd_profile, 4, 4, "profile set VM rate MBPS", "change a running VM's bandwidth" },
 	{ NULL, NULL, 0, 0, NULL, NULL },
 };

@@ -16,6 +16,7 @@
 struct cmc_watchers;
 struct cmc_cards;
 struct cmc_blades;
+struct cmc_vms;
 
 struct cmcd {
 	struct cmc_loop *loop;
@@ -27,6 +28,7 @@ struct cmcd {
 	struct cmc_watchers *watchers;
 	struct cmc_cards *cards;
 	struct cmc_blades *blades;
+	struct cmc_vms *vms;
 	struct cmc_timer *rescan_timer;
 	bool rescan_pending;
 	unsigned long long started_ms;

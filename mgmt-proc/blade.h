@@ -102,4 +102,14 @@ int mp_blade_set_addr(struct mp_blade_backend *be, const char *blade, const char
 int mp_blade_set_up(struct mp_blade_backend *be, const char *blade, const char *ifname, bool up,
 		    char *err, size_t errlen) MP_WUR;
 
+/*
+ * Starts a program on the blade (the blade's hypervisor, a VM): netns runs argv[0] (a
+ * full path) inside the blade's namespace, detached (its own session, reparented to
+ * init, stdin from /dev/null, stdout and stderr appended to log_path), so it outlives
+ * the caller. Returns once it is exec'd or has failed to; the program reports its own
+ * pid (a pidfile) if the caller needs it. -ENOENT: no such blade.
+ */
+int mp_blade_spawn(struct mp_blade_backend *be, const char *blade, const char *const argv[],
+		   const char *log_path, char *err, size_t errlen) MP_WUR;
+
 #endif

@@ -41,6 +41,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -895,6 +896,87 @@ static int netns_netdev(struct mp_blade_backend *be, const char *blade, const ch
 	return 0;
 }
 
+/*
+ * Double fork: the middle child enters the blade, starts a new session and forks the
+ * program, then exits at once, so the program is init's child and not a zombie of ours.
+ * A pipe closed on exec tells us whether exec worked.
+ */
+static int netns_spawn(struct mp_blade_backend *be, const char *blade, const char *const argv[],
+		       const char *log_path, char *err, size_t errlen)
+{
+	int fd, rc = blade_fd(to_netns(be), blade, &fd), pipefd[2], child_err = 0, status;
+	char *args[64];
+	size_t n = 0;
+	pid_t pid;
+
+	if (rc)
+		return mp_blade_fail(err, errlen, rc, "no blade %s", blade);
+	/* execv wants char *const[]: writable copies, made before the fork. */
+	for (; argv[n] && n + 1 < sizeof(args) / sizeof(args[0]); n++)
+		if (!(args[n] = strdup(argv[n])))
+			break;
+	args[n] = NULL;
+	if (argv[n]) {
+		rc = mp_blade_fail(err, errlen, argv[n] ? -E2BIG : -ENOMEM, "%s: too many arguments", argv[0]);
+		goto out_args;
+	}
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		rc = mp_blade_fail(err, errlen, -errno, "pipe: %s", strerror(errno));
+		goto out_args;
+	}
+	pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		mp_blade_fail(err, errlen, rc, "fork: %s", strerror(-rc));
+		goto out_args;
+	}
+	if (pid == 0) {
+		int e = 0, null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		int log = log_path ? open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640) : -1;
+
+		close(pipefd[0]);
+		if (setns(fd, CLONE_NEWNET) < 0 || setsid() < 0)
+			e = errno;
+		if (!e && null >= 0)
+			dup2(null, 0);
+		if (!e && log >= 0) {
+			dup2(log, 1);
+			dup2(log, 2);
+		}
+		if (!e) {
+			pid_t p = fork();
+			if (p == 0) {
+				execv(args[0], args);
+				e = errno;
+				(void)!write(pipefd[1], &e, sizeof(e));
+				_exit(127);
+			}
+			if (p < 0)
+				e = errno;
+		}
+		if (e)
+			(void)!write(pipefd[1], &e, sizeof(e));
+		_exit(e ? 1 : 0);
+	}
+	close(pipefd[1]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	/* The write end is open in the program until its exec: bounded by the exec itself. */
+	if (read(pipefd[0], &child_err, sizeof(child_err)) != sizeof(child_err))
+		child_err = 0;
+	close(pipefd[0]);
+	rc = 0;
+	if (child_err)
+		rc = mp_blade_fail(err, errlen, -child_err, "%s on blade %s: %s", argv[0], blade,
+				   strerror(child_err));
+out_args:
+	for (size_t i = 0; i < n; i++)
+		free(args[i]);
+	return rc;
+}
+
 static int netns_set_up(struct mp_blade_backend *be, const char *blade, const char *ifname, bool up,
 			char *err, size_t errlen)
 {
@@ -994,4 +1076,5 @@ const struct mp_blade_ops mp_blade_netns_ops = {
 	.netdev = netns_netdev,
 	.set_addr = netns_set_addr,
 	.set_up = netns_set_up,
+	.spawn = netns_spawn,
 };

@@ -166,6 +166,21 @@ int mp_blade_netdev(struct mp_blade_backend *be, const char *blade, const char *
 	return rc ? rc : be->ops->netdev(be, blade, ifname, out, err, errlen);
 }
 
+int mp_blade_spawn(struct mp_blade_backend *be, const char *blade, const char *const argv[],
+		   const char *log_path, char *err, size_t errlen)
+{
+	int rc = check_blade(blade, err, errlen);
+
+	if (rc)
+		return rc;
+	if (!argv || !argv[0] || argv[0][0] != '/')
+		return mp_blade_fail(err, errlen, -EINVAL, "a program to start needs a full path");
+	if (!be->ops->spawn)
+		return mp_blade_fail(err, errlen, -EOPNOTSUPP,
+				     "the %s backend cannot start programs on a blade", be->ops->kind);
+	return be->ops->spawn(be, blade, argv, log_path, err, errlen);
+}
+
 int mp_blade_set_up(struct mp_blade_backend *be, const char *blade, const char *ifname, bool up,
 		    char *err, size_t errlen)
 {

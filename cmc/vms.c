@@ -1,0 +1,934 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VMs on the blades and their live migration (US 9,218,303 steps 805-835):
+ *
+ *   vm start NAME blade B    QEMU on blade B (started through the blade backend, so in
+ *                            the emulator inside the blade's namespace), QMP on a unix
+ *                            socket in /run/cmc/vm; with a MAC, the VM's network profile
+ *                            (MAC, VLAN, rate, trust) goes on a VF of B (blades.c).
+ *   migrate NAME to Z        checks both blades and the lane between them, stages the
+ *                            profile on a VF of Z (everything but the MAC), starts Z's
+ *                            QEMU waiting for the state (-incoming defer, -S), sends the
+ *                            state over the lane's addresses, follows it, and once the
+ *                            source has stopped: the profile's MAC leaves the source's VF,
+ *                            goes live on Z's, Z resumes, the source quits.
+ *
+ * The store holds each VM (vm/NAME) and its last migration (migration/NAME), written at
+ * every step, so a cmcd killed in the middle picks the migration up where QEMU is: the
+ * QEMUs are not cmcd's children and run on. A migration that fails before the
+ * switch-over leaves the VM running on the source and a retry works; after it, the VM
+ * runs on the destination.
+ */
+#include "vms.h"
+
+#include "blade.h"
+#include "blades.h"
+#include "daemon.h"
+#include "log.h"
+#include "qmp.h"
+#include "vbridge.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define VM_MAX 32
+#define VM_NAME_MAX 16
+#define VM_DIR "/run/cmc/vm"
+#define VM_QEMU_DEFAULT "/usr/bin/qemu-system-x86_64"
+#define VM_KERNEL_DEFAULT "/cmc/vm/payload.elf"
+#define VM_MEM_DEFAULT 64
+#define QMP_TIMEOUT_MS 3000
+#define TICK_MS 200
+#define START_TIMEOUT_MS 30000		/* a QEMU under nested TCG starts in a few seconds */
+#define STALL_TIMEOUT_MS 20000		/* no byte moved for this long: the lane is down */
+#define MIGRATION_PORT 4444
+
+enum vm_state { VM_RUNNING, VM_MIGRATING, VM_LOST };
+static const char *const vm_state_names[] = { "running", "migrating", "lost" };
+
+enum mig_state { MIG_NONE, MIG_STARTING, MIG_ACTIVE, MIG_SWITCHING, MIG_COMPLETED, MIG_FAILED };
+static const char *const mig_state_names[] = { "none", "starting", "active", "switching", "completed",
+					       "failed" };
+
+struct vm {
+	bool used;
+	char name[VM_NAME_MAX + 1];
+	char blade[CMC_CONFIG_NAME_MAX + 1];
+	unsigned mem_mb;
+	bool has_profile;
+	struct cmc_profile prof;
+	unsigned loc[3];		/* the VF carrying the profile */
+	enum vm_state state;
+	char note[160];
+	/* Its migration (the current or the last one). */
+	enum mig_state mig;
+	char to[CMC_CONFIG_NAME_MAX + 1], from[CMC_CONFIG_NAME_MAX + 1];
+	char lane[16], dest_addr[16];
+	bool staged;
+	unsigned dloc[3];
+	unsigned port;
+	unsigned long long mig_started, last_progress;
+	uint64_t total, transferred, remaining, mbps, total_time, downtime, switch_ms, last_transferred;
+	char reason[200];
+	struct qmp *src, *dst;
+};
+
+struct cmc_vms {
+	struct cmcd *d;
+	struct mp_blade_backend *be;
+	struct cmc_timer *tick;
+	const char *qemu, *kernel;
+	struct vm vms[VM_MAX];
+};
+
+static enum cmc_status refuse(struct cmc_api_request *req, enum cmc_status st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static enum cmc_status refuse(struct cmc_api_request *req, enum cmc_status st, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(req->message, sizeof(req->message), fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+static int parse_uint(const char *s, unsigned max, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static bool vm_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > VM_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
+			return false;
+	return true;
+}
+
+static bool blade_known(const struct cmcd *d, const char *blade)
+{
+	return cmc_config_blade_by_name(d->config, blade) != NULL;
+}
+
+static struct vm *find_vm(struct cmc_vms *v, const char *name)
+{
+	for (unsigned i = 0; v && i < VM_MAX; i++)
+		if (v->vms[i].used && strcmp(v->vms[i].name, name) == 0)
+			return &v->vms[i];
+	return NULL;
+}
+
+/* --- A QEMU on a blade ------------------------------------------------------------- */
+
+static void vm_path(const struct vm *vm, const char *blade, const char *ext, char *buf, size_t len)
+{
+	snprintf(buf, len, VM_DIR "/%s@%s.%s", vm->name, blade, ext);
+}
+
+static pid_t vm_pid(const struct vm *vm, const char *blade)
+{
+	char path[160];
+	FILE *f;
+	long pid = 0;
+
+	vm_path(vm, blade, "pid", path, sizeof(path));
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return pid > 1 && kill((pid_t)pid, 0) == 0 ? (pid_t)pid : 0;
+}
+
+static int spawn_qemu(struct cmc_vms *v, const struct vm *vm, const char *blade, bool incoming,
+		      char *err, size_t errlen)
+{
+	char mem[16], qmp[160], pid[160], log[160], qmparg[200];
+	const char *argv[32];
+	int n = 0;
+
+	if (!v->be) {
+		snprintf(err, errlen, "blades are not available: no VM can start");
+		return -ENOTSUP;
+	}
+	(void)mkdir("/run/cmc", 0750);
+	(void)mkdir(VM_DIR, 0750);
+	snprintf(mem, sizeof(mem), "%u", vm->mem_mb);
+	vm_path(vm, blade, "qmp", qmp, sizeof(qmp));
+	vm_path(vm, blade, "pid", pid, sizeof(pid));
+	vm_path(vm, blade, "log", log, sizeof(log));
+	snprintf(qmparg, sizeof(qmparg), "unix:%s,server=on,wait=off", qmp);
+	(void)unlink(qmp);
+	(void)unlink(pid);
+	argv[n++] = v->qemu;
+	argv[n++] = "-name";
+	argv[n++] = vm->name;
+	argv[n++] = "-accel";
+	argv[n++] = "tcg";
+	argv[n++] = "-m";
+	argv[n++] = mem;
+	argv[n++] = "-nodefaults";
+	argv[n++] = "-display";
+	argv[n++] = "none";
+	argv[n++] = "-kernel";
+	argv[n++] = v->kernel;
+	argv[n++] = "-qmp";
+	argv[n++] = qmparg;
+	argv[n++] = "-pidfile";
+	argv[n++] = pid;
+	if (incoming) {
+		/* Wait for the state (migrate-incoming names where) and stay paused after it
+		 * arrived: cmcd resumes it once the profile has moved. */
+		argv[n++] = "-incoming";
+		argv[n++] = "defer";
+		argv[n++] = "-S";
+	}
+	argv[n] = NULL;
+	return mp_blade_spawn(v->be, blade, argv, log, err, errlen);
+}
+
+/* QMP of the VM's QEMU on blade, waiting (bounded) for it to come up. */
+static int vm_qmp(const struct vm *vm, const char *blade, unsigned wait_ms, struct qmp **out, char *err,
+		  size_t errlen)
+{
+	char path[160];
+	unsigned waited = 0;
+	int rc;
+
+	vm_path(vm, blade, "qmp", path, sizeof(path));
+	for (;;) {
+		rc = qmp_connect(path, QMP_TIMEOUT_MS, out, err, errlen);
+		if (!rc || waited >= wait_ms)
+			return rc;
+		usleep(100000);
+		waited += 100;
+	}
+}
+
+static void vm_kill(const struct vm *vm, const char *blade)
+{
+	struct qmp *q;
+	char err[128];
+	pid_t pid = vm_pid(vm, blade);
+
+	if (vm_qmp(vm, blade, 0, &q, err, sizeof(err)) == 0) {
+		(void)!qmp_execute(q, "quit", NULL, NULL, err, sizeof(err));
+		qmp_close(q);
+	}
+	for (int i = 0; pid && i < 20 && kill(pid, 0) == 0; i++)
+		usleep(50000);
+	if (pid && kill(pid, 0) == 0)
+		kill(pid, SIGKILL);
+}
+
+/* --- The store ---------------------------------------------------------------------- */
+
+static void loc_str(const unsigned loc[3], char *buf, size_t len)
+{
+	snprintf(buf, len, "%u.%u.%u", loc[0], loc[1], loc[2]);
+}
+
+static int save(struct cmc_vms *v, struct vm *vm)
+{
+	struct cmcd *d = v->d;
+	char key[64], val[512], mac[18], loc[24], dloc[24];
+	int rc;
+
+	snprintf(key, sizeof(key), "vm/%s", vm->name);
+	loc_str(vm->loc, loc, sizeof(loc));
+	snprintf(val, sizeof(val), "blade=%s mem=%u profile=%d mac=%s vlan=%u rate=%u trusted=%d loc=%s state=%s",
+		 vm->blade, vm->mem_mb, vm->has_profile, vb_mac_str(vm->prof.mac, mac), vm->prof.vlan,
+		 vm->prof.rate, vm->prof.trusted, loc, vm_state_names[vm->state]);
+	rc = cmc_store_set(d->store, key, val);
+	if (!rc && vm->mig != MIG_NONE) {
+		snprintf(key, sizeof(key), "migration/%s", vm->name);
+		loc_str(vm->dloc, dloc, sizeof(dloc));
+		snprintf(val, sizeof(val),
+			 "from=%s to=%s lane=%s addr=%s port=%u state=%s staged=%d dloc=%s transferred=%llu "
+			 "total=%llu time=%llu downtime=%llu mbps=%llu", vm->from, vm->to, vm->lane,
+			 vm->dest_addr, vm->port, mig_state_names[vm->mig], vm->staged, dloc,
+			 (unsigned long long)vm->transferred, (unsigned long long)vm->total,
+			 (unsigned long long)vm->total_time, (unsigned long long)vm->downtime,
+			 (unsigned long long)vm->mbps);
+		rc = cmc_store_set(d->store, key, val);
+	}
+	if (!rc)
+		rc = cmc_store_commit(d->store);
+	if (rc) {
+		cmc_store_rollback(d->store);
+		log_warnx("store: VM %s: %s", vm->name, cmc_store_error(d->store));
+	}
+	return rc;
+}
+
+static int forget(struct cmc_vms *v, struct vm *vm)
+{
+	char key[64];
+	int rc;
+
+	snprintf(key, sizeof(key), "vm/%s", vm->name);
+	rc = cmc_store_del(v->d->store, key);
+	snprintf(key, sizeof(key), "migration/%s", vm->name);
+	(void)!cmc_store_del(v->d->store, key);
+	if (!rc)
+		rc = cmc_store_commit(v->d->store);
+	if (rc)
+		cmc_store_rollback(v->d->store);
+	return rc;
+}
+
+/* --- Migration --------------------------------------------------------------------- */
+
+static void close_qmps(struct vm *vm)
+{
+	qmp_close(vm->src);
+	qmp_close(vm->dst);
+	vm->src = vm->dst = NULL;
+}
+
+static bool any_active(const struct cmc_vms *v)
+{
+	for (unsigned i = 0; i < VM_MAX; i++)
+		if (v->vms[i].used && (v->vms[i].mig == MIG_STARTING || v->vms[i].mig == MIG_ACTIVE ||
+				       v->vms[i].mig == MIG_SWITCHING))
+			return true;
+	return false;
+}
+
+static void arm(struct cmc_vms *v)
+{
+	(void)!cmc_timer_arm(v->tick, any_active(v) ? TICK_MS : 0, 0);
+}
+
+/*
+ * Before the switch-over, a failure leaves the VM where it was: the destination goes,
+ * the staged profile goes, the source carries on (resumed if QEMU had paused it).
+ */
+static void fail(struct cmc_vms *v, struct vm *vm, bool source_dead, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void fail(struct cmc_vms *v, struct vm *vm, bool source_dead, const char *fmt, ...)
+{
+	char err[256], *reply = NULL, status[32] = "";
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(vm->reason, sizeof(vm->reason), fmt, ap);
+	va_end(ap);
+	if (vm->src && !source_dead) {
+		(void)!qmp_execute(vm->src, "migrate_cancel", NULL, NULL, err, sizeof(err));
+		if (qmp_execute(vm->src, "query-status", NULL, &reply, err, sizeof(err)) == 0 &&
+		    qmp_json_str(reply, "status", status, sizeof(status)) == 0 && strcmp(status, "running") != 0)
+			(void)!qmp_execute(vm->src, "cont", NULL, NULL, err, sizeof(err));
+		free(reply);
+	}
+	close_qmps(vm);
+	vm_kill(vm, vm->to);
+	if (vm->staged && cmc_blades_profile_remove(v->d->blades, vm->dloc, err, sizeof(err)) < 0)
+		log_warnx("VM %s: staged profile on %s: %s", vm->name, vm->to, err);
+	vm->staged = false;
+	vm->mig = MIG_FAILED;
+	vm->state = source_dead ? VM_LOST : VM_RUNNING;
+	snprintf(vm->note, sizeof(vm->note), "%s", source_dead ? "its QEMU died on the source" : "");
+	(void)save(v, vm);
+	cmc_events_post(v->d->events, "migration-failed", -1, "%s %s -> %s: %s; %s", vm->name, vm->from,
+			vm->to, vm->reason,
+			source_dead ? "the VM is lost" : "the VM runs on the source");
+}
+
+/* Steps 825-835: the source has stopped and its last state is across. */
+static void switch_over(struct cmc_vms *v, struct vm *vm)
+{
+	unsigned long long t0 = cmc_now_ms();
+	char err[256];
+
+	vm->mig = MIG_SWITCHING;
+	(void)save(v, vm);
+	if (vm->has_profile) {
+		/* Off the source first: the MAC is never live on two VFs. */
+		if (cmc_blades_profile_remove(v->d->blades, vm->loc, err, sizeof(err)) < 0)
+			log_warnx("VM %s: profile off %s: %s", vm->name, vm->from, err);
+		if (vm->staged && cmc_blades_profile_set(v->d->blades, vm->dloc, &vm->prof, true, err,
+							 sizeof(err)) < 0)
+			cmc_events_post(v->d->events, "migration", -1, "%s: profile on %s: %s", vm->name, vm->to, err);
+		memcpy(vm->loc, vm->dloc, sizeof(vm->loc));
+		vm->staged = false;
+	}
+	if (!vm->dst && vm_qmp(vm, vm->to, 0, &vm->dst, err, sizeof(err)) < 0) {
+		/* Its state is across but it cannot be resumed: say so, keep the record. */
+		vm->state = VM_LOST;
+		snprintf(vm->note, sizeof(vm->note), "destination gone at the switch-over: %.100s", err);
+	} else if (qmp_execute(vm->dst, "cont", NULL, NULL, err, sizeof(err)) < 0) {
+		vm->state = VM_LOST;
+		snprintf(vm->note, sizeof(vm->note), "destination did not resume: %.100s", err);
+	} else {
+		vm->state = VM_RUNNING;
+		vm->note[0] = '\0';
+	}
+	if (vm->src)
+		(void)!qmp_execute(vm->src, "quit", NULL, NULL, err, sizeof(err));
+	close_qmps(vm);
+	vm_kill(vm, vm->from);
+	memcpy(vm->blade, vm->to, sizeof(vm->blade));
+	vm->switch_ms = cmc_now_ms() - t0;
+	vm->mig = MIG_COMPLETED;
+	(void)save(v, vm);
+	cmc_events_post(v->d->events, "migrated", -1,
+			"%s %s -> %s over lane %s: %llu bytes in %llu ms, downtime %llu ms (+%llu ms switch-over)",
+			vm->name, vm->from, vm->to, vm->lane, (unsigned long long)vm->transferred,
+			(unsigned long long)vm->total_time, (unsigned long long)vm->downtime,
+			(unsigned long long)vm->switch_ms);
+}
+
+/* Step 815: the destination is up and waiting; send the state over the lane. */
+static void begin(struct cmc_vms *v, struct vm *vm)
+{
+	char err[256], args[128];
+
+	if (!vm->dst && vm_qmp(vm, vm->to, 0, &vm->dst, err, sizeof(err)) < 0) {
+		if (cmc_now_ms() - vm->mig_started > START_TIMEOUT_MS || !vm_pid(vm, vm->to))
+			fail(v, vm, false, "the destination QEMU did not start: %s", err);
+		return;
+	}
+	snprintf(args, sizeof(args), "{\"uri\":\"tcp:%s:%u\"}", vm->dest_addr, vm->port);
+	if (qmp_execute(vm->dst, "migrate-incoming", args, NULL, err, sizeof(err)) < 0) {
+		fail(v, vm, false, "destination: %s", err);
+		return;
+	}
+	if (!vm->src && vm_qmp(vm, vm->from, 0, &vm->src, err, sizeof(err)) < 0) {
+		fail(v, vm, !vm_pid(vm, vm->from), "source: %s", err);
+		return;
+	}
+	if (qmp_execute(vm->src, "migrate", args, NULL, err, sizeof(err)) < 0) {
+		fail(v, vm, false, "source: %s", err);
+		return;
+	}
+	vm->mig = MIG_ACTIVE;
+	vm->last_progress = cmc_now_ms();
+	(void)save(v, vm);
+}
+
+static void follow(struct cmc_vms *v, struct vm *vm)
+{
+	char err[256], status[32] = "", *reply = NULL;
+	uint64_t x;
+
+	if (!vm->src && vm_qmp(vm, vm->from, 0, &vm->src, err, sizeof(err)) < 0) {
+		fail(v, vm, !vm_pid(vm, vm->from), "source unreachable: %s", err);
+		return;
+	}
+	if (qmp_execute(vm->src, "query-migrate", NULL, &reply, err, sizeof(err)) < 0) {
+		bool dead = !vm_pid(vm, vm->from);
+		fail(v, vm, dead, "%s", dead ? "the source QEMU died" : err);
+		return;
+	}
+	(void)qmp_json_str(reply, "status", status, sizeof(status));
+	if (!qmp_json_u64(reply, "transferred", &x))
+		vm->transferred = x;
+	if (!qmp_json_u64(reply, "remaining", &x))
+		vm->remaining = x;
+	if (!qmp_json_u64(reply, "total", &x))
+		vm->total = x;
+	if (!qmp_json_u64(reply, "mbps", &x))
+		vm->mbps = x;
+	if (!qmp_json_u64(reply, "total-time", &x))
+		vm->total_time = x;
+	if (!qmp_json_u64(reply, "downtime", &x))
+		vm->downtime = x;
+	if (strcmp(status, "completed") == 0) {
+		free(reply);
+		switch_over(v, vm);
+		return;
+	}
+	if (strcmp(status, "failed") == 0 || strcmp(status, "cancelled") == 0 || strcmp(status, "none") == 0) {
+		char desc[200] = "";
+		(void)qmp_json_str(reply, "error-desc", desc, sizeof(desc));
+		free(reply);
+		fail(v, vm, false, "QEMU reports the migration %s%s%s", status, *desc ? ": " : "", desc);
+		return;
+	}
+	free(reply);
+	if (!vm_pid(vm, vm->to)) {
+		fail(v, vm, false, "the destination QEMU died");
+		return;
+	}
+	if (vm->transferred != vm->last_transferred) {
+		vm->last_transferred = vm->transferred;
+		vm->last_progress = cmc_now_ms();
+	} else if (cmc_now_ms() - vm->last_progress > STALL_TIMEOUT_MS) {
+		fail(v, vm, false, "no progress for %d s: is lane %s down?", STALL_TIMEOUT_MS / 1000, vm->lane);
+	}
+}
+
+static void tick(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
+{
+	struct cmc_vms *v = arg;
+	(void)loop;
+	(void)t;
+
+	for (unsigned i = 0; i < VM_MAX; i++) {
+		struct vm *vm = &v->vms[i];
+		if (!vm->used)
+			continue;
+		if (vm->mig == MIG_STARTING)
+			begin(v, vm);
+		else if (vm->mig == MIG_ACTIVE)
+			follow(v, vm);
+		else if (vm->mig == MIG_SWITCHING)
+			switch_over(v, vm);
+	}
+	arm(v);
+}
+
+/* --- Commands ---------------------------------------------------------------------- */
+
+static enum cmc_status vm_start(struct cmcd *d, struct cmc_api_request *req)
+{
+	static const char usage[] =
+		"usage: vm start NAME blade B [mem MB] [mac M] [vlan X] [rate MBPS] [trusted]";
+	struct cmc_vms *v = d->vms;
+	struct vm n = { .used = true, .mem_mb = VM_MEM_DEFAULT, .state = VM_RUNNING }, *slot = NULL;
+	char err[256];
+	unsigned x;
+	struct qmp *q;
+
+	if (req->argc < 5)
+		return refuse(req, CMC_USAGE, "%s", usage);
+	if (!vm_name_ok(req->argv[2]))
+		return refuse(req, CMC_REFUSED, "'%.32s' is not a VM name (1-%d of a-z A-Z 0-9 - _)", req->argv[2],
+			      VM_NAME_MAX);
+	snprintf(n.name, sizeof(n.name), "%s", req->argv[2]);
+	for (int i = 3; i < req->argc; i++) {
+		const char *k = req->argv[i], *arg = i + 1 < req->argc ? req->argv[i + 1] : NULL;
+		if (strcmp(k, "trusted") == 0) {
+			n.prof.trusted = true;
+			continue;
+		}
+		if (!arg)
+			return refuse(req, CMC_USAGE, "%s", usage);
+		i++;
+		if (strcmp(k, "blade") == 0 && strlen(arg) < sizeof(n.blade))
+			snprintf(n.blade, sizeof(n.blade), "%s", arg);
+		else if (strcmp(k, "mem") == 0 && !parse_uint(arg, 4096, &x) && x >= 16)
+			n.mem_mb = x;
+		else if (strcmp(k, "mac") == 0) {
+			if (vb_mac_parse(arg, n.prof.mac) < 0 || !vb_mac_is_unicast(n.prof.mac))
+				return refuse(req, CMC_REFUSED, "'%.32s' is not a unicast MAC address", arg);
+			n.has_profile = true;
+		} else if (strcmp(k, "vlan") == 0 && !parse_uint(arg, 3999, &x) && x)
+			n.prof.vlan = (uint16_t)x;
+		else if (strcmp(k, "rate") == 0 && !parse_uint(arg, 1000, &x))
+			n.prof.rate = x;
+		else
+			return refuse(req, CMC_USAGE, "%s (bad '%.32s %.32s')", usage, k, arg);
+	}
+	if (!n.blade[0])
+		return refuse(req, CMC_USAGE, "%s", usage);
+	if (!blade_known(d, n.blade))
+		return refuse(req, CMC_REFUSED, "no blade '%s' in this chassis", n.blade);
+	if (find_vm(v, n.name))
+		return refuse(req, CMC_REFUSED, "VM %s exists (on %s)", n.name, find_vm(v, n.name)->blade);
+	if ((n.prof.vlan || n.prof.rate || n.prof.trusted) && !n.has_profile)
+		return refuse(req, CMC_REFUSED, "a VLAN, rate or trust needs the VM's MAC (mac M)");
+	for (unsigned i = 0; i < VM_MAX && !slot; i++)
+		if (!v->vms[i].used)
+			slot = &v->vms[i];
+	if (!slot)
+		return refuse(req, CMC_REFUSED, "too many VMs (%d)", VM_MAX);
+	if (n.has_profile &&
+	    cmc_blades_profile_add(d->blades, n.name, n.blade, &n.prof, true, n.loc, err, sizeof(err)) < 0)
+		return refuse(req, CMC_REFUSED, "%s", err);
+	if (spawn_qemu(v, &n, n.blade, false, err, sizeof(err)) < 0 ||
+	    vm_qmp(&n, n.blade, START_TIMEOUT_MS, &q, err, sizeof(err)) < 0) {
+		vm_kill(&n, n.blade);
+		if (n.has_profile)
+			(void)cmc_blades_profile_remove(d->blades, n.loc, err + strlen(err), 1);
+		return refuse(req, CMC_REFUSED, "VM %s on %s: %s", n.name, n.blade, err);
+	}
+	qmp_close(q);
+	*slot = n;
+	if (save(v, slot) < 0) {
+		vm_kill(slot, slot->blade);
+		*slot = (struct vm){ 0 };
+		return refuse(req, CMC_REFUSED, "the store refused VM %s", n.name);
+	}
+	cmc_events_post(d->events, "vm", -1, "%s started on %s (%u MiB)", n.name, n.blade, n.mem_mb);
+	return CMC_OK;
+}
+
+static enum cmc_status vm_stop(struct cmcd *d, struct cmc_api_request *req)
+{
+	struct cmc_vms *v = d->vms;
+	struct vm *vm = find_vm(v, req->argv[2]);
+	char err[256];
+
+	if (req->argc != 3)
+		return refuse(req, CMC_USAGE, "usage: vm stop NAME");
+	if (!vm)
+		return refuse(req, CMC_REFUSED, "no VM '%.32s'", req->argv[2]);
+	if (vm->mig == MIG_STARTING || vm->mig == MIG_ACTIVE || vm->mig == MIG_SWITCHING)
+		return refuse(req, CMC_REFUSED, "VM %s is migrating to %s", vm->name, vm->to);
+	if (forget(v, vm) < 0)
+		return refuse(req, CMC_REFUSED, "the store refused the change");
+	vm_kill(vm, vm->blade);
+	if (vm->has_profile && cmc_blades_profile_remove(d->blades, vm->loc, err, sizeof(err)) < 0)
+		log_warnx("VM %s: profile: %s", vm->name, err);
+	cmc_events_post(d->events, "vm", -1, "%s stopped on %s", vm->name, vm->blade);
+	*vm = (struct vm){ 0 };
+	return CMC_OK;
+}
+
+/* vm start NAME blade B [...] | stop NAME */
+enum cmc_status cmc_cmd_vm(void *ctx, struct cmc_api_request *req)
+{
+	struct cmcd *d = ctx;
+
+	if (!d->vms || !d->blades)
+		return refuse(req, CMC_REFUSED, "VMs are not available");
+	if (strcmp(req->argv[1], "start") == 0)
+		return vm_start(d, req);
+	if (strcmp(req->argv[1], "stop") == 0 && req->argc >= 3)
+		return vm_stop(d, req);
+	return refuse(req, CMC_USAGE, "usage: vm start NAME blade B [mem MB] [mac M] [vlan X] [rate MBPS] "
+		      "[trusted] | vm stop NAME");
+}
+
+enum cmc_status cmc_cmd_vms(void *ctx, struct cmc_api_request *req)
+{
+	struct cmcd *d = ctx;
+
+	for (unsigned i = 0; d->vms && i < VM_MAX; i++) {
+		struct vm *vm = &d->vms->vms[i];
+		char mac[18], loc[24];
+
+		if (!vm->used)
+			continue;
+		loc_str(vm->loc, loc, sizeof(loc));
+		cmc_rec_begin(req->body, "vm");
+		cmc_rec_str(req->body, "vm", vm->name);
+		cmc_rec_str(req->body, "blade", vm->blade);
+		cmc_rec_str(req->body, "state", vm_state_names[vm->state]);
+		cmc_rec_int(req->body, "mem", vm->mem_mb);
+		cmc_rec_int(req->body, "pid", vm_pid(vm, vm->blade));
+		cmc_rec_str(req->body, "mac", vm->has_profile ? vb_mac_str(vm->prof.mac, mac) : "-");
+		cmc_rec_int(req->body, "vlan", vm->prof.vlan);
+		cmc_rec_int(req->body, "rate", vm->prof.rate);
+		cmc_rec_str(req->body, "vf", vm->has_profile ? loc : "-");
+		cmc_rec_str(req->body, "note", vm->note[0] ? vm->note : "-");
+		cmc_rec_end(req->body);
+	}
+	return CMC_OK;
+}
+
+/* migrate NAME to BLADE */
+enum cmc_status cmc_cmd_migrate(void *ctx, struct cmc_api_request *req)
+{
+	struct cmcd *d = ctx;
+	struct cmc_vms *v = d->vms;
+	struct vm *vm;
+	const char *to = req->argv[3];
+	char err[256], lane[16], addr_from[16], addr_to[16], *reply = NULL, status[32] = "";
+	struct qmp *q;
+	int rc;
+
+	if (!v || !d->blades)
+		return refuse(req, CMC_REFUSED, "VMs are not available");
+	if (req->argc != 4 || strcmp(req->argv[2], "to") != 0)
+		return refuse(req, CMC_USAGE, "usage: migrate VM --to BLADE");
+	vm = find_vm(v, req->argv[1]);
+	if (!vm)
+		return refuse(req, CMC_REFUSED, "no VM '%.32s'", req->argv[1]);
+	if (vm->mig == MIG_STARTING || vm->mig == MIG_ACTIVE || vm->mig == MIG_SWITCHING)
+		return refuse(req, CMC_REFUSED, "VM %s is already migrating to %s", vm->name, vm->to);
+	if (vm->state != VM_RUNNING)
+		return refuse(req, CMC_REFUSED, "VM %s is %s%s%s", vm->name, vm_state_names[vm->state],
+			      vm->note[0] ? ": " : "", vm->note);
+	if (!blade_known(d, to))
+		return refuse(req, CMC_REFUSED, "no blade '%.32s' in this chassis", to);
+	if (strcmp(to, vm->blade) == 0)
+		return refuse(req, CMC_REFUSED, "VM %s already runs on %s", vm->name, to);
+	rc = cmc_blades_lane_between(d->blades, vm->blade, to, lane, addr_from, addr_to);
+	if (rc == -ENOENT)
+		return refuse(req, CMC_REFUSED, "no lane between %s and %s (cmcctl lane create NAME %s %s)",
+			      vm->blade, to, vm->blade, to);
+	if (rc == -EAGAIN)
+		return refuse(req, CMC_REFUSED, "lane %s is not up yet (its VFs are not in their blades)", lane);
+	/* Step 805: the source answers and runs. */
+	if (vm_qmp(vm, vm->blade, 0, &q, err, sizeof(err)) < 0)
+		return refuse(req, CMC_REFUSED, "VM %s on %s does not answer: %s", vm->name, vm->blade, err);
+	rc = qmp_execute(q, "query-status", NULL, &reply, err, sizeof(err));
+	if (!rc)
+		(void)qmp_json_str(reply, "status", status, sizeof(status));
+	free(reply);
+	qmp_close(q);
+	if (rc || strcmp(status, "running") != 0)
+		return refuse(req, CMC_REFUSED, "VM %s on %s is not running (%s)", vm->name, vm->blade,
+			      rc ? err : status);
+	/* Step 810: the destination's profile, staged: no MAC live there yet. */
+	memcpy(vm->from, vm->blade, sizeof(vm->from));
+	snprintf(vm->to, sizeof(vm->to), "%s", to);
+	snprintf(vm->lane, sizeof(vm->lane), "%s", lane);
+	snprintf(vm->dest_addr, sizeof(vm->dest_addr), "%s", addr_to);
+	vm->port = MIGRATION_PORT + (unsigned)(vm - v->vms);
+	vm->staged = false;
+	vm->reason[0] = '\0';
+	vm->transferred = vm->remaining = vm->total = vm->mbps = vm->total_time = vm->downtime = 0;
+	vm->switch_ms = vm->last_transferred = 0;
+	if (vm->has_profile) {
+		if (cmc_blades_profile_add(d->blades, vm->name, to, &vm->prof, false, vm->dloc, err, sizeof(err)) < 0)
+			return refuse(req, CMC_REFUSED, "cannot stage VM %s's profile on %s: %s", vm->name, to, err);
+		vm->staged = true;
+	}
+	vm->mig = MIG_STARTING;
+	vm->state = VM_MIGRATING;
+	vm->mig_started = cmc_now_ms();
+	if (save(v, vm) < 0 || spawn_qemu(v, vm, to, true, err, sizeof(err)) < 0) {
+		fail(v, vm, false, "destination QEMU: %s", err);
+		return refuse(req, CMC_REFUSED, "%s", vm->reason);
+	}
+	cmc_events_post(d->events, "migration", -1, "%s %s -> %s over lane %s (%s:%u)", vm->name, vm->from, to,
+			lane, addr_to, vm->port);
+	arm(v);
+	return CMC_OK;
+}
+
+enum cmc_status cmc_cmd_migrations(void *ctx, struct cmc_api_request *req)
+{
+	struct cmcd *d = ctx;
+
+	for (unsigned i = 0; d->vms && i < VM_MAX; i++) {
+		struct vm *vm = &d->vms->vms[i];
+
+		if (!vm->used || vm->mig == MIG_NONE)
+			continue;
+		cmc_rec_begin(req->body, "migration");
+		cmc_rec_str(req->body, "vm", vm->name);
+		cmc_rec_str(req->body, "from", vm->from);
+		cmc_rec_str(req->body, "to", vm->to);
+		cmc_rec_str(req->body, "lane", vm->lane);
+		cmc_rec_str(req->body, "status", mig_state_names[vm->mig]);
+		cmc_rec_int(req->body, "transferred", (long long)vm->transferred);
+		cmc_rec_int(req->body, "remaining", (long long)vm->remaining);
+		cmc_rec_int(req->body, "total", (long long)vm->total);
+		cmc_rec_int(req->body, "mbps", (long long)vm->mbps);
+		cmc_rec_int(req->body, "total_time_ms", (long long)vm->total_time);
+		cmc_rec_int(req->body, "downtime_ms", (long long)(vm->downtime + vm->switch_ms));
+		cmc_rec_str(req->body, "reason", vm->reason[0] ? vm->reason : "-");
+		cmc_rec_end(req->body);
+	}
+	return CMC_OK;
+}
+
+/* profile set VM rate R */
+enum cmc_status cmc_cmd_profile(void *ctx, struct cmc_api_request *req)
+{
+	struct cmcd *d = ctx;
+	struct vm *vm = d->vms ? find_vm(d->vms, req->argv[2]) : NULL;
+	struct cmc_profile p;
+	char err[256];
+	unsigned rate;
+
+	if (req->argc != 5 || strcmp(req->argv[1], "set") != 0 || strcmp(req->argv[3], "rate") != 0 ||
+	    parse_uint(req->argv[4], 1000, &rate))
+		return refuse(req, CMC_USAGE, "usage: profile set VM rate MBPS (0-1000, 0 = unlimited)");
+	if (!vm)
+		return refuse(req, CMC_REFUSED, "no VM '%.32s'", req->argv[2]);
+	if (!vm->has_profile)
+		return refuse(req, CMC_REFUSED, "VM %s has no network profile (start it with a MAC)", vm->name);
+	if (vm->mig == MIG_STARTING || vm->mig == MIG_ACTIVE || vm->mig == MIG_SWITCHING)
+		return refuse(req, CMC_REFUSED, "VM %s is migrating; set its rate after", vm->name);
+	p = vm->prof;
+	p.rate = rate;
+	if (cmc_blades_profile_set(d->blades, vm->loc, &p, true, err, sizeof(err)) < 0)
+		return refuse(req, CMC_REFUSED, "%s", err);
+	vm->prof = p;
+	(void)save(d->vms, vm);
+	cmc_events_post(d->events, "profile", -1, "%s: rate %u Mbit/s", vm->name, rate);
+	return CMC_OK;
+}
+
+/* --- Start and stop --------------------------------------------------------------- */
+
+static int kv_get(const char *value, const char *k, char *out, size_t len)
+{
+	size_t kl = strlen(k);
+
+	for (const char *p = value; p && *p;) {
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, k, kl) == 0 && p[kl] == '=') {
+			size_t n = strcspn(p + kl + 1, " ");
+			if (n >= len)
+				return -ERANGE;
+			memcpy(out, p + kl + 1, n);
+			out[n] = '\0';
+			return 0;
+		}
+		p = strchr(p, ' ');
+	}
+	return -ENOENT;
+}
+
+static uint64_t kv_u64(const char *value, const char *k)
+{
+	char buf[24];
+
+	return kv_get(value, k, buf, sizeof(buf)) ? 0 : strtoull(buf, NULL, 10);
+}
+
+static int parse_loc(const char *value, const char *k, unsigned loc[3])
+{
+	char buf[24];
+
+	return kv_get(value, k, buf, sizeof(buf)) || sscanf(buf, "%u.%u.%u", &loc[0], &loc[1], &loc[2]) != 3
+		       ? -EINVAL
+		       : 0;
+}
+
+static int load_vm(const char *key, const char *value, void *arg)
+{
+	struct cmc_vms *v = arg;
+	struct vm n = { .used = true };
+	char mac[24], state[16];
+	struct vm *slot = NULL;
+
+	snprintf(n.name, sizeof(n.name), "%s", key + strlen("vm/"));
+	if (kv_get(value, "blade", n.blade, sizeof(n.blade)) < 0 || kv_get(value, "mac", mac, sizeof(mac)) < 0 ||
+	    vb_mac_parse(mac, n.prof.mac) < 0 || parse_loc(value, "loc", n.loc) < 0 ||
+	    kv_get(value, "state", state, sizeof(state)) < 0) {
+		log_warnx("store: %s unreadable; ignored", key);
+		return 0;
+	}
+	n.mem_mb = (unsigned)kv_u64(value, "mem");
+	n.has_profile = kv_u64(value, "profile") != 0;
+	n.prof.vlan = (uint16_t)kv_u64(value, "vlan");
+	n.prof.rate = (unsigned)kv_u64(value, "rate");
+	n.prof.trusted = kv_u64(value, "trusted") != 0;
+	n.state = strcmp(state, "lost") == 0 ? VM_LOST : strcmp(state, "migrating") == 0 ? VM_MIGRATING : VM_RUNNING;
+	for (unsigned i = 0; i < VM_MAX && !slot; i++)
+		if (!v->vms[i].used)
+			slot = &v->vms[i];
+	if (slot)
+		*slot = n;
+	return 0;
+}
+
+static int load_migration(const char *key, const char *value, void *arg)
+{
+	struct cmc_vms *v = arg;
+	struct vm *vm = find_vm(v, key + strlen("migration/"));
+	char state[16];
+
+	if (!vm || kv_get(value, "from", vm->from, sizeof(vm->from)) < 0 ||
+	    kv_get(value, "to", vm->to, sizeof(vm->to)) < 0 || kv_get(value, "lane", vm->lane, sizeof(vm->lane)) < 0 ||
+	    kv_get(value, "addr", vm->dest_addr, sizeof(vm->dest_addr)) < 0 ||
+	    kv_get(value, "state", state, sizeof(state)) < 0)
+		return 0;
+	vm->port = (unsigned)kv_u64(value, "port");
+	vm->staged = kv_u64(value, "staged") != 0;
+	(void)parse_loc(value, "dloc", vm->dloc);
+	vm->transferred = kv_u64(value, "transferred");
+	vm->total = kv_u64(value, "total");
+	vm->total_time = kv_u64(value, "time");
+	vm->downtime = kv_u64(value, "downtime");
+	vm->mbps = kv_u64(value, "mbps");
+	for (int s = MIG_NONE; s <= MIG_FAILED; s++)
+		if (strcmp(state, mig_state_names[s]) == 0)
+			vm->mig = (enum mig_state)s;
+	return 0;
+}
+
+/* After a restart: where is each VM now? A migration in flight is taken up again. */
+static void resume(struct cmc_vms *v)
+{
+	for (unsigned i = 0; i < VM_MAX; i++) {
+		struct vm *vm = &v->vms[i];
+
+		if (!vm->used)
+			continue;
+		if (vm->mig == MIG_STARTING) {
+			/* The state had not started to move: start over cleanly. */
+			fail(v, vm, !vm_pid(vm, vm->from), "cmcd restarted before the state began to move");
+			continue;
+		}
+		if (vm->mig == MIG_ACTIVE || vm->mig == MIG_SWITCHING) {
+			vm->last_progress = cmc_now_ms();
+			cmc_events_post(v->d->events, "migration", -1, "%s %s -> %s: taken up again after a restart",
+					vm->name, vm->from, vm->to);
+			continue;
+		}
+		if (vm->state == VM_RUNNING && !vm_pid(vm, vm->blade)) {
+			vm->state = VM_LOST;
+			snprintf(vm->note, sizeof(vm->note), "its QEMU on %s is gone", vm->blade);
+			(void)save(v, vm);
+			cmc_events_post(v->d->events, "vm", -1, "%s: %s", vm->name, vm->note);
+		}
+	}
+	arm(v);
+}
+
+int cmc_vms_start(struct cmcd *d, struct cmc_vms **out)
+{
+	struct cmc_vms *v = calloc(1, sizeof(*v));
+	char err[256];
+	int rc;
+
+	if (!v)
+		return -ENOMEM;
+	v->d = d;
+	v->qemu = getenv("CMC_QEMU") ? getenv("CMC_QEMU") : VM_QEMU_DEFAULT;
+	v->kernel = getenv("CMC_VM_KERNEL") ? getenv("CMC_VM_KERNEL") : VM_KERNEL_DEFAULT;
+	rc = cmc_loop_add_timer(d->loop, 0, 0, tick, v, &v->tick);
+	if (rc) {
+		free(v);
+		return rc;
+	}
+	if (mp_blade_backend_open("netns", &v->be, err, sizeof(err)) < 0) {
+		log_warnx("VMs: %s", err);
+		v->be = NULL;
+	}
+	(void)cmc_store_foreach(d->store, "vm/", load_vm, v);
+	(void)cmc_store_foreach(d->store, "migration/", load_migration, v);
+	d->vms = v;
+	resume(v);
+	*out = v;
+	return 0;
+}
+
+void cmc_vms_stop(struct cmcd *d, struct cmc_vms *v)
+{
+	if (!v)
+		return;
+	/* VMs run on: they are the blades', not cmcd's. */
+	for (unsigned i = 0; i < VM_MAX; i++)
+		close_qmps(&v->vms[i]);
+	if (v->tick)
+		cmc_loop_del_timer(d->loop, v->tick);
+	mp_blade_backend_close(v->be);
+	d->vms = NULL;
+	free(v);
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VMs on the blades and their live migration over lanes (vms.c): each VM is a QEMU on
+ * its blade, driven through QMP on a unix socket; a migration copies its state over the
+ * lane between the two blades (through the card's bridge, never out of the chassis) and
+ * moves its network profile with it.
+ */
+#ifndef CMC_VMS_H
+#define CMC_VMS_H
+
+#include "api.h"
+
+struct cmcd;
+struct cmc_vms;
+
+/* Loads the VMs and any migration in flight from the store and takes them up again. */
+int cmc_vms_start(struct cmcd *d, struct cmc_vms **out) __attribute__((warn_unused_result));
+void cmc_vms_stop(struct cmcd *d, struct cmc_vms *v);
+
+enum cmc_status cmc_cmd_vm(void *ctx, struct cmc_api_request *req);
+enum cmc_status cmc_cmd_vms(void *ctx, struct cmc_api_request *req);
+enum cmc_status cmc_cmd_migrate(void *ctx, struct cmc_api_request *req);
+enum cmc_status cmc_cmd_migrations(void *ctx, struct cmc_api_request *req);
+enum cmc_status cmc_cmd_profile(void *ctx, struct cmc_api_request *req);
+
+#endif
