@@ -44,6 +44,8 @@
 #define LANE_VLAN_MIN 4000	/* lanes take VLANs from the top, domains never do */
 #define LANE_VLAN_MAX 4094
 #define PLACE_RETRY_MS 300	/* a VF without its netdev yet: look again */
+#define WATCH_MS 2000		/* how often placed VFs are checked for carrier */
+#define KICK_AFTER 3		/* checks without carrier (port up) before a VF is kicked */
 
 struct assignment {
 	bool used;
@@ -56,6 +58,7 @@ struct assignment {
 	char lane[LANE_NAME_MAX + 1];	/* "" = not a lane's */
 	char vm[NAME_MAX_LEN + 1];	/* "" = not a VM profile's */
 	bool placed;			/* its netdev is in the blade */
+	unsigned no_carrier;		/* consecutive watch rounds without carrier */
 };
 
 struct domain {
@@ -82,6 +85,7 @@ struct cmc_blades {
 	struct cmcd *d;
 	struct mp_blade_backend *be;
 	struct cmc_timer *place_timer;
+	struct cmc_timer *watch_timer;
 	const char *failpoint;
 	struct assignment a[ASSIGN_MAX];
 	struct domain dom[DOMAIN_MAX];
@@ -400,6 +404,45 @@ static void place_due(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
 	(void)loop;
 	(void)t;
 	place_all(arg);
+}
+
+/*
+ * A VF that is up in its blade but has had no carrier for KICK_AFTER rounds while its
+ * port has link is stuck: its driver's reset did not get the PF's answer in time (igbvf
+ * allows the PF about a millisecond of guest time to raise "reset done", which a PF
+ * served from user space under TCG often misses; it then retries only every few
+ * seconds). Taking it down and up makes it reset again at once.
+ */
+static void watch_due(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
+{
+	struct cmc_blades *b = arg;
+	char ifname[16], err[128];
+	(void)loop;
+	(void)t;
+
+	for (unsigned i = 0; b->be && i < ASSIGN_MAX; i++) {
+		struct assignment *a = &b->a[i];
+		struct mp_blade_netdev nd;
+
+		if (!a->used || !a->placed || !cmc_cards_port_link_up(b->d->cards, a->slot, a->pf)) {
+			a->no_carrier = 0;
+			continue;
+		}
+		ifname_of(a, ifname);
+		if (mp_blade_netdev(b->be, a->blade, ifname, &nd, err, sizeof(err)) < 0 || !nd.present ||
+		    !nd.up || nd.carrier) {
+			a->no_carrier = 0;
+			continue;
+		}
+		if (++a->no_carrier < KICK_AFTER)
+			continue;
+		a->no_carrier = 0;
+		(void)!mp_blade_set_up(b->be, a->blade, ifname, false, err, sizeof(err));
+		(void)!mp_blade_set_up(b->be, a->blade, ifname, true, err, sizeof(err));
+		cmc_events_post(b->d->events, "vf-kicked", (int)a->slot,
+				"pf %u vf %u (%s in %s): no carrier for %d s with the port up; reset it", a->pf,
+				a->vf, ifname, a->blade, KICK_AFTER * WATCH_MS / 1000);
+	}
 }
 
 void cmc_blades_kick(struct cmc_blades *b)
@@ -1606,7 +1649,11 @@ int cmc_blades_start(struct cmcd *d, struct cmc_blades **out)
 	b->d = d;
 	b->failpoint = getenv("CMC_FAILPOINT");
 	rc = cmc_loop_add_timer(d->loop, 0, 0, place_due, b, &b->place_timer);
+	if (!rc)
+		rc = cmc_loop_add_timer(d->loop, WATCH_MS, WATCH_MS, watch_due, b, &b->watch_timer);
 	if (rc) {
+		if (b->place_timer)
+			cmc_loop_del_timer(d->loop, b->place_timer);
 		free(b);
 		return rc;
 	}
@@ -1635,6 +1682,8 @@ void cmc_blades_stop(struct cmcd *d, struct cmc_blades *b)
 		return;
 	if (b->place_timer)
 		cmc_loop_del_timer(d->loop, b->place_timer);
+	if (b->watch_timer)
+		cmc_loop_del_timer(d->loop, b->watch_timer);
 	mp_blade_backend_close(b->be);
 	d->blades = NULL;
 	free(b);

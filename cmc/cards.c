@@ -46,6 +46,7 @@ struct card {
 	struct nic_vf_config vfcfg[NIC_MAX_VFS];	/* what the chassis set on each VF */
 	struct vb_port *veb;		/* the model of the card's bridge the VFs' settings must fit */
 	enum nic_port_mode mode;
+	bool link_down;			/* the port reported its link down (main thread's view) */
 };
 
 struct queued_event {
@@ -126,6 +127,8 @@ static void report_event(struct cmc_cards *cs, const struct queued_event *q)
 		return;
 	case NIC_EV_LINK_UP:
 	case NIC_EV_LINK_DOWN:
+		if (c)
+			c->link_down = q->ev == NIC_EV_LINK_DOWN;
 		cmc_events_post(d->events, q->ev == NIC_EV_LINK_UP ? "link-up" : "link-down",
 				(int)q->slot, "pf %u: %s", q->pf, q->detail);
 		return;
@@ -494,6 +497,13 @@ int cmc_cards_vf_set(struct cmc_cards *cards, unsigned slot, unsigned pf, unsign
 		     const struct nic_vf_config *vc, char *err, size_t errlen)
 {
 	return change_vf(cards, slot, pf, vf, vc, err, errlen);
+}
+
+bool cmc_cards_port_link_up(struct cmc_cards *cards, unsigned slot, unsigned pf)
+{
+	struct card *c = cards ? find_card(cards, slot, pf) : NULL;
+
+	return c && c->nic && !c->dead && !c->link_down;
 }
 
 bool cmc_cards_port(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned *num_vfs)

@@ -29,6 +29,8 @@ int cmc_cards_set_link_state(struct cmc_cards *cards, unsigned slot, unsigned pf
 void cmc_cards_vf_mac(unsigned slot, unsigned pf, unsigned vf, uint8_t mac[6]);
 /* What a VF nobody is assigned to gets: its positional MAC, untagged, anti-spoof on. */
 void cmc_cards_vf_default(unsigned slot, unsigned pf, unsigned vf, struct nic_vf_config *out);
+/* True if cmcd drives slot/pf and its port has not reported its link down. */
+bool cmc_cards_port_link_up(struct cmc_cards *cards, unsigned slot, unsigned pf);
 /* True if cmcd drives slot/pf (and how many VFs it enabled there). */
 bool cmc_cards_port(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned *num_vfs);
 /* A VF's settings: checked against the model of the card's bridge (vbridge), then

@@ -73,6 +73,7 @@ struct vm {
 	bool staged;
 	unsigned dloc[3];
 	unsigned port;
+	unsigned bandwidth;		/* Mbit/s the migration may use; 0 = QEMU's default */
 	unsigned long long mig_started, last_progress;
 	uint64_t total, transferred, remaining, mbps, total_time, downtime, switch_ms, last_transferred;
 	char reason[200];
@@ -423,6 +424,14 @@ static void begin(struct cmc_vms *v, struct vm *vm)
 		fail(v, vm, !vm_pid(vm, vm->from), "source: %s", err);
 		return;
 	}
+	if (vm->bandwidth) {
+		char bw[64];
+		snprintf(bw, sizeof(bw), "{\"max-bandwidth\":%llu}", vm->bandwidth * 125000ull);
+		if (qmp_execute(vm->src, "migrate-set-parameters", bw, NULL, err, sizeof(err)) < 0) {
+			fail(v, vm, false, "source: %s", err);
+			return;
+		}
+	}
 	if (qmp_execute(vm->src, "migrate", args, NULL, err, sizeof(err)) < 0) {
 		fail(v, vm, false, "source: %s", err);
 		return;
@@ -644,7 +653,7 @@ enum cmc_status cmc_cmd_vms(void *ctx, struct cmc_api_request *req)
 	return CMC_OK;
 }
 
-/* migrate NAME to BLADE */
+/* migrate NAME to BLADE [bandwidth MBPS] */
 enum cmc_status cmc_cmd_migrate(void *ctx, struct cmc_api_request *req)
 {
 	struct cmcd *d = ctx;
@@ -657,8 +666,11 @@ enum cmc_status cmc_cmd_migrate(void *ctx, struct cmc_api_request *req)
 
 	if (!v || !d->blades)
 		return refuse(req, CMC_REFUSED, "VMs are not available");
-	if (req->argc != 4 || strcmp(req->argv[2], "to") != 0)
-		return refuse(req, CMC_USAGE, "usage: migrate VM --to BLADE");
+	unsigned bw = 0;
+
+	if ((req->argc != 4 && req->argc != 6) || strcmp(req->argv[2], "to") != 0 ||
+	    (req->argc == 6 && (strcmp(req->argv[4], "bandwidth") != 0 || parse_uint(req->argv[5], 10000, &bw) || !bw)))
+		return refuse(req, CMC_USAGE, "usage: migrate VM --to BLADE [bandwidth MBPS]");
 	vm = find_vm(v, req->argv[1]);
 	if (!vm)
 		return refuse(req, CMC_REFUSED, "no VM '%.32s'", req->argv[1]);
@@ -694,6 +706,7 @@ enum cmc_status cmc_cmd_migrate(void *ctx, struct cmc_api_request *req)
 	snprintf(vm->lane, sizeof(vm->lane), "%s", lane);
 	snprintf(vm->dest_addr, sizeof(vm->dest_addr), "%s", addr_to);
 	vm->port = MIGRATION_PORT + (unsigned)(vm - v->vms);
+	vm->bandwidth = bw;
 	vm->staged = false;
 	vm->reason[0] = '\0';
 	vm->transferred = vm->remaining = vm->total = vm->mbps = vm->total_time = vm->downtime = 0;

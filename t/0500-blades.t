@@ -89,6 +89,9 @@ ok_run('ip -n blade3 addr add 10.50.0.3/24 dev s1v2 && blade_carrier blade1 300 
 is_deeply([ map { "$_->{vf}:$_->{vlan}" } grep { $_->{slot} == 1 } @{ json('cmcctl -j assignments') } ], [ '0:10', '1:10', '2:20' ],
 	"the VFs' VLANs follow their blades' domains");
 ok_run("wait_for 100 'ip netns exec blade1 ping -c 1 -W 1 10.50.0.2 >/dev/null'", 'red reaches red (tagged inside the card)', timeout => 30);
+# Blade3 quiet on its own (no IPv6 chatter): QEMU's VEB hands a VF its own multicast
+# back, which its counter would count.
+$c->run(q{ip netns exec blade3 sh -c 'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6; echo 1 > /proc/sys/net/ipv6/conf/s1v2/disable_ipv6'; sleep 1});
 $before = vfstat(1, 2);
 my ($rc) = $c->run('ip netns exec blade1 ping -c 3 -W 1 10.50.0.3', timeout => 20);
 isnt($rc, 0, 'red does not reach blue');
