@@ -115,6 +115,12 @@ $(VM_PAYLOAD): t/vm/payload.S t/vm/payload.c t/vm/payload.ld
 	$(Q)$(VM_CC) $(VM_CFLAGS) -std=c11 -c -o $(O)/vm/payload.o t/vm/payload.c
 	$(Q)ld -m elf_i386 -nostdlib --no-warn-rwx-segments -T t/vm/payload.ld -o $@ $(O)/vm/entry.o $(O)/vm/payload.o
 
+# The chassis image with qemu-system-x86_64 in it (build/chassis/initrd-vm.img), for the
+# tests that run VMs inside the chassis; the normal image stays without it.
+.PHONY: image-vm
+image-vm: all
+	$(Q)t/chassis/mkimage --with-qemu $(O)
+
 # --- host packages, guest image, tests, demo -------------------------------------
 deps:
 	$(Q)scripts/setup-host
@@ -132,6 +138,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory CC=clang O=build-clang WERROR=1 all
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	$(Q)$(MAKE) --no-print-directory image
+	$(Q)$(MAKE) --no-print-directory image-vm
 	prove --exec '' --timer $(UNITS) $(patsubst $(O)/%,build-san/%,$(UNITS)) $(sort $(wildcard t/*.t))
 
 demo: deps
