@@ -1,0 +1,194 @@
+#!/usr/bin/perl
+# Live migration of a VM between blades over a lane (issue #6), in the root-port layout:
+# card 1's port is an uplink (cabled, captured), card 2's a midplane port carrying the
+# lane between blade1 and blade2. The VM is the project's payload (t/vm) under nested
+# QEMU; its counter must go on from where it was, its self-check must stay clean, its
+# state must cross the lane and not a cable, and its profile (MAC, rate) must follow it.
+# Then the failures: the destination dies, the lane breaks, cmcd is killed in the middle,
+# the source dies; each time the VM is where the store says and a retry works.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use JSON::PP;
+use Chassis;
+use Pcap;
+
+my $image = Chassis::build_dir() . '/chassis/initrd-vm.img';
+plan skip_all => "no VM image ($image): make image-vm" unless -e $image;
+my $c = Chassis->new(name => 'migration', layout => 'rootports', captures => 1, initrd => $image,
+	slots => [ { slot => 1, cable => 1 }, { slot => 2 } ]);
+$c->start;
+
+sub json { my ($rc, $out) = $c->run($_[0], timeout => 60); my $j = eval { decode_json($out) }; diag("$_[0]: $out") unless $j; $j // [] }
+sub ok_run { my ($cmd, $name, %o) = @_; my ($rc, $out) = $c->run($cmd, %o); is($rc, 0, $name) or diag("$cmd: $out"); $out }
+sub vm { my ($name) = @_; my ($v) = grep { $_->{vm} eq $name } @{ json('cmcctl -j vms') }; $v // {} }
+sub migration { my ($name) = @_; my ($m) = grep { $_->{vm} eq $name } @{ json('cmcctl -j migrations') }; $m // {} }
+# The payload's state block: counter, mirror, errors (t/vm/payload.c).
+sub counter {
+	my ($name, $blade) = @_;
+	my $out = $c->run("qmp-call -t 10 -H /run/cmc/vm/$name\@$blade.qmp 'xp /3gx 0x200000'", timeout => 30);
+	my @w = $out =~ /0x([0-9a-f]{16})/g;
+	return undef unless @w >= 3;
+	no warnings "portable";
+	my ($count, $mirror, $errors) = map { hex } @w[0 .. 2];
+	return { count => $count, mirror_ok => (($count ^ 0x5A5A5A5A5A5A5A5A) == $mirror), errors => $errors };
+}
+sub vfstat { my ($slot, $vf) = @_; my ($s) = grep { $_->{slot} == $slot && $_->{vf} == $vf } @{ json('cmcctl -j vfstats') }; $s // {} }
+sub wait_status {
+	my ($name, $re, $tenths) = @_;
+	for (1 .. $tenths) { my $m = migration($name); return $m if ($m->{status} // '') =~ $re; select(undef, undef, undef, 0.1) }
+	return migration($name);
+}
+sub start_cmcd {
+	ok_run('cmcd -c /cmc/conf/emulated.conf && wait_for 300 "vfs_probed 0000:01:00.0 && vfs_probed 0000:02:00.0"',
+		'cmcd up', timeout => 90);
+}
+# Frames of the lane's addresses (169.254/16) on a cable.
+sub lane_frames_on {
+	my ($file) = @_;
+	return Pcap::count($file, sub {
+		my $f = $_;
+		return 0 unless $f->{ethertype} == 0x0800;
+		my $ip = 14 + 4 * scalar @{ $f->{vlans} };
+		return 0 if length($f->{data}) < $ip + 20;
+		my ($src, $dst) = unpack('x12 a4 a4', substr($f->{data}, $ip));
+		return (substr($src, 0, 2) eq "\xa9\xfe" || substr($dst, 0, 2) eq "\xa9\xfe") ? 1 : 0;
+	});
+}
+
+start_cmcd();
+ok_run('cmcctl lane create mig blade1 blade2', 'a lane between blade1 and blade2');
+ok_run(q{wait_for 300 'ip -n blade2 addr show ln-mig 2>/dev/null | grep -q 169.254.1.2' && blade_carrier blade1 300 && blade_carrier blade2 300 && }
+    . q{wait_for 100 'ip netns exec blade1 ping -c 1 -W 1 169.254.1.2 >/dev/null'}, 'the lane is up', timeout => 90);
+my ($lane) = @{ json('cmcctl -j lanes') };
+my $mac = '02:00:00:00:0a:01';
+
+ok_run("cmcctl vm start vm1 blade blade1 mem 64 mac $mac rate 100", 'vm1 starts on blade1 with a profile', timeout => 60);
+my $v = vm('vm1');
+is("$v->{blade} $v->{state} $v->{mac} $v->{rate}", "blade1 running $mac 100", 'cmcctl vms: on blade1, running, its profile');
+# The payload fills its 8 MiB first (slow under nested TCG), then counts.
+for (1 .. 60) { my $k = counter('vm1', 'blade1'); last if $k && $k->{count} > 0; $c->run('sleep 1') }
+my $c1 = counter('vm1', 'blade1');
+$c->run('sleep 1');
+my $c2 = counter('vm1', 'blade1');
+ok($c1 && $c2 && $c2->{count} > $c1->{count}, "the payload's counter advances ($c1->{count} -> $c2->{count})");
+my ($prof) = grep { $_->{vm} eq 'vm1' } @{ json('cmcctl -j assignments') };
+is("$prof->{blade} $prof->{mac}", "blade1 $mac", "the VM's MAC is live on a VF of blade1");
+
+# --- The migration -----------------------------------------------------------------------
+my $lane_vf_b = $lane->{vf_b};
+my $rx0 = vfstat(2, $lane_vf_b)->{rx_bytes} // 0;
+my $before = counter('vm1', 'blade1');
+my $out = ok_run('cmcctl migrate vm1 --to blade2', 'cmcctl migrate vm1 --to blade2', timeout => 240);
+like($out, qr/vm1\s+blade1\s+blade2\s+mig\s+completed/, 'it reports the migration completed');
+$v = vm('vm1');
+is("$v->{blade} $v->{state}", 'blade2 running', 'vm1 now runs on blade2');
+is(($c->run('test -e /run/cmc/vm/vm1@blade1.pid && kill -0 $(cat /run/cmc/vm/vm1@blade1.pid) 2>/dev/null'))[0], 1,
+	'and its QEMU on blade1 is gone');
+my $after = counter('vm1', 'blade2');
+ok($after && $after->{count} >= $before->{count}, "the counter went on from where it was ($before->{count} -> $after->{count})");
+$c->run('sleep 1');
+my $later = counter('vm1', 'blade2');
+ok($later && $later->{count} > $after->{count}, 'and keeps advancing on blade2');
+ok($later && $later->{mirror_ok} && $later->{errors} == 0, "the payload's self-check is clean (errors $later->{errors})");
+my $m = migration('vm1');
+cmp_ok($m->{transferred}, '>=', 8 << 20, "the migration moved the payload's 8 MiB and more ($m->{transferred} bytes)");
+my $rx1 = vfstat(2, $lane_vf_b)->{rx_bytes} // 0;
+cmp_ok($rx1 - $rx0, '>=', $m->{transferred}, "blade2's lane VF received at least that much (" . ($rx1 - $rx0) . ' bytes)');
+is(lane_frames_on($c->capture_path(1)), 0, 'no frame of the lane is on the uplink cable');
+cmp_ok(Pcap::count($c->capture_path(1), sub { 1 }), '>=', 0, '(the cable capture is readable)');
+note("migration: $m->{transferred} bytes, $m->{total_time_ms} ms, downtime $m->{downtime_ms} ms, $m->{mbps} Mbit/s");
+my @prof = grep { $_->{vm} eq 'vm1' } @{ json('cmcctl -j assignments') };
+is(join(',', map { "$_->{blade}:$_->{mac}" } @prof), "blade2:$mac", "the profile followed: the MAC is live on blade2's VF only");
+ok_run('cmcctl profile set vm1 rate 200', 'profile set vm1 rate 200');
+($prof) = grep { $_->{vm} eq 'vm1' } @{ json('cmcctl -j assignments') };
+is($prof->{rate}, 200, "the VM's VF now has rate 200");
+is(vm('vm1')->{rate}, 200, 'and cmcctl vms says so');
+
+# --- The destination dies ----------------------------------------------------------------
+$c->run('(cmcctl migrate vm1 --to blade1 bandwidth 8; echo rc=$?) > /tmp/mig-a.out 2>&1 &');
+$m = wait_status('vm1', qr/^active$/, 300);
+is($m->{status}, 'active', 'a slow migration back to blade1 is under way');
+$c->run('kill -9 $(cat /run/cmc/vm/vm1@blade1.pid)');
+$m = wait_status('vm1', qr/completed|failed/, 400);
+is($m->{status}, 'failed', 'the destination killed: the migration fails');
+like($m->{reason}, qr/destination|failed/i, "with a reason ($m->{reason})");
+ok_run(q{wait_for 100 'grep -q rc= /tmp/mig-a.out'}, 'cmcctl migrate returned', timeout => 20);
+like($c->run('cat /tmp/mig-a.out'), qr/rc=1/, 'with exit 1');
+$v = vm('vm1');
+is("$v->{blade} $v->{state}", 'blade2 running', 'the VM still runs on blade2 (the store says so)');
+my $x = counter('vm1', 'blade2');
+$c->run('sleep 1');
+my $y = counter('vm1', 'blade2');
+ok($x && $y && $y->{count} > $x->{count}, 'and its counter still advances there');
+
+# --- The lane breaks ---------------------------------------------------------------------
+$c->run('(cmcctl migrate vm1 --to blade1 bandwidth 8; echo rc=$?) > /tmp/mig-b.out 2>&1 &');
+$m = wait_status('vm1', qr/^active$/, 300);
+is($m->{status}, 'active', 'another slow migration to blade1');
+$c->run('ip -n blade1 link set ln-mig down');
+$m = wait_status('vm1', qr/completed|failed/, 600);
+is($m->{status}, 'failed', 'the lane taken down: the migration fails');
+like($m->{reason}, qr/progress|lane|failed/i, "with a reason ($m->{reason})");
+$v = vm('vm1');
+is("$v->{blade} $v->{state}", 'blade2 running', 'the VM runs on blade2');
+ok_run(q{ip -n blade1 link set ln-mig up && blade_carrier blade1 300 && wait_for 150 'ip netns exec blade1 ping -c 1 -W 1 169.254.1.2 >/dev/null'},
+	'the lane back up', timeout => 60);
+
+# --- A retry works -----------------------------------------------------------------------
+$before = counter('vm1', 'blade2');
+ok_run('cmcctl migrate vm1 --to blade1', 'a retry to blade1 works', timeout => 240);
+$after = counter('vm1', 'blade1');
+ok($after && $after->{count} >= $before->{count} && $after->{errors} == 0, "and the counter went on ($before->{count} -> $after->{count})");
+
+# --- cmcd killed in the middle -------------------------------------------------------------
+$before = counter('vm1', 'blade1');
+$c->run('cmcctl migrate vm1 --to blade2 bandwidth 4 > /tmp/mig-c.out 2>&1 &');
+$m = wait_status('vm1', qr/^active$/, 300);
+is($m->{status}, 'active', 'a slow migration to blade2');
+$c->run('kill -9 $(pidof cmcd); sleep 1');
+note('killed cmcd with the migration at ' . ($m->{transferred} // '?') . ' bytes');
+start_cmcd();
+like($c->run('cmcctl events'), qr/taken up again after a restart/, 'the restarted cmcd takes the migration up again');
+$m = wait_status('vm1', qr/completed|failed/, 1200);
+is($m->{status}, 'completed', 'and completes it');
+$v = vm('vm1');
+is("$v->{blade} $v->{state}", 'blade2 running', 'vm1 runs on blade2');
+$after = counter('vm1', 'blade2');
+ok($after && $before && $after->{count} >= $before->{count} && $after->{errors} == 0, "its counter went on ($before->{count} -> " . ($after // {})->{count} . ')');
+@prof = grep { $_->{vm} eq 'vm1' } @{ json('cmcctl -j assignments') };
+is(join(',', map { "$_->{blade}:$_->{mac}" } @prof), "blade2:$mac", 'its profile is on blade2 only');
+
+# --- The source dies -----------------------------------------------------------------------
+$c->run('cmcctl migrate vm1 --to blade1 bandwidth 8 > /tmp/mig-d.out 2>&1 &');
+$m = wait_status('vm1', qr/^active$/, 300);
+is($m->{status}, 'active', 'a slow migration to blade1');
+$c->run('kill -9 $(cat /run/cmc/vm/vm1@blade2.pid)');
+$m = wait_status('vm1', qr/completed|failed/, 400);
+is($m->{status}, 'failed', 'the source killed: the migration fails');
+$v = vm('vm1');
+is($v->{state}, 'lost', 'and cmcctl vms says the VM is lost');
+like($v->{note}, qr/died|gone/, "saying why ($v->{note})");
+is(($c->run('test -e /run/cmc/vm/vm1@blade1.pid && kill -0 $(cat /run/cmc/vm/vm1@blade1.pid) 2>/dev/null'))[0], 1,
+	'no half-migrated copy is left on blade1');
+ok_run('cmcctl vm stop vm1 && cmcctl vm start vm1 blade blade1 mac 02:00:00:00:0a:01', 'the lost VM is stopped and started anew', timeout => 60);
+ok_run('cmcctl migrate vm1 --to blade2', 'and migrates', timeout => 240);
+
+# --- Bad requests ----------------------------------------------------------------------------
+my ($rc, $o) = $c->run('cmcctl migrate vm1 --to blade2 2>&1');
+is($rc, 1, 'migrating to where it runs: refused');
+like($o, qr/already runs on blade2/, 'saying so');
+($rc, $o) = $c->run('cmcctl migrate vm1 --to blade3 2>&1');
+is($rc, 1, 'no lane to blade3: refused');
+like($o, qr/no lane between blade2 and blade3/, 'saying so');
+($rc, $o) = $c->run('cmcctl migrate nosuch --to blade1 2>&1');
+like($o, qr/no VM 'nosuch'/, 'an unknown VM: refused');
+($rc, $o) = $c->run('cmcctl vm start vm1 blade blade1 2>&1');
+like($o, qr/VM vm1 exists/, 'a VM name twice: refused');
+($rc, $o) = $c->run('cmcctl vm start vm2 blade blade1 mac 02:00:00:00:0a:01 2>&1');
+like($o, qr/already on a VF/, "another VM with vm1's MAC: refused");
+ok_run('cmcctl vm stop vm1', 'vm1 stopped');
+
+done_testing;
