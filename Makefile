@@ -143,6 +143,7 @@ check: deps
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory image
+	$(Q)$(MAKE) --no-print-directory image-vm
 	$(Q)CMC_BUILD=$(O) t/chassis/demo
 
 chassis: deps

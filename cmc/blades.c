@@ -45,7 +45,7 @@
 #define LANE_VLAN_MAX 4094
 #define PLACE_RETRY_MS 300	/* a VF without its netdev yet: look again */
 #define WATCH_MS 2000		/* how often placed VFs are checked for carrier */
-#define KICK_AFTER 3		/* checks without carrier (port up) before a VF is kicked */
+#define KICK_AFTER 2		/* checks without carrier (port up) before a VF is kicked */
 
 struct assignment {
 	bool used;
@@ -449,9 +449,19 @@ void cmc_blades_kick(struct cmc_blades *b)
 {
 	if (!b)
 		return;
-	/* A VF re-created (a card reset) has a new netdev in the root namespace: look again. */
-	for (unsigned i = 0; i < ASSIGN_MAX; i++)
-		b->a[i].placed = false;
+	/* A VF re-created (a card reset) has a new netdev in the root namespace: whatever
+	 * is no longer in its blade is placed again. */
+	for (unsigned i = 0; b->be && i < ASSIGN_MAX; i++) {
+		struct assignment *a = &b->a[i];
+		struct mp_blade_netdev nd;
+		char ifname[16], err[128];
+
+		if (!a->used || !a->placed)
+			continue;
+		ifname_of(a, ifname);
+		if (mp_blade_netdev(b->be, a->blade, ifname, &nd, err, sizeof(err)) < 0 || !nd.present)
+			a->placed = false;
+	}
 	place_all(b);
 }
 

@@ -118,6 +118,12 @@ static void report_event(struct cmc_cards *cs, const struct queued_event *q)
 
 	switch (q->ev) {
 	case NIC_EV_VF_REFUSED:
+		/* Talking before its reset is what a VF does right after the chassis changed its
+		 * settings (it learns of the change late): a log line, not an event. */
+		if (strstr(q->detail, "before VF reset")) {
+			log_info("slot %u pf %u vf %d: %s", q->slot, q->pf, q->vf, q->detail);
+			return;
+		}
 		/* A VF belongs to a blade we do not trust: its noise is rate-limited. */
 		if (c && !log_ratelimit_allow(&c->refusals[q->vf < 0 ? NIC_MAX_VFS : q->vf],
 					      cmc_now_ms(), &suppressed))
