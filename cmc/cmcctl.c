@@ -573,6 +573,13 @@ static int ask(const char *sock, const char *line, struct reply *r)
 	return rc;
 }
 
+static bool migration_running(const struct cmc_record *m)
+{
+	const char *st = field(m, "status");
+
+	return strcmp(st, "starting") == 0 || strcmp(st, "active") == 0 || strcmp(st, "switching") == 0;
+}
+
 static void progress_bar(const struct cmc_record *m)
 {
 	double moved = strtod(field(m, "transferred"), NULL), left = strtod(field(m, "remaining"), NULL);
@@ -583,6 +590,60 @@ static void progress_bar(const struct cmc_record *m)
 	       "##############################", 30 - filled, "", (int)(frac * 100), moved / 1048576.0,
 	       field(m, "mbps"));
 	fflush(stdout);
+}
+
+static bool any_running(struct reply *r)
+{
+	struct cmc_record rec;
+	bool any = false;
+
+	for (size_t i = 0; i < r->nlines && !any; i++) {
+		char *copy = strdup(r->lines[i]);
+		if (copy && parse_line(copy, &rec) == 0)
+			any = migration_running(&rec);
+		free(copy);
+	}
+	return any;
+}
+
+/*
+ * `cmcctl migrations` on a terminal: after the table, a live bar per migration under
+ * way, redrawn in place until none is left running (or cmcd goes away).
+ */
+static void watch_migrations(const char *sock)
+{
+	unsigned drawn = 0;
+
+	for (;;) {
+		struct reply r = { 0 };
+		struct cmc_record rec;
+		unsigned running = 0;
+
+		if (ask(sock, "migrations", &r) < 0) {
+			free_reply(&r);
+			return;
+		}
+		if (drawn)
+			printf("\033[%uA", drawn);	/* back over the bars drawn last time */
+		unsigned printed = 0;
+		if (!drawn)
+			putchar('\n');
+		for (size_t i = 0; i < r.nlines; i++) {
+			if (parse_line(r.lines[i], &rec) < 0)
+				continue;
+			printf("%-16s", field(&rec, "vm"));
+			progress_bar(&rec);
+			printf("\033[K\n");
+			printed++;
+			running += migration_running(&rec);
+		}
+		drawn = printed;
+		fflush(stdout);
+		free_reply(&r);
+		if (!running)
+			return;
+		usleep(250000);
+	}
 }
 
 /*
@@ -643,7 +704,7 @@ static int run(const char *sock, bool json, int argc, char **argv)
 {
 	char req[CMC_PROTO_MAX_LINE - 1];
 	struct reply r = { 0 };
-	bool follow;
+	bool follow, watch;
 	int fd, rc = EXIT_REFUSED;
 	FILE *f;
 
@@ -672,8 +733,12 @@ static int run(const char *sock, bool json, int argc, char **argv)
 		rc = follow_migration(sock, json, argv[1]);
 		goto out;
 	}
+	/* Asked before printing: printing parses the records in place. */
+	watch = strcmp(argv[0], "migrations") == 0 && !json && isatty(STDOUT_FILENO) && any_running(&r);
 	if ((json ? print_json(&r, argv[0]) : print_tables(&r)) < 0)
 		goto out;
+	if (watch)
+		watch_migrations(sock);
 	rc = follow ? follow_events(f, json) : 0;
 out:
 	free_reply(&r);

@@ -108,15 +108,22 @@ is($prof->{rate}, 200, "the VM's VF now has rate 200");
 is(vm('vm1')->{rate}, 200, 'and cmcctl vms says so');
 
 # --- The destination dies ----------------------------------------------------------------
-$c->run('(cmcctl migrate vm1 --to blade1 bandwidth 8; echo rc=$?) > /tmp/mig-a.out 2>&1 &');
+# On a terminal (pty-run), cmcctl migrate and cmcctl migrations draw live progress bars.
+$c->run('(pty-run -t 120 cmcctl migrate vm1 --to blade1 bandwidth 8; echo rc=$?) > /tmp/mig-a.out 2>&1 &');
 $m = wait_status('vm1', qr/^active$/, 300);
 is($m->{status}, 'active', 'a slow migration back to blade1 is under way');
+$c->run('pty-run -t 120 cmcctl migrations > /tmp/watch.out 2>&1 &');
+$c->run('sleep 2');
 $c->run('kill -9 $(cat /run/cmc/vm/vm1@blade1.pid)');
 $m = wait_status('vm1', qr/completed|failed/, 400);
 is($m->{status}, 'failed', 'the destination killed: the migration fails');
 like($m->{reason}, qr/destination|failed/i, "with a reason ($m->{reason})");
 ok_run(q{wait_for 100 'grep -q rc= /tmp/mig-a.out'}, 'cmcctl migrate returned', timeout => 20);
-like($c->run('cat /tmp/mig-a.out'), qr/rc=1/, 'with exit 1');
+my $bars = $c->run('cat /tmp/mig-a.out');
+like($bars, qr/rc=1/, 'with exit 1');
+like($bars, qr/active\s+\[#*\s*\]\s+\d+%/, 'having drawn a progress bar on the terminal');
+ok_run(q{wait_for 100 '! pidof pty-run >/dev/null'}, 'cmcctl migrations stops watching once nothing runs', timeout => 20);
+like($c->run('cat /tmp/watch.out'), qr/vm1\s+active\s+\[.*vm1\s+failed/s, 'cmcctl migrations on a terminal: a live bar, up to the failure');
 $v = vm('vm1');
 is("$v->{blade} $v->{state}", 'blade2 running', 'the VM still runs on blade2 (the store says so)');
 my $x = counter('vm1', 'blade2');
