@@ -167,7 +167,7 @@ fuzz: $(FUZZERS)
 		grep -E '^(stat::number_of_executed_units|Done)' build-fuzz/$$n.log | sed "s/^/  $$n: /"; \
 		if [ $$rc != 0 ]; then tail -40 build-fuzz/$$n.log; exit 1; fi; done
 
-bench: image
+bench: image image-vm
 	$(Q)for b in bench/*.sh bench/*.pl; do CMC_BUILD=$(O) $$b || exit 1; done
 
 clean:
