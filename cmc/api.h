@@ -31,6 +31,12 @@ struct cmc_api_command {
 	const char *help;
 };
 
+/* For handlers: the reason into req->message, returning st (CMC_REFUSED, CMC_USAGE). */
+enum cmc_status cmc_api_refuse(struct cmc_api_request *req, enum cmc_status st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A number as an admin types it: decimal digits only, 0..max. -EINVAL if not. */
+int cmc_api_parse_uint(const char *s, unsigned max, unsigned *out) __attribute__((warn_unused_result));
+
 /* path: socket path; group: "" or NULL for none. On failure err says what went wrong. */
 int cmc_api_open(struct cmc_api **out, struct cmc_loop *loop, const char *path, const char *group,
 		 const struct cmc_api_command *table, void *ctx, char *err, size_t errlen)

@@ -28,7 +28,6 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,33 +104,7 @@ static void failpoint(const struct cmc_blades *b, const char *name)
 	}
 }
 
-static enum cmc_status refuse(struct cmc_api_request *req, enum cmc_status st, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
-static enum cmc_status refuse(struct cmc_api_request *req, enum cmc_status st, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(req->message, sizeof(req->message), fmt, ap);
-	va_end(ap);
-	return st;
-}
-
-static int parse_uint(const char *s, unsigned max, unsigned *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (!s || !*s || *s == '-' || *s == '+')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > max)
-		return -EINVAL;
-	*out = (unsigned)v;
-	return 0;
-}
 
 static bool name_ok(const char *s, size_t max)
 {
@@ -297,32 +270,12 @@ static void domain_value(const struct cmc_blades *b, const struct domain *dm, ch
 		snprintf(val + off, len - off, "-");
 }
 
-/* The value of key k in "k1=v1 k2=v2", copied into out; -ENOENT if absent. */
-static int kv_get(const char *value, const char *k, char *out, size_t len)
-{
-	size_t kl = strlen(k);
-
-	for (const char *p = value; p && *p;) {
-		while (*p == ' ')
-			p++;
-		if (strncmp(p, k, kl) == 0 && p[kl] == '=') {
-			size_t n = strcspn(p + kl + 1, " ");
-			if (n >= len)
-				return -ERANGE;
-			memcpy(out, p + kl + 1, n);
-			out[n] = '\0';
-			return 0;
-		}
-		p = strchr(p, ' ');
-	}
-	return -ENOENT;
-}
 
 static int kv_uint(const char *value, const char *k, unsigned max, unsigned *out)
 {
 	char buf[16];
 
-	return kv_get(value, k, buf, sizeof(buf)) ? -EINVAL : parse_uint(buf, max, out);
+	return cmc_store_field(value, k, buf, sizeof(buf)) ? -EINVAL : cmc_api_parse_uint(buf, max, out);
 }
 
 static int commit(struct cmc_blades *b, char *err, size_t errlen)
@@ -598,7 +551,7 @@ enum cmc_status cmc_cmd_assign(void *ctx, struct cmc_api_request *req)
 	unsigned v;
 
 	if (!b)
-		return refuse(req, CMC_REFUSED, "blades are not available");
+		return cmc_api_refuse(req, CMC_REFUSED, "blades are not available");
 	for (int i = 1; i < req->argc; i++) {
 		const char *k = req->argv[i], *arg = i + 1 < req->argc ? req->argv[i + 1] : NULL;
 
@@ -607,39 +560,39 @@ enum cmc_status cmc_cmd_assign(void *ctx, struct cmc_api_request *req)
 			continue;
 		}
 		if (!arg)
-			return refuse(req, CMC_USAGE, "%s: '%.32s' needs a value", usage, k);
+			return cmc_api_refuse(req, CMC_USAGE, "%s: '%.32s' needs a value", usage, k);
 		i++;
-		if (strcmp(k, "slot") == 0 && !parse_uint(arg, 255, &n.slot))
+		if (strcmp(k, "slot") == 0 && !cmc_api_parse_uint(arg, 255, &n.slot))
 			have_slot = true;
-		else if (strcmp(k, "pf") == 0 && !parse_uint(arg, 7, &n.pf))
+		else if (strcmp(k, "pf") == 0 && !cmc_api_parse_uint(arg, 7, &n.pf))
 			;
-		else if (strcmp(k, "vf") == 0 && !parse_uint(arg, 7, &n.vf))
+		else if (strcmp(k, "vf") == 0 && !cmc_api_parse_uint(arg, 7, &n.vf))
 			have_vf = true;
 		else if (strcmp(k, "blade") == 0 && strlen(arg) <= CMC_CONFIG_NAME_MAX)
 			snprintf(n.blade, sizeof(n.blade), "%s", arg);
 		else if (strcmp(k, "mac") == 0) {
 			if (vb_mac_parse(arg, n.mac) < 0 || !vb_mac_is_unicast(n.mac))
-				return refuse(req, CMC_REFUSED,
+				return cmc_api_refuse(req, CMC_REFUSED,
 					      "'%.32s' is not a unicast MAC address (like 02:00:00:00:01:01)", arg);
 			have_mac = true;
 		} else if (strcmp(k, "vlan") == 0) {
-			if (parse_uint(arg, 4094, &v) || v == 0)
-				return refuse(req, CMC_REFUSED, "'%.32s' is not a VLAN id (1-4094)", arg);
+			if (cmc_api_parse_uint(arg, 4094, &v) || v == 0)
+				return cmc_api_refuse(req, CMC_REFUSED, "'%.32s' is not a VLAN id (1-4094)", arg);
 			n.vlan = (uint16_t)v;
 		} else if (strcmp(k, "rate") == 0) {
-			if (parse_uint(arg, 1000, &n.rate))
-				return refuse(req, CMC_REFUSED, "'%.32s' is not a rate in Mbit/s (0-1000)", arg);
+			if (cmc_api_parse_uint(arg, 1000, &n.rate))
+				return cmc_api_refuse(req, CMC_REFUSED, "'%.32s' is not a rate in Mbit/s (0-1000)", arg);
 		} else
-			return refuse(req, CMC_USAGE, "%s (bad '%.32s %.32s')", usage, k, arg);
+			return cmc_api_refuse(req, CMC_USAGE, "%s (bad '%.32s %.32s')", usage, k, arg);
 	}
 	if (!have_slot || !have_vf || !n.blade[0])
-		return refuse(req, CMC_USAGE, "%s", usage);
+		return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
 	if (blade_index(d, n.blade) < 0) {
 		blade_list(d, known, sizeof(known));
-		return refuse(req, CMC_REFUSED, "no blade '%s' in this chassis (blades: %s)", n.blade, known);
+		return cmc_api_refuse(req, CMC_REFUSED, "no blade '%s' in this chassis (blades: %s)", n.blade, known);
 	}
 	if (check_vf(b, n.slot, n.pf, n.vf, err, sizeof(err)) < 0)
-		return refuse(req, CMC_REFUSED, "%s", err);
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 	if (!have_mac) {
 		cmc_cards_vf_mac(n.slot, n.pf, n.vf, n.mac);
 	} else {
@@ -648,33 +601,33 @@ enum cmc_status cmc_cmd_assign(void *ctx, struct cmc_api_request *req)
 
 		cmc_cards_vf_mac(n.slot, n.pf, n.vf, own);
 		if (mac_is_default_range(n.mac) && memcmp(own, n.mac, 6) != 0)
-			return refuse(req, CMC_REFUSED, "MAC %s is in the chassis' own range (02:cc:00:…), "
+			return cmc_api_refuse(req, CMC_REFUSED, "MAC %s is in the chassis' own range (02:cc:00:…), "
 				      "kept for the VFs' defaults", vb_mac_str(n.mac, mac));
 		if (o)
-			return refuse(req, CMC_REFUSED, "MAC %s is already on slot %u pf %u vf %u (%s)",
+			return cmc_api_refuse(req, CMC_REFUSED, "MAC %s is already on slot %u pf %u vf %u (%s)",
 				      vb_mac_str(n.mac, mac), o->slot, o->pf, o->vf, o->blade);
 	}
 	if (n.vlan >= LANE_VLAN_MIN)
-		return refuse(req, CMC_REFUSED, "VLAN %u is kept for lanes (%u-%u)", n.vlan, LANE_VLAN_MIN,
+		return cmc_api_refuse(req, CMC_REFUSED, "VLAN %u is kept for lanes (%u-%u)", n.vlan, LANE_VLAN_MIN,
 			      LANE_VLAN_MAX);
 	if (n.vlan) {
 		const struct domain *dm = domain_of_vlan(b, n.vlan);
 		if (dm && domain_of_blade(b, n.blade) != dm)
-			return refuse(req, CMC_REFUSED, "VLAN %u is domain %s's, which %s is not in", n.vlan,
+			return cmc_api_refuse(req, CMC_REFUSED, "VLAN %u is domain %s's, which %s is not in", n.vlan,
 				      dm->name, n.blade);
 	}
 	if (check_card(b, &n, err, sizeof(err)) < 0)
-		return refuse(req, CMC_REFUSED, "%s", err);
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 
 	struct assignment *slot = free_assignment(b);
 	if (!slot)
-		return refuse(req, CMC_REFUSED, "too many assignments (%d)", ASSIGN_MAX);
+		return cmc_api_refuse(req, CMC_REFUSED, "too many assignments (%d)", ASSIGN_MAX);
 	failpoint(b, "assign:before-commit");
 	assignment_key(&n, key, sizeof(key));
 	assignment_value(&n, val, sizeof(val));
 	if (cmc_store_set(d->store, key, val) < 0 || commit(b, err, sizeof(err)) < 0) {
 		cmc_store_rollback(d->store);
-		return refuse(req, CMC_REFUSED, "%s", err);
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 	}
 	failpoint(b, "assign:after-commit");
 	*slot = n;
@@ -683,7 +636,7 @@ enum cmc_status cmc_cmd_assign(void *ctx, struct cmc_api_request *req)
 		*slot = (struct assignment){ 0 };
 		if (cmc_store_del(d->store, key) < 0 || cmc_store_commit(d->store) < 0)
 			cmc_store_rollback(d->store);
-		return refuse(req, CMC_REFUSED, "%s", err);
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 	}
 	failpoint(b, "assign:after-apply");
 	cmc_events_post(d->events, "assigned", (int)n.slot, "pf %u vf %u to %s (mac %s vlan %u)", n.pf,
@@ -699,17 +652,17 @@ static enum cmc_status parse_vf_address(struct cmc_api_request *req, int from, c
 	*pf = 0;
 	for (int i = from; i + 1 < req->argc + 0; i += 2) {
 		const char *k = req->argv[i], *arg = req->argv[i + 1];
-		if (strcmp(k, "slot") == 0 && !parse_uint(arg, 255, slot))
+		if (strcmp(k, "slot") == 0 && !cmc_api_parse_uint(arg, 255, slot))
 			have_slot = true;
-		else if (strcmp(k, "pf") == 0 && !parse_uint(arg, 7, pf))
+		else if (strcmp(k, "pf") == 0 && !cmc_api_parse_uint(arg, 7, pf))
 			;
-		else if (strcmp(k, "vf") == 0 && !parse_uint(arg, 7, vf))
+		else if (strcmp(k, "vf") == 0 && !cmc_api_parse_uint(arg, 7, vf))
 			have_vf = true;
 		else
-			return refuse(req, CMC_USAGE, "%s", usage);
+			return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
 	}
 	if (!have_slot || !have_vf || (req->argc - from) % 2)
-		return refuse(req, CMC_USAGE, "%s", usage);
+		return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
 	return CMC_OK;
 }
 
@@ -742,16 +695,16 @@ enum cmc_status cmc_cmd_unassign(void *ctx, struct cmc_api_request *req)
 		return st;
 	a = b ? find_assignment(b, slot, pf, vf) : NULL;
 	if (!a)
-		return refuse(req, CMC_REFUSED, "slot %u pf %u vf %u is not assigned", slot, pf, vf);
+		return cmc_api_refuse(req, CMC_REFUSED, "slot %u pf %u vf %u is not assigned", slot, pf, vf);
 	if (a->lane[0])
-		return refuse(req, CMC_REFUSED, "slot %u pf %u vf %u belongs to lane %s: delete the lane",
+		return cmc_api_refuse(req, CMC_REFUSED, "slot %u pf %u vf %u belongs to lane %s: delete the lane",
 			      slot, pf, vf, a->lane);
 	if (a->vm[0])
-		return refuse(req, CMC_REFUSED, "slot %u pf %u vf %u carries VM %s's profile", slot, pf,
+		return cmc_api_refuse(req, CMC_REFUSED, "slot %u pf %u vf %u carries VM %s's profile", slot, pf,
 			      vf, a->vm);
 	snprintf(blade, sizeof(blade), "%s", a->blade);
 	if (remove_assignment(b, a, err, sizeof(err)) < 0)
-		return refuse(req, CMC_REFUSED, "%s", err);
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 	cmc_events_post(d->events, "unassigned", (int)slot, "pf %u vf %u from %s", pf, vf, blade);
 	return CMC_OK;
 }
@@ -830,30 +783,30 @@ enum cmc_status cmc_cmd_domain(void *ctx, struct cmc_api_request *req)
 	unsigned v;
 
 	if (!b)
-		return refuse(req, CMC_REFUSED, "blades are not available");
+		return cmc_api_refuse(req, CMC_REFUSED, "blades are not available");
 	if (req->argc < 3)
-		return refuse(req, CMC_USAGE, "%s", usage);
+		return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
 	dm = find_domain(b, name);
 	if (strcmp(op, "create") == 0) {
 		struct domain n = { .used = true };
 
 		if (!name_ok(name, NAME_MAX_LEN))
-			return refuse(req, CMC_REFUSED, "'%.32s' is not a domain name (1-%d of a-z A-Z 0-9 - _)",
+			return cmc_api_refuse(req, CMC_REFUSED, "'%.32s' is not a domain name (1-%d of a-z A-Z 0-9 - _)",
 				      name, NAME_MAX_LEN);
 		if (dm)
-			return refuse(req, CMC_REFUSED, "domain %s exists (vlan %u)", name, dm->vlan);
+			return cmc_api_refuse(req, CMC_REFUSED, "domain %s exists (vlan %u)", name, dm->vlan);
 		if (req->argc == 5 && strcmp(req->argv[3], "vlan") == 0) {
-			if (parse_uint(req->argv[4], DOMAIN_VLAN_MAX, &v) || v < DOMAIN_VLAN_MIN)
-				return refuse(req, CMC_REFUSED, "'%.32s' is not a domain VLAN (%d-%d)",
+			if (cmc_api_parse_uint(req->argv[4], DOMAIN_VLAN_MAX, &v) || v < DOMAIN_VLAN_MIN)
+				return cmc_api_refuse(req, CMC_REFUSED, "'%.32s' is not a domain VLAN (%d-%d)",
 					      req->argv[4], DOMAIN_VLAN_MIN, DOMAIN_VLAN_MAX);
 			if (domain_of_vlan(b, (uint16_t)v))
-				return refuse(req, CMC_REFUSED, "VLAN %u is domain %s's", v,
+				return cmc_api_refuse(req, CMC_REFUSED, "VLAN %u is domain %s's", v,
 					      domain_of_vlan(b, (uint16_t)v)->name);
 			if (vlan_assigned_explicitly(b, (uint16_t)v))
-				return refuse(req, CMC_REFUSED, "VLAN %u is in use by an assignment", v);
+				return cmc_api_refuse(req, CMC_REFUSED, "VLAN %u is in use by an assignment", v);
 			n.vlan = (uint16_t)v;
 		} else if (req->argc != 3) {
-			return refuse(req, CMC_USAGE, "%s", usage);
+			return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
 		} else {
 			n.vlan = free_domain_vlan(b);
 		}
@@ -863,15 +816,15 @@ enum cmc_status cmc_cmd_domain(void *ctx, struct cmc_api_request *req)
 			if (!b->dom[i].used)
 				dm = &b->dom[i];
 		if (!dm || !n.vlan)
-			return refuse(req, CMC_REFUSED, "no room for another domain");
+			return cmc_api_refuse(req, CMC_REFUSED, "no room for another domain");
 		if (store_domain(b, &n, err, sizeof(err)) < 0)
-			return refuse(req, CMC_REFUSED, "%s", err);
+			return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 		*dm = n;
 		cmc_events_post(d->events, "domain", -1, "%s created (vlan %u)", name, n.vlan);
 		return CMC_OK;
 	}
 	if (!dm)
-		return refuse(req, CMC_REFUSED, "no domain '%.32s'", name);
+		return cmc_api_refuse(req, CMC_REFUSED, "no domain '%.32s'", name);
 	if (strcmp(op, "delete") == 0 && req->argc == 3) {
 		char key[64];
 		uint64_t members = dm->members;
@@ -879,7 +832,7 @@ enum cmc_status cmc_cmd_domain(void *ctx, struct cmc_api_request *req)
 		snprintf(key, sizeof(key), "domain/%s", dm->name);
 		if (cmc_store_del(d->store, key) < 0 || commit(b, err, sizeof(err)) < 0) {
 			cmc_store_rollback(d->store);
-			return refuse(req, CMC_REFUSED, "%s", err);
+			return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 		}
 		*dm = (struct domain){ 0 };
 		for (unsigned i = 0; i < d->config->blade_count; i++)
@@ -896,25 +849,25 @@ enum cmc_status cmc_cmd_domain(void *ctx, struct cmc_api_request *req)
 
 		if (bi < 0) {
 			blade_list(d, known, sizeof(known));
-			return refuse(req, CMC_REFUSED, "no blade '%.32s' in this chassis (blades: %s)", blade, known);
+			return cmc_api_refuse(req, CMC_REFUSED, "no blade '%.32s' in this chassis (blades: %s)", blade, known);
 		}
 		if (add && domain_of_blade(b, blade))
-			return refuse(req, CMC_REFUSED, "blade %s is already in domain %s", blade,
+			return cmc_api_refuse(req, CMC_REFUSED, "blade %s is already in domain %s", blade,
 				      domain_of_blade(b, blade)->name);
 		if (!add && !(dm->members & (1ull << bi)))
-			return refuse(req, CMC_REFUSED, "blade %s is not in domain %s", blade, dm->name);
+			return cmc_api_refuse(req, CMC_REFUSED, "blade %s is not in domain %s", blade, dm->name);
 		if (add)
 			n.members |= 1ull << bi;
 		else
 			n.members &= ~(1ull << bi);
 		if (store_domain(b, &n, err, sizeof(err)) < 0)
-			return refuse(req, CMC_REFUSED, "%s", err);
+			return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 		*dm = n;
 		reapply_blade(b, blade);
 		cmc_events_post(d->events, "domain", -1, "%s %s %s", blade, add ? "joined" : "left", dm->name);
 		return CMC_OK;
 	}
-	return refuse(req, CMC_USAGE, "%s", usage);
+	return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
 }
 
 enum cmc_status cmc_cmd_domains(void *ctx, struct cmc_api_request *req)
@@ -928,7 +881,7 @@ enum cmc_status cmc_cmd_domains(void *ctx, struct cmc_api_request *req)
 		if (!b->dom[i].used)
 			continue;
 		domain_value(b, &b->dom[i], val, sizeof(val));
-		if (kv_get(val, "blades", blades, sizeof(blades)) < 0)
+		if (cmc_store_field(val, "blades", blades, sizeof(blades)) < 0)
 			snprintf(blades, sizeof(blades), "-");
 		cmc_rec_begin(req->body, "domain");
 		cmc_rec_str(req->body, "domain", b->dom[i].name);
@@ -1001,34 +954,34 @@ static enum cmc_status lane_create(struct cmcd *d, struct cmc_api_request *req)
 	char err[256], known[512], key[64], val[200];
 
 	if (req->argc != 5 && req->argc != 7 && req->argc != 9)
-		return refuse(req, CMC_USAGE, "%s", usage);
+		return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
 	if (!name_ok(name, LANE_NAME_MAX) || strchr(name, '_'))
-		return refuse(req, CMC_REFUSED, "'%.32s' is not a lane name (1-%d of a-z A-Z 0-9 -)", name,
+		return cmc_api_refuse(req, CMC_REFUSED, "'%.32s' is not a lane name (1-%d of a-z A-Z 0-9 -)", name,
 			      LANE_NAME_MAX);
 	if (find_lane(b, name))
-		return refuse(req, CMC_REFUSED, "lane %s exists", name);
+		return cmc_api_refuse(req, CMC_REFUSED, "lane %s exists", name);
 	for (int i = 3; i < 5; i++)
 		if (blade_index(d, req->argv[i]) < 0) {
 			blade_list(d, known, sizeof(known));
-			return refuse(req, CMC_REFUSED, "no blade '%.32s' in this chassis (blades: %s)",
+			return cmc_api_refuse(req, CMC_REFUSED, "no blade '%.32s' in this chassis (blades: %s)",
 				      req->argv[i], known);
 		}
 	if (strcmp(req->argv[3], req->argv[4]) == 0)
-		return refuse(req, CMC_REFUSED, "a lane joins two different blades");
+		return cmc_api_refuse(req, CMC_REFUSED, "a lane joins two different blades");
 	if (req->argc >= 7) {
-		if (strcmp(req->argv[5], "slot") || parse_uint(req->argv[6], 255, &v))
-			return refuse(req, CMC_USAGE, "%s", usage);
+		if (strcmp(req->argv[5], "slot") || cmc_api_parse_uint(req->argv[6], 255, &v))
+			return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
 		want_slot = (int)v;
 	}
 	if (req->argc == 9) {
-		if (strcmp(req->argv[7], "pf") || parse_uint(req->argv[8], 7, &v))
-			return refuse(req, CMC_USAGE, "%s", usage);
+		if (strcmp(req->argv[7], "pf") || cmc_api_parse_uint(req->argv[8], 7, &v))
+			return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
 		want_pf = (int)v;
 	} else if (want_slot >= 0) {
 		want_pf = 0;
 	}
 	if (pick_lane_port(b, want_slot, want_pf, &s, &p, vfs, err, sizeof(err)) < 0)
-		return refuse(req, CMC_REFUSED, "%s", err);
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 	snprintf(n.name, sizeof(n.name), "%s", name);
 	n.slot = s;
 	n.pf = p;
@@ -1050,7 +1003,7 @@ static enum cmc_status lane_create(struct cmcd *d, struct cmc_api_request *req)
 		if (!b->lanes[i].used)
 			l = &b->lanes[i];
 	if (!l || !n.vlan || !n.net)
-		return refuse(req, CMC_REFUSED, "no room for another lane");
+		return cmc_api_refuse(req, CMC_REFUSED, "no room for another lane");
 	for (unsigned k = 0; k < 2; k++) {
 		pair[k] = (struct assignment){ .used = true, .slot = s, .pf = p, .vf = vfs[k] };
 		snprintf(pair[k].blade, sizeof(pair[k].blade), "%s", req->argv[3 + k]);
@@ -1069,7 +1022,7 @@ static enum cmc_status lane_create(struct cmcd *d, struct cmc_api_request *req)
 	}
 	if (rc < 0 || commit(b, err, sizeof(err)) < 0) {
 		cmc_store_rollback(d->store);
-		return refuse(req, CMC_REFUSED, "%s", rc < 0 ? "the store refused the lane" : err);
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", rc < 0 ? "the store refused the lane" : err);
 	}
 	*l = n;
 	for (unsigned k = 0; k < 2; k++) {
@@ -1094,9 +1047,9 @@ static enum cmc_status lane_delete(struct cmcd *d, struct cmc_api_request *req)
 	int rc;
 
 	if (req->argc != 3)
-		return refuse(req, CMC_USAGE, "usage: lane delete NAME");
+		return cmc_api_refuse(req, CMC_USAGE, "usage: lane delete NAME");
 	if (!l)
-		return refuse(req, CMC_REFUSED, "no lane '%.32s'", req->argv[2]);
+		return cmc_api_refuse(req, CMC_REFUSED, "no lane '%.32s'", req->argv[2]);
 	snprintf(key, sizeof(key), "lane/%s", l->name);
 	rc = cmc_store_del(d->store, key);
 	for (unsigned i = 0; i < ASSIGN_MAX && !rc; i++) {
@@ -1108,7 +1061,7 @@ static enum cmc_status lane_delete(struct cmcd *d, struct cmc_api_request *req)
 	}
 	if (rc < 0 || commit(b, err, sizeof(err)) < 0) {
 		cmc_store_rollback(d->store);
-		return refuse(req, CMC_REFUSED, "%s", rc < 0 ? "the store refused" : err);
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", rc < 0 ? "the store refused" : err);
 	}
 	for (unsigned i = 0; i < ASSIGN_MAX; i++)
 		if (b->a[i].used && strcmp(b->a[i].lane, l->name) == 0) {
@@ -1126,12 +1079,12 @@ enum cmc_status cmc_cmd_lane(void *ctx, struct cmc_api_request *req)
 	struct cmcd *d = ctx;
 
 	if (!d->blades)
-		return refuse(req, CMC_REFUSED, "blades are not available");
+		return cmc_api_refuse(req, CMC_REFUSED, "blades are not available");
 	if (req->argc >= 3 && strcmp(req->argv[1], "create") == 0)
 		return lane_create(d, req);
 	if (req->argc >= 3 && strcmp(req->argv[1], "delete") == 0)
 		return lane_delete(d, req);
-	return refuse(req, CMC_USAGE, "usage: lane create NAME BLADE BLADE [slot N [pf P]] | delete NAME");
+	return cmc_api_refuse(req, CMC_USAGE, "usage: lane create NAME BLADE BLADE [slot N [pf P]] | delete NAME");
 }
 
 enum cmc_status cmc_cmd_lanes(void *ctx, struct cmc_api_request *req)
@@ -1196,39 +1149,39 @@ enum cmc_status cmc_cmd_port(void *ctx, struct cmc_api_request *req)
 	struct role *r = NULL;
 
 	if (!b)
-		return refuse(req, CMC_REFUSED, "blades are not available");
+		return cmc_api_refuse(req, CMC_REFUSED, "blades are not available");
 	if (req->argc != 4 || strcmp(req->argv[2], "role") != 0 || !slash ||
 	    (size_t)(slash - req->argv[1]) >= sizeof(sbuf))
-		return refuse(req, CMC_USAGE, "%s", usage);
+		return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
 	memcpy(sbuf, req->argv[1], (size_t)(slash - req->argv[1]));
 	sbuf[slash - req->argv[1]] = '\0';
-	if (parse_uint(sbuf, 255, &slot) || parse_uint(slash + 1, 7, &pf))
-		return refuse(req, CMC_USAGE, "%s (bad port '%.16s')", usage, req->argv[1]);
+	if (cmc_api_parse_uint(sbuf, 255, &slot) || cmc_api_parse_uint(slash + 1, 7, &pf))
+		return cmc_api_refuse(req, CMC_USAGE, "%s (bad port '%.16s')", usage, req->argv[1]);
 	if (strcmp(req->argv[3], "uplink") == 0)
 		role = CMC_PORT_UPLINK;
 	else if (strcmp(req->argv[3], "midplane") == 0)
 		role = CMC_PORT_MIDPLANE;
 	else
-		return refuse(req, CMC_USAGE, "%s", usage);
+		return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
 	if (!cmc_cards_port(d->cards, slot, pf, NULL))
-		return refuse(req, CMC_REFUSED, "slot %u pf %u is not driven by cmcd", slot, pf);
+		return cmc_api_refuse(req, CMC_REFUSED, "slot %u pf %u is not driven by cmcd", slot, pf);
 	old = port_role(b, slot, pf);
 	if (old == role)
 		return CMC_OK;
 	if (role == CMC_PORT_UPLINK)
 		for (unsigned i = 0; i < LANE_MAX; i++)
 			if (b->lanes[i].used && b->lanes[i].slot == slot && b->lanes[i].pf == pf)
-				return refuse(req, CMC_REFUSED, "lane %s runs on slot %u pf %u: delete it first",
+				return cmc_api_refuse(req, CMC_REFUSED, "lane %s runs on slot %u pf %u: delete it first",
 					      b->lanes[i].name, slot, pf);
 	/* Apply first (the driver may refuse: the kernel one has no loopback), then keep. */
 	if (apply_role(b, slot, pf, role, err, sizeof(err)) < 0)
-		return refuse(req, CMC_REFUSED, "%s", err);
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 	snprintf(key, sizeof(key), "port/%u/%u", slot, pf);
 	if (cmc_store_set(d->store, key, role == CMC_PORT_MIDPLANE ? "role=midplane" : "role=uplink") < 0 ||
 	    commit(b, err, sizeof(err)) < 0) {
 		cmc_store_rollback(d->store);
 		(void)!apply_role(b, slot, pf, old, err, sizeof(err));
-		return refuse(req, CMC_REFUSED, "%s", err);
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 	}
 	for (unsigned i = 0; i < ROLE_MAX && !r; i++)
 		if (b->roles[i].used && b->roles[i].slot == slot && b->roles[i].pf == pf)
@@ -1277,55 +1230,55 @@ enum cmc_status cmc_cmd_vbridge(void *ctx, struct cmc_api_request *req)
 			cmc_cards_fdb_records(d->cards, -1, req->body);
 			return CMC_OK;
 		}
-		if (req->argc != 4 || strcmp(req->argv[2], "slot") || parse_uint(req->argv[3], 255, &slot))
-			return refuse(req, CMC_USAGE, "%s", usage);
+		if (req->argc != 4 || strcmp(req->argv[2], "slot") || cmc_api_parse_uint(req->argv[3], 255, &slot))
+			return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
 		if (!cmc_cards_port(d->cards, slot, 0, NULL) && !cmc_cards_port(d->cards, slot, 1, NULL))
-			return refuse(req, CMC_REFUSED, "slot %u holds no card cmcd drives", slot);
+			return cmc_api_refuse(req, CMC_REFUSED, "slot %u holds no card cmcd drives", slot);
 		cmc_cards_fdb_records(d->cards, (int)slot, req->body);
 		return CMC_OK;
 	}
 	add = strcmp(req->argv[1], "add") == 0;
 	if (!add && strcmp(req->argv[1], "del") != 0)
-		return refuse(req, CMC_USAGE, "%s", usage);
+		return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
 	for (int i = 2; i + 1 < req->argc; i += 2) {
 		const char *k = req->argv[i], *arg = req->argv[i + 1];
-		if (strcmp(k, "slot") == 0 && !parse_uint(arg, 255, &slot))
+		if (strcmp(k, "slot") == 0 && !cmc_api_parse_uint(arg, 255, &slot))
 			have_slot = true;
-		else if (strcmp(k, "pf") == 0 && !parse_uint(arg, 7, &pf))
+		else if (strcmp(k, "pf") == 0 && !cmc_api_parse_uint(arg, 7, &pf))
 			;
-		else if (strcmp(k, "vf") == 0 && !parse_uint(arg, 7, &vf))
+		else if (strcmp(k, "vf") == 0 && !cmc_api_parse_uint(arg, 7, &vf))
 			have_vf = true;
 		else if (strcmp(k, "mac") == 0) {
 			if (vb_mac_parse(arg, mac) < 0 || !vb_mac_is_unicast(mac))
-				return refuse(req, CMC_REFUSED, "'%.32s' is not a unicast MAC address", arg);
+				return cmc_api_refuse(req, CMC_REFUSED, "'%.32s' is not a unicast MAC address", arg);
 			have_mac = true;
 		} else
-			return refuse(req, CMC_USAGE, "%s", usage);
+			return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
 	}
 	if (req->argc % 2 || !have_slot || !have_mac || (add && !have_vf))
-		return refuse(req, CMC_USAGE, "%s", usage);
+		return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
 	vb_mac_str(mac, macs);
 	snprintf(key, sizeof(key), "fdb/%u/%u/%s", slot, pf, macs);
 	if (add) {
 		if (d->blades && mac_owner(d->blades, mac))
-			return refuse(req, CMC_REFUSED, "MAC %s is a VF's own", macs);
+			return cmc_api_refuse(req, CMC_REFUSED, "MAC %s is a VF's own", macs);
 		if (mac_is_default_range(mac))
-			return refuse(req, CMC_REFUSED, "MAC %s is in the chassis' own range (02:cc:00:…)", macs);
+			return cmc_api_refuse(req, CMC_REFUSED, "MAC %s is in the chassis' own range (02:cc:00:…)", macs);
 		if (cmc_cards_fdb_set(d->cards, slot, pf, vf, mac, true, err, sizeof(err)) < 0)
-			return refuse(req, CMC_REFUSED, "%s", err);
+			return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 		snprintf(val, sizeof(val), "vf=%u", vf);
 		if (cmc_store_set(d->store, key, val) < 0 || cmc_store_commit(d->store) < 0) {
 			cmc_store_rollback(d->store);
 			(void)!cmc_cards_fdb_set(d->cards, slot, pf, vf, mac, false, err, sizeof(err));
-			return refuse(req, CMC_REFUSED, "the store refused the entry");
+			return cmc_api_refuse(req, CMC_REFUSED, "the store refused the entry");
 		}
 	} else {
 		const char *cur = cmc_store_get(d->store, key);
 		if (!cur || kv_uint(cur, "vf", 7, &vf) < 0)
-			return refuse(req, CMC_REFUSED, "no static entry %s on slot %u pf %u", macs, slot, pf);
+			return cmc_api_refuse(req, CMC_REFUSED, "no static entry %s on slot %u pf %u", macs, slot, pf);
 		if (cmc_store_del(d->store, key) < 0 || cmc_store_commit(d->store) < 0) {
 			cmc_store_rollback(d->store);
-			return refuse(req, CMC_REFUSED, "the store refused the change");
+			return cmc_api_refuse(req, CMC_REFUSED, "the store refused the change");
 		}
 		if (cmc_cards_fdb_set(d->cards, slot, pf, vf, mac, false, err, sizeof(err)) < 0)
 			log_warnx("static entry %s off slot %u pf %u: %s", macs, slot, pf, err);
@@ -1496,7 +1449,7 @@ static int load_domain(const char *key, const char *value, void *arg)
 
 	snprintf(n.name, sizeof(n.name), "%s", key + strlen("domain/"));
 	if (kv_uint(value, "vlan", DOMAIN_VLAN_MAX, &v) < 0 || v < DOMAIN_VLAN_MIN ||
-	    kv_get(value, "blades", blades, sizeof(blades)) < 0) {
+	    cmc_store_field(value, "blades", blades, sizeof(blades)) < 0) {
 		drop_key(lc, key, "unreadable");
 		return 0;
 	}
@@ -1541,7 +1494,7 @@ static int load_role(const char *key, const char *value, void *arg)
 	struct role r = { .used = true };
 	char role[16];
 
-	if (sscanf(key, "port/%u/%u", &r.slot, &r.pf) != 2 || kv_get(value, "role", role, sizeof(role)) < 0) {
+	if (sscanf(key, "port/%u/%u", &r.slot, &r.pf) != 2 || cmc_store_field(value, "role", role, sizeof(role)) < 0) {
 		drop_key(lc, key, "unreadable");
 		return 0;
 	}
@@ -1563,10 +1516,10 @@ static int load_assignment(const char *key, const char *value, void *arg)
 	struct assignment *slot;
 
 	if (sscanf(key, "assign/%u/%u/%u", &n.slot, &n.pf, &n.vf) != 3 ||
-	    kv_get(value, "blade", n.blade, sizeof(n.blade)) < 0 || kv_get(value, "mac", mac, sizeof(mac)) < 0 ||
+	    cmc_store_field(value, "blade", n.blade, sizeof(n.blade)) < 0 || cmc_store_field(value, "mac", mac, sizeof(mac)) < 0 ||
 	    vb_mac_parse(mac, n.mac) < 0 || kv_uint(value, "vlan", 4094, &v) < 0 ||
 	    kv_uint(value, "rate", 1000, &n.rate) < 0 || kv_uint(value, "trusted", 1, &t) < 0 ||
-	    kv_get(value, "lane", lane, sizeof(lane)) < 0) {
+	    cmc_store_field(value, "lane", lane, sizeof(lane)) < 0) {
 		drop_key(lc, key, "unreadable");
 		return 0;
 	}
@@ -1574,7 +1527,7 @@ static int load_assignment(const char *key, const char *value, void *arg)
 	n.trusted = t;
 	if (strcmp(lane, "-") != 0)
 		snprintf(n.lane, sizeof(n.lane), "%s", lane);
-	if (kv_get(value, "vm", n.vm, sizeof(n.vm)) < 0 || strcmp(n.vm, "-") == 0)
+	if (cmc_store_field(value, "vm", n.vm, sizeof(n.vm)) < 0 || strcmp(n.vm, "-") == 0)
 		n.vm[0] = '\0';
 	if (blade_index(lc->b->d, n.blade) < 0) {
 		drop_key(lc, key, "its blade is no longer configured");

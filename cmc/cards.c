@@ -476,17 +476,27 @@ void cmc_cards_stop(struct cmcd *d, struct cmc_cards *cards)
 	free(cards);
 }
 
+/* The card cmcd drives at slot/pf, or NULL with the reason in err. */
+static struct card *driven_card(struct cmc_cards *cards, unsigned slot, unsigned pf, char *err,
+				size_t errlen)
+{
+	struct card *c = cards ? find_card(cards, slot, pf) : NULL;
+
+	if (c && c->nic && !c->dead)
+		return c;
+	snprintf(err, errlen, "slot %u pf %u is not driven by cmcd", slot, pf);
+	return NULL;
+}
+
 /* Applies a changed VF setting; the chassis' record of it changes only if it took. */
 static int change_vf(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf,
 		     const struct nic_vf_config *vc, char *err, size_t errlen)
 {
-	struct card *c = cards ? find_card(cards, slot, pf) : NULL;
+	struct card *c = driven_card(cards, slot, pf, err, errlen);
 	int rc;
 
-	if (!c || !c->nic || c->dead) {
-		snprintf(err, errlen, "slot %u pf %u is not driven by cmcd", slot, pf);
+	if (!c)
 		return -ENOENT;
-	}
 	pthread_mutex_lock(&c->lock);
 	if (vf >= c->nic->num_vfs || vf >= NIC_MAX_VFS) {
 		snprintf(err, errlen, "no VF %u on slot %u pf %u (%u enabled)", vf, slot, pf,
@@ -526,13 +536,11 @@ bool cmc_cards_port(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigne
 int cmc_cards_set_port_mode(struct cmc_cards *cards, unsigned slot, unsigned pf,
 			    enum nic_port_mode mode, char *err, size_t errlen)
 {
-	struct card *c = cards ? find_card(cards, slot, pf) : NULL;
+	struct card *c = driven_card(cards, slot, pf, err, errlen);
 	int rc;
 
-	if (!c || !c->nic || c->dead) {
-		snprintf(err, errlen, "slot %u pf %u is not driven by cmcd", slot, pf);
+	if (!c)
 		return -ENOENT;
-	}
 	pthread_mutex_lock(&c->lock);
 	if (!c->nic->ops->set_port_mode) {
 		snprintf(err, errlen, "slot %u pf %u: the %s driver cannot hold a port in loopback", slot,
@@ -550,13 +558,11 @@ int cmc_cards_set_port_mode(struct cmc_cards *cards, unsigned slot, unsigned pf,
 int cmc_cards_fdb_set(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf,
 		      const uint8_t mac[6], bool add, char *err, size_t errlen)
 {
-	struct card *c = cards ? find_card(cards, slot, pf) : NULL;
+	struct card *c = driven_card(cards, slot, pf, err, errlen);
 	int rc;
 
-	if (!c || !c->nic || c->dead) {
-		snprintf(err, errlen, "slot %u pf %u is not driven by cmcd", slot, pf);
+	if (!c)
 		return -ENOENT;
-	}
 	pthread_mutex_lock(&c->lock);
 	if (!c->nic->ops->fdb_set) {
 		snprintf(err, errlen, "slot %u pf %u: the %s driver has no static entries", slot, pf,
@@ -584,12 +590,10 @@ int cmc_cards_fdb_set(struct cmc_cards *cards, unsigned slot, unsigned pf, unsig
 static int current_vf(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf,
 		      struct nic_vf_config *out, char *err, size_t errlen)
 {
-	struct card *c = cards ? find_card(cards, slot, pf) : NULL;
+	struct card *c = driven_card(cards, slot, pf, err, errlen);
 
-	if (!c || !c->nic || c->dead) {
-		snprintf(err, errlen, "slot %u pf %u is not driven by cmcd", slot, pf);
+	if (!c)
 		return -ENOENT;
-	}
 	if (vf >= c->nic->num_vfs || vf >= NIC_MAX_VFS) {
 		snprintf(err, errlen, "no VF %u on slot %u pf %u (%u enabled)", vf, slot, pf,
 			 c->nic->num_vfs);

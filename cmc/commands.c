@@ -8,41 +8,12 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define CMC_VERSION "0.1"
 
-static enum cmc_status refuse(struct cmc_api_request *req, enum cmc_status st, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static enum cmc_status refuse(struct cmc_api_request *req, enum cmc_status st, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(req->message, sizeof(req->message), fmt, ap);
-	va_end(ap);
-	return st;
-}
-
-/* A slot number as the admin typed it: decimal, 0..255. */
-static int parse_slot_number(const char *s, unsigned *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (!*s || *s == '-' || *s == '+')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > 255)
-		return -EINVAL;
-	*out = (unsigned)v;
-	return 0;
-}
 
 static void list_slot_numbers(const struct mp_inventory *inv, char *buf, size_t len)
 {
@@ -65,13 +36,13 @@ static enum cmc_status find_slot(struct cmcd *d, struct cmc_api_request *req, co
 	unsigned n;
 	char known[256];
 
-	if (parse_slot_number(arg, &n))
-		return refuse(req, CMC_USAGE, "'%.32s' is not a slot number (0-255)", arg);
+	if (cmc_api_parse_uint(arg, 255, &n))
+		return cmc_api_refuse(req, CMC_USAGE, "'%.32s' is not a slot number (0-255)", arg);
 	*out = mp_slot_find(d->inv, n);
 	if (*out)
 		return CMC_OK;
 	list_slot_numbers(d->inv, known, sizeof(known));
-	return refuse(req, CMC_REFUSED, "no slot %u in this chassis (slots: %s)", n, known);
+	return cmc_api_refuse(req, CMC_REFUSED, "no slot %u in this chassis (slots: %s)", n, known);
 }
 
 static enum cmc_status cmd_version(void *ctx, struct cmc_api_request *req)
@@ -118,14 +89,14 @@ static enum cmc_status cmd_functions(void *ctx, struct cmc_api_request *req)
 		enum cmc_status st;
 
 		if (strcmp(req->argv[1], "slot") != 0)
-			return refuse(req, CMC_USAGE, "usage: functions [slot N]");
+			return cmc_api_refuse(req, CMC_USAGE, "usage: functions [slot N]");
 		st = find_slot(d, req, req->argv[2], &s);
 		if (st == CMC_OK)
 			cmc_inventory_function_records(s, req->body);
 		return st;
 	}
 	if (req->argc != 1)
-		return refuse(req, CMC_USAGE, "usage: functions [slot N]");
+		return cmc_api_refuse(req, CMC_USAGE, "usage: functions [slot N]");
 	for (size_t i = 0; i < mp_slot_count(d->inv); i++)
 		cmc_inventory_function_records(mp_slot_at(d->inv, i), req->body);
 	return CMC_OK;
@@ -151,7 +122,7 @@ static enum cmc_status cmd_events(void *ctx, struct cmc_api_request *req)
 	struct cmcd *d = ctx;
 
 	if (req->argc == 2 && strcmp(req->argv[1], "follow") != 0)
-		return refuse(req, CMC_USAGE, "usage: events [follow]");
+		return cmc_api_refuse(req, CMC_USAGE, "usage: events [follow]");
 	cmc_events_dump(d->events, req->body);
 	req->follow = req->argc == 2;
 	return CMC_OK;
@@ -163,7 +134,7 @@ static enum cmc_status cmd_rescan(void *ctx, struct cmc_api_request *req)
 	int err = cmcd_rescan(d, "requested");
 
 	if (err)
-		return refuse(req, CMC_REFUSED, "rescan failed: %s", mp_inventory_error(d->inv));
+		return cmc_api_refuse(req, CMC_REFUSED, "rescan failed: %s", mp_inventory_error(d->inv));
 	return CMC_OK;
 }
 
@@ -183,16 +154,6 @@ static enum cmc_status cmd_portstats(void *ctx, struct cmc_api_request *req)
 	return CMC_OK;
 }
 
-static int parse_small(const char *s, unsigned max, unsigned *out)
-{
-	unsigned v;
-
-	if (parse_slot_number(s, &v) || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 /* trust SLOT PF VF on|off */
 static enum cmc_status cmd_trust(void *ctx, struct cmc_api_request *req)
 {
@@ -201,11 +162,11 @@ static enum cmc_status cmd_trust(void *ctx, struct cmc_api_request *req)
 	bool on = strcmp(req->argv[4], "on") == 0;
 	char err[200];
 
-	if (parse_small(req->argv[1], 255, &slot) || parse_small(req->argv[2], 7, &pf) ||
-	    parse_small(req->argv[3], 7, &vf) || (!on && strcmp(req->argv[4], "off") != 0))
-		return refuse(req, CMC_USAGE, "usage: trust SLOT PF VF on|off");
+	if (cmc_api_parse_uint(req->argv[1], 255, &slot) || cmc_api_parse_uint(req->argv[2], 7, &pf) ||
+	    cmc_api_parse_uint(req->argv[3], 7, &vf) || (!on && strcmp(req->argv[4], "off") != 0))
+		return cmc_api_refuse(req, CMC_USAGE, "usage: trust SLOT PF VF on|off");
 	if (cmc_cards_set_trust(d->cards, slot, pf, vf, on, err, sizeof(err)) < 0)
-		return refuse(req, CMC_REFUSED, "%s", err);
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 	cmc_events_post(d->events, "vf-trust", (int)slot, "pf %u vf %u %s", pf, vf,
 			on ? "trusted: may change its MAC" : "untrusted");
 	return CMC_OK;
@@ -221,12 +182,12 @@ static enum cmc_status cmd_link_state(void *ctx, struct cmc_api_request *req)
 
 	for (st = 0; st < 3 && strcmp(req->argv[4], names[st]) != 0; st++)
 		;
-	if (parse_small(req->argv[1], 255, &slot) || parse_small(req->argv[2], 7, &pf) ||
-	    parse_small(req->argv[3], 7, &vf) || st == 3)
-		return refuse(req, CMC_USAGE, "usage: link-state SLOT PF VF auto|enable|disable");
+	if (cmc_api_parse_uint(req->argv[1], 255, &slot) || cmc_api_parse_uint(req->argv[2], 7, &pf) ||
+	    cmc_api_parse_uint(req->argv[3], 7, &vf) || st == 3)
+		return cmc_api_refuse(req, CMC_USAGE, "usage: link-state SLOT PF VF auto|enable|disable");
 	if (cmc_cards_set_link_state(d->cards, slot, pf, vf, (enum nic_link_state)st, err,
 				     sizeof(err)) < 0)
-		return refuse(req, CMC_REFUSED, "%s", err);
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 	cmc_events_post(d->events, "vf-link-state", (int)slot, "pf %u vf %u link %s", pf, vf, names[st]);
 	return CMC_OK;
 }

@@ -828,3 +828,23 @@ void cmc_store_close(struct cmc_store *st)
 	free(st->name);
 	free(st);
 }
+
+int cmc_store_field(const char *value, const char *k, char *out, size_t len)
+{
+	size_t kl = strlen(k);
+
+	for (const char *p = value; p && *p;) {
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, k, kl) == 0 && p[kl] == '=') {
+			size_t n = strcspn(p + kl + 1, " ");
+			if (n >= len)
+				return -ERANGE;
+			memcpy(out, p + kl + 1, n);
+			out[n] = '\0';
+			return 0;
+		}
+		p = strchr(p, ' ');
+	}
+	return -ENOENT;
+}

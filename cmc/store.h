@@ -115,6 +115,10 @@ uint64_t cmc_store_generation(const struct cmc_store *st);
 /* The reason for the last failure of commit, as one line ("" if none). */
 const char *cmc_store_error(const struct cmc_store *st);
 
+/* Values written as "k1=v1 k2=v2" (what cmcd keeps): the field k copied into out.
+ * -ENOENT if absent, -ERANGE if it does not fit. */
+int cmc_store_field(const char *value, const char *k, char *out, size_t len);
+
 /* True if the key and value are acceptable (same checks as cmc_store_set). */
 bool cmc_store_key_valid(const char *key);
 bool cmc_store_value_valid(const char *value);

@@ -88,33 +88,7 @@ struct cmc_vms {
 	struct vm vms[VM_MAX];
 };
 
-static enum cmc_status refuse(struct cmc_api_request *req, enum cmc_status st, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
-static enum cmc_status refuse(struct cmc_api_request *req, enum cmc_status st, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(req->message, sizeof(req->message), fmt, ap);
-	va_end(ap);
-	return st;
-}
-
-static int parse_uint(const char *s, unsigned max, unsigned *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (!s || !*s || *s == '-' || *s == '+')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > max)
-		return -EINVAL;
-	*out = (unsigned)v;
-	return 0;
-}
 
 static bool vm_name_ok(const char *s)
 {
@@ -529,9 +503,9 @@ static enum cmc_status vm_start(struct cmcd *d, struct cmc_api_request *req)
 	struct qmp *q;
 
 	if (req->argc < 5)
-		return refuse(req, CMC_USAGE, "%s", usage);
+		return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
 	if (!vm_name_ok(req->argv[2]))
-		return refuse(req, CMC_REFUSED, "'%.32s' is not a VM name (1-%d of a-z A-Z 0-9 - _)", req->argv[2],
+		return cmc_api_refuse(req, CMC_REFUSED, "'%.32s' is not a VM name (1-%d of a-z A-Z 0-9 - _)", req->argv[2],
 			      VM_NAME_MAX);
 	snprintf(n.name, sizeof(n.name), "%s", req->argv[2]);
 	for (int i = 3; i < req->argc; i++) {
@@ -541,52 +515,52 @@ static enum cmc_status vm_start(struct cmcd *d, struct cmc_api_request *req)
 			continue;
 		}
 		if (!arg)
-			return refuse(req, CMC_USAGE, "%s", usage);
+			return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
 		i++;
 		if (strcmp(k, "blade") == 0 && strlen(arg) < sizeof(n.blade))
 			snprintf(n.blade, sizeof(n.blade), "%s", arg);
-		else if (strcmp(k, "mem") == 0 && !parse_uint(arg, 4096, &x) && x >= 16)
+		else if (strcmp(k, "mem") == 0 && !cmc_api_parse_uint(arg, 4096, &x) && x >= 16)
 			n.mem_mb = x;
 		else if (strcmp(k, "mac") == 0) {
 			if (vb_mac_parse(arg, n.prof.mac) < 0 || !vb_mac_is_unicast(n.prof.mac))
-				return refuse(req, CMC_REFUSED, "'%.32s' is not a unicast MAC address", arg);
+				return cmc_api_refuse(req, CMC_REFUSED, "'%.32s' is not a unicast MAC address", arg);
 			n.has_profile = true;
-		} else if (strcmp(k, "vlan") == 0 && !parse_uint(arg, 3999, &x) && x)
+		} else if (strcmp(k, "vlan") == 0 && !cmc_api_parse_uint(arg, 3999, &x) && x)
 			n.prof.vlan = (uint16_t)x;
-		else if (strcmp(k, "rate") == 0 && !parse_uint(arg, 1000, &x))
+		else if (strcmp(k, "rate") == 0 && !cmc_api_parse_uint(arg, 1000, &x))
 			n.prof.rate = x;
 		else
-			return refuse(req, CMC_USAGE, "%s (bad '%.32s %.32s')", usage, k, arg);
+			return cmc_api_refuse(req, CMC_USAGE, "%s (bad '%.32s %.32s')", usage, k, arg);
 	}
 	if (!n.blade[0])
-		return refuse(req, CMC_USAGE, "%s", usage);
+		return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
 	if (!blade_known(d, n.blade))
-		return refuse(req, CMC_REFUSED, "no blade '%s' in this chassis", n.blade);
+		return cmc_api_refuse(req, CMC_REFUSED, "no blade '%s' in this chassis", n.blade);
 	if (find_vm(v, n.name))
-		return refuse(req, CMC_REFUSED, "VM %s exists (on %s)", n.name, find_vm(v, n.name)->blade);
+		return cmc_api_refuse(req, CMC_REFUSED, "VM %s exists (on %s)", n.name, find_vm(v, n.name)->blade);
 	if ((n.prof.vlan || n.prof.rate || n.prof.trusted) && !n.has_profile)
-		return refuse(req, CMC_REFUSED, "a VLAN, rate or trust needs the VM's MAC (mac M)");
+		return cmc_api_refuse(req, CMC_REFUSED, "a VLAN, rate or trust needs the VM's MAC (mac M)");
 	for (unsigned i = 0; i < VM_MAX && !slot; i++)
 		if (!v->vms[i].used)
 			slot = &v->vms[i];
 	if (!slot)
-		return refuse(req, CMC_REFUSED, "too many VMs (%d)", VM_MAX);
+		return cmc_api_refuse(req, CMC_REFUSED, "too many VMs (%d)", VM_MAX);
 	if (n.has_profile &&
 	    cmc_blades_profile_add(d->blades, n.name, n.blade, &n.prof, true, n.loc, err, sizeof(err)) < 0)
-		return refuse(req, CMC_REFUSED, "%s", err);
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 	if (spawn_qemu(v, &n, n.blade, false, err, sizeof(err)) < 0 ||
 	    vm_qmp(&n, n.blade, START_TIMEOUT_MS, &q, err, sizeof(err)) < 0) {
 		vm_kill(&n, n.blade);
 		if (n.has_profile)
 			(void)cmc_blades_profile_remove(d->blades, n.loc, err + strlen(err), 1);
-		return refuse(req, CMC_REFUSED, "VM %s on %s: %s", n.name, n.blade, err);
+		return cmc_api_refuse(req, CMC_REFUSED, "VM %s on %s: %s", n.name, n.blade, err);
 	}
 	qmp_close(q);
 	*slot = n;
 	if (save(v, slot) < 0) {
 		vm_kill(slot, slot->blade);
 		*slot = (struct vm){ 0 };
-		return refuse(req, CMC_REFUSED, "the store refused VM %s", n.name);
+		return cmc_api_refuse(req, CMC_REFUSED, "the store refused VM %s", n.name);
 	}
 	cmc_events_post(d->events, "vm", -1, "%s started on %s (%u MiB)", n.name, n.blade, n.mem_mb);
 	return CMC_OK;
@@ -599,13 +573,13 @@ static enum cmc_status vm_stop(struct cmcd *d, struct cmc_api_request *req)
 	char err[256];
 
 	if (req->argc != 3)
-		return refuse(req, CMC_USAGE, "usage: vm stop NAME");
+		return cmc_api_refuse(req, CMC_USAGE, "usage: vm stop NAME");
 	if (!vm)
-		return refuse(req, CMC_REFUSED, "no VM '%.32s'", req->argv[2]);
+		return cmc_api_refuse(req, CMC_REFUSED, "no VM '%.32s'", req->argv[2]);
 	if (vm->mig == MIG_STARTING || vm->mig == MIG_ACTIVE || vm->mig == MIG_SWITCHING)
-		return refuse(req, CMC_REFUSED, "VM %s is migrating to %s", vm->name, vm->to);
+		return cmc_api_refuse(req, CMC_REFUSED, "VM %s is migrating to %s", vm->name, vm->to);
 	if (forget(v, vm) < 0)
-		return refuse(req, CMC_REFUSED, "the store refused the change");
+		return cmc_api_refuse(req, CMC_REFUSED, "the store refused the change");
 	vm_kill(vm, vm->blade);
 	if (vm->has_profile && cmc_blades_profile_remove(d->blades, vm->loc, err, sizeof(err)) < 0)
 		log_warnx("VM %s: profile: %s", vm->name, err);
@@ -620,12 +594,12 @@ enum cmc_status cmc_cmd_vm(void *ctx, struct cmc_api_request *req)
 	struct cmcd *d = ctx;
 
 	if (!d->vms || !d->blades)
-		return refuse(req, CMC_REFUSED, "VMs are not available");
+		return cmc_api_refuse(req, CMC_REFUSED, "VMs are not available");
 	if (strcmp(req->argv[1], "start") == 0)
 		return vm_start(d, req);
 	if (strcmp(req->argv[1], "stop") == 0 && req->argc >= 3)
 		return vm_stop(d, req);
-	return refuse(req, CMC_USAGE, "usage: vm start NAME blade B [mem MB] [mac M] [vlan X] [rate MBPS] "
+	return cmc_api_refuse(req, CMC_USAGE, "usage: vm start NAME blade B [mem MB] [mac M] [vlan X] [rate MBPS] "
 		      "[trusted] | vm stop NAME");
 }
 
@@ -668,40 +642,40 @@ enum cmc_status cmc_cmd_migrate(void *ctx, struct cmc_api_request *req)
 	int rc;
 
 	if (!v || !d->blades)
-		return refuse(req, CMC_REFUSED, "VMs are not available");
+		return cmc_api_refuse(req, CMC_REFUSED, "VMs are not available");
 	unsigned bw = 0;
 
 	if ((req->argc != 4 && req->argc != 6) || strcmp(req->argv[2], "to") != 0 ||
-	    (req->argc == 6 && (strcmp(req->argv[4], "bandwidth") != 0 || parse_uint(req->argv[5], 10000, &bw) || !bw)))
-		return refuse(req, CMC_USAGE, "usage: migrate VM --to BLADE [bandwidth MBPS]");
+	    (req->argc == 6 && (strcmp(req->argv[4], "bandwidth") != 0 || cmc_api_parse_uint(req->argv[5], 10000, &bw) || !bw)))
+		return cmc_api_refuse(req, CMC_USAGE, "usage: migrate VM --to BLADE [bandwidth MBPS]");
 	vm = find_vm(v, req->argv[1]);
 	if (!vm)
-		return refuse(req, CMC_REFUSED, "no VM '%.32s'", req->argv[1]);
+		return cmc_api_refuse(req, CMC_REFUSED, "no VM '%.32s'", req->argv[1]);
 	if (vm->mig == MIG_STARTING || vm->mig == MIG_ACTIVE || vm->mig == MIG_SWITCHING)
-		return refuse(req, CMC_REFUSED, "VM %s is already migrating to %s", vm->name, vm->to);
+		return cmc_api_refuse(req, CMC_REFUSED, "VM %s is already migrating to %s", vm->name, vm->to);
 	if (vm->state != VM_RUNNING)
-		return refuse(req, CMC_REFUSED, "VM %s is %s%s%s", vm->name, vm_state_names[vm->state],
+		return cmc_api_refuse(req, CMC_REFUSED, "VM %s is %s%s%s", vm->name, vm_state_names[vm->state],
 			      vm->note[0] ? ": " : "", vm->note);
 	if (!blade_known(d, to))
-		return refuse(req, CMC_REFUSED, "no blade '%.32s' in this chassis", to);
+		return cmc_api_refuse(req, CMC_REFUSED, "no blade '%.32s' in this chassis", to);
 	if (strcmp(to, vm->blade) == 0)
-		return refuse(req, CMC_REFUSED, "VM %s already runs on %s", vm->name, to);
+		return cmc_api_refuse(req, CMC_REFUSED, "VM %s already runs on %s", vm->name, to);
 	rc = cmc_blades_lane_between(d->blades, vm->blade, to, lane, addr_from, addr_to);
 	if (rc == -ENOENT)
-		return refuse(req, CMC_REFUSED, "no lane between %s and %s (cmcctl lane create NAME %s %s)",
+		return cmc_api_refuse(req, CMC_REFUSED, "no lane between %s and %s (cmcctl lane create NAME %s %s)",
 			      vm->blade, to, vm->blade, to);
 	if (rc == -EAGAIN)
-		return refuse(req, CMC_REFUSED, "lane %s is not up yet (its VFs are not in their blades)", lane);
+		return cmc_api_refuse(req, CMC_REFUSED, "lane %s is not up yet (its VFs are not in their blades)", lane);
 	/* Step 805: the source answers and runs. */
 	if (vm_qmp(vm, vm->blade, 0, &q, err, sizeof(err)) < 0)
-		return refuse(req, CMC_REFUSED, "VM %s on %s does not answer: %s", vm->name, vm->blade, err);
+		return cmc_api_refuse(req, CMC_REFUSED, "VM %s on %s does not answer: %s", vm->name, vm->blade, err);
 	rc = qmp_execute(q, "query-status", NULL, &reply, err, sizeof(err));
 	if (!rc)
 		(void)qmp_json_str(reply, "status", status, sizeof(status));
 	free(reply);
 	qmp_close(q);
 	if (rc || strcmp(status, "running") != 0)
-		return refuse(req, CMC_REFUSED, "VM %s on %s is not running (%s)", vm->name, vm->blade,
+		return cmc_api_refuse(req, CMC_REFUSED, "VM %s on %s is not running (%s)", vm->name, vm->blade,
 			      rc ? err : status);
 	/* Step 810: the destination's profile, staged: no MAC live there yet. */
 	memcpy(vm->from, vm->blade, sizeof(vm->from));
@@ -716,7 +690,7 @@ enum cmc_status cmc_cmd_migrate(void *ctx, struct cmc_api_request *req)
 	vm->switch_ms = vm->last_transferred = 0;
 	if (vm->has_profile) {
 		if (cmc_blades_profile_add(d->blades, vm->name, to, &vm->prof, false, vm->dloc, err, sizeof(err)) < 0)
-			return refuse(req, CMC_REFUSED, "cannot stage VM %s's profile on %s: %s", vm->name, to, err);
+			return cmc_api_refuse(req, CMC_REFUSED, "cannot stage VM %s's profile on %s: %s", vm->name, to, err);
 		vm->staged = true;
 	}
 	vm->mig = MIG_STARTING;
@@ -724,7 +698,7 @@ enum cmc_status cmc_cmd_migrate(void *ctx, struct cmc_api_request *req)
 	vm->mig_started = cmc_now_ms();
 	if (save(v, vm) < 0 || spawn_qemu(v, vm, to, true, err, sizeof(err)) < 0) {
 		fail(v, vm, false, "destination QEMU: %s", err);
-		return refuse(req, CMC_REFUSED, "%s", vm->reason);
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", vm->reason);
 	}
 	cmc_events_post(d->events, "migration", -1, "%s %s -> %s over lane %s (%s:%u)", vm->name, vm->from, to,
 			lane, addr_to, vm->port);
@@ -769,18 +743,18 @@ enum cmc_status cmc_cmd_profile(void *ctx, struct cmc_api_request *req)
 	unsigned rate;
 
 	if (req->argc != 5 || strcmp(req->argv[1], "set") != 0 || strcmp(req->argv[3], "rate") != 0 ||
-	    parse_uint(req->argv[4], 1000, &rate))
-		return refuse(req, CMC_USAGE, "usage: profile set VM rate MBPS (0-1000, 0 = unlimited)");
+	    cmc_api_parse_uint(req->argv[4], 1000, &rate))
+		return cmc_api_refuse(req, CMC_USAGE, "usage: profile set VM rate MBPS (0-1000, 0 = unlimited)");
 	if (!vm)
-		return refuse(req, CMC_REFUSED, "no VM '%.32s'", req->argv[2]);
+		return cmc_api_refuse(req, CMC_REFUSED, "no VM '%.32s'", req->argv[2]);
 	if (!vm->has_profile)
-		return refuse(req, CMC_REFUSED, "VM %s has no network profile (start it with a MAC)", vm->name);
+		return cmc_api_refuse(req, CMC_REFUSED, "VM %s has no network profile (start it with a MAC)", vm->name);
 	if (vm->mig == MIG_STARTING || vm->mig == MIG_ACTIVE || vm->mig == MIG_SWITCHING)
-		return refuse(req, CMC_REFUSED, "VM %s is migrating; set its rate after", vm->name);
+		return cmc_api_refuse(req, CMC_REFUSED, "VM %s is migrating; set its rate after", vm->name);
 	p = vm->prof;
 	p.rate = rate;
 	if (cmc_blades_profile_set(d->blades, vm->loc, &p, true, err, sizeof(err)) < 0)
-		return refuse(req, CMC_REFUSED, "%s", err);
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 	vm->prof = p;
 	(void)save(d->vms, vm);
 	cmc_events_post(d->events, "profile", -1, "%s: rate %u Mbit/s", vm->name, rate);
@@ -789,38 +763,19 @@ enum cmc_status cmc_cmd_profile(void *ctx, struct cmc_api_request *req)
 
 /* --- Start and stop --------------------------------------------------------------- */
 
-static int kv_get(const char *value, const char *k, char *out, size_t len)
-{
-	size_t kl = strlen(k);
-
-	for (const char *p = value; p && *p;) {
-		while (*p == ' ')
-			p++;
-		if (strncmp(p, k, kl) == 0 && p[kl] == '=') {
-			size_t n = strcspn(p + kl + 1, " ");
-			if (n >= len)
-				return -ERANGE;
-			memcpy(out, p + kl + 1, n);
-			out[n] = '\0';
-			return 0;
-		}
-		p = strchr(p, ' ');
-	}
-	return -ENOENT;
-}
 
 static uint64_t kv_u64(const char *value, const char *k)
 {
 	char buf[24];
 
-	return kv_get(value, k, buf, sizeof(buf)) ? 0 : strtoull(buf, NULL, 10);
+	return cmc_store_field(value, k, buf, sizeof(buf)) ? 0 : strtoull(buf, NULL, 10);
 }
 
 static int parse_loc(const char *value, const char *k, unsigned loc[3])
 {
 	char buf[24];
 
-	return kv_get(value, k, buf, sizeof(buf)) || sscanf(buf, "%u.%u.%u", &loc[0], &loc[1], &loc[2]) != 3
+	return cmc_store_field(value, k, buf, sizeof(buf)) || sscanf(buf, "%u.%u.%u", &loc[0], &loc[1], &loc[2]) != 3
 		       ? -EINVAL
 		       : 0;
 }
@@ -833,9 +788,9 @@ static int load_vm(const char *key, const char *value, void *arg)
 	struct vm *slot = NULL;
 
 	snprintf(n.name, sizeof(n.name), "%s", key + strlen("vm/"));
-	if (kv_get(value, "blade", n.blade, sizeof(n.blade)) < 0 || kv_get(value, "mac", mac, sizeof(mac)) < 0 ||
+	if (cmc_store_field(value, "blade", n.blade, sizeof(n.blade)) < 0 || cmc_store_field(value, "mac", mac, sizeof(mac)) < 0 ||
 	    vb_mac_parse(mac, n.prof.mac) < 0 || parse_loc(value, "loc", n.loc) < 0 ||
-	    kv_get(value, "state", state, sizeof(state)) < 0) {
+	    cmc_store_field(value, "state", state, sizeof(state)) < 0) {
 		log_warnx("store: %s unreadable; ignored", key);
 		return 0;
 	}
@@ -859,10 +814,10 @@ static int load_migration(const char *key, const char *value, void *arg)
 	struct vm *vm = find_vm(v, key + strlen("migration/"));
 	char state[16];
 
-	if (!vm || kv_get(value, "from", vm->from, sizeof(vm->from)) < 0 ||
-	    kv_get(value, "to", vm->to, sizeof(vm->to)) < 0 || kv_get(value, "lane", vm->lane, sizeof(vm->lane)) < 0 ||
-	    kv_get(value, "addr", vm->dest_addr, sizeof(vm->dest_addr)) < 0 ||
-	    kv_get(value, "state", state, sizeof(state)) < 0)
+	if (!vm || cmc_store_field(value, "from", vm->from, sizeof(vm->from)) < 0 ||
+	    cmc_store_field(value, "to", vm->to, sizeof(vm->to)) < 0 || cmc_store_field(value, "lane", vm->lane, sizeof(vm->lane)) < 0 ||
+	    cmc_store_field(value, "addr", vm->dest_addr, sizeof(vm->dest_addr)) < 0 ||
+	    cmc_store_field(value, "state", state, sizeof(state)) < 0)
 		return 0;
 	vm->port = (unsigned)kv_u64(value, "port");
 	vm->staged = kv_u64(value, "staged") != 0;

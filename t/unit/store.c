@@ -627,8 +627,27 @@ static void test_large(void)
 	remove_dir();
 }
 
+/* Fields of the "k1=v1 k2=v2" values cmcd writes. */
+static void test_fields(void)
+{
+	const char *v = "blade=blade1 mac=02:cc:00:01:00:00 vlan=10 total=5 to=blade2 lane=-";
+	char out[32];
+
+	tap_is_int(cmc_store_field(v, "blade", out, sizeof(out)), 0, "field: first");
+	tap_is_str(out, "blade1", "field: its value");
+	tap_is_int(cmc_store_field(v, "lane", out, sizeof(out)), 0, "field: last");
+	tap_is_str(out, "-", "field: the last value");
+	tap_is_int(cmc_store_field(v, "to", out, sizeof(out)), 0, "field: 'to' is not 'total'");
+	tap_is_str(out, "blade2", "field: 'to' has its own value");
+	tap_is_int(cmc_store_field(v, "vl", out, sizeof(out)), -ENOENT, "field: a prefix of a key is absent");
+	tap_is_int(cmc_store_field(v, "rate", out, sizeof(out)), -ENOENT, "field: absent");
+	tap_is_int(cmc_store_field(v, "mac", out, 8), -ERANGE, "field: too long for the buffer");
+	tap_is_int(cmc_store_field("", "mac", out, sizeof(out)), -ENOENT, "field: empty value");
+}
+
 int main(void)
 {
+	test_fields();
 	test_first_commit();
 	test_reopen();
 	test_rollback();
