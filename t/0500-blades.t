@@ -135,6 +135,15 @@ refused('cmcctl assign slot 1 vf 6 blade blade3', qr/no VF 6 on slot 1 pf 0 \(4 
 refused('cmcctl lane create mig blade1 blade3', qr/lane mig exists/, 'a lane twice');
 refused('cmcctl lane create up1 blade1 blade3 slot 1', qr/slot 1 pf 0 is an uplink/, 'a lane on an uplink');
 refused('cmcctl port 2/0 role uplink', qr/lane mig runs on slot 2 pf 0/, 'demoting a port a lane runs on');
+my ($rr, $ro) = $c->run('cmcctl port 2/0 role sideways 2>&1');
+is($rr, 2, 'an unknown port role: usage (exit 2)');
+like($ro, qr{usage: port SLOT/PF role uplink\|midplane}, 'an unknown port role: saying how');
+refused('cmcctl domain add nosuch blade1', qr/no domain 'nosuch'/, 'an unknown domain');
+refused('cmcctl domain create bad/name', qr/not a domain name/, 'a bad domain name');
+refused('cmcctl lane create waytoolongname blade1 blade3', qr/not a lane name/, 'a lane name too long');
+refused('cmcctl vbridge del slot 1 mac 02:00:00:00:ee:77', qr/no static entry 02:00:00:00:ee:77 on slot 1 pf 0/, 'removing a static entry that is not there');
+refused('cmcctl unassign slot 1 vf 3', qr/slot 1 pf 0 vf 3 is not assigned/, 'unassigning a free VF');
+refused('cmcctl unassign slot 2 vf 0', qr/belongs to lane mig: delete the lane/, "unassigning a lane's VF");
 for my $i (1 .. 8) {
 	my ($r, $o) = $c->run(sprintf('cmcctl vbridge add slot 1 vf 0 mac 02:00:00:00:ee:%02x', $i));
 	is($r, 0, "static entry $i") or diag($o);
