@@ -63,6 +63,7 @@ struct cmc_cards {
 	pthread_t thread;
 	bool running;
 	bool stop;
+	bool releasing;		/* cmcd stops: the cards' VFs are being taken away */
 	int epfd, wake_fd, notify_fd;
 	struct cmc_watch *notify_watch;
 	pthread_mutex_t qlock;
@@ -199,10 +200,12 @@ static void card_service(struct card *c)
 		/*
 		 * The card is gone or being removed: let go of it here and now. A hot-unplug
 		 * waits for the VFIO device to be closed, and the main loop may itself be
-		 * waiting on that removal (a rescan reading the card's config space).
+		 * waiting on that removal (a rescan reading the card's config space). While
+		 * cmcd stops, the stop is releasing the cards and closes this one itself.
 		 */
 		c->dead = true;
-		card_close(c);
+		if (!__atomic_load_n(&c->owner->releasing, __ATOMIC_ACQUIRE))
+			card_close(c);
 	}
 	__atomic_store_n(&c->retry_at, rc > 0 ? cmc_now_ms() + (unsigned)rc : 0, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&c->lock);
@@ -336,6 +339,7 @@ static int card_open(struct cmc_cards *cs, struct card *c, const char *backend, 
 	int fd;
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 	char err[256] = "";
+	unsigned long long t0 = cmc_now_ms();
 	int rc;
 
 	for (unsigned i = 0; i <= NIC_MAX_VFS; i++)
@@ -354,7 +358,8 @@ static int card_open(struct cmc_cards *cs, struct card *c, const char *backend, 
 		pthread_mutex_destroy(&c->lock);
 		return rc;
 	}
-	log_info("slot %u pf %u (%s): %s, %u VFs", c->slot, c->pf, bdf, backend, c->nic->num_vfs);
+	log_info("slot %u pf %u (%s): %s, %u VFs, open in %llu ms", c->slot, c->pf, bdf, backend,
+		 c->nic->num_vfs, cmc_now_ms() - t0);
 	return 0;
 }
 
@@ -449,6 +454,36 @@ err_stop:
 	return rc;
 }
 
+/*
+ * The first step of the stop: each card's VFs are taken away while the card thread still
+ * answers their drivers, which reset as they let go (unanswered, igbvf waits 1 s a VF).
+ * One card at a time: the kernel removes devices one at a time anyway (measured: two
+ * cards in parallel took as long as one after the other, about 0.3 s a VF under TCG).
+ */
+static void release_vfs(struct cmc_cards *cards)
+{
+	__atomic_store_n(&cards->releasing, true, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < cards->n; i++) {
+		struct card *c = &cards->cards[i];
+		unsigned long long t0 = cmc_now_ms(), ms;
+		bool skip;
+		int rc;
+
+		/* From here on the card thread marks a card dead but leaves it open. */
+		pthread_mutex_lock(&c->lock);
+		skip = c->dead || !c->nic || !c->nic->ops->release_vfs;
+		pthread_mutex_unlock(&c->lock);
+		if (skip)
+			continue;
+		rc = c->nic->ops->release_vfs(c->nic);
+		ms = cmc_now_ms() - t0;
+		if (rc)
+			log_warn(rc, "stop: slot %u pf %u: disabling its VFs", c->slot, c->pf);
+		if (ms >= CMC_STOP_STEP_SLOW_MS)
+			log_info("stop: slot %u pf %u: VFs disabled in %llu ms", c->slot, c->pf, ms);
+	}
+}
+
 void cmc_cards_stop(struct cmcd *d, struct cmc_cards *cards)
 {
 	uint64_t one = 1;
@@ -456,13 +491,20 @@ void cmc_cards_stop(struct cmcd *d, struct cmc_cards *cards)
 	if (!cards)
 		return;
 	if (cards->running) {
+		release_vfs(cards);
 		__atomic_store_n(&cards->stop, true, __ATOMIC_RELEASE);
 		(void)!write(cards->wake_fd, &one, sizeof(one));
 		pthread_join(cards->thread, NULL);
 	}
 	for (unsigned i = 0; i < cards->n; i++) {
-		card_close(&cards->cards[i]);
-		pthread_mutex_destroy(&cards->cards[i].lock);
+		struct card *c = &cards->cards[i];
+		unsigned long long t0 = cmc_now_ms(), ms;
+
+		card_close(c);
+		ms = cmc_now_ms() - t0;
+		if (ms >= CMC_STOP_STEP_SLOW_MS)
+			log_info("stop: slot %u pf %u released in %llu ms", c->slot, c->pf, ms);
+		pthread_mutex_destroy(&c->lock);
 	}
 	if (cards->notify_watch)
 		cmc_loop_del_fd(d->loop, cards->notify_watch);

@@ -140,6 +140,34 @@ static int open_inventory(struct cmcd *d, const char *dump)
 	return err;
 }
 
+/*
+ * The last bound of a stop. Each step is bounded on its own, but a step waits on the
+ * kernel (a VF driver letting go), and a stop must end: past CMC_STOP_HARD_S the process
+ * exits, and the kernel releases what it still held (VFIO resets the PF, as after a
+ * kill -9, which the next start handles).
+ */
+#define CMC_STOP_HARD_S 10
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static void stop_overdue(int signo)
+{
+	static const char msg[] = "cmcd: stop still running after " STR(CMC_STOP_HARD_S) " s: exiting now\n";
+
+	(void)signo;
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	_exit(1);
+}
+
+static void arm_stop_watchdog(void)
+{
+	struct sigaction sa = { .sa_handler = stop_overdue };
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGALRM, &sa, NULL) == 0)
+		alarm(CMC_STOP_HARD_S);
+}
+
 static void on_signal(struct cmc_loop *loop, int signo, void *arg)
 {
 	struct cmcd *d = arg;
@@ -149,6 +177,7 @@ static void on_signal(struct cmc_loop *loop, int signo, void *arg)
 		return;
 	}
 	log_info("%s: shutting down", strsignal(signo));
+	arm_stop_watchdog();
 	cmc_loop_quit(loop);
 }
 
@@ -209,18 +238,42 @@ static int start_services(struct cmcd *d, bool live)
 	return rc;
 }
 
+/*
+ * A step of the stop, timed from `since`: a step that runs long is logged by name, so a
+ * slow stop says where its time went. Returns the time now (ms).
+ */
+static unsigned long long stop_step(const char *step, unsigned long long since)
+{
+	unsigned long long now = cmc_now_ms();
+
+	if (now - since >= CMC_STOP_STEP_SLOW_MS)
+		log_info("stop: %s took %llu ms", step, now - since);
+	else
+		log_debug("stop: %s took %llu ms", step, now - since);
+	return now;
+}
+
 static void shutdown_all(struct cmcd *d)
 {
+	unsigned long long t0 = cmc_now_ms(), t = t0;
+
 	cmc_vms_stop(d, d->vms);
+	t = stop_step("VMs (QMP connections)", t);
 	cmc_blades_stop(d, d->blades);
+	t = stop_step("blades", t);
 	cmc_cards_stop(d, d->cards);
+	t = stop_step("cards", t);
 	cmc_watchers_stop(d->watchers);
+	t = stop_step("watchers", t);
 	cmc_api_close(d->api);
 	if (d->rescan_timer)
 		cmc_loop_del_timer(d->loop, d->rescan_timer);
 	cmc_events_free(d->events);
 	cmc_store_close(d->store);
 	mp_inventory_close(d->inv);
+	(void)stop_step("the rest", t);
+	if (d->loop)
+		log_info("stopped in %llu ms", cmc_now_ms() - t0);
 	cmc_config_free(d->config);
 	cmc_loop_free(d->loop);
 }

@@ -13,6 +13,9 @@
 #include "mp.h"
 #include "store.h"
 
+/* A step of cmcd's stop that takes this long (ms) or more is logged by name. */
+#define CMC_STOP_STEP_SLOW_MS 500
+
 struct cmc_watchers;
 struct cmc_cards;
 struct cmc_blades;

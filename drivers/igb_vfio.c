@@ -44,10 +44,13 @@
  */
 #define IGB_STATIC_FDB_ENTRIES	NIC_STATIC_FDB_MAX
 #define IGB_RAR_STATIC		0x40	/* rar_owner flag: a static entry, kept across VF resets */
+/* How long a stop waits for a VF bind in progress (one igbvf probe, served). */
+#define IGB_RELEASE_BIND_WAIT_MS 3000
 
 struct vf_bind_job {
 	pthread_t thread;
 	bool running, done;
+	bool stop;			/* bind no more VFs (the PF is being released) */
 	char vf_bdf[NIC_MAX_VFS][32];
 	unsigned n;
 	char driver[32];
@@ -79,6 +82,7 @@ struct igb_pf {
 	int8_t rar_owner[IGB_RAR_ENTRIES];	/* extra filters: owning VF (| IGB_RAR_STATIC) or -1 */
 	struct vf_bind_job bind;
 	struct nic_stats port;			/* running totals of the port's counters */
+	bool vfs_released;			/* release_vfs took them: close() leaves sysfs alone */
 };
 
 
@@ -670,6 +674,10 @@ static void *bind_worker(void *arg)
 	uint64_t one = 1;
 
 	for (unsigned i = 0; i < job->n; i++) {
+		if (__atomic_load_n(&job->stop, __ATOMIC_ACQUIRE)) {
+			job->results[i] = -ECANCELED;
+			continue;
+		}
 		pthread_mutex_lock(&bind_serial);
 		job->results[i] = pci_sysfs_bind(job->vf_bdf[i], job->driver);
 		pthread_mutex_unlock(&bind_serial);
@@ -956,7 +964,7 @@ static void igb_close(struct nic *nic)
 		mask_interrupts(pf);
 		clear_bits(pf, IGB_CTRL_EXT, IGB_CTRL_EXT_PFRSTD);
 	}
-	if (pf->dev && !pf->gone && !pf->params.keep_vfs && nic->num_vfs)
+	if (pf->dev && !pf->gone && !pf->params.keep_vfs && nic->num_vfs && !pf->vfs_released)
 		(void)!pci_sysfs_set_numvfs(nic->pf_bdf, 0);
 	if (pf->dev && !pf->gone) {
 		(void)!vfio_dev_set_msix(pf->dev, 0, NULL);
@@ -971,6 +979,31 @@ static void igb_close(struct nic *nic)
 		close(pf->ep_fd);
 	igb_mbx_free(pf->mbx);
 	free(pf);
+}
+
+/*
+ * The first step of a stop, with the mailbox still served (by service() on the card
+ * thread): no more binds, then sriov_numvfs 0. Each igbvf resets as it unbinds and waits
+ * for our answer; unanswered, that is 1 s per VF (its mailbox timeout).
+ */
+static int igb_release_vfs(struct nic *nic)
+{
+	struct igb_pf *pf = (struct igb_pf *)nic;
+	int rc;
+
+	__atomic_store_n(&pf->bind.stop, true, __ATOMIC_RELEASE);
+	/* A probe in progress ends within igbvf's own timeouts; service() collects it. */
+	for (unsigned i = 0; i < IGB_RELEASE_BIND_WAIT_MS / 10; i++) {
+		if (!pf->bind.running || __atomic_load_n(&pf->bind.done, __ATOMIC_ACQUIRE))
+			break;
+		usleep(10000);
+	}
+	if (__atomic_load_n(&pf->gone, __ATOMIC_ACQUIRE) || pf->params.keep_vfs || !nic->num_vfs)
+		return 0;
+	rc = pci_sysfs_set_numvfs(nic->pf_bdf, 0);
+	if (!rc)
+		pf->vfs_released = true;
+	return rc;
 }
 
 /*
@@ -1076,4 +1109,5 @@ const struct nic_ops igb_vfio_ops = {
 	.set_port_mode = igb_set_port_mode,
 	.event_fd = igb_event_fd,
 	.service = igb_service,
+	.release_vfs = igb_release_vfs,
 };

@@ -113,6 +113,14 @@ struct nic_ops {
 	int (*event_fd)(struct nic *nic);
 	/* Returns 0, or > 0: call again after that many ms (work deferred, never waited on). */
 	int (*service)(struct nic *nic);
+	/*
+	 * Optional. Takes the VFs away (unless params.keep_vfs), first of the two steps of
+	 * a stop: called while service() still runs on its thread, because each VF driver
+	 * resets as it lets go and waits for the PF to answer (igbvf: up to 1 s a VF when
+	 * nobody does). Waits for a bind in progress, one VF probe at most. Then close().
+	 * Returns 0 or -errno (the VFs are then left to close()).
+	 */
+	int (*release_vfs)(struct nic *nic);
 };
 
 /* Every backend embeds this first. */

@@ -197,6 +197,6 @@ $c = Chassis->new(%opt);
 $c->start;
 start_cmcd();
 check_restored('after a chassis reboot');
-is(($c->run('kill $(pidof cmcd); wait_for 100 "! pidof cmcd >/dev/null"', timeout => 20))[0], 0, 'cmcd stops cleanly');
+is(($c->run('kill $(pidof cmcd); wait_for 50 "! pidof cmcd >/dev/null"', timeout => 20))[0], 0, 'cmcd stops cleanly, within 5 s');
 
 done_testing;
