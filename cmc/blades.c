@@ -13,7 +13,7 @@
  * blade backend). A crash after the commit leaves an intent the next start applies in
  * full; a crash before it leaves nothing behind. Removals commit first as well. So an
  * assignment is all there or not there, and a MAC is never given to two VFs: the check
- * covers every assignment, and the chassis' default MACs (02:cc:00:…) are its own.
+ * covers every assignment, and the chassis' default MACs (macs.h) are its own.
  *
  * A VF's VLAN follows from its role: a lane's VLAN, else the one asked for at assign
  * time, else its blade's domain's, else none (the untagged default domain).
@@ -24,6 +24,7 @@
 #include "cards.h"
 #include "daemon.h"
 #include "log.h"
+#include "macs.h"
 #include "vbridge.h"
 
 #include <errno.h>
@@ -224,10 +225,10 @@ static void ifname_of(const struct assignment *a, char buf[16])
 		snprintf(buf, 16, "s%uv%u", a->slot, a->vf);
 }
 
-/* The chassis' own default MACs are 02:cc:00:slot:pf:vf; nobody else may take one. */
-static bool mac_is_default_range(const uint8_t mac[6])
+/* The chassis' own default MACs (macs.h); nobody else may take one. */
+static bool mac_is_default_range(const struct cmc_blades *b, const uint8_t mac[6])
 {
-	return mac[0] == 0x02 && mac[1] == 0xcc && mac[2] == 0x00;
+	return cmc_mac_in_chassis_range(b->d->chassis_id, mac);
 }
 
 static const struct assignment *mac_owner(struct cmc_blades *b, const uint8_t mac[6])
@@ -473,7 +474,7 @@ static void unapply(struct cmc_blades *b, struct assignment *a)
 	if (b->be && mp_resolve(b->d->inv, &addr, &bdf, NULL, NULL) == 0 &&
 	    mp_blade_unmap(b->be, mp_bdf_str(&bdf, bdfs), a->blade, ifname, err, sizeof(err)) < 0)
 		log_warnx("slot %u pf %u vf %u out of %s: %s", a->slot, a->pf, a->vf, a->blade, err);
-	cmc_cards_vf_default(a->slot, a->pf, a->vf, &vc);
+	cmc_cards_vf_default(b->d->chassis_id, a->slot, a->pf, a->vf, &vc);
 	if (cmc_cards_vf_set(b->d->cards, a->slot, a->pf, a->vf, &vc, err, sizeof(err)) < 0)
 		log_warnx("slot %u pf %u vf %u back to its default: %s", a->slot, a->pf, a->vf, err);
 }
@@ -594,15 +595,15 @@ enum cmc_status cmc_cmd_assign(void *ctx, struct cmc_api_request *req)
 	if (check_vf(b, n.slot, n.pf, n.vf, err, sizeof(err)) < 0)
 		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 	if (!have_mac) {
-		cmc_cards_vf_mac(n.slot, n.pf, n.vf, n.mac);
+		cmc_cards_vf_mac(d->chassis_id, n.slot, n.pf, n.vf, n.mac);
 	} else {
 		uint8_t own[6];
 		const struct assignment *o = mac_owner(b, n.mac);
 
-		cmc_cards_vf_mac(n.slot, n.pf, n.vf, own);
-		if (mac_is_default_range(n.mac) && memcmp(own, n.mac, 6) != 0)
-			return cmc_api_refuse(req, CMC_REFUSED, "MAC %s is in the chassis' own range (02:cc:00:…), "
-				      "kept for the VFs' defaults", vb_mac_str(n.mac, mac));
+		cmc_cards_vf_mac(d->chassis_id, n.slot, n.pf, n.vf, own);
+		if (mac_is_default_range(b, n.mac) && memcmp(own, n.mac, 6) != 0)
+			return cmc_api_refuse(req, CMC_REFUSED, "MAC %s is in the chassis' own range (%02x:%02x:%02x:%02x:…), "
+				      "kept for the VFs' defaults", vb_mac_str(n.mac, mac), own[0], own[1], own[2], own[3]);
 		if (o)
 			return cmc_api_refuse(req, CMC_REFUSED, "MAC %s is already on slot %u pf %u vf %u (%s)",
 				      vb_mac_str(n.mac, mac), o->slot, o->pf, o->vf, o->blade);
@@ -1008,7 +1009,7 @@ static enum cmc_status lane_create(struct cmcd *d, struct cmc_api_request *req)
 		pair[k] = (struct assignment){ .used = true, .slot = s, .pf = p, .vf = vfs[k] };
 		snprintf(pair[k].blade, sizeof(pair[k].blade), "%s", req->argv[3 + k]);
 		snprintf(pair[k].lane, sizeof(pair[k].lane), "%s", name);
-		cmc_cards_vf_mac(s, p, vfs[k], pair[k].mac);
+		cmc_cards_vf_mac(d->chassis_id, s, p, vfs[k], pair[k].mac);
 	}
 	/* One commit holds the lane and both its VFs. */
 	snprintf(key, sizeof(key), "lane/%s", name);
@@ -1262,8 +1263,8 @@ enum cmc_status cmc_cmd_vbridge(void *ctx, struct cmc_api_request *req)
 	if (add) {
 		if (d->blades && mac_owner(d->blades, mac))
 			return cmc_api_refuse(req, CMC_REFUSED, "MAC %s is a VF's own", macs);
-		if (mac_is_default_range(mac))
-			return cmc_api_refuse(req, CMC_REFUSED, "MAC %s is in the chassis' own range (02:cc:00:…)", macs);
+		if (d->blades && mac_is_default_range(d->blades, mac))
+			return cmc_api_refuse(req, CMC_REFUSED, "MAC %s is in the chassis' own range (%.11s:…)", macs, macs);
 		if (cmc_cards_fdb_set(d->cards, slot, pf, vf, mac, true, err, sizeof(err)) < 0)
 			return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 		snprintf(val, sizeof(val), "vf=%u", vf);
@@ -1319,8 +1320,8 @@ int cmc_blades_lane_between(struct cmc_blades *b, const char *a, const char *z, 
 	return -ENOENT;
 }
 
-static void profile_fill(struct assignment *a, unsigned slot, unsigned pf, unsigned vf,
-			 const struct cmc_profile *p, bool live)
+static void profile_fill(const struct cmc_blades *b, struct assignment *a, unsigned slot, unsigned pf,
+			 unsigned vf, const struct cmc_profile *p, bool live)
 {
 	a->slot = slot;
 	a->pf = pf;
@@ -1331,7 +1332,7 @@ static void profile_fill(struct assignment *a, unsigned slot, unsigned pf, unsig
 	if (live)
 		memcpy(a->mac, p->mac, 6);
 	else
-		cmc_cards_vf_mac(slot, pf, vf, a->mac);
+		cmc_cards_vf_mac(b->d->chassis_id, slot, pf, vf, a->mac);
 }
 
 static int store_assignment(struct cmc_blades *b, const struct assignment *a, char *err, size_t errlen)
@@ -1367,7 +1368,7 @@ int cmc_blades_profile_add(struct cmc_blades *b, const char *vm, const char *bla
 			if (!cmc_cards_port(b->d->cards, s, pf, NULL) || port_role(b, s, pf) != CMC_PORT_UPLINK ||
 			    free_vfs(b, s, pf, 1, &vf) != 1)
 				continue;
-			profile_fill(&n, s, pf, vf, p, live);
+			profile_fill(b, &n, s, pf, vf, p, live);
 			if (check_card(b, &n, err, errlen) < 0)
 				return -ENOSPC;
 			slot = free_assignment(b);
@@ -1402,7 +1403,7 @@ int cmc_blades_profile_set(struct cmc_blades *b, const unsigned loc[3], const st
 		return -ENOENT;
 	}
 	n = *a;
-	profile_fill(&n, loc[0], loc[1], loc[2], p, live);
+	profile_fill(b, &n, loc[0], loc[1], loc[2], p, live);
 	o = mac_owner(b, n.mac);
 	if (o && o != a) {
 		snprintf(err, errlen, "the MAC is live on slot %u pf %u vf %u", o->slot, o->pf, o->vf);

@@ -12,6 +12,7 @@
  */
 #include "cards.h"
 #include "daemon.h"
+#include "macs.h"
 
 #include "log.h"
 #include "nic.h"
@@ -73,12 +74,10 @@ struct cmc_cards {
 	unsigned long long backstop_at;
 };
 
-/* Locally administered, unique per chassis position: 02:cc:00:slot:pf:vf. */
-void cmc_cards_vf_mac(unsigned slot, unsigned pf, unsigned vf, uint8_t mac[6])
+void cmc_cards_vf_mac(uint32_t id, unsigned slot, unsigned pf, unsigned vf, uint8_t mac[6])
 {
-	const uint8_t m[6] = { 0x02, 0xcc, 0x00, (uint8_t)slot, (uint8_t)pf, (uint8_t)vf };
-
-	memcpy(mac, m, 6);
+	if (cmc_mac_vf_default(id, slot, pf, vf, mac) < 0)
+		memset(mac, 0, 6);
 }
 
 static void card_close(struct card *c);
@@ -254,10 +253,10 @@ static void *card_thread(void *arg)
 
 /* --- Opening and closing ------------------------------------------------------------ */
 
-void cmc_cards_vf_default(unsigned slot, unsigned pf, unsigned vf, struct nic_vf_config *out)
+void cmc_cards_vf_default(uint32_t id, unsigned slot, unsigned pf, unsigned vf, struct nic_vf_config *out)
 {
 	*out = (struct nic_vf_config){ .spoofchk = true };
-	cmc_cards_vf_mac(slot, pf, vf, out->mac);
+	cmc_cards_vf_mac(id, slot, pf, vf, out->mac);
 }
 
 static void intent_of(const struct nic_vf_config *vc, struct vb_vf_intent *in)
@@ -312,7 +311,7 @@ static int configure_vfs(struct card *c, char *err, size_t errlen)
 	for (unsigned vf = 0; vf < c->nic->num_vfs && vf < NIC_MAX_VFS; vf++) {
 		struct nic_vf_config vc;
 
-		cmc_cards_vf_default(c->slot, c->pf, vf, &vc);
+		cmc_cards_vf_default(c->owner->d->chassis_id, c->slot, c->pf, vf, &vc);
 		rc = card_vf_set(c, vf, &vc, err, errlen);
 		if (rc)
 			return rc;

@@ -26,9 +26,10 @@ int cmc_cards_set_trust(struct cmc_cards *cards, unsigned slot, unsigned pf, uns
 int cmc_cards_set_link_state(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf,
 			     enum nic_link_state state, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
-void cmc_cards_vf_mac(unsigned slot, unsigned pf, unsigned vf, uint8_t mac[6]);
-/* What a VF nobody is assigned to gets: its positional MAC, untagged, anti-spoof on. */
-void cmc_cards_vf_default(unsigned slot, unsigned pf, unsigned vf, struct nic_vf_config *out);
+/* A VF's default MAC in chassis `id` (macs.h); all zero (none) beyond the rule's ranges. */
+void cmc_cards_vf_mac(uint32_t id, unsigned slot, unsigned pf, unsigned vf, uint8_t mac[6]);
+/* What a VF nobody is assigned to gets: its default MAC, untagged, anti-spoof on. */
+void cmc_cards_vf_default(uint32_t id, unsigned slot, unsigned pf, unsigned vf, struct nic_vf_config *out);
 /* True if cmcd drives slot/pf and its port has not reported its link down. */
 bool cmc_cards_port_link_up(struct cmc_cards *cards, unsigned slot, unsigned pf);
 /* True if cmcd drives slot/pf (and how many VFs it enabled there). */

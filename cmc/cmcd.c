@@ -6,6 +6,7 @@
 #include "blades.h"
 #include "vms.h"
 #include "cards.h"
+#include "macs.h"
 #include "daemon.h"
 #include "notify.h"
 
@@ -124,6 +125,43 @@ static int open_store(struct cmcd *d)
 			 path);
 	}
 	return err;
+}
+
+/*
+ * The chassis' identity, which every default MAC derives from (macs.h): the configured
+ * one, else the one kept in the store, else a new random one kept there from now on.
+ */
+static int chassis_identity(struct cmcd *d)
+{
+	const char *kept = cmc_store_get(d->store, "chassis/id");
+	uint32_t id = d->config->chassis_id, stored = 0;
+	char val[16];
+	int rc;
+
+	if (kept && cmc_chassis_id_parse(kept, &stored) < 0)
+		log_warnx("store: chassis/id \"%s\" is not a chassis id: replacing it", kept);
+	if (!id)
+		id = stored;
+	if (!id && (rc = cmc_chassis_id_new(&id)) < 0) {
+		log_warn(rc, "cannot draw a chassis id");
+		return rc;
+	}
+	d->chassis_id = id;
+	if (id == stored)
+		return 0;
+	if (stored)
+		log_info("chassis id 0x%08x from the configuration replaces 0x%08x: the VFs' default MACs change",
+			 id, stored);
+	else
+		log_info("chassis id 0x%08x%s, kept in the store", id,
+			 d->config->chassis_id ? " from the configuration" : " drawn at random");
+	snprintf(val, sizeof(val), "0x%08x", id);
+	rc = cmc_store_set(d->store, "chassis/id", val);
+	if (!rc)
+		rc = cmc_store_commit(d->store);
+	if (rc)
+		log_warnx("cannot keep the chassis id in the store: %s", cmc_store_error(d->store));
+	return rc;
 }
 
 static int open_inventory(struct cmcd *d, const char *dump)
@@ -364,7 +402,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	cmc_events_set_sink(d.events, event_to_followers, &d);
-	if (open_store(&d) || open_inventory(&d, o.pci_dump) || start_services(&d, !o.pci_dump))
+	if (open_store(&d) || chassis_identity(&d) || open_inventory(&d, o.pci_dump) ||
+	    start_services(&d, !o.pci_dump))
 		goto out;
 	if (cmcd_reconcile(&d) < 0)
 		goto out;

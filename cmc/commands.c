@@ -48,10 +48,13 @@ static enum cmc_status find_slot(struct cmcd *d, struct cmc_api_request *req, co
 static enum cmc_status cmd_version(void *ctx, struct cmc_api_request *req)
 {
 	struct cmcd *d = ctx;
+	char id[16];
 
 	cmc_rec_begin(req->body, "version");
 	cmc_rec_str(req->body, "version", CMC_VERSION);
 	cmc_rec_str(req->body, "chassis", d->config->chassis_name);
+	snprintf(id, sizeof(id), "0x%08x", d->chassis_id);
+	cmc_rec_str(req->body, "chassis_id", id);
 	cmc_rec_int(req->body, "uptime_ms", (long long)(cmc_now_ms() - d->started_ms));
 	cmc_rec_int(req->body, "rescans", (long long)d->rescans);
 	cmc_rec_end(req->body);

@@ -8,6 +8,7 @@
  * later messages after a structural mistake tend to be noise.
  */
 #include "config.h"
+#include "macs.h"
 
 #include <errno.h>
 #include <libconfig.h>
@@ -243,9 +244,10 @@ static int get_group(struct loader *ld, const config_setting_t *parent, const ch
 
 static int parse_chassis(struct loader *ld, const config_setting_t *root)
 {
-	static const char *const known[] = { "name", NULL };
+	static const char *const known[] = { "name", "id", NULL };
 	const config_setting_t *chassis, *s;
 	const char *name;
+	unsigned id = 0;
 	int rc;
 
 	rc = get_group(ld, root, "chassis", true, known, &chassis);
@@ -259,6 +261,11 @@ static int parse_chassis(struct loader *ld, const config_setting_t *root)
 		return fail(ld, s, NULL, "\"%s\" must be 1..%d characters of A-Z a-z 0-9 _ . -",
 			    name, CMC_CONFIG_NAME_MAX);
 	snprintf(ld->cfg->chassis_name, sizeof(ld->cfg->chassis_name), "%s", name);
+	/* The identity of the VFs' default MACs (macs.h); absent: drawn at the first start. */
+	rc = get_uint(ld, chassis, "id", 1, CMC_CHASSIS_ID_MAX, false, &id);
+	if (rc < 0)
+		return rc;
+	ld->cfg->chassis_id = id;
 	return 0;
 }
 
@@ -701,7 +708,10 @@ size_t cmc_config_format(const struct cmc_config *cfg, char *buf, size_t len)
 
 	if (len)
 		buf[0] = '\0';
-	put(&o, "chassis = { name = \"%s\"; };\n", cfg->chassis_name);
+	if (cfg->chassis_id)
+		put(&o, "chassis = { name = \"%s\"; id = 0x%08x; };\n", cfg->chassis_name, cfg->chassis_id);
+	else
+		put(&o, "chassis = { name = \"%s\"; };\n", cfg->chassis_name);
 	put(&o, "daemon = {\n  socket = \"%s\";\n  group = \"%s\";\n  store = \"%s\";\n};\n",
 	    cfg->socket_path, cfg->socket_group, cfg->store_path);
 	put(&o, "blades = (\n");

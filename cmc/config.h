@@ -24,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define CMC_CONFIG_NAME_MAX 32		/* chassis and blade names, group names */
 #define CMC_CONFIG_BLADES_MAX 64	/* blade ids are 1..64 */
@@ -80,6 +81,7 @@ struct cmc_config_slot {
 struct cmc_config {
 	char path[CMC_CONFIG_PATH_MAX];		/* the file it was loaded from */
 	char chassis_name[CMC_CONFIG_NAME_MAX + 1];
+	uint32_t chassis_id;			/* chassis.id; 0 = not configured (macs.h) */
 	char socket_path[CMC_CONFIG_SOCKET_MAX];
 	char socket_group[CMC_CONFIG_NAME_MAX + 1];	/* "" = leave the socket's group alone */
 	char store_path[CMC_CONFIG_PATH_MAX];

@@ -34,6 +34,7 @@ struct cmcd {
 	struct cmc_vms *vms;
 	struct cmc_timer *rescan_timer;
 	bool rescan_pending;
+	uint32_t chassis_id;		/* the identity the VFs' default MACs derive from (macs.h) */
 	unsigned long long started_ms;
 	unsigned long rescans;
 };

@@ -32,9 +32,11 @@ is(($c->run("vf_to_blade $vfs[0]{bdf} blade1 10.77.0.1/24 && vf_to_blade $vfs[1]
 	'VF 0 to blade1, VF 1 to blade2');
 is(($c->run('blade_carrier blade1 300 && blade_carrier blade2 300', timeout => 60))[0], 0, 'both blades have carrier');
 my ($dev1) = $c->run("ip -n blade1 -o link | grep -v LOOPBACK | cut -d: -f2") =~ /(\S+)/;
+my $id = json('cmcctl -j version')->{chassis_id};
+my ($mac0, $mac1) = map { Chassis::vf_default_mac($id, 2, 0, $_) } 0, 1;
 my ($dev2) = $c->run("ip -n blade2 -o link | grep -v LOOPBACK | cut -d: -f2") =~ /(\S+)/;
-like($c->run("ip -n blade1 link show $dev1"), qr{link/ether 02:cc:00:02:00:00 }, 'blade1 runs with the MAC the chassis assigned');
-like($c->run("ip -n blade2 link show $dev2"), qr{link/ether 02:cc:00:02:00:01 }, 'blade2 too');
+like($c->run("ip -n blade1 link show $dev1"), qr{link/ether $mac0 }, "blade1 runs with the MAC the chassis assigned ($mac0, chassis $id)");
+like($c->run("ip -n blade2 link show $dev2"), qr{link/ether $mac1 }, 'blade2 too');
 my $before = vfstat(2, 1);
 my ($rc, $out) = $c->run('ip netns exec blade1 ping -c 5 -W 3 10.77.0.2', timeout => 60);
 is($rc, 0, 'blade1 pings blade2 through the card') or diag($out);
@@ -50,16 +52,16 @@ ok(!grep({ $_->{tx_packets} !~ /^\d+$/ } @$ports), 'with counters');
 # The blade tries to change its MAC: refused while untrusted, allowed once trusted.
 ($rc, $out) = $c->run("ip -n blade1 link set dev $dev1 address 02:00:00:00:00:99");
 isnt($rc, 0, 'an untrusted blade cannot change its MAC');
-like($c->run("ip -n blade1 link show $dev1"), qr{link/ether 02:cc:00:02:00:00 }, 'its MAC is unchanged');
+like($c->run("ip -n blade1 link show $dev1"), qr{link/ether $mac0 }, 'its MAC is unchanged');
 like($c->run('cmcctl events'), qr/vf-refused\s+2\s+pf 0 vf 0: message 0x00000002 refused: MAC differs/, 'the refusal is an event');
-($rc, $out) = $c->run("ip -n blade1 link set dev $dev1 address 02:cc:00:02:00:01");
+($rc, $out) = $c->run("ip -n blade1 link set dev $dev1 address $mac1");
 isnt($rc, 0, "nor take another VF's MAC");
 is(($c->run('cmcctl trust 2 0 0 on'))[0], 0, 'cmcctl trust 2 0 0 on');
 # A policy change makes the VF reset (at igbvf's next watchdog run): retry meanwhile.
 is(($c->run("wait_for 150 'ip -n blade1 link set dev $dev1 address 02:00:00:00:00:99 2>/dev/null'", timeout => 60))[0], 0,
 	'a trusted blade may change its MAC');
 like($c->run("ip -n blade1 link show $dev1"), qr{link/ether 02:00:00:00:00:99 }, 'and runs with it');
-($rc, $out) = $c->run("ip -n blade1 link set dev $dev1 address 02:cc:00:02:00:01");
+($rc, $out) = $c->run("ip -n blade1 link set dev $dev1 address $mac1");
 isnt($rc, 0, "even trusted, not another VF's MAC");
 ($rc, $out) = $c->run('cmcctl trust 2 0 5 on');
 is($rc, 1, 'trust on a VF that is not enabled: refused');
@@ -104,7 +106,7 @@ is(($c->run('cmcd -c /cmc/conf/emulated.conf && wait_for 300 "vfs_have_netdevs 0
 	'after kill -9, cmcd restarts and the VFs are there again');
 is(($c->run("vf_to_blade $vfs[0]{bdf} blade1 10.77.0.11/24 && vf_to_blade $vfs[1]{bdf} blade2 10.77.0.12/24 && "
     . 'blade_carrier blade1 300 && blade_carrier blade2 300', timeout => 60))[0], 0, 'the new VF netdevs go to the blades');
-like($c->run('ip -n blade1 -o link'), qr{link/ether 02:cc:00:02:00:00 }, 'with the assigned MAC again');
+like($c->run('ip -n blade1 -o link'), qr{link/ether $mac0 }, 'with the assigned MAC again');
 ($rc, $out) = $c->run('ip netns exec blade1 ping -c 3 -W 3 10.77.0.12', timeout => 60);
 is($rc, 0, 'and the blades talk again') or diag($out);
 

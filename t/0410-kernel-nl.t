@@ -25,20 +25,22 @@ is($pf->{driver}, 'igb', 'the PF stays with the kernel igb driver');
 is(scalar @vfs, 2, 'two VFs');
 my $pfdev = $pf->{netdev};
 my $vfinfo = $c->run("ip link show $pfdev");
-like($vfinfo, qr/vf 0\s+link\/ether 02:cc:00:02:00:00 .*spoof checking on/, 'VF 0 has the chassis MAC, spoof checking on (IFLA_VF_MAC, IFLA_VF_SPOOFCHK)');
-like($vfinfo, qr/vf 1\s+link\/ether 02:cc:00:02:00:01 /, 'VF 1 too');
+my $id = json('cmcctl -j version')->{chassis_id};
+my ($mac0, $mac1) = map { Chassis::vf_default_mac($id, 2, 0, $_) } 0, 1;
+like($vfinfo, qr/vf 0\s+link\/ether $mac0 .*spoof checking on/, 'VF 0 has the chassis MAC, spoof checking on (IFLA_VF_MAC, IFLA_VF_SPOOFCHK)');
+like($vfinfo, qr/vf 1\s+link\/ether $mac1 /, 'VF 1 too');
 like($vfinfo, qr/<[^>]*\bUP\b/, 'the backend brought the PF up (igb answers VFs only while up)');
 
 is(($c->run("vf_to_blade $vfs[0]{bdf} blade1 10.77.0.1/24 && vf_to_blade $vfs[1]{bdf} blade2 10.77.0.2/24"))[0], 0, 'VFs to blade1 and blade2');
 is(($c->run('blade_carrier blade1 400 && blade_carrier blade2 400', timeout => 90))[0], 0, 'both have carrier');
 my ($dev1) = $c->run("ip -n blade1 -o link | grep -v LOOPBACK | cut -d: -f2") =~ /(\S+)/;
-like($c->run("ip -n blade1 link show $dev1"), qr{link/ether 02:cc:00:02:00:00 }, 'blade1 runs with the assigned MAC');
+like($c->run("ip -n blade1 link show $dev1"), qr{link/ether $mac0 }, 'blade1 runs with the assigned MAC');
 my ($rc, $out) = $c->run('ip netns exec blade1 ping -c 3 -W 3 10.77.0.2', timeout => 60);
 is($rc, 0, 'blade1 pings blade2 through the card') or diag($out);
 
 ($rc, $out) = $c->run("ip -n blade1 link set dev $dev1 address 02:00:00:00:00:99");
 isnt($rc, 0, 'an untrusted blade cannot change its MAC (the kernel PF refuses it)');
-like($c->run("ip -n blade1 link show $dev1"), qr{link/ether 02:cc:00:02:00:00 }, 'its MAC is unchanged');
+like($c->run("ip -n blade1 link show $dev1"), qr{link/ether $mac0 }, 'its MAC is unchanged');
 is(($c->run('cmcctl trust 2 0 0 on'))[0], 0, 'cmcctl trust 2 0 0 on (IFLA_VF_TRUST)');
 like($c->run("ip link show $pfdev"), qr/vf 0 .*trust on/, 'the kernel shows VF 0 trusted');
 is(($c->run("wait_for 150 'ip -n blade1 link set dev $dev1 address 02:00:00:00:00:99 2>/dev/null'", timeout => 60))[0], 0,
@@ -66,7 +68,7 @@ is(($c->run('cmcd -c /cmc/conf/emulated-kernel.conf && wait_for 50 "cmcctl versi
 is($c->run("ip -n blade2 -o link | grep -v LOOPBACK | cut -d: -f1"), $ifindex, 'and adopts the VFs: same netdev in the blade');
 # Trust is not kept across a restart yet (assignments are #5): VF 0 is back to its
 # assigned MAC only, so blade1 returns to it.
-($rc, $out) = $c->run("ip -n blade1 link set dev $dev1 address 02:cc:00:02:00:00; ip -n blade1 neigh flush all; "
+($rc, $out) = $c->run("ip -n blade1 link set dev $dev1 address $mac0; ip -n blade1 neigh flush all; "
     . 'ip -n blade2 neigh flush all; ip netns exec blade2 ping -c 2 -W 3 10.77.0.1', timeout => 30);
 is($rc, 0, 'the adopted VFs still talk') or diag($out);
 

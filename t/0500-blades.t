@@ -60,7 +60,9 @@ ok_run('cmcctl assign slot 1 vf 0 blade blade1', 'assign slot 1 vf 0 to blade1')
 ok_run('cmcctl assign slot 1 vf 1 blade blade2', 'assign slot 1 vf 1 to blade2');
 is((placed('blade1', 's1v0'))[0], 0, "VF 0's netdev is s1v0 in blade1");
 is((placed('blade2', 's1v1'))[0], 0, "VF 1's netdev is s1v1 in blade2");
-like($c->run('ip -n blade1 link show s1v0'), qr{link/ether 02:cc:00:01:00:00 }, 'with the chassis MAC');
+my $id = json('cmcctl -j version')->{chassis_id};
+my ($mac0, $mac1) = map { Chassis::vf_default_mac($id, 1, 0, $_) } 0, 1;
+like($c->run('ip -n blade1 link show s1v0'), qr{link/ether $mac0 }, "with the chassis MAC ($mac0, chassis $id)");
 ok_run('ip -n blade1 addr add 10.50.0.1/24 dev s1v0 && ip -n blade2 addr add 10.50.0.2/24 dev s1v1 && '
     . 'blade_carrier blade1 300 && blade_carrier blade2 300', 'addresses, carrier', timeout => 60);
 my $before = vfstat(1, 1);
@@ -68,14 +70,14 @@ my $cap = $c->capture_path(1);
 my $out = ok_run('ip netns exec blade1 ping -c 5 -W 3 10.50.0.2', 'blade1 pings blade2 through the VEB', timeout => 60);
 my $after = vfstat(1, 1);
 cmp_ok($after->{rx_packets} - ($before->{rx_packets} // 0), '>=', 5, "VF 1's counters count the frames");
-is(scalar(Pcap::frames_between($cap, '02:cc:00:01:00:00', '02:cc:00:01:00:01')), 0,
+is(scalar(Pcap::frames_between($cap, $mac0, $mac1)), 0,
 	"none of them is on the uplink's cable");
 # The capture does see this port: a broadcast (an ARP for an address nobody has) goes out.
 $c->run('ip netns exec blade1 ping -c 1 -W 1 10.50.0.99', timeout => 20);
-cmp_ok(Pcap::count($cap, sub { $_->{src} eq '02:cc:00:01:00:00' && $_->{dst} eq 'ff:ff:ff:ff:ff:ff' }), '>', 0,
+cmp_ok(Pcap::count($cap, sub { $_->{src} eq $mac0 && $_->{dst} eq 'ff:ff:ff:ff:ff:ff' }), '>', 0,
 	"while blade1's broadcasts are on it (the capture works)");
 my $fdb = json('cmcctl -j vbridge show slot 1');
-my ($row) = grep { ($_->{mac} // '') eq '02:cc:00:01:00:01' } @$fdb;
+my ($row) = grep { ($_->{mac} // '') eq $mac1 } @$fdb;
 ok($row && $row->{pools} eq '1' && $row->{kind} eq 'primary' && $row->{rx_packets} >= 5,
 	'vbridge show: the MAC, its pool and its counters') or diag(explain $fdb);
 
@@ -127,7 +129,7 @@ $snap =~ s/"rx_(packets|bytes)":\d+/"rx_$1":N/g;
 refused('cmcctl assign slot 1 vf 3 blade nosuch', qr/no blade 'nosuch' in this chassis \(blades: blade1, blade2, blade3\)/, 'an unknown blade');
 refused('cmcctl assign slot 1 vf 0 blade blade3', qr/slot 1 pf 0 vf 0 is already assigned to blade1/, 'a VF already assigned');
 refused('cmcctl assign slot 1 vf 3 blade blade3 mac 01:00:5e:00:00:01', qr/not a unicast MAC/, 'a multicast MAC');
-refused('cmcctl assign slot 1 vf 3 blade blade3 mac 02:cc:00:01:00:01', qr/chassis' own range/, "another VF's default MAC");
+refused("cmcctl assign slot 1 vf 3 blade blade3 mac $mac1", qr/chassis' own range/, "another VF's default MAC");
 refused('cmcctl assign slot 1 vf 3 blade blade3 mac zz', qr/not a unicast MAC/, 'a MAC that is no MAC');
 refused('cmcctl assign slot 1 vf 3 blade blade3 vlan 4095', qr/not a VLAN id \(1-4094\)/, 'VLAN 4095');
 refused('cmcctl assign slot 1 vf 3 blade blade3 vlan 4001', qr/kept for lanes/, 'a lane VLAN');

@@ -91,6 +91,16 @@ sub card_id { "card$_[1]" }
 sub port_id { "port$_[1]" }
 # The MAC QEMU gives the card in slot N (its PF's permanent address).
 sub card_mac { sprintf('52:54:00:c0:%02x:00', $_[1]) }
+# The default MAC cmcd gives a VF, by the chassis' MAC rule (cmc/macs.h), written out
+# again here so that the tests check the C code against the documented layout:
+# id (30 bits) in octets 0..3 behind the locally-administered bit, slot, pf << 5 | vf.
+# The id is what `cmcctl -j version` says: Chassis::vf_default_mac($id, $slot, $pf, $vf).
+sub vf_default_mac {
+	my ($id, $slot, $pf, $vf) = @_;
+	$id = hex($id) if $id =~ /^0x/;
+	return sprintf('%02x:%02x:%02x:%02x:%02x:%02x', (($id >> 24) & 0x3f) << 2 | 0x02, ($id >> 16) & 0xff,
+		($id >> 8) & 0xff, $id & 0xff, $slot, $pf << 5 | $vf);
+}
 sub state_dir { $_[0]{state_dir} }
 sub boot_seconds { $_[0]{boot_seconds} }
 
