@@ -6,6 +6,7 @@
 #   make demo       install, build, boot the emulated chassis and run the demonstration
 #   make chassis    boot the emulated chassis and leave you at a shell inside it
 #   make bench      benchmark scripts (ratios against a baseline from the same run)
+#   make soak       soak runs (t/soak/: 50 kill-and-restart cycles of cmcd in one boot)
 #   V=1             show full commands;  CC=clang  build with clang;  WERROR=1  -Werror
 
 SAN ?= 0
@@ -60,7 +61,7 @@ PROGS := $(addprefix $(O)/,$(PROG_NAMES))
 TOOLS := $(patsubst t/tools/%.c,$(O)/tools/%,$(TOOL_SRCS))
 UNITS := $(patsubst t/unit/%.c,$(O)/t/%.t,$(UNIT_SRCS))
 
-.PHONY: all unit check check-unit demo chassis bench deps image clean fuzz
+.PHONY: all unit check check-unit demo chassis bench soak deps image clean fuzz
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -166,6 +167,10 @@ fuzz: $(FUZZERS)
 			fuzz/corpus/$$n > build-fuzz/$$n.log 2>&1; rc=$$?; \
 		grep -E '^(stat::number_of_executed_units|Done)' build-fuzz/$$n.log | sed "s/^/  $$n: /"; \
 		if [ $$rc != 0 ]; then tail -40 build-fuzz/$$n.log; exit 1; fi; done
+
+# Soaks: long runs in the emulated chassis that `make check` does not do (minutes each).
+soak: image
+	$(Q)CMC_BUILD=$(O) t/soak/restart.pl $(SOAK_ARGS)
 
 bench: image image-vm
 	$(Q)for b in bench/*.sh bench/*.pl; do CMC_BUILD=$(O) $$b || exit 1; done
