@@ -1601,6 +1601,68 @@ static int load_fdb(const char *key, const char *value, void *arg)
 	return 0;
 }
 
+struct card_back {
+	struct cmc_blades *b;
+	unsigned slot, pf;
+};
+
+static int reload_fdb(const char *key, const char *value, void *arg)
+{
+	struct card_back *cb = arg;
+	unsigned slot, pf, vf;
+	char macs[24], err[256];
+	uint8_t mac[6];
+
+	if (sscanf(key, "fdb/%u/%u/%23s", &slot, &pf, macs) != 3 || slot != cb->slot || pf != cb->pf ||
+	    vb_mac_parse(macs, mac) < 0 || kv_uint(value, "vf", 7, &vf) < 0)
+		return 0;
+	if (cmc_cards_fdb_set(cb->b->d->cards, slot, pf, vf, mac, true, err, sizeof(err)) < 0)
+		cmc_events_post(cb->b->d->events, "fdb-error", (int)slot, "pf %u: %s", pf, err);
+	return 0;
+}
+
+unsigned cmc_blades_functions(const struct cmc_blades *b, const char *blade, unsigned *placed)
+{
+	unsigned n = 0, p = 0;
+
+	for (unsigned i = 0; b && i < ASSIGN_MAX; i++) {
+		if (!b->a[i].used || strcmp(b->a[i].blade, blade) != 0)
+			continue;
+		n++;
+		p += b->a[i].placed;
+	}
+	if (placed)
+		*placed = p;
+	return n;
+}
+
+/*
+ * A card pulled out and put back (cards.c took it again, with every VF at its default):
+ * everything the intent holds for its port goes back on it. Nothing is dropped: an
+ * assignment the card refuses now is reported and stays in the store.
+ */
+void cmc_blades_card_back(struct cmc_blades *b, unsigned slot, unsigned pf)
+{
+	struct card_back cb = { .b = b, .slot = slot, .pf = pf };
+	char err[256];
+
+	if (!b)
+		return;
+	if (apply_role(b, slot, pf, port_role(b, slot, pf), err, sizeof(err)) < 0)
+		cmc_events_post(b->d->events, "port-role", (int)slot, "pf %u: %s", pf, err);
+	for (unsigned i = 0; i < ASSIGN_MAX; i++) {
+		struct assignment *a = &b->a[i];
+
+		if (!a->used || a->slot != slot || a->pf != pf)
+			continue;
+		a->placed = false;
+		if (apply(b, a, err, sizeof(err)) < 0)
+			cmc_events_post(b->d->events, "assign-error", (int)slot, "pf %u vf %u: %s", pf, a->vf, err);
+	}
+	(void)cmc_store_foreach(b->d->store, "fdb/", reload_fdb, &cb);
+	place_all(b);
+}
+
 int cmc_blades_start(struct cmcd *d, struct cmc_blades **out)
 {
 	struct cmc_blades *b = calloc(1, sizeof(*b));

@@ -18,6 +18,12 @@ int cmc_blades_start(struct cmcd *d, struct cmc_blades **out) __attribute__((war
 void cmc_blades_stop(struct cmcd *d, struct cmc_blades *b);
 /* The topology or the network devices changed: place VFs into their blades again. */
 void cmc_blades_kick(struct cmc_blades *b);
+/* How many functions (VFs: assigned, a lane's, a VM's profile) the blade has, and how
+ * many of them are placed in it (their netdev is there). */
+unsigned cmc_blades_functions(const struct cmc_blades *b, const char *blade, unsigned *placed);
+/* A card cmcd drives is back in its slot (cards.c took it again): re-apply the intent
+ * for its port (role, assignments and lanes, static entries). */
+void cmc_blades_card_back(struct cmc_blades *b, unsigned slot, unsigned pf);
 
 /* --- For the VMs on the blades (vms.c) --- */
 

@@ -343,7 +343,6 @@ static int card_open(struct cmc_cards *cs, struct card *c, const char *backend, 
 
 	for (unsigned i = 0; i <= NIC_MAX_VFS; i++)
 		log_ratelimit_init(&c->refusals[i], 5, 2000);
-	pthread_mutex_init(&c->lock, NULL);
 	rc = nic_open(backend, &p, &c->nic, err, sizeof(err));
 	if (!rc)
 		rc = configure_vfs(c, err, sizeof(err));
@@ -354,7 +353,6 @@ static int card_open(struct cmc_cards *cs, struct card *c, const char *backend, 
 	if (rc) {
 		log_warnx("slot %u pf %u (%s): %s", c->slot, c->pf, bdf, *err ? err : strerror(-rc));
 		card_close(c);
-		pthread_mutex_destroy(&c->lock);
 		return rc;
 	}
 	log_info("slot %u pf %u (%s): %s, %u VFs, open in %llu ms", c->slot, c->pf, bdf, backend,
@@ -387,10 +385,71 @@ static void open_slot(struct cmcd *d, struct cmc_cards *cards, const struct cmc_
 		if (!fn->sriov.present)
 			continue;
 		*c = (struct card){ .owner = cards, .slot = cs->number, .pf = fn->index };
+		pthread_mutex_init(&c->lock, NULL);
 		if (card_open(cards, c, user_pf ? "igb-vfio" : "kernel", mp_bdf_str(&fn->bdf, bdf),
 			      cs) == 0)
 			cards->n++;
+		else
+			pthread_mutex_destroy(&c->lock);
 	}
+}
+
+/*
+ * A card that was pulled out under cmcd (dead) and is back in its slot: opened again in
+ * place, under its lock (the card thread may look at it meanwhile), then its VFs are
+ * bound. The kernel's igb took the new PF at hot-add; opening takes it back to VFIO.
+ */
+static int card_reopen(struct cmc_cards *cs, struct card *c, const struct cmc_config_slot *cfg,
+		       const struct mp_function *fn)
+{
+	const char *backend = cfg->driver == CMC_DRIVER_IGB_VFIO ? "igb-vfio" : "kernel";
+	char bdf[MP_BDF_STRLEN], err[256] = "";
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	c->retry_at = 0;
+	c->mode = NIC_PORT_NORMAL;
+	c->link_down = false;
+	memset(c->vfcfg, 0, sizeof(c->vfcfg));
+	rc = card_open(cs, c, backend, mp_bdf_str(&fn->bdf, bdf), cfg);
+	if (!rc)
+		c->dead = false;
+	if (!rc && c->nic->ops->bind_vfs(c->nic, err, sizeof(err)) < 0)
+		log_warnx("slot %u pf %u: %s", c->slot, c->pf, err);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+int cmc_cards_retake(struct cmc_cards *cards, cmc_cards_back_fn back, void *arg)
+{
+	struct cmcd *d = cards ? cards->d : NULL;
+	int taken = 0;
+
+	for (unsigned i = 0; cards && i < cards->n; i++) {
+		struct card *c = &cards->cards[i];
+		const struct cmc_config_slot *cfg = cmc_config_slot_by_number(d->config, c->slot);
+		const struct mp_slot *s = mp_slot_find(d->inv, c->slot);
+		const struct mp_function *fn = NULL;
+
+		if (!__atomic_load_n(&c->dead, __ATOMIC_ACQUIRE) || !cfg || !s)
+			continue;
+		for (size_t f = 0; f < s->function_count; f++)
+			if (s->functions[f].index == c->pf && s->functions[f].sriov.present)
+				fn = &s->functions[f];
+		if (!fn)
+			continue;
+		if (card_reopen(cards, c, cfg, fn) < 0) {
+			cmc_events_post(d->events, "card-error", (int)c->slot,
+					"pf %u is back but could not be taken again (see the log)", c->pf);
+			continue;
+		}
+		cmc_events_post(d->events, "card-back", (int)c->slot, "pf %u: taken again, %u VFs", c->pf,
+				c->nic->num_vfs);
+		taken++;
+		if (back)
+			back(arg, c->slot, c->pf);
+	}
+	return taken;
 }
 
 static int cards_init(struct cmcd *d, struct cmc_cards *cs)

@@ -15,6 +15,14 @@ struct cmc_cards;
 
 int cmc_cards_start(struct cmcd *d, struct cmc_cards **out) __attribute__((warn_unused_result));
 void cmc_cards_stop(struct cmcd *d, struct cmc_cards *cards);
+/*
+ * After a rescan: every card cmcd drove that was pulled out and is back in its slot is
+ * taken again (VFIO, VFs with their defaults, VFs bound); `back` is then called for it so
+ * that the owner of the chassis' intent re-applies what belongs there (assignments, lanes,
+ * the port's role, static entries). Returns how many cards were taken again.
+ */
+typedef void (*cmc_cards_back_fn)(void *arg, unsigned slot, unsigned pf);
+int cmc_cards_retake(struct cmc_cards *cards, cmc_cards_back_fn back, void *arg);
 /* Per-VF records: MAC, packet and byte counters, mailbox messages. */
 void cmc_cards_records(struct cmc_cards *cards, struct cmc_buf *b);
 /* Per-port records: the PF's packet and byte counters (running totals). */

@@ -4,6 +4,7 @@
  * start-up a reconciliation of the store's last picture with what the hardware shows.
  */
 #include "blades.h"
+#include "cards.h"
 #include "daemon.h"
 #include "inventory.h"
 
@@ -100,6 +101,13 @@ static int commit_store(struct cmcd *d)
 	return err;
 }
 
+static void card_back(void *arg, unsigned slot, unsigned pf)
+{
+	struct cmcd *d = arg;
+
+	cmc_blades_card_back(d->blades, slot, pf);
+}
+
 int cmcd_rescan(struct cmcd *d, const char *why)
 {
 	int err = mp_inventory_scan(d->inv);
@@ -109,6 +117,8 @@ int cmcd_rescan(struct cmcd *d, const char *why)
 		return err;
 	}
 	d->rescans++;
+	/* A card pulled out under cmcd and put back is taken again, with its intent. */
+	(void)cmc_cards_retake(d->cards, card_back, d);
 	cmc_blades_kick(d->blades);
 	if (compare_and_record(d, "hotplug", "") > 0)
 		return commit_store(d);

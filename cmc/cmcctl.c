@@ -316,7 +316,7 @@ static const struct column function_columns[] = {
 	{ "NETDEV", "netdev", NULL }, { "NAME", "name", NULL }, { 0 },
 };
 static const struct column blade_columns[] = {
-	{ "BLADE", "blade", NULL }, { "ID", "id", NULL }, { "FUNCTIONS", "functions", NULL }, { 0 },
+	{ "BLADE", "blade", NULL }, { "ID", "id", NULL }, { "FUNCTIONS", "functions", NULL }, { "PLACED", "placed", NULL }, { 0 },
 };
 static const struct column event_columns[] = {
 	{ "TIME", "time", NULL }, { "KIND", "kind", NULL }, { "SLOT", "slot", NULL },

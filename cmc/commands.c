@@ -111,10 +111,13 @@ static enum cmc_status cmd_blades(void *ctx, struct cmc_api_request *req)
 
 	for (unsigned i = 0; i < d->config->blade_count; i++) {
 		const struct cmc_config_blade *b = &d->config->blades[i];
+		unsigned placed, n = cmc_blades_functions(d->blades, b->name, &placed);
+
 		cmc_rec_begin(req->body, "blade");
 		cmc_rec_str(req->body, "blade", b->name);
 		cmc_rec_int(req->body, "id", b->id);
-		cmc_rec_int(req->body, "functions", 0);
+		cmc_rec_int(req->body, "functions", n);
+		cmc_rec_int(req->body, "placed", placed);
 		cmc_rec_end(req->body);
 	}
 	return CMC_OK;

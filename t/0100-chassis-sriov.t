@@ -15,7 +15,7 @@ my $c = Chassis->new(name => 'sriov', slots => [
 	{ slot => 3, card => undef },  # an empty slot
 ]);
 $c->start;
-pass(sprintf('chassis booted in %.1f s', $c->{boot_seconds}));
+note(sprintf('chassis booted in %.1f s', $c->{boot_seconds}));   # a figure, not a check: start() dies if the guest breaks
 
 my %slot = map { split ' ' } split /\n/, $c->run('chassis_slots');
 is_deeply([ sort keys %slot ], [ 0, 1, 2, 3 ], 'sysfs shows the root port slot 0 and switch slots 1-3');

@@ -185,6 +185,8 @@ for my $point (qw(assign:before-commit assign:after-commit assign:after-card ass
 # --- Everything comes back: after the restarts above, and after a chassis reboot ------------
 sub check_restored {
 	my ($when) = @_;
+	is_deeply([ map { "$_->{blade}:$_->{functions}" } @{ json('cmcctl -j blades') } ], [ 'blade1:2', 'blade2:2', 'blade3:1' ],
+		"$when: cmcctl blades counts each blade's functions");
 	is_deeply([ sort map { "$_->{slot}/$_->{vf}:$_->{blade}:$_->{vlan}" } @{ json('cmcctl -j assignments') } ],
 		[ '1/0:blade1:10', '1/1:blade2:10', '1/2:blade3:20', '2/0:blade1:4000', '2/1:blade2:4000' ], "$when: the assignments");
 	is_deeply([ sort map { "$_->{domain}:$_->{vlan}:$_->{blades}" } @{ json('cmcctl -j domains') } ],
@@ -194,6 +196,19 @@ sub check_restored {
 	    . "wait_for 100 'ip netns exec blade1 ping -c 1 -W 1 169.254.1.2 >/dev/null'", "$when: blade1 reaches blade2 over the lane", timeout => 90);
 }
 check_restored('after the restarts');
+
+# --- A card pulled out and put back under cmcd ---------------------------------------------
+# Card 2 carries the lane. Pulled out, cmcd lets it go (an event); put back, the kernel's
+# igb takes the new PF at hot-add and cmcd takes it again, without a restart: VFIO, its
+# VFs, the port's role, the lane and its assignments.
+$c->qmp('device_del', { id => 'card2' });
+ok(scalar $c->qmp_events('DEVICE_DELETED', 60), "card 2 (the lane's) pulled out under cmcd");
+like($c->run(q{wait_for 50 'cmcctl events | grep -q card-gone'; cmcctl events}), qr/card-gone\s+2\s/, 'its removal is an event');
+$c->qmp('device_add', { driver => 'igb', id => 'card2', bus => 'port2', mac => $c->card_mac(2) });
+ok_run(q{wait_for 300 'cmcctl events | grep -q "card-back *2 "'}, 'put back, cmcd takes it again (an event), no restart', timeout => 60);
+my ($pf2) = grep { $_->{kind} eq 'pf' } @{ json('cmcctl -j functions slot 2') };
+is($pf2->{driver}, 'vfio-pci', 'its PF is held through VFIO again');
+check_restored('after card 2 was pulled and put back');
 $c->stop;
 $c = Chassis->new(%opt);
 $c->start;
