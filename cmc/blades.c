@@ -29,6 +29,8 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +46,7 @@
 #define LANE_VLAN_MIN 4000	/* lanes take VLANs from the top, domains never do */
 #define LANE_VLAN_MAX 4094
 #define PLACE_RETRY_MS 300	/* a VF without its netdev yet: look again */
-#define WATCH_MS 2000		/* how often placed VFs are checked for carrier */
-#define KICK_AFTER 2		/* checks without carrier (port up) before a VF is kicked */
+#define KICK_AFTER_MS 4000	/* up in its blade without carrier (port up) this long: kicked */
 
 struct assignment {
 	bool used;
@@ -58,7 +59,15 @@ struct assignment {
 	char lane[LANE_NAME_MAX + 1];	/* "" = not a lane's */
 	char vm[NAME_MAX_LEN + 1];	/* "" = not a VM profile's */
 	bool placed;			/* its netdev is in the blade */
-	unsigned no_carrier;		/* consecutive watch rounds without carrier */
+	unsigned long long kick_at;	/* ms: up without carrier since, kicked at; 0 = fine */
+};
+
+/* A blade's stream of link changes (mp_blade_watch_open), in the daemon's loop. */
+struct blade_watch {
+	struct cmc_blades *b;
+	const char *blade;		/* the configuration's name */
+	int fd;
+	struct cmc_watch *w;
 };
 
 struct domain {
@@ -85,7 +94,8 @@ struct cmc_blades {
 	struct cmcd *d;
 	struct mp_blade_backend *be;
 	struct cmc_timer *place_timer;
-	struct cmc_timer *watch_timer;
+	struct cmc_timer *kick_timer;	/* armed for the earliest kick_at, else idle */
+	struct blade_watch watches[CMC_CONFIG_BLADES_MAX];
 	const char *failpoint;
 	struct assignment a[ASSIGN_MAX];
 	struct domain dom[DOMAIN_MAX];
@@ -361,41 +371,158 @@ static void place_due(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
 }
 
 /*
- * A VF that is up in its blade but has had no carrier for KICK_AFTER rounds while its
- * port has link is stuck: its driver's reset did not get the PF's answer in time (igbvf
- * allows the PF about a millisecond of guest time to raise "reset done", which a PF
- * served from user space under TCG often misses; it then retries only every few
- * seconds). Taking it down and up makes it reset again at once.
+ * A VF that is up in its blade but has had no carrier for KICK_AFTER_MS while its port has
+ * link is stuck: its driver's reset did not get the PF's answer in time (igbvf allows the
+ * PF about a millisecond of guest time to raise "reset done", which a PF served from user
+ * space under TCG often misses; it then retries only every few seconds). Taking it down
+ * and up makes it reset again at once. Driven by the blades' link changes: nothing wakes
+ * cmcd while every VF has carrier; a deadline per VF that lost it, one timer for all.
  */
-static void watch_due(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
+static void arm_kick_timer(struct cmc_blades *b)
+{
+	unsigned long long next = 0, now = cmc_now_ms();
+
+	for (unsigned i = 0; i < ASSIGN_MAX; i++)
+		if (b->a[i].used && b->a[i].kick_at && (!next || b->a[i].kick_at < next))
+			next = b->a[i].kick_at;
+	if (b->kick_timer)
+		(void)!cmc_timer_arm(b->kick_timer, !next ? 0 : next <= now ? 1 : (unsigned)(next - now), 0);
+}
+
+/* The link state of a's netdev is now this: start, keep or drop its kick deadline. */
+static void carrier_seen(struct assignment *a, bool present, bool up, bool carrier)
+{
+	if (!a->placed || !present || !up || carrier)
+		a->kick_at = 0;
+	else if (!a->kick_at)
+		a->kick_at = cmc_now_ms() + KICK_AFTER_MS;
+}
+
+static void kick(struct cmc_blades *b, struct assignment *a, const char *ifname)
+{
+	char err[128];
+
+	(void)!mp_blade_set_up(b->be, a->blade, ifname, false, err, sizeof(err));
+	(void)!mp_blade_set_up(b->be, a->blade, ifname, true, err, sizeof(err));
+	cmc_events_post(b->d->events, "vf-kicked", (int)a->slot,
+			"pf %u vf %u (%s in %s): no carrier for %d s with the port up; reset it", a->pf, a->vf,
+			ifname, a->blade, KICK_AFTER_MS / 1000);
+}
+
+static void kick_due(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
 {
 	struct cmc_blades *b = arg;
-	char ifname[16], err[128];
+	unsigned long long now = cmc_now_ms();
 	(void)loop;
 	(void)t;
 
 	for (unsigned i = 0; b->be && i < ASSIGN_MAX; i++) {
 		struct assignment *a = &b->a[i];
 		struct mp_blade_netdev nd;
+		char ifname[16], err[128];
 
-		if (!a->used || !a->placed || !cmc_cards_port_link_up(b->d->cards, a->slot, a->pf)) {
-			a->no_carrier = 0;
+		if (!a->used || !a->kick_at || a->kick_at > now)
 			continue;
-		}
 		ifname_of(a, ifname);
-		if (mp_blade_netdev(b->be, a->blade, ifname, &nd, err, sizeof(err)) < 0 || !nd.present ||
-		    !nd.up || nd.carrier) {
-			a->no_carrier = 0;
+		if (mp_blade_netdev(b->be, a->blade, ifname, &nd, err, sizeof(err)) < 0)
+			nd.present = false;
+		carrier_seen(a, nd.present, nd.up, nd.carrier);
+		if (!a->kick_at)
+			continue;
+		/* Its port down: no carrier is expected; look again later. */
+		a->kick_at = now + KICK_AFTER_MS;
+		if (cmc_cards_port_link_up(b->d->cards, a->slot, a->pf))
+			kick(b, a, ifname);
+	}
+	arm_kick_timer(b);
+}
+
+/* Every placed VF of the blade looked at anew (at start, or after lost link changes). */
+static void carrier_resync(struct cmc_blades *b, const char *blade)
+{
+	for (unsigned i = 0; b->be && i < ASSIGN_MAX; i++) {
+		struct assignment *a = &b->a[i];
+		struct mp_blade_netdev nd;
+		char ifname[16], err[128];
+
+		if (!a->used || strcmp(a->blade, blade) != 0)
+			continue;
+		ifname_of(a, ifname);
+		if (mp_blade_netdev(b->be, a->blade, ifname, &nd, err, sizeof(err)) < 0)
+			nd.present = false;
+		carrier_seen(a, nd.present, nd.up, nd.carrier);
+	}
+}
+
+static void on_link_change(void *arg, const char *ifname, bool present, bool up, bool carrier)
+{
+	struct blade_watch *bw = arg;
+	struct cmc_blades *b = bw->b;
+	char name[16];
+
+	if (!ifname) {
+		carrier_resync(b, bw->blade);
+		return;
+	}
+	for (unsigned i = 0; i < ASSIGN_MAX; i++) {
+		struct assignment *a = &b->a[i];
+
+		if (!a->used || strcmp(a->blade, bw->blade) != 0)
+			continue;
+		ifname_of(a, name);
+		if (strcmp(name, ifname) == 0)
+			carrier_seen(a, present, up, carrier);
+	}
+}
+
+static void blade_link_ready(struct cmc_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct blade_watch *bw = arg;
+	int rc;
+	(void)events;
+
+	rc = mp_blade_watch_read(bw->b->be, fd, on_link_change, bw);
+	if (rc < 0) {
+		log_warn(rc, "blade %s: link changes no longer followed", bw->blade);
+		cmc_loop_del_fd(loop, bw->w);
+		close(bw->fd);
+		bw->w = NULL;
+		bw->fd = -1;
+	}
+	arm_kick_timer(bw->b);
+}
+
+static void watch_blades(struct cmc_blades *b)
+{
+	const struct cmc_config *cfg = b->d->config;
+	char err[160];
+
+	for (unsigned i = 0; b->be && i < cfg->blade_count && i < CMC_CONFIG_BLADES_MAX; i++) {
+		struct blade_watch *bw = &b->watches[i];
+
+		*bw = (struct blade_watch){ .b = b, .blade = cfg->blades[i].name, .fd = -1 };
+		if (mp_blade_watch_open(b->be, bw->blade, &bw->fd, err, sizeof(err)) < 0) {
+			log_warnx("%s: stuck VFs will not be kicked", err);
 			continue;
 		}
-		if (++a->no_carrier < KICK_AFTER)
-			continue;
-		a->no_carrier = 0;
-		(void)!mp_blade_set_up(b->be, a->blade, ifname, false, err, sizeof(err));
-		(void)!mp_blade_set_up(b->be, a->blade, ifname, true, err, sizeof(err));
-		cmc_events_post(b->d->events, "vf-kicked", (int)a->slot,
-				"pf %u vf %u (%s in %s): no carrier for %d s with the port up; reset it", a->pf,
-				a->vf, ifname, a->blade, KICK_AFTER * WATCH_MS / 1000);
+		if (cmc_loop_add_fd(b->d->loop, bw->fd, EPOLLIN, blade_link_ready, bw, &bw->w) < 0) {
+			close(bw->fd);
+			bw->fd = -1;
+		}
+	}
+}
+
+static void unwatch_blades(struct cmc_blades *b)
+{
+	for (unsigned i = 0; i < CMC_CONFIG_BLADES_MAX; i++) {
+		struct blade_watch *bw = &b->watches[i];
+
+		if (bw->w)
+			cmc_loop_del_fd(b->d->loop, bw->w);
+		if (bw->fd >= 0 && bw->b)
+			close(bw->fd);
+		bw->w = NULL;
+		bw->fd = -1;
 	}
 }
 
@@ -1676,7 +1803,7 @@ int cmc_blades_start(struct cmcd *d, struct cmc_blades **out)
 	b->failpoint = getenv("CMC_FAILPOINT");
 	rc = cmc_loop_add_timer(d->loop, 0, 0, place_due, b, &b->place_timer);
 	if (!rc)
-		rc = cmc_loop_add_timer(d->loop, WATCH_MS, WATCH_MS, watch_due, b, &b->watch_timer);
+		rc = cmc_loop_add_timer(d->loop, 0, 0, kick_due, b, &b->kick_timer);
 	if (rc) {
 		if (b->place_timer)
 			cmc_loop_del_timer(d->loop, b->place_timer);
@@ -1691,6 +1818,7 @@ int cmc_blades_start(struct cmcd *d, struct cmc_blades **out)
 	for (unsigned i = 0; b->be && i < d->config->blade_count; i++)
 		if (mp_blade_create(b->be, d->config->blades[i].name, err, sizeof(err)) < 0)
 			cmc_events_post(d->events, "blade-error", -1, "%s: %s", d->config->blades[i].name, err);
+	watch_blades(b);
 	(void)cmc_store_foreach(d->store, "domain/", load_domain, &lc);
 	(void)cmc_store_foreach(d->store, "lane/", load_lane, &lc);
 	(void)cmc_store_foreach(d->store, "port/", load_role, &lc);
@@ -1708,8 +1836,9 @@ void cmc_blades_stop(struct cmcd *d, struct cmc_blades *b)
 		return;
 	if (b->place_timer)
 		cmc_loop_del_timer(d->loop, b->place_timer);
-	if (b->watch_timer)
-		cmc_loop_del_timer(d->loop, b->watch_timer);
+	unwatch_blades(b);
+	if (b->kick_timer)
+		cmc_loop_del_timer(d->loop, b->kick_timer);
 	mp_blade_backend_close(b->be);
 	d->blades = NULL;
 	free(b);

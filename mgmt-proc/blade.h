@@ -103,6 +103,21 @@ int mp_blade_set_up(struct mp_blade_backend *be, const char *blade, const char *
 		    char *err, size_t errlen) MP_WUR;
 
 /*
+ * Link changes inside a blade, for an event loop: *fd (non-blocking, close-on-exec) is
+ * readable when an interface of the blade changed; mp_blade_watch_read() then takes
+ * what is pending without waiting and calls fn once per interface reported, with its
+ * state now (present false: it left or was deleted). fn gets ifname NULL when changes
+ * were lost (the kernel's queue overflowed): the caller must look at every interface
+ * again. Close *fd with close(2). -EOPNOTSUPP: the backend has no such stream (switch
+ * firmware may not); -ENOENT: no such blade.
+ */
+typedef void (*mp_blade_link_fn)(void *arg, const char *ifname, bool present, bool up, bool carrier);
+int mp_blade_watch_open(struct mp_blade_backend *be, const char *blade, int *fd, char *err,
+			size_t errlen) MP_WUR;
+/* 0 when everything pending was read (EAGAIN), or -errno (the fd is then useless). */
+int mp_blade_watch_read(struct mp_blade_backend *be, int fd, mp_blade_link_fn fn, void *arg) MP_WUR;
+
+/*
  * Starts a program on the blade (the blade's hypervisor, a VM): netns runs argv[0] (a
  * full path) inside the blade's namespace, detached (its own session, reparented to
  * init, stdin from /dev/null, stdout and stderr appended to log_path), so it outlives

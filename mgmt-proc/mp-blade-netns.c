@@ -1066,6 +1066,82 @@ static void netns_close(struct mp_blade_backend *be)
 	free(nb);
 }
 
+/* --- Link changes in a blade ------------------------------------------------------ */
+
+/* Runs in the blade's namespace: the socket is bound to that namespace for good. */
+static int watch_sock_here(void *arg)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	int *out = arg, fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int rc = -errno;
+
+		close(fd);
+		return rc;
+	}
+	*out = fd;
+	return 0;
+}
+
+static int netns_watch_open(struct mp_blade_backend *be, const char *blade, int *fd, char *err,
+			    size_t errlen)
+{
+	int nsfd, rc = blade_fd(to_netns(be), blade, &nsfd);
+
+	if (!rc)
+		rc = in_netns(nsfd, watch_sock_here, fd);
+	if (rc)
+		return mp_blade_fail(err, errlen, rc, "link changes in blade %s: %s", blade, strerror(-rc));
+	return 0;
+}
+
+static void report_link(struct nlmsghdr *nlh, mp_blade_link_fn fn, void *arg)
+{
+	struct nlattr *tb[IFLA_MAX + 1];
+	const struct ifinfomsg *ifi;
+	char name[IFNAMSIZ];
+
+	if ((nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK) ||
+	    !nlmsg_valid_hdr(nlh, sizeof(*ifi)) || nlmsg_parse(nlh, sizeof(*ifi), tb, IFLA_MAX, NULL) < 0 ||
+	    !tb[IFLA_IFNAME])
+		return;
+	ifi = nlmsg_data(nlh);
+	nla_strlcpy(name, tb[IFLA_IFNAME], sizeof(name));
+	if (nlh->nlmsg_type == RTM_DELLINK)
+		fn(arg, name, false, false, false);
+	else
+		fn(arg, name, true, ifi->ifi_flags & IFF_UP, ifi->ifi_flags & IFF_LOWER_UP);
+}
+
+/* Every datagram pending, each message checked against the datagram's length. */
+static int netns_watch_read(struct mp_blade_backend *be, int fd, mp_blade_link_fn fn, void *arg)
+{
+	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+	(void)be;
+
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		int len;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n < 0 && errno == ENOBUFS) {	/* the kernel dropped changes: look again */
+			fn(arg, NULL, false, false, false);
+			continue;
+		}
+		if (n <= 0)
+			return n < 0 ? -errno : -EPIPE;
+		len = (int)n;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len))
+			report_link(h, fn, arg);
+	}
+}
+
 const struct mp_blade_ops mp_blade_netns_ops = {
 	.kind = "netns",
 	.open = netns_open,
@@ -1077,4 +1153,6 @@ const struct mp_blade_ops mp_blade_netns_ops = {
 	.set_addr = netns_set_addr,
 	.set_up = netns_set_up,
 	.spawn = netns_spawn,
+	.watch_open = netns_watch_open,
+	.watch_read = netns_watch_read,
 };

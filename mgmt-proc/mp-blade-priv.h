@@ -37,6 +37,10 @@ struct mp_blade_ops {
 	/* NULL: as for set_addr. */
 	int (*set_up)(struct mp_blade_backend *be, const char *blade, const char *ifname, bool up,
 		      char *err, size_t errlen);
+	/* NULL: no stream of link changes (-EOPNOTSUPP). */
+	int (*watch_open)(struct mp_blade_backend *be, const char *blade, int *fd, char *err,
+			  size_t errlen);
+	int (*watch_read)(struct mp_blade_backend *be, int fd, mp_blade_link_fn fn, void *arg);
 };
 
 /* Embedded in each backend's own state, which it recovers with offsetof. */

@@ -181,6 +181,27 @@ int mp_blade_spawn(struct mp_blade_backend *be, const char *blade, const char *c
 	return be->ops->spawn(be, blade, argv, log_path, err, errlen);
 }
 
+int mp_blade_watch_open(struct mp_blade_backend *be, const char *blade, int *fd, char *err,
+			size_t errlen)
+{
+	int rc = check_blade(blade, err, errlen);
+
+	*fd = -1;
+	if (rc)
+		return rc;
+	if (!be->ops->watch_open)
+		return mp_blade_fail(err, errlen, -EOPNOTSUPP, "the %s backend reports no link changes",
+				     be->ops->kind);
+	return be->ops->watch_open(be, blade, fd, err, errlen);
+}
+
+int mp_blade_watch_read(struct mp_blade_backend *be, int fd, mp_blade_link_fn fn, void *arg)
+{
+	if (!be->ops->watch_read)
+		return -EOPNOTSUPP;
+	return be->ops->watch_read(be, fd, fn, arg);
+}
+
 int mp_blade_set_up(struct mp_blade_backend *be, const char *blade, const char *ifname, bool up,
 		    char *err, size_t errlen)
 {

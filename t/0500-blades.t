@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # Blades, the embedded bridge and links that do not depend on cables (issue #5), in the
 # root-port layout with cmcd driving both cards (igb-vfio): card 1's port is an uplink
-# (cabled, its cable captured), card 2's a midplane port (no cable, internal loopback).
+# (cabled, its cable captured), card 2's a midplane port (internal loopback; it has a cable
+# of its own, on a switch of its own, captured, to show that nothing of the lane leaves).
 #
 #   - VFs assigned to blades land in the blades' namespaces with the chassis' MACs; two
 #     blades ping through the card and no frame of theirs is on the uplink's cable;
@@ -24,7 +25,7 @@ use Pcap;
 my $state = Chassis::build_dir() . '/chassis-state/blades';
 remove_tree($state);
 my %opt = (name => 'blades', layout => 'rootports', captures => 1, state_dir => $state,
-	slots => [ { slot => 1, cable => 1 }, { slot => 2 } ]);
+	slots => [ { slot => 1, cable => 1 }, { slot => 2, cable => 1, hub => 1 } ]);
 my $c = Chassis->new(%opt);
 $c->start;
 
@@ -117,7 +118,16 @@ ok_run("wait_for 300 'ip -n blade1 addr show ln-mig | grep -q 169.254.1.1' && bl
 ok_run("wait_for 100 'ip netns exec blade1 ping -c 1 -W 1 169.254.1.2 >/dev/null'", 'blade1 reaches blade2 over the lane', timeout => 30);
 $c->qmp('set_link', { name => 'cable1', up => JSON::PP::false });
 ok_run(q{wait_for 100 'cmcctl events | grep -q "link-down *1 *pf 0"'}, "the uplink's loss is an event", timeout => 20);
-$out = ok_run('ip netns exec blade1 ping -c 5 -W 2 169.254.1.2', 'the lane still carries traffic with the cable out', timeout => 40);
+$out = ok_run('ip netns exec blade1 ping -c 5 -W 2 169.254.1.2', "the lane still carries traffic with the uplink's cable out", timeout => 40);
+# The lane's own card has a cable: nothing of the lane is on it, broadcasts included (the
+# neighbour caches are flushed so that the pings start with ARP broadcasts).
+my $cap2 = $c->capture_path(2);
+ok_run('ip -n blade1 neigh flush all; ip -n blade2 neigh flush all; ip netns exec blade1 ping -c 3 -W 2 169.254.1.2',
+	'the lane pings again from cold neighbour caches', timeout => 40);
+my @lane_macs = map { $_->{mac} } grep { ($_->{lane} // '') eq 'mig' } @{ json('cmcctl -j assignments') };
+is(scalar @lane_macs, 2, "the lane's two VFs");
+is(Pcap::count($cap2, sub { my $f = $_; grep { $f->{src} eq $_ } @lane_macs }), 0,
+	"not one frame from the lane's VFs is on the midplane card's own cable, broadcasts included");
 ($rc) = $c->run('ip netns exec blade1 ping -c 2 -W 1 10.50.0.2', timeout => 20);
 note('over the uplink port meanwhile: ' . ($rc ? 'no traffic (QEMU stops a port without link)' : 'still traffic'));
 $c->qmp('set_link', { name => 'cable1', up => JSON::PP::true });
@@ -214,6 +224,17 @@ $c = Chassis->new(%opt);
 $c->start;
 start_cmcd();
 check_restored('after a chassis reboot');
+
+# --- The same card as an uplink: its frames do reach its cable --------------------------------
+# What shows that the midplane's capture above could fail: with the port's role uplink (no
+# loopback), a VF of card 2 broadcasts onto that very cable.
+ok_run('cmcctl lane delete mig && cmcctl port 2/0 role uplink && cmcctl assign slot 2 vf 0 blade blade3',
+	'lane deleted, port 2/0 an uplink, its VF 0 assigned to blade3', timeout => 30);
+my ($up) = grep { $_->{slot} == 2 && $_->{vf} == 0 } @{ json('cmcctl -j assignments') };
+ok_run("wait_for 200 'ip -n blade3 link show s2v0 >/dev/null 2>&1' && ip -n blade3 addr add 10.52.0.3/24 dev s2v0 && "
+    . "blade_carrier blade3 300; ip netns exec blade3 ping -c 2 -W 1 10.52.0.99; true", 'blade3 sends over card 2', timeout => 60);
+cmp_ok(Pcap::count($c->capture_path(2), sub { $_->{src} eq $up->{mac} && $_->{dst} eq 'ff:ff:ff:ff:ff:ff' }), '>', 0,
+	"as an uplink, card 2's broadcasts are on its cable (the capture sees that cable)");
 is(($c->run('kill $(pidof cmcd); wait_for 50 "! pidof cmcd >/dev/null"', timeout => 20))[0], 0, 'cmcd stops cleanly, within 5 s');
 
 done_testing;
