@@ -310,7 +310,8 @@ static void fail(struct cmc_vms *v, struct vm *vm, bool source_dead, const char 
 
 static void fail(struct cmc_vms *v, struct vm *vm, bool source_dead, const char *fmt, ...)
 {
-	char err[256], *reply = NULL, status[32] = "";
+	char err[256], status[32] = "";
+	json_t *reply = NULL;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -319,9 +320,9 @@ static void fail(struct cmc_vms *v, struct vm *vm, bool source_dead, const char 
 	if (vm->src && !source_dead) {
 		(void)!qmp_execute(vm->src, "migrate_cancel", NULL, NULL, err, sizeof(err));
 		if (qmp_execute(vm->src, "query-status", NULL, &reply, err, sizeof(err)) == 0 &&
-		    qmp_json_str(reply, "status", status, sizeof(status)) == 0 && strcmp(status, "running") != 0)
+		    qmp_get_str(reply, "status", status, sizeof(status)) == 0 && strcmp(status, "running") != 0)
 			(void)!qmp_execute(vm->src, "cont", NULL, NULL, err, sizeof(err));
-		free(reply);
+		json_decref(reply);
 	}
 	close_qmps(vm);
 	vm_kill(vm, vm->to);
@@ -384,7 +385,8 @@ static void switch_over(struct cmc_vms *v, struct vm *vm)
 /* Step 815: the destination is up and waiting; send the state over the lane. */
 static void begin(struct cmc_vms *v, struct vm *vm)
 {
-	char err[256], args[128];
+	char err[256], uri[64];
+	json_t *args;
 
 	if (!vm->dst && vm_qmp(vm, vm->to, 0, &vm->dst, err, sizeof(err)) < 0) {
 		/* Its pidfile and socket appear once QEMU is set up: until then, wait. */
@@ -392,36 +394,65 @@ static void begin(struct cmc_vms *v, struct vm *vm)
 			fail(v, vm, false, "the destination QEMU did not start: %s", err);
 		return;
 	}
-	snprintf(args, sizeof(args), "{\"uri\":\"tcp:%s:%u\"}", vm->dest_addr, vm->port);
+	snprintf(uri, sizeof(uri), "tcp:%s:%u", vm->dest_addr, vm->port);
+	args = json_pack("{s:s}", "uri", uri);
+	if (!args) {
+		fail(v, vm, false, "out of memory");
+		return;
+	}
 	if (qmp_execute(vm->dst, "migrate-incoming", args, NULL, err, sizeof(err)) < 0) {
 		fail(v, vm, false, "destination: %s", err);
-		return;
+		goto out;
 	}
 	if (!vm->src && vm_qmp(vm, vm->from, 0, &vm->src, err, sizeof(err)) < 0) {
 		fail(v, vm, !vm_pid(vm, vm->from), "source: %s", err);
-		return;
+		goto out;
 	}
 	if (vm->bandwidth) {
-		char bw[64];
-		snprintf(bw, sizeof(bw), "{\"max-bandwidth\":%llu}", vm->bandwidth * 125000ull);
-		if (qmp_execute(vm->src, "migrate-set-parameters", bw, NULL, err, sizeof(err)) < 0) {
-			fail(v, vm, false, "source: %s", err);
-			return;
+		json_t *bw = json_pack("{s:I}", "max-bandwidth", (json_int_t)vm->bandwidth * 125000);
+		int rc = bw ? qmp_execute(vm->src, "migrate-set-parameters", bw, NULL, err, sizeof(err)) : -ENOMEM;
+
+		json_decref(bw);
+		if (rc < 0) {
+			fail(v, vm, false, "source: %s", rc == -ENOMEM ? "out of memory" : err);
+			goto out;
 		}
 	}
 	if (qmp_execute(vm->src, "migrate", args, NULL, err, sizeof(err)) < 0) {
 		fail(v, vm, false, "source: %s", err);
-		return;
+		goto out;
 	}
 	vm->mig = MIG_ACTIVE;
 	vm->last_progress = cmc_now_ms();
 	(void)save(v, vm);
+out:
+	json_decref(args);
+}
+
+/* query-migrate's figures, each by its path: a device section ("vfio", "disk") has a
+ * "transferred" of its own, and may come before "ram". */
+static void read_progress(struct vm *vm, const json_t *reply)
+{
+	uint64_t x;
+
+	if (!qmp_get_u64(reply, "ram.transferred", &x))
+		vm->transferred = x;
+	if (!qmp_get_u64(reply, "ram.remaining", &x))
+		vm->remaining = x;
+	if (!qmp_get_u64(reply, "ram.total", &x))
+		vm->total = x;
+	if (!qmp_get_u64(reply, "ram.mbps", &x))
+		vm->mbps = x;
+	if (!qmp_get_u64(reply, "total-time", &x))
+		vm->total_time = x;
+	if (!qmp_get_u64(reply, "downtime", &x))
+		vm->downtime = x;
 }
 
 static void follow(struct cmc_vms *v, struct vm *vm)
 {
-	char err[256], status[32] = "", *reply = NULL;
-	uint64_t x;
+	char err[256], status[32] = "";
+	json_t *reply = NULL;
 
 	if (!vm->src && vm_qmp(vm, vm->from, 0, &vm->src, err, sizeof(err)) < 0) {
 		fail(v, vm, !vm_pid(vm, vm->from), "source unreachable: %s", err);
@@ -432,32 +463,21 @@ static void follow(struct cmc_vms *v, struct vm *vm)
 		fail(v, vm, dead, "%s", dead ? "the source QEMU died" : err);
 		return;
 	}
-	(void)qmp_json_str(reply, "status", status, sizeof(status));
-	if (!qmp_json_u64(reply, "transferred", &x))
-		vm->transferred = x;
-	if (!qmp_json_u64(reply, "remaining", &x))
-		vm->remaining = x;
-	if (!qmp_json_u64(reply, "total", &x))
-		vm->total = x;
-	if (!qmp_json_u64(reply, "mbps", &x))
-		vm->mbps = x;
-	if (!qmp_json_u64(reply, "total-time", &x))
-		vm->total_time = x;
-	if (!qmp_json_u64(reply, "downtime", &x))
-		vm->downtime = x;
+	(void)qmp_get_str(reply, "status", status, sizeof(status));
+	read_progress(vm, reply);
 	if (strcmp(status, "completed") == 0) {
-		free(reply);
+		json_decref(reply);
 		switch_over(v, vm);
 		return;
 	}
 	if (strcmp(status, "failed") == 0 || strcmp(status, "cancelled") == 0 || strcmp(status, "none") == 0) {
 		char desc[200] = "";
-		(void)qmp_json_str(reply, "error-desc", desc, sizeof(desc));
-		free(reply);
+		(void)qmp_get_str(reply, "error-desc", desc, sizeof(desc));
+		json_decref(reply);
 		fail(v, vm, false, "QEMU reports the migration %s%s%s", status, *desc ? ": " : "", desc);
 		return;
 	}
-	free(reply);
+	json_decref(reply);
 	if (!vm_pid(vm, vm->to)) {
 		fail(v, vm, false, "the destination QEMU died");
 		return;
@@ -637,7 +657,8 @@ enum cmc_status cmc_cmd_migrate(void *ctx, struct cmc_api_request *req)
 	struct cmc_vms *v = d->vms;
 	struct vm *vm;
 	const char *to = req->argv[3];
-	char err[256], lane[16], addr_from[16], addr_to[16], *reply = NULL, status[32] = "";
+	char err[256], lane[16], addr_from[16], addr_to[16], status[32] = "";
+	json_t *reply = NULL;
 	struct qmp *q;
 	int rc;
 
@@ -671,8 +692,8 @@ enum cmc_status cmc_cmd_migrate(void *ctx, struct cmc_api_request *req)
 		return cmc_api_refuse(req, CMC_REFUSED, "VM %s on %s does not answer: %s", vm->name, vm->blade, err);
 	rc = qmp_execute(q, "query-status", NULL, &reply, err, sizeof(err));
 	if (!rc)
-		(void)qmp_json_str(reply, "status", status, sizeof(status));
-	free(reply);
+		(void)qmp_get_str(reply, "status", status, sizeof(status));
+	json_decref(reply);
 	qmp_close(q);
 	if (rc || strcmp(status, "running") != 0)
 		return cmc_api_refuse(req, CMC_REFUSED, "VM %s on %s is not running (%s)", vm->name, vm->blade,
