@@ -449,18 +449,42 @@ static void read_progress(struct vm *vm, const json_t *reply)
 		vm->downtime = x;
 }
 
+/* No byte moved since last_progress: past the budget, the migration fails. why: what
+ * the source's QMP said when it did not answer this time, or NULL. */
+static void check_stall(struct cmc_vms *v, struct vm *vm, const char *why)
+{
+	if (cmc_now_ms() - vm->last_progress <= STALL_TIMEOUT_MS)
+		return;
+	fail(v, vm, false, "no progress for %d s: is lane %s down?%s%.120s%s", STALL_TIMEOUT_MS / 1000, vm->lane,
+	     why ? " (last: " : "", why ? why : "", why ? ")" : "");
+}
+
+/*
+ * The source did not answer this time: a slow QEMU (TCG, a busy blade) or a QMP stream
+ * that broke (the client connects again at the next query). That is no progress, and it
+ * counts against the no-progress budget like any; it fails nothing on its own unless the
+ * source is gone.
+ */
+static void no_answer(struct cmc_vms *v, struct vm *vm, const char *err)
+{
+	if (!vm_pid(vm, vm->from))
+		fail(v, vm, true, "the source QEMU died");
+	else
+		check_stall(v, vm, err);
+}
+
 static void follow(struct cmc_vms *v, struct vm *vm)
 {
 	char err[256], status[32] = "";
 	json_t *reply = NULL;
 
 	if (!vm->src && vm_qmp(vm, vm->from, 0, &vm->src, err, sizeof(err)) < 0) {
-		fail(v, vm, !vm_pid(vm, vm->from), "source unreachable: %s", err);
+		no_answer(v, vm, err);
 		return;
 	}
 	if (qmp_execute(vm->src, "query-migrate", NULL, &reply, err, sizeof(err)) < 0) {
-		bool dead = !vm_pid(vm, vm->from);
-		fail(v, vm, dead, "%s", dead ? "the source QEMU died" : err);
+		json_decref(reply);
+		no_answer(v, vm, err);
 		return;
 	}
 	(void)qmp_get_str(reply, "status", status, sizeof(status));
@@ -485,8 +509,8 @@ static void follow(struct cmc_vms *v, struct vm *vm)
 	if (vm->transferred != vm->last_transferred) {
 		vm->last_transferred = vm->transferred;
 		vm->last_progress = cmc_now_ms();
-	} else if (cmc_now_ms() - vm->last_progress > STALL_TIMEOUT_MS) {
-		fail(v, vm, false, "no progress for %d s: is lane %s down?", STALL_TIMEOUT_MS / 1000, vm->lane);
+	} else {
+		check_stall(v, vm, NULL);
 	}
 }
 
