@@ -48,6 +48,8 @@
 #define START_TIMEOUT_MS 30000		/* a QEMU under nested TCG starts in a few seconds */
 #define STALL_TIMEOUT_MS 20000		/* no byte moved for this long: the lane is down */
 #define MIGRATION_PORT 4444
+#define MIG_BANDWIDTH_DEFAULT (128 << 20)	/* bytes/s: QEMU's own default max-bandwidth */
+#define MIG_DOWNTIME_MS 300			/* QEMU's own default downtime-limit */
 
 enum vm_state { VM_RUNNING, VM_MIGRATING, VM_LOST };
 static const char *const vm_state_names[] = { "running", "migrating", "lost" };
@@ -73,7 +75,7 @@ struct vm {
 	bool staged;
 	unsigned dloc[3];
 	unsigned port;
-	unsigned bandwidth;		/* Mbit/s the migration may use; 0 = QEMU's default */
+	unsigned bandwidth;		/* Mbit/s the migration may use; 0 = QEMU's default (128 MiB/s) */
 	unsigned long long mig_started, last_progress;
 	uint64_t total, transferred, remaining, mbps, total_time, downtime, switch_ms, last_transferred;
 	char reason[200];
@@ -382,6 +384,38 @@ static void switch_over(struct cmc_vms *v, struct vm *vm)
 			(unsigned long long)vm->switch_ms);
 }
 
+/*
+ * QEMU keeps a migration's parameters and capabilities for the next one: a retry given
+ * no bandwidth ran at the cap of the failed attempt. So every migration sets all it relies
+ * on, each time: its bandwidth (QEMU's default when none was given), the downtime limit,
+ * and the capabilities: MIGRATION events on (the QMP client keeps them), and off those
+ * that change how the state moves.
+ */
+static int set_parameters(struct vm *vm, char *err, size_t errlen)
+{
+	static const char *const caps_off[] = { "xbzrle", "auto-converge", "postcopy-ram", "multifd" };
+	json_int_t bw = vm->bandwidth ? (json_int_t)vm->bandwidth * 125000 : MIG_BANDWIDTH_DEFAULT;
+	json_t *params = json_pack("{s:I, s:I}", "max-bandwidth", bw, "downtime-limit", (json_int_t)MIG_DOWNTIME_MS);
+	json_t *caps = json_pack("{s:[{s:s, s:b}]}", "capabilities", "capability", "events", "state", 1);
+	json_t *list = json_object_get(caps, "capabilities");
+	int rc = -ENOMEM;
+
+	if (!params || !list)
+		goto out;
+	for (size_t i = 0; i < sizeof(caps_off) / sizeof(caps_off[0]); i++)
+		if (json_array_append_new(list, json_pack("{s:s, s:b}", "capability", caps_off[i], "state", 0)) < 0)
+			goto out;
+	rc = qmp_execute(vm->src, "migrate-set-capabilities", caps, NULL, err, errlen);
+	if (!rc)
+		rc = qmp_execute(vm->src, "migrate-set-parameters", params, NULL, err, errlen);
+out:
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	json_decref(params);
+	json_decref(caps);
+	return rc;
+}
+
 /* Step 815: the destination is up and waiting; send the state over the lane. */
 static void begin(struct cmc_vms *v, struct vm *vm)
 {
@@ -408,15 +442,9 @@ static void begin(struct cmc_vms *v, struct vm *vm)
 		fail(v, vm, !vm_pid(vm, vm->from), "source: %s", err);
 		goto out;
 	}
-	if (vm->bandwidth) {
-		json_t *bw = json_pack("{s:I}", "max-bandwidth", (json_int_t)vm->bandwidth * 125000);
-		int rc = bw ? qmp_execute(vm->src, "migrate-set-parameters", bw, NULL, err, sizeof(err)) : -ENOMEM;
-
-		json_decref(bw);
-		if (rc < 0) {
-			fail(v, vm, false, "source: %s", rc == -ENOMEM ? "out of memory" : err);
-			goto out;
-		}
+	if (set_parameters(vm, err, sizeof(err)) < 0) {
+		fail(v, vm, false, "source: %s", err);
+		goto out;
 	}
 	if (qmp_execute(vm->src, "migrate", args, NULL, err, sizeof(err)) < 0) {
 		fail(v, vm, false, "source: %s", err);
