@@ -197,7 +197,7 @@ static struct qmp *client(struct srv *s)
 /* Runs command; the "status" of its reply, or "rc=N" */
 static const char *status_of(struct qmp *q, const char *command, int *rc)
 {
-	static char out[64];
+	static char out[320];
 	json_t *reply = NULL;
 	char err[256] = "";
 
