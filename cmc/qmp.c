@@ -15,6 +15,7 @@
 
 #define QMP_TIMEOUT_MAX 600000
 #define QMP_BUF_MIN 8192
+#define QMP_PUMP_MAX (4 * QMP_LINE_MAX)
 
 struct qmp {
 	int fd;				/* -1: the stream broke, the next command reconnects */
@@ -136,10 +137,11 @@ static int grow(struct qmp *q)
 	return 0;
 }
 
-/* Reads whatever the socket holds, without waiting, and sorts the messages out. */
+/* Reads what the socket holds, without waiting, and sorts the messages out. At most
+ * QMP_PUMP_MAX bytes a call: a QEMU that never stops talking cannot hold us here. */
 static int pump(struct qmp *q)
 {
-	for (;;) {
+	for (size_t total = 0; total < QMP_PUMP_MAX;) {
 		ssize_t n;
 		int rc;
 
@@ -155,10 +157,12 @@ static int pump(struct qmp *q)
 		if (n < 0)
 			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
 		q->len += (size_t)n;
+		total += (size_t)n;
 		rc = take_lines(q);
 		if (rc)
 			return rc;
 	}
+	return 0;
 }
 
 /* pump(), and on a broken stream: the connection goes, err says why. */
