@@ -17,7 +17,7 @@ O ?= build
 endif
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libpci libnl-3.0 libnl-route-3.0 libconfig
+PKGS := libpci libnl-3.0 libnl-route-3.0 libconfig jansson
 
 ifeq ($(V),1)
 Q :=

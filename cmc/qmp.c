@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* A small, bounded QMP client (see qmp.h). */
+/* A QMP client that matches replies by id and keeps events (see qmp.h). */
 #include "qmp.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +13,23 @@
 #include <time.h>
 #include <unistd.h>
 
-#define QMP_LINE_MAX (256 * 1024)	/* query-migrate and friends are far smaller */
+#define QMP_TIMEOUT_MAX 600000
+#define QMP_BUF_MIN 8192
+#define QMP_PUMP_MAX (4 * QMP_LINE_MAX)
 
 struct qmp {
-	int fd;
+	int fd;				/* -1: the stream broke, the next command reconnects */
+	char *path;
 	unsigned timeout_ms;
-	char *buf;
-	size_t len;
+	bool greeted;			/* the greeting of this connection arrived */
+	char *buf;			/* bytes read, not yet a whole line */
+	size_t len, cap;
+	uint64_t next_id;
+	uint64_t want;			/* the id of the pending command; 0: none */
+	json_t *reply;			/* the whole reply to want, once it arrived */
+	json_t *events[QMP_EVENTS_MAX];	/* a ring: oldest at ev_head */
+	unsigned ev_head, ev_count;
+	unsigned long discarded, dropped;
 };
 
 static long long now_ms(void)
@@ -29,44 +40,168 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* One line of QMP (QEMU ends every message with "\r\n"), by the deadline. */
-static int read_line(struct qmp *q, long long deadline, char **line)
+/* Forgets the connection; the next command opens a new one. */
+static void disconnect(struct qmp *q)
+{
+	if (q->fd >= 0)
+		close(q->fd);
+	q->fd = -1;
+	q->len = 0;
+	q->greeted = false;
+	q->want = 0;
+	json_decref(q->reply);
+	q->reply = NULL;
+}
+
+static void queue_event(struct qmp *q, json_t *msg)
+{
+	if (q->ev_count == QMP_EVENTS_MAX) {
+		json_decref(q->events[q->ev_head]);
+		q->ev_head = (q->ev_head + 1) % QMP_EVENTS_MAX;
+		q->ev_count--;
+		q->dropped++;
+	}
+	q->events[(q->ev_head + q->ev_count) % QMP_EVENTS_MAX] = json_incref(msg);
+	q->ev_count++;
+}
+
+/* A reply is ours only if it carries the id of the command still waiting for it. */
+static void take_reply(struct qmp *q, json_t *msg)
+{
+	json_t *id = json_object_get(msg, "id");
+
+	if (q->want && json_is_integer(id) && (uint64_t)json_integer_value(id) == q->want && !q->reply) {
+		q->reply = json_incref(msg);
+		return;
+	}
+	q->discarded++;
+}
+
+/* One message (a line without its end). Anything that is not QMP breaks the stream. */
+static int take_line(struct qmp *q, const char *line, size_t len)
+{
+	json_t *msg;
+	int rc = 0;
+
+	while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
+		len--;
+	if (!len)
+		return 0;
+	msg = json_loadb(line, len, 0, NULL);
+	if (!json_is_object(msg))
+		rc = -EPROTO;
+	else if (json_object_get(msg, "event"))
+		queue_event(q, msg);
+	else if (json_object_get(msg, "return") || json_is_object(json_object_get(msg, "error")))
+		take_reply(q, msg);
+	else if (json_object_get(msg, "QMP") && !q->greeted)
+		q->greeted = true;
+	else
+		rc = -EPROTO;
+	json_decref(msg);
+	return rc;
+}
+
+static int take_lines(struct qmp *q)
+{
+	char *start = q->buf, *nl;
+	size_t left = q->len;
+	int rc = 0;
+
+	while (!rc && left && (nl = memchr(start, '\n', left))) {
+		size_t n = (size_t)(nl - start);
+
+		rc = take_line(q, start, n);
+		start = nl + 1;
+		left -= n + 1;
+	}
+	memmove(q->buf, start, left);
+	q->len = left;
+	return rc;
+}
+
+static int grow(struct qmp *q)
+{
+	size_t cap = q->cap ? q->cap * 2 : QMP_BUF_MIN;
+	char *b;
+
+	if (q->cap >= QMP_LINE_MAX)
+		return -EMSGSIZE;
+	if (cap > QMP_LINE_MAX)
+		cap = QMP_LINE_MAX;
+	b = realloc(q->buf, cap);
+	if (!b)
+		return -ENOMEM;
+	q->buf = b;
+	q->cap = cap;
+	return 0;
+}
+
+/* Reads what the socket holds, without waiting, and sorts the messages out. At most
+ * QMP_PUMP_MAX bytes a call: a QEMU that never stops talking cannot hold us here. */
+static int pump(struct qmp *q)
+{
+	for (size_t total = 0; total < QMP_PUMP_MAX;) {
+		ssize_t n;
+		int rc;
+
+		if (q->fd < 0)
+			return -ENOTCONN;
+		if (q->len == q->cap && (rc = grow(q)) < 0)
+			return rc;
+		n = recv(q->fd, q->buf + q->len, q->cap - q->len, MSG_DONTWAIT);
+		if (n == 0)
+			return -ECONNRESET;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+		q->len += (size_t)n;
+		total += (size_t)n;
+		rc = take_lines(q);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* pump(), and on a broken stream: the connection goes, err says why. */
+static int pump_or_drop(struct qmp *q, char *err, size_t errlen)
+{
+	int rc = pump(q);
+
+	if (!rc)
+		return 0;
+	snprintf(err, errlen, "QMP %s: %s", q->path,
+		 rc == -EPROTO ? "QEMU sent something that is not a QMP message" :
+		 rc == -EMSGSIZE ? "a message longer than 1 MiB" :
+		 rc == -ECONNRESET ? "QEMU closed the connection" : strerror(-rc));
+	if (rc != -ENOMEM)
+		disconnect(q);
+	return rc;
+}
+
+/* Waits for input until the deadline: 0 readable, -ETIMEDOUT. */
+static int wait_input(struct qmp *q, long long deadline)
 {
 	for (;;) {
-		char *nl = q->len ? memchr(q->buf, '\n', q->len) : NULL;
 		struct pollfd p = { .fd = q->fd, .events = POLLIN };
 		long long left = deadline - now_ms();
-		ssize_t n;
+		int n;
 
-		if (nl) {
-			size_t l = (size_t)(nl - q->buf);
-			*line = strndup(q->buf, l);
-			memmove(q->buf, nl + 1, q->len - l - 1);
-			q->len -= l + 1;
-			return *line ? 0 : -ENOMEM;
-		}
-		if (q->len >= QMP_LINE_MAX)
-			return -EMSGSIZE;
 		if (left <= 0)
 			return -ETIMEDOUT;
 		n = poll(&p, 1, (int)left);
+		if (n > 0)
+			return 0;
 		if (n < 0 && errno != EINTR)
 			return -errno;
-		if (n <= 0)
-			continue;
-		n = read(q->fd, q->buf + q->len, QMP_LINE_MAX - q->len);
-		if (n == 0)
-			return -ECONNRESET;
-		if (n < 0 && errno != EINTR && errno != EAGAIN)
-			return -errno;
-		if (n > 0)
-			q->len += (size_t)n;
 	}
 }
 
-static int write_all(struct qmp *q, const char *s, long long deadline)
+static int write_all(struct qmp *q, const char *s, size_t len, long long deadline)
 {
-	size_t len = strlen(s), off = 0;
+	size_t off = 0;
 
 	while (off < len) {
 		struct pollfd p = { .fd = q->fd, .events = POLLOUT };
@@ -77,7 +212,7 @@ static int write_all(struct qmp *q, const char *s, long long deadline)
 			return -ETIMEDOUT;
 		if (poll(&p, 1, (int)left) <= 0)
 			continue;
-		n = send(q->fd, s + off, len - off, MSG_NOSIGNAL);
+		n = send(q->fd, s + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno != EINTR && errno != EAGAIN)
 			return -errno;
 		if (n > 0)
@@ -86,182 +221,287 @@ static int write_all(struct qmp *q, const char *s, long long deadline)
 	return 0;
 }
 
-/* The JSON value after "key": (object, array, string, number or literal), copied. */
-static char *json_value(const char *json, const char *key)
+static int send_command(struct qmp *q, const char *command, json_t *args, uint64_t *id, long long deadline)
 {
-	char pat[64];
-	const char *p, *end;
-
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	p = strstr(json, pat);
-	if (!p)
-		return NULL;
-	p += strlen(pat);
-	while (*p == ' ')
-		p++;
-	if (*p == '"') {
-		for (end = p + 1; *end && *end != '"'; end++)
-			if (*end == '\\' && end[1])
-				end++;
-		if (*end)
-			end++;
-	} else if (*p == '{' || *p == '[') {
-		int depth = 0;
-		bool in_str = false;
-
-		for (end = p; *end; end++) {
-			if (in_str) {
-				if (*end == '\\' && end[1])
-					end++;
-				else if (*end == '"')
-					in_str = false;
-			} else if (*end == '"') {
-				in_str = true;
-			} else if (*end == '{' || *end == '[') {
-				depth++;
-			} else if ((*end == '}' || *end == ']') && --depth == 0) {
-				end++;
-				break;
-			}
-		}
-	} else {
-		end = p + strcspn(p, ",}] ");
-	}
-	return strndup(p, (size_t)(end - p));
-}
-
-int qmp_json_str(const char *json, const char *key, char *out, size_t len)
-{
-	char *v = json_value(json, key);
+	json_t *msg = json_pack("{s:s, s:I}", "execute", command, "id", (json_int_t)(q->next_id + 1));
+	char *text = NULL, *line;
 	size_t n;
+	int rc = -ENOMEM;
 
-	if (!v)
-		return -ENOENT;
-	n = strlen(v);
-	if (n >= 2 && v[0] == '"') {
-		memmove(v, v + 1, n - 2);
-		v[n - 2] = '\0';
+	if (!msg || (args && json_object_set(msg, "arguments", args) < 0))
+		goto out;
+	text = json_dumps(msg, JSON_COMPACT);
+	if (!text || !(line = realloc(text, (n = strlen(text)) + 2)))
+		goto out;
+	text = line;
+	memcpy(text + n, "\n", 2);
+	json_decref(q->reply);
+	q->reply = NULL;
+	q->want = ++q->next_id;
+	rc = write_all(q, text, n + 1, deadline);
+	if (!rc)
+		*id = q->want;
+out:
+	free(text);
+	json_decref(msg);
+	return rc;
+}
+
+/* send_command(); a command half written leaves the stream of no use. */
+static int send_checked(struct qmp *q, const char *command, json_t *args, uint64_t *id, long long deadline,
+			char *err, size_t errlen)
+{
+	int rc = send_command(q, command, args, id, deadline);
+
+	if (rc) {
+		snprintf(err, errlen, "QMP %s: %s: %s", q->path, command, strerror(-rc));
+		if (rc != -ENOMEM)
+			disconnect(q);
 	}
-	snprintf(out, len, "%s", v);
-	free(v);
-	return 0;
+	return rc;
 }
 
-int qmp_json_u64(const char *json, const char *key, uint64_t *out)
+/* The reply to the pending command, once it is in: its "return" or "error" value. */
+static int finish(struct qmp *q, json_t **reply, char *err, size_t errlen)
 {
-	char *v = json_value(json, key), *end;
-	double d;
+	json_t *ret = json_object_get(q->reply, "return");
+	json_t *error = json_object_get(q->reply, "error");
+	int rc = 0;
 
-	if (!v)
-		return -ENOENT;
-	d = strtod(v, &end);
-	free(v);
-	if (end == v || d < 0)
-		return -EINVAL;
-	*out = (uint64_t)d;
-	return 0;
-}
+	if (!ret) {
+		const char *desc = json_string_value(json_object_get(error, "desc"));
 
-/* Waits for the reply to the last command, skipping events. */
-static int await_reply(struct qmp *q, long long deadline, char **reply, char *err, size_t errlen)
-{
-	for (;;) {
-		char *line = NULL, *v;
-		int rc = read_line(q, deadline, &line);
-
-		if (rc) {
-			snprintf(err, errlen, "QMP: %s", rc == -ETIMEDOUT ? "no answer in time" : strerror(-rc));
-			return rc;
-		}
-		if ((v = json_value(line, "return"))) {
-			free(line);
-			if (reply)
-				*reply = v;
-			else
-				free(v);
-			return 0;
-		}
-		if ((v = json_value(line, "error"))) {
-			char desc[256] = "";
-			(void)qmp_json_str(v, "desc", desc, sizeof(desc));
-			snprintf(err, errlen, "QEMU: %s", desc);
-			free(v);
-			free(line);
-			return -EREMOTEIO;
-		}
-		free(line);	/* an event, or the greeting */
+		snprintf(err, errlen, "QEMU: %s", desc ? desc : "an error without a description");
+		rc = -EREMOTEIO;
 	}
+	if (reply)
+		*reply = json_incref(ret ? ret : error);
+	json_decref(q->reply);
+	q->reply = NULL;
+	q->want = 0;
+	return rc;
 }
 
-int qmp_execute(struct qmp *q, const char *command, const char *args, char **reply, char *err,
-		size_t errlen)
+int qmp_receive(struct qmp *q, uint64_t id, json_t **reply, char *err, size_t errlen)
 {
-	long long deadline = now_ms() + q->timeout_ms;
-	char *msg;
 	int rc;
 
 	if (reply)
 		*reply = NULL;
-	if (asprintf(&msg, "{\"execute\":\"%s\"%s%s}\n", command, args ? ",\"arguments\":" : "",
-		     args ? args : "") < 0)
-		return -ENOMEM;
-	rc = write_all(q, msg, deadline);
-	free(msg);
-	if (rc) {
-		snprintf(err, errlen, "QMP %s: %s", command, strerror(-rc));
-		return rc;
+	if (!id || id != q->want) {
+		snprintf(err, errlen, "QMP: no command %llu is waiting", (unsigned long long)id);
+		return -EINVAL;
 	}
-	return await_reply(q, deadline, reply, err, errlen);
+	if (!q->reply && (rc = pump_or_drop(q, err, errlen)) < 0)
+		return rc;
+	if (!q->reply)
+		return -EAGAIN;
+	return finish(q, reply, err, errlen);
+}
+
+/* Waits for the reply to id until the deadline. */
+static int await(struct qmp *q, uint64_t id, const char *command, json_t **reply, long long deadline,
+		 char *err, size_t errlen)
+{
+	for (;;) {
+		int rc = qmp_receive(q, id, reply, err, errlen);
+
+		if (rc != -EAGAIN)
+			return rc;
+		rc = wait_input(q, deadline);
+		if (rc) {
+			q->want = 0;	/* its reply, if it ever comes, is discarded */
+			snprintf(err, errlen, "QMP %s: %s: %s", q->path, command,
+				 rc == -ETIMEDOUT ? "no answer in time" : strerror(-rc));
+			return rc;
+		}
+	}
+}
+
+/* A new connection: socket, greeting, capabilities, all by the deadline. */
+static int open_stream(struct qmp *q, long long deadline, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	uint64_t id;
+	int rc;
+
+	disconnect(q);
+	if (strlen(q->path) >= sizeof(sa.sun_path)) {
+		rc = -ENAMETOOLONG;
+		goto fail;
+	}
+	memcpy(sa.sun_path, q->path, strlen(q->path) + 1);
+	q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (q->fd < 0 || connect(q->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	while (!q->greeted)
+		if ((rc = pump(q)) < 0 || (!q->greeted && (rc = wait_input(q, deadline)) < 0))
+			goto fail;
+	rc = send_checked(q, "qmp_capabilities", NULL, &id, deadline, err, errlen);
+	if (!rc)
+		rc = await(q, id, "qmp_capabilities", NULL, deadline, err, errlen);
+	if (rc)
+		disconnect(q);
+	return rc;
+fail:
+	snprintf(err, errlen, "QMP %s: %s", q->path,
+		 rc == -EPROTO ? "not a QMP greeting" :
+		 rc == -ETIMEDOUT ? "no greeting in time" : strerror(-rc));
+	disconnect(q);
+	return rc;
+}
+
+/* Before a command: connected, and whatever came meanwhile sorted out (late replies go,
+ * events stay); a stream found broken now is opened again. */
+static int prepare(struct qmp *q, long long deadline, char *err, size_t errlen)
+{
+	int rc = q->fd >= 0 ? pump_or_drop(q, err, errlen) : 0;
+
+	if (rc != -ENOMEM && q->fd < 0)
+		rc = open_stream(q, deadline, err, errlen);
+	return rc;
+}
+
+int qmp_send(struct qmp *q, const char *command, json_t *args, uint64_t *id, char *err, size_t errlen)
+{
+	long long deadline = now_ms() + q->timeout_ms;
+	int rc = prepare(q, deadline, err, errlen);
+
+	return rc ? rc : send_checked(q, command, args, id, deadline, err, errlen);
+}
+
+int qmp_execute(struct qmp *q, const char *command, json_t *args, json_t **reply, char *err,
+		size_t errlen)
+{
+	long long deadline = now_ms() + q->timeout_ms;
+	uint64_t id;
+	int rc;
+
+	if (reply)
+		*reply = NULL;
+	rc = prepare(q, deadline, err, errlen);
+	if (!rc)
+		rc = send_checked(q, command, args, &id, deadline, err, errlen);
+	return rc ? rc : await(q, id, command, reply, deadline, err, errlen);
 }
 
 int qmp_connect(const char *path, unsigned timeout_ms, struct qmp **out, char *err, size_t errlen)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct qmp *q = calloc(1, sizeof(*q));
-	char *greeting = NULL;
-	bool told = false;
+	struct qmp *q;
 	int rc;
 
-	if (!q || !(q->buf = malloc(QMP_LINE_MAX))) {
+	if (!timeout_ms || timeout_ms > QMP_TIMEOUT_MAX) {
+		snprintf(err, errlen, "QMP: a timeout of %u ms", timeout_ms);
+		return -EINVAL;
+	}
+	q = calloc(1, sizeof(*q));
+	if (!q || !(q->path = strdup(path))) {
 		free(q);
+		snprintf(err, errlen, "QMP: out of memory");
 		return -ENOMEM;
 	}
+	q->fd = -1;
 	q->timeout_ms = timeout_ms;
-	q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (q->fd < 0 || strlen(path) >= sizeof(sa.sun_path)) {
-		rc = q->fd < 0 ? -errno : -ENAMETOOLONG;
-		goto fail;
+	rc = open_stream(q, now_ms() + timeout_ms, err, errlen);
+	if (rc) {
+		qmp_close(q);
+		return rc;
 	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	if (connect(q->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		rc = -errno;
-		goto fail;
-	}
-	rc = read_line(q, now_ms() + timeout_ms, &greeting);
-	if (!rc && !strstr(greeting, "\"QMP\""))
-		rc = -EPROTO;
-	free(greeting);
-	if (!rc) {
-		rc = qmp_execute(q, "qmp_capabilities", NULL, NULL, err, errlen);
-		told = rc != 0;
-	}
-	if (rc)
-		goto fail;
 	*out = q;
 	return 0;
-fail:
-	if (!told)
-		snprintf(err, errlen, "QMP %s: %s", path, strerror(-rc));
-	qmp_close(q);
-	return rc;
 }
 
 void qmp_close(struct qmp *q)
 {
 	if (!q)
 		return;
-	if (q->fd >= 0)
-		close(q->fd);
+	disconnect(q);
+	while (q->ev_count) {
+		json_decref(q->events[q->ev_head]);
+		q->ev_head = (q->ev_head + 1) % QMP_EVENTS_MAX;
+		q->ev_count--;
+	}
 	free(q->buf);
+	free(q->path);
 	free(q);
+}
+
+int qmp_set_timeout(struct qmp *q, unsigned timeout_ms)
+{
+	if (!timeout_ms || timeout_ms > QMP_TIMEOUT_MAX)
+		return -EINVAL;
+	q->timeout_ms = timeout_ms;
+	return 0;
+}
+
+int qmp_fd(const struct qmp *q)
+{
+	return q->fd;
+}
+
+int qmp_event_next(struct qmp *q, json_t **event)
+{
+	if (!q->ev_count)
+		return -EAGAIN;
+	*event = q->events[q->ev_head];
+	q->ev_head = (q->ev_head + 1) % QMP_EVENTS_MAX;
+	q->ev_count--;
+	return 0;
+}
+
+unsigned long qmp_discarded(const struct qmp *q)
+{
+	return q->discarded;
+}
+
+unsigned long qmp_events_dropped(const struct qmp *q)
+{
+	return q->dropped;
+}
+
+/* --- Reading replies by path ------------------------------------------------------ */
+
+json_t *qmp_get(const json_t *v, const char *path)
+{
+	json_t *cur = (json_t *)(uintptr_t)v;	/* jansson's getters take const, return mutable */
+
+	while (cur && *path) {
+		const char *dot = strchr(path, '.');
+		size_t n = dot ? (size_t)(dot - path) : strlen(path);
+
+		cur = json_object_getn(cur, path, n);
+		path += n + (dot ? 1 : 0);
+	}
+	return cur;
+}
+
+int qmp_get_u64(const json_t *v, const char *path, uint64_t *out)
+{
+	json_t *x = qmp_get(v, path);
+
+	if (!x)
+		return -ENOENT;
+	if (json_is_integer(x) && json_integer_value(x) >= 0)
+		*out = (uint64_t)json_integer_value(x);
+	else if (json_is_real(x) && json_real_value(x) >= 0 && json_real_value(x) < 18446744073709551616.0)
+		*out = (uint64_t)json_real_value(x);
+	else
+		return -EINVAL;
+	return 0;
+}
+
+int qmp_get_str(const json_t *v, const char *path, char *out, size_t len)
+{
+	json_t *x = qmp_get(v, path);
+	const char *s = json_string_value(x);
+
+	if (!x)
+		return -ENOENT;
+	if (!s)
+		return -EINVAL;
+	if (len)
+		snprintf(out, len, "%s", s);
+	return strlen(s) < len ? 0 : -ERANGE;
 }

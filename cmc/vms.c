@@ -48,6 +48,8 @@
 #define START_TIMEOUT_MS 30000		/* a QEMU under nested TCG starts in a few seconds */
 #define STALL_TIMEOUT_MS 20000		/* no byte moved for this long: the lane is down */
 #define MIGRATION_PORT 4444
+#define MIG_BANDWIDTH_DEFAULT (128 << 20)	/* bytes/s: QEMU's own default max-bandwidth */
+#define MIG_DOWNTIME_MS 300			/* QEMU's own default downtime-limit */
 
 enum vm_state { VM_RUNNING, VM_MIGRATING, VM_LOST };
 static const char *const vm_state_names[] = { "running", "migrating", "lost" };
@@ -73,7 +75,7 @@ struct vm {
 	bool staged;
 	unsigned dloc[3];
 	unsigned port;
-	unsigned bandwidth;		/* Mbit/s the migration may use; 0 = QEMU's default */
+	unsigned bandwidth;		/* Mbit/s the migration may use; 0 = QEMU's default (128 MiB/s) */
 	unsigned long long mig_started, last_progress;
 	uint64_t total, transferred, remaining, mbps, total_time, downtime, switch_ms, last_transferred;
 	char reason[200];
@@ -310,7 +312,8 @@ static void fail(struct cmc_vms *v, struct vm *vm, bool source_dead, const char 
 
 static void fail(struct cmc_vms *v, struct vm *vm, bool source_dead, const char *fmt, ...)
 {
-	char err[256], *reply = NULL, status[32] = "";
+	char err[256], status[32] = "";
+	json_t *reply = NULL;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -319,9 +322,9 @@ static void fail(struct cmc_vms *v, struct vm *vm, bool source_dead, const char 
 	if (vm->src && !source_dead) {
 		(void)!qmp_execute(vm->src, "migrate_cancel", NULL, NULL, err, sizeof(err));
 		if (qmp_execute(vm->src, "query-status", NULL, &reply, err, sizeof(err)) == 0 &&
-		    qmp_json_str(reply, "status", status, sizeof(status)) == 0 && strcmp(status, "running") != 0)
+		    qmp_get_str(reply, "status", status, sizeof(status)) == 0 && strcmp(status, "running") != 0)
 			(void)!qmp_execute(vm->src, "cont", NULL, NULL, err, sizeof(err));
-		free(reply);
+		json_decref(reply);
 	}
 	close_qmps(vm);
 	vm_kill(vm, vm->to);
@@ -381,10 +384,43 @@ static void switch_over(struct cmc_vms *v, struct vm *vm)
 			(unsigned long long)vm->switch_ms);
 }
 
+/*
+ * QEMU keeps a migration's parameters and capabilities for the next one: a retry given
+ * no bandwidth ran at the cap of the failed attempt. So every migration sets all it relies
+ * on, each time: its bandwidth (QEMU's default when none was given), the downtime limit,
+ * and the capabilities: MIGRATION events on (the QMP client keeps them), and off those
+ * that change how the state moves.
+ */
+static int set_parameters(struct vm *vm, char *err, size_t errlen)
+{
+	static const char *const caps_off[] = { "xbzrle", "auto-converge", "postcopy-ram", "multifd" };
+	json_int_t bw = vm->bandwidth ? (json_int_t)vm->bandwidth * 125000 : MIG_BANDWIDTH_DEFAULT;
+	json_t *params = json_pack("{s:I, s:I}", "max-bandwidth", bw, "downtime-limit", (json_int_t)MIG_DOWNTIME_MS);
+	json_t *caps = json_pack("{s:[{s:s, s:b}]}", "capabilities", "capability", "events", "state", 1);
+	json_t *list = json_object_get(caps, "capabilities");
+	int rc = -ENOMEM;
+
+	if (!params || !list)
+		goto out;
+	for (size_t i = 0; i < sizeof(caps_off) / sizeof(caps_off[0]); i++)
+		if (json_array_append_new(list, json_pack("{s:s, s:b}", "capability", caps_off[i], "state", 0)) < 0)
+			goto out;
+	rc = qmp_execute(vm->src, "migrate-set-capabilities", caps, NULL, err, errlen);
+	if (!rc)
+		rc = qmp_execute(vm->src, "migrate-set-parameters", params, NULL, err, errlen);
+out:
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	json_decref(params);
+	json_decref(caps);
+	return rc;
+}
+
 /* Step 815: the destination is up and waiting; send the state over the lane. */
 static void begin(struct cmc_vms *v, struct vm *vm)
 {
-	char err[256], args[128];
+	char err[256], uri[64];
+	json_t *args;
 
 	if (!vm->dst && vm_qmp(vm, vm->to, 0, &vm->dst, err, sizeof(err)) < 0) {
 		/* Its pidfile and socket appear once QEMU is set up: until then, wait. */
@@ -392,72 +428,108 @@ static void begin(struct cmc_vms *v, struct vm *vm)
 			fail(v, vm, false, "the destination QEMU did not start: %s", err);
 		return;
 	}
-	snprintf(args, sizeof(args), "{\"uri\":\"tcp:%s:%u\"}", vm->dest_addr, vm->port);
+	snprintf(uri, sizeof(uri), "tcp:%s:%u", vm->dest_addr, vm->port);
+	args = json_pack("{s:s}", "uri", uri);
+	if (!args) {
+		fail(v, vm, false, "out of memory");
+		return;
+	}
 	if (qmp_execute(vm->dst, "migrate-incoming", args, NULL, err, sizeof(err)) < 0) {
 		fail(v, vm, false, "destination: %s", err);
-		return;
+		goto out;
 	}
 	if (!vm->src && vm_qmp(vm, vm->from, 0, &vm->src, err, sizeof(err)) < 0) {
 		fail(v, vm, !vm_pid(vm, vm->from), "source: %s", err);
-		return;
+		goto out;
 	}
-	if (vm->bandwidth) {
-		char bw[64];
-		snprintf(bw, sizeof(bw), "{\"max-bandwidth\":%llu}", vm->bandwidth * 125000ull);
-		if (qmp_execute(vm->src, "migrate-set-parameters", bw, NULL, err, sizeof(err)) < 0) {
-			fail(v, vm, false, "source: %s", err);
-			return;
-		}
+	if (set_parameters(vm, err, sizeof(err)) < 0) {
+		fail(v, vm, false, "source: %s", err);
+		goto out;
 	}
 	if (qmp_execute(vm->src, "migrate", args, NULL, err, sizeof(err)) < 0) {
 		fail(v, vm, false, "source: %s", err);
-		return;
+		goto out;
 	}
 	vm->mig = MIG_ACTIVE;
 	vm->last_progress = cmc_now_ms();
 	(void)save(v, vm);
+out:
+	json_decref(args);
+}
+
+/* query-migrate's figures, each by its path: a device section ("vfio", "disk") has a
+ * "transferred" of its own, and may come before "ram". */
+static void read_progress(struct vm *vm, const json_t *reply)
+{
+	uint64_t x;
+
+	if (!qmp_get_u64(reply, "ram.transferred", &x))
+		vm->transferred = x;
+	if (!qmp_get_u64(reply, "ram.remaining", &x))
+		vm->remaining = x;
+	if (!qmp_get_u64(reply, "ram.total", &x))
+		vm->total = x;
+	if (!qmp_get_u64(reply, "ram.mbps", &x))
+		vm->mbps = x;
+	if (!qmp_get_u64(reply, "total-time", &x))
+		vm->total_time = x;
+	if (!qmp_get_u64(reply, "downtime", &x))
+		vm->downtime = x;
+}
+
+/* No byte moved since last_progress: past the budget, the migration fails. why: what
+ * the source's QMP said when it did not answer this time, or NULL. */
+static void check_stall(struct cmc_vms *v, struct vm *vm, const char *why)
+{
+	if (cmc_now_ms() - vm->last_progress <= STALL_TIMEOUT_MS)
+		return;
+	fail(v, vm, false, "no progress for %d s: is lane %s down?%s%.120s%s", STALL_TIMEOUT_MS / 1000, vm->lane,
+	     why ? " (last: " : "", why ? why : "", why ? ")" : "");
+}
+
+/*
+ * The source did not answer this time: a slow QEMU (TCG, a busy blade) or a QMP stream
+ * that broke (the client connects again at the next query). That is no progress, and it
+ * counts against the no-progress budget like any; it fails nothing on its own unless the
+ * source is gone.
+ */
+static void no_answer(struct cmc_vms *v, struct vm *vm, const char *err)
+{
+	if (!vm_pid(vm, vm->from))
+		fail(v, vm, true, "the source QEMU died");
+	else
+		check_stall(v, vm, err);
 }
 
 static void follow(struct cmc_vms *v, struct vm *vm)
 {
-	char err[256], status[32] = "", *reply = NULL;
-	uint64_t x;
+	char err[256], status[32] = "";
+	json_t *reply = NULL;
 
 	if (!vm->src && vm_qmp(vm, vm->from, 0, &vm->src, err, sizeof(err)) < 0) {
-		fail(v, vm, !vm_pid(vm, vm->from), "source unreachable: %s", err);
+		no_answer(v, vm, err);
 		return;
 	}
 	if (qmp_execute(vm->src, "query-migrate", NULL, &reply, err, sizeof(err)) < 0) {
-		bool dead = !vm_pid(vm, vm->from);
-		fail(v, vm, dead, "%s", dead ? "the source QEMU died" : err);
+		json_decref(reply);
+		no_answer(v, vm, err);
 		return;
 	}
-	(void)qmp_json_str(reply, "status", status, sizeof(status));
-	if (!qmp_json_u64(reply, "transferred", &x))
-		vm->transferred = x;
-	if (!qmp_json_u64(reply, "remaining", &x))
-		vm->remaining = x;
-	if (!qmp_json_u64(reply, "total", &x))
-		vm->total = x;
-	if (!qmp_json_u64(reply, "mbps", &x))
-		vm->mbps = x;
-	if (!qmp_json_u64(reply, "total-time", &x))
-		vm->total_time = x;
-	if (!qmp_json_u64(reply, "downtime", &x))
-		vm->downtime = x;
+	(void)qmp_get_str(reply, "status", status, sizeof(status));
+	read_progress(vm, reply);
 	if (strcmp(status, "completed") == 0) {
-		free(reply);
+		json_decref(reply);
 		switch_over(v, vm);
 		return;
 	}
 	if (strcmp(status, "failed") == 0 || strcmp(status, "cancelled") == 0 || strcmp(status, "none") == 0) {
 		char desc[200] = "";
-		(void)qmp_json_str(reply, "error-desc", desc, sizeof(desc));
-		free(reply);
+		(void)qmp_get_str(reply, "error-desc", desc, sizeof(desc));
+		json_decref(reply);
 		fail(v, vm, false, "QEMU reports the migration %s%s%s", status, *desc ? ": " : "", desc);
 		return;
 	}
-	free(reply);
+	json_decref(reply);
 	if (!vm_pid(vm, vm->to)) {
 		fail(v, vm, false, "the destination QEMU died");
 		return;
@@ -465,8 +537,8 @@ static void follow(struct cmc_vms *v, struct vm *vm)
 	if (vm->transferred != vm->last_transferred) {
 		vm->last_transferred = vm->transferred;
 		vm->last_progress = cmc_now_ms();
-	} else if (cmc_now_ms() - vm->last_progress > STALL_TIMEOUT_MS) {
-		fail(v, vm, false, "no progress for %d s: is lane %s down?", STALL_TIMEOUT_MS / 1000, vm->lane);
+	} else {
+		check_stall(v, vm, NULL);
 	}
 }
 
@@ -637,7 +709,8 @@ enum cmc_status cmc_cmd_migrate(void *ctx, struct cmc_api_request *req)
 	struct cmc_vms *v = d->vms;
 	struct vm *vm;
 	const char *to = req->argv[3];
-	char err[256], lane[16], addr_from[16], addr_to[16], *reply = NULL, status[32] = "";
+	char err[256], lane[16], addr_from[16], addr_to[16], status[32] = "";
+	json_t *reply = NULL;
 	struct qmp *q;
 	int rc;
 
@@ -671,8 +744,8 @@ enum cmc_status cmc_cmd_migrate(void *ctx, struct cmc_api_request *req)
 		return cmc_api_refuse(req, CMC_REFUSED, "VM %s on %s does not answer: %s", vm->name, vm->blade, err);
 	rc = qmp_execute(q, "query-status", NULL, &reply, err, sizeof(err));
 	if (!rc)
-		(void)qmp_json_str(reply, "status", status, sizeof(status));
-	free(reply);
+		(void)qmp_get_str(reply, "status", status, sizeof(status));
+	json_decref(reply);
 	qmp_close(q);
 	if (rc || strcmp(status, "running") != 0)
 		return cmc_api_refuse(req, CMC_REFUSED, "VM %s on %s is not running (%s)", vm->name, vm->blade,
