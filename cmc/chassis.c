@@ -117,8 +117,10 @@ int cmcd_rescan(struct cmcd *d, const char *why)
 		return err;
 	}
 	d->rescans++;
-	/* A card pulled out under cmcd and put back is taken again, with its intent. */
-	(void)cmc_cards_retake(d->cards, card_back, d);
+	/* A card pulled out under cmcd and put back is taken again, with its intent; taking
+	 * it changed its drivers and VFs, which the next look sees. */
+	if (cmc_cards_retake(d->cards, card_back, d) > 0)
+		cmcd_rescan_soon(d);
 	cmc_blades_kick(d->blades);
 	if (compare_and_record(d, "hotplug", "") > 0)
 		return commit_store(d);
