@@ -12,11 +12,6 @@
 
 #include "mp-priv.h"
 
-static inline unsigned devfn_of(const struct mp_bdf *b)
-{
-	return (unsigned)b->dev << 3 | b->fn;
-}
-
 /* The functions on buses lo..hi are contiguous in the sorted list: [*first, *first + n). */
 static size_t buses_range(const struct mp_devlist *l, uint32_t domain, unsigned lo_bus,
 			  unsigned hi_bus, size_t *first)

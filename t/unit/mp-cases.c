@@ -62,7 +62,7 @@ static const struct mp_slot *slot_by_port(const struct mp_inventory *inv, const 
 {
 	char b[MP_BDF_STRLEN];
 
-	for (size_t i = 0; i < mp_slot_count(inv); i++) {
+	for (size_t i = 0; inv && i < mp_slot_count(inv); i++) {
 		const struct mp_slot *s = mp_slot_at(inv, i);
 
 		if (strcmp(mp_bdf_str(&s->port.bdf, b), port) == 0)
@@ -163,6 +163,20 @@ static void vf_not_located(const struct mp_inventory *inv, const char *bdf, cons
 	tap_ok(mp_locate(inv, &b, &a) == -ENOENT, "%s: %s is no slot's PF or VF", what, bdf);
 }
 
+/* Slot 1's PF breaks a rule of SR-IOV or of its lists: slot 1 is unreadable, the PF
+ * named once, only the PF listed (no VF as a PF, no VF counted), slots 2 and 3 as in
+ * the reference. */
+static void broken_pf(const struct mp_inventory *inv, const char *w, const char *phrase)
+{
+	const struct mp_slot *s1 = slot_by_port(inv, "0000:02:00.0");
+
+	is_state(s1, MP_SLOT_UNREADABLE, w);
+	reported_once(s1, w, "0000:03:00.0", phrase);
+	one_pf_no_vfs(s1, w);
+	unchanged(inv, "0000:02:01.0", w);
+	unchanged(inv, "0000:02:02.0", w);
+}
+
 /* --- the recorded cases ------------------------------------------------------------ */
 
 static void case_three(void)
@@ -177,16 +191,12 @@ static void case_three(void)
 static void case_numvfs(void)
 {
 	struct mp_inventory *inv = open_scan(DATA "numvfs.dump");
-	const struct mp_slot *s1 = inv ? slot_by_port(inv, "0000:02:00.0") : NULL;
+	const struct mp_slot *s1 = slot_by_port(inv, "0000:02:00.0");
 	const char *w = "numvfs.dump";
 
-	is_state(s1, MP_SLOT_UNREADABLE, w);
-	reported_once(s1, w, "0000:03:00.0", "NumVFs 65535 > TotalVFs 8");
-	one_pf_no_vfs(s1, w);
+	broken_pf(inv, w, "NumVFs 65535 > TotalVFs 8");
 	tap_ok(s1 && s1->function_count && !sriov_valid(&s1->functions[0]) &&
 	       s1->functions[0].sriov.num_vfs == 0xffff, "%s: SR-IOV shown as read, marked broken", w);
-	unchanged(inv, "0000:02:01.0", w);
-	unchanged(inv, "0000:02:02.0", w);
 	vf_not_located(inv, "03:10.0", w);
 	mp_inventory_close(inv);
 }
@@ -195,15 +205,9 @@ static void case_numvfs(void)
 static void case_stride0(void)
 {
 	struct mp_inventory *inv = open_scan(DATA "stride0.dump");
-	const struct mp_slot *s1 = inv ? slot_by_port(inv, "0000:02:00.0") : NULL;
-	const char *w = "stride0.dump";
 
-	is_state(s1, MP_SLOT_UNREADABLE, w);
-	reported_once(s1, w, "0000:03:00.0", "VF Stride 0 with NumVFs 2");
-	one_pf_no_vfs(s1, w);
-	unchanged(inv, "0000:02:01.0", w);
-	unchanged(inv, "0000:02:02.0", w);
-	vf_not_located(inv, "03:10.2", w);
+	broken_pf(inv, "stride0.dump", "VF Stride 0 with NumVFs 2");
+	vf_not_located(inv, "03:10.2", "stride0.dump");
 	mp_inventory_close(inv);
 }
 
@@ -211,8 +215,8 @@ static void case_stride0(void)
 static void case_caploop(void)
 {
 	struct mp_inventory *inv = open_scan(DATA "caploop.dump");
-	const struct mp_slot *s2 = inv ? slot_by_port(inv, "0000:02:01.0") : NULL;
-	const struct mp_slot *s1 = inv ? slot_by_port(inv, "0000:02:00.0") : NULL;
+	const struct mp_slot *s2 = slot_by_port(inv, "0000:02:01.0");
+	const struct mp_slot *s1 = slot_by_port(inv, "0000:02:00.0");
 	const char *w = "caploop.dump";
 
 	tap_is_int(inv ? mp_slot_count(inv) : 0, 3, "%s: 3 slots, port 02:01.0's still listed", w);
@@ -231,17 +235,13 @@ static void case_caploop(void)
 static void case_extloop(void)
 {
 	struct mp_inventory *inv = open_scan(DATA "extloop.dump");
-	const struct mp_slot *s1 = inv ? slot_by_port(inv, "0000:02:00.0") : NULL;
+	const struct mp_slot *s1 = slot_by_port(inv, "0000:02:00.0");
 	const char *w = "extloop.dump";
 
-	is_state(s1, MP_SLOT_UNREADABLE, w);
-	reported_once(s1, w, "0000:03:00.0", "extended capability list: the capability at 0x100");
-	one_pf_no_vfs(s1, w);
+	broken_pf(inv, w, "extended capability list: the capability at 0x100");
 	reported_once(s1, w, "0000:03:10.0", "not counted as a PF");
 	tap_ok(s1 && s1->function_count && s1->functions[0].caps_unreadable,
 	       "%s: the PF is marked as read only in part", w);
-	unchanged(inv, "0000:02:01.0", w);
-	unchanged(inv, "0000:02:02.0", w);
 	mp_inventory_close(inv);
 }
 
@@ -249,7 +249,7 @@ static void case_extloop(void)
 static void case_notrained(void)
 {
 	struct mp_inventory *inv = open_scan(DATA "notrained.dump");
-	const struct mp_slot *s2 = inv ? slot_by_port(inv, "0000:02:01.0") : NULL;
+	const struct mp_slot *s2 = slot_by_port(inv, "0000:02:01.0");
 	const char *w = "notrained.dump";
 
 	is_state(s2, MP_SLOT_LINK_DOWN, w);
@@ -265,7 +265,7 @@ static void case_notrained(void)
 static void case_gone(void)
 {
 	struct mp_inventory *inv = open_scan(DATA "gone.dump");
-	const struct mp_slot *s1 = inv ? slot_by_port(inv, "0000:02:00.0") : NULL;
+	const struct mp_slot *s1 = slot_by_port(inv, "0000:02:00.0");
 	const char *w = "gone.dump";
 
 	is_state(s1, MP_SLOT_NOT_RESPONDING, w);
@@ -363,88 +363,79 @@ static struct mp_inventory *dump_scan(struct dump *d)
 #define PORT_PCIE 0x40       /* slot ports: PCI Express capability */
 #define SLTCAP_FLAGS 0x7b    /* the slot ports' Slot Capabilities without the number */
 
-static void gen_vf_offset0(void)
-{
-	const char *w = "made: VF offset 0";
-	struct dump d;
-	struct mp_inventory *inv;
-	const struct mp_slot *s1;
+typedef void edit_fn(struct dump *d);
 
-	if (dump_new(&d, 0) < 0) {
-		tap_ok(0, "%s: dump made", w);
-		return;
+/* The reference chassis (empty_slot: 0 or a slot left empty) with edit()'s changes. */
+static struct mp_inventory *made(const char *what, unsigned empty_slot, edit_fn *edit)
+{
+	struct dump d;
+
+	if (dump_new(&d, empty_slot) < 0) {
+		tap_ok(0, "%s: dump made", what);
+		return NULL;
 	}
-	dump_set16(&d, PF, SRIOV + 0x14, 0);
-	inv = dump_scan(&d);
-	s1 = inv ? slot_by_port(inv, "0000:02:00.0") : NULL;
-	is_state(s1, MP_SLOT_UNREADABLE, w);
-	reported_once(s1, w, "0000:03:00.0", "First VF Offset 0");
-	one_pf_no_vfs(s1, w);
-	unchanged(inv, "0000:02:01.0", w);
-	unchanged(inv, "0000:02:02.0", w);
-	mp_inventory_close(inv);
+	edit(&d);
+	return dump_scan(&d);
+}
+
+static void edit_vf_offset0(struct dump *d)
+{
+	dump_set16(d, PF, SRIOV + PCI_IOV_OFFSET, 0);
 }
 
 /* NumVFs 100 <= TotalVFs 200, but VF 64 on would be on bus 04, slot 2's. */
-static void gen_vfs_beyond_bus(void)
+static void edit_vfs_beyond_bus(struct dump *d)
 {
-	const char *w = "made: NumVFs beyond the bus range, TotalVFs sane";
-	struct dump d;
-	struct mp_inventory *inv;
-	const struct mp_slot *s1;
-
-	if (dump_new(&d, 0) < 0) {
-		tap_ok(0, "%s: dump made", w);
-		return;
-	}
-	dump_set16(&d, PF, SRIOV + 0x0c, 200);
-	dump_set16(&d, PF, SRIOV + 0x0e, 200);
-	dump_set16(&d, PF, SRIOV + 0x10, 100);
-	inv = dump_scan(&d);
-	s1 = inv ? slot_by_port(inv, "0000:02:00.0") : NULL;
-	is_state(s1, MP_SLOT_UNREADABLE, w);
-	reported_once(s1, w, "0000:03:00.0", "reach beyond buses 03..03");
-	one_pf_no_vfs(s1, w);
-	unchanged(inv, "0000:02:01.0", w);
-	unchanged(inv, "0000:02:02.0", w);
-	mp_inventory_close(inv);
+	dump_set16(d, PF, SRIOV + PCI_IOV_INITIALVF, 200);
+	dump_set16(d, PF, SRIOV + PCI_IOV_TOTALVF, 200);
+	dump_set16(d, PF, SRIOV + PCI_IOV_NUMVF, 100);
 }
 
 /* VF offset 0x100: VF 0 would be 04:00.0, the PF of slot 2. */
-static void gen_vf_on_next_bus(void)
+static void edit_vf_on_next_bus(struct dump *d)
 {
-	const char *w = "made: VF 0 on slot 2's PF";
-	struct dump d;
-	struct mp_inventory *inv;
-	const struct mp_slot *s1;
+	dump_set16(d, PF, SRIOV + PCI_IOV_OFFSET, 0x100);
+}
 
-	if (dump_new(&d, 0) < 0) {
-		tap_ok(0, "%s: dump made", w);
-		return;
+static void edit_ext_selfloop(struct dump *d)
+{
+	dump_set32(d, PF, 0x100, 0x100u << 20 | 2u << 16 | PCI_EXT_CAP_ID_AER);
+}
+
+static void gen_broken_pfs(void)
+{
+	static const struct {
+		const char *what;
+		edit_fn *edit;
+		const char *phrase;
+	} t[] = {
+		{ "made: VF offset 0", edit_vf_offset0, "First VF Offset 0" },
+		{ "made: NumVFs beyond the bus range, TotalVFs sane", edit_vfs_beyond_bus,
+		  "reach beyond buses 03..03" },
+		{ "made: VF 0 on slot 2's PF", edit_vf_on_next_bus, "reach beyond buses 03..03" },
+		{ "made: extended capability 0x100 -> 0x100", edit_ext_selfloop,
+		  "chain looped: the capability at 0x100 points back to 0x100" },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct mp_inventory *inv = made(t[i].what, 0, t[i].edit);
+
+		broken_pf(inv, t[i].what, t[i].phrase);
+		mp_inventory_close(inv);
 	}
-	dump_set16(&d, PF, SRIOV + 0x14, 0x100);
-	inv = dump_scan(&d);
-	s1 = inv ? slot_by_port(inv, "0000:02:00.0") : NULL;
-	reported_once(s1, w, "0000:03:00.0", "reach beyond buses 03..03");
-	unchanged(inv, "0000:02:01.0", w);
-	unchanged(inv, "0000:02:02.0", w);
-	mp_inventory_close(inv);
+}
+
+static void edit_cap_below_40(struct dump *d)
+{
+	dump_set8(d, PF, PCI_CAPABILITY_LIST, 0x20);
 }
 
 static void gen_cap_below_40(void)
 {
 	const char *w = "made: capability pointer 0x20";
-	struct dump d;
-	struct mp_inventory *inv;
-	const struct mp_slot *s1;
+	struct mp_inventory *inv = made(w, 0, edit_cap_below_40);
+	const struct mp_slot *s1 = slot_by_port(inv, "0000:02:00.0");
 
-	if (dump_new(&d, 0) < 0) {
-		tap_ok(0, "%s: dump made", w);
-		return;
-	}
-	dump_set8(&d, PF, 0x34, 0x20);
-	inv = dump_scan(&d);
-	s1 = inv ? slot_by_port(inv, "0000:02:00.0") : NULL;
 	is_state(s1, MP_SLOT_UNREADABLE, w);
 	reported_once(s1, w, "0000:03:00.0", "pointer 0x20 at 0x34 points into the header");
 	tap_ok(s1 && s1->function_count == 1 && s1->functions[0].vf_count == 2 &&
@@ -454,77 +445,56 @@ static void gen_cap_below_40(void)
 }
 
 /* Port 02:01.0's list starts at 0x42: its PCI Express capability is not reached. */
-static void gen_cap_unaligned(void)
+static void edit_cap_unaligned(struct dump *d)
 {
-	const char *w = "made: capability pointer 0x42";
-	struct dump d;
-	struct mp_inventory *inv;
-	const struct mp_slot *s2;
-
-	if (dump_new(&d, 0) < 0) {
-		tap_ok(0, "%s: dump made", w);
-		return;
-	}
-	dump_set8(&d, "02:01.0", 0x34, 0x42);
-	inv = dump_scan(&d);
-	s2 = inv ? slot_by_port(inv, "0000:02:01.0") : NULL;
-	is_state(s2, MP_SLOT_UNREADABLE, w);
-	reported_once(s2, w, "0000:02:01.0", "pointer 0x42 at 0x34 is not dword aligned");
-	unchanged(inv, "0000:02:00.0", w);
-	unchanged(inv, "0000:02:02.0", w);
-	mp_inventory_close(inv);
+	dump_set8(d, "02:01.0", PCI_CAPABILITY_LIST, 0x42);
 }
 
-static void gen_ext_selfloop(void)
+/* Port 02:01.0's buses 04..03. */
+static void edit_secondary_above_subordinate(struct dump *d)
 {
-	const char *w = "made: extended capability 0x100 -> 0x100";
-	struct dump d;
-	struct mp_inventory *inv;
-	const struct mp_slot *s1;
+	dump_set8(d, "02:01.0", PCI_SUBORDINATE_BUS, 3);
+}
 
-	if (dump_new(&d, 0) < 0) {
-		tap_ok(0, "%s: dump made", w);
-		return;
-	}
-	dump_set32(&d, PF, 0x100, 0x100u << 20 | 2u << 16 | PCI_EXT_CAP_ID_AER);
-	inv = dump_scan(&d);
-	s1 = inv ? slot_by_port(inv, "0000:02:00.0") : NULL;
-	is_state(s1, MP_SLOT_UNREADABLE, w);
-	reported_once(s1, w, "0000:03:00.0", "chain looped: the capability at 0x100 points back to 0x100");
-	one_pf_no_vfs(s1, w);
-	unchanged(inv, "0000:02:01.0", w);
+/* Slot 2's port is unreadable; slots 1 and 3 are as they were. */
+static void gen_broken_port(const char *w, edit_fn *edit, const char *phrase)
+{
+	struct mp_inventory *inv = made(w, 0, edit);
+	const struct mp_slot *s2 = slot_by_port(inv, "0000:02:01.0");
+
+	is_state(s2, MP_SLOT_UNREADABLE, w);
+	reported_once(s2, w, "0000:02:01.0", phrase);
+	unchanged(inv, "0000:02:00.0", w);
+	unchanged(inv, "0000:02:02.0", w);
 	mp_inventory_close(inv);
 }
 
 /*
  * Both lists as long as they can be without looping: the host bridge's 48 standard
  * and 960 extended capabilities, and the PF's SR-IOV capability reached last, after
- * 900-odd vendor-specific ones. Nothing is a problem; the VFs are found.
+ * 900-odd vendor-specific ones.
  */
+static void edit_long_chains(struct dump *d)
+{
+	dump_set16(d, "00:00.0", PCI_STATUS, PCI_STATUS_CAP_LIST);
+	dump_set8(d, "00:00.0", PCI_CAPABILITY_LIST, 0x40);
+	for (unsigned pos = 0x40; pos <= 0xfc; pos += 4)
+		dump_set16(d, "00:00.0", pos, (pos < 0xfc ? pos + 4 : 0) << 8 | PCI_CAP_ID_VNDR);
+	for (unsigned pos = 0x100; pos <= 0xffc; pos += 4)
+		dump_set32(d, "00:00.0", pos, (pos < 0xffc ? pos + 4 : 0) << 20 | 1u << 16 |
+			   PCI_EXT_CAP_ID_VNDR);
+	dump_set32(d, PF, 0x150, 0x1a0u << 20 | 1u << 16 | PCI_EXT_CAP_ID_ARI);
+	for (unsigned pos = 0x1a0; pos <= 0xffc; pos += 4)
+		dump_set32(d, PF, pos, (pos < 0xffc ? pos + 4 : SRIOV) << 20 | 1u << 16 |
+			   PCI_EXT_CAP_ID_VNDR);
+}
+
 static void gen_long_chains(void)
 {
 	const char *w = "made: very long chains that do not loop";
-	struct dump d;
-	struct mp_inventory *inv;
-	const struct mp_slot *s1;
+	struct mp_inventory *inv = made(w, 0, edit_long_chains);
+	const struct mp_slot *s1 = slot_by_port(inv, "0000:02:00.0");
 
-	if (dump_new(&d, 0) < 0) {
-		tap_ok(0, "%s: dump made", w);
-		return;
-	}
-	dump_set16(&d, "00:00.0", PCI_STATUS, PCI_STATUS_CAP_LIST);
-	dump_set8(&d, "00:00.0", PCI_CAPABILITY_LIST, 0x40);
-	for (unsigned pos = 0x40; pos <= 0xfc; pos += 4)
-		dump_set16(&d, "00:00.0", pos, (pos < 0xfc ? pos + 4 : 0) << 8 | PCI_CAP_ID_VNDR);
-	for (unsigned pos = 0x100; pos <= 0xffc; pos += 4)
-		dump_set32(&d, "00:00.0", pos, (pos < 0xffc ? pos + 4 : 0) << 20 | 1u << 16 |
-			   PCI_EXT_CAP_ID_VNDR);
-	dump_set32(&d, PF, 0x150, 0x1a0u << 20 | 1u << 16 | PCI_EXT_CAP_ID_ARI);
-	for (unsigned pos = 0x1a0; pos <= 0xffc; pos += 4)
-		dump_set32(&d, PF, pos, (pos < 0xffc ? pos + 4 : SRIOV) << 20 | 1u << 16 |
-			   PCI_EXT_CAP_ID_VNDR);
-	inv = dump_scan(&d);
-	s1 = inv ? slot_by_port(inv, "0000:02:00.0") : NULL;
 	tap_is_int(inv ? mp_problem_count(inv) : 1, 0, "%s: no problem", w);
 	is_state(s1, MP_SLOT_OCCUPIED, w);
 	tap_ok(s1 && s1->function_count == 1 && s1->functions[0].ari &&
@@ -532,21 +502,18 @@ static void gen_long_chains(void)
 	mp_inventory_close(inv);
 }
 
+static void edit_duplicate_number(struct dump *d)
+{
+	dump_set32(d, "02:02.0", PORT_PCIE + PCI_EXP_SLTCAP, 2u << 19 | SLTCAP_FLAGS);
+}
+
 static void gen_duplicate_number(void)
 {
 	const char *w = "made: two ports with Slot #2";
-	struct dump d;
-	struct mp_inventory *inv;
-	const struct mp_slot *s2, *s3;
+	struct mp_inventory *inv = made(w, 0, edit_duplicate_number);
+	const struct mp_slot *s2 = slot_by_port(inv, "0000:02:01.0");
+	const struct mp_slot *s3 = slot_by_port(inv, "0000:02:02.0");
 
-	if (dump_new(&d, 0) < 0) {
-		tap_ok(0, "%s: dump made", w);
-		return;
-	}
-	dump_set32(&d, "02:02.0", PORT_PCIE + PCI_EXP_SLTCAP, 2u << 19 | SLTCAP_FLAGS);
-	inv = dump_scan(&d);
-	s2 = inv ? slot_by_port(inv, "0000:02:01.0") : NULL;
-	s3 = inv ? slot_by_port(inv, "0000:02:02.0") : NULL;
 	tap_ok(s2 && s3 && s2->number == 2 && s3->number == 2, "%s: both listed as read", w);
 	reported_once(s2, w, "0000:02:01.0", "Physical Slot Number 2 is also port 02:02.0's");
 	reported_once(s3, w, "0000:02:02.0", "Physical Slot Number 2 is also port 02:01.0's");
@@ -555,102 +522,65 @@ static void gen_duplicate_number(void)
 	mp_inventory_close(inv);
 }
 
+static void edit_psn0(struct dump *d)
+{
+	dump_set32(d, "02:00.0", PORT_PCIE + PCI_EXP_SLTCAP, SLTCAP_FLAGS);
+}
+
 static void gen_psn0(void)
 {
 	const char *w = "made: a slot port with Slot #0";
-	struct dump d;
-	struct mp_inventory *inv;
+	struct mp_inventory *inv = made(w, 0, edit_psn0);
 
-	if (dump_new(&d, 0) < 0) {
-		tap_ok(0, "%s: dump made", w);
-		return;
-	}
-	dump_set32(&d, "02:00.0", PORT_PCIE + PCI_EXP_SLTCAP, SLTCAP_FLAGS);
-	inv = dump_scan(&d);
-	reported_once(inv ? slot_by_port(inv, "0000:02:00.0") : NULL, w, "0000:02:00.0",
+	reported_once(slot_by_port(inv, "0000:02:00.0"), w, "0000:02:00.0",
 		      "Physical Slot Number 0 is for a device on the board");
 	unchanged(inv, "0000:02:01.0", w);
 	mp_inventory_close(inv);
 }
 
-static void gen_secondary_above_subordinate(void)
+static void edit_overlapping_buses(struct dump *d)
 {
-	const char *w = "made: secondary bus 04 > subordinate 03";
-	struct dump d;
-	struct mp_inventory *inv;
-	const struct mp_slot *s2;
-
-	if (dump_new(&d, 0) < 0) {
-		tap_ok(0, "%s: dump made", w);
-		return;
-	}
-	dump_set8(&d, "02:01.0", PCI_SUBORDINATE_BUS, 3);
-	inv = dump_scan(&d);
-	s2 = inv ? slot_by_port(inv, "0000:02:01.0") : NULL;
-	is_state(s2, MP_SLOT_UNREADABLE, w);
-	reported_once(s2, w, "0000:02:01.0", "secondary 04, subordinate 03");
-	unchanged(inv, "0000:02:00.0", w);
-	unchanged(inv, "0000:02:02.0", w);
-	mp_inventory_close(inv);
+	dump_set8(d, "02:00.0", PCI_SUBORDINATE_BUS, 4);
 }
 
 static void gen_overlapping_buses(void)
 {
 	const char *w = "made: slot 1's port claims bus 04 too";
-	struct dump d;
-	struct mp_inventory *inv;
-	const struct mp_slot *s1, *s2;
+	struct mp_inventory *inv = made(w, 0, edit_overlapping_buses);
+	const struct mp_slot *s1 = slot_by_port(inv, "0000:02:00.0");
 
-	if (dump_new(&d, 0) < 0) {
-		tap_ok(0, "%s: dump made", w);
-		return;
-	}
-	dump_set8(&d, "02:00.0", PCI_SUBORDINATE_BUS, 4);
-	inv = dump_scan(&d);
-	s1 = inv ? slot_by_port(inv, "0000:02:00.0") : NULL;
-	s2 = inv ? slot_by_port(inv, "0000:02:01.0") : NULL;
 	is_state(s1, MP_SLOT_UNREADABLE, w);
-	is_state(s2, MP_SLOT_UNREADABLE, w);
+	is_state(slot_by_port(inv, "0000:02:01.0"), MP_SLOT_UNREADABLE, w);
 	reported_once(s1, w, "0000:02:00.0", "overlap 04..04 of port 02:01.0");
 	unchanged(inv, "0000:02:02.0", w);
 	mp_inventory_close(inv);
 }
 
 /* Slot 3: no card answers, yet presence is set and the link is up. */
-static void gen_link_up_nothing_answers(void)
+static void edit_link_up(struct dump *d)
 {
-	const char *w = "made: link up, nothing answers";
-	struct dump d;
-	struct mp_inventory *inv;
-	const struct mp_slot *s3;
-
-	if (dump_new(&d, 3) < 0) {
-		tap_ok(0, "%s: dump made", w);
-		return;
-	}
-	dump_set16(&d, "02:02.0", PORT_PCIE + PCI_EXP_LNKSTA, PCI_EXP_LNKSTA_DL_ACT | 1u << 4 | 1);
-	dump_set16(&d, "02:02.0", PORT_PCIE + PCI_EXP_SLTSTA, PCI_EXP_SLTSTA_PRES);
-	inv = dump_scan(&d);
-	s3 = inv ? slot_by_port(inv, "0000:02:02.0") : NULL;
-	is_state(s3, MP_SLOT_NOT_RESPONDING, w);
-	unchanged(inv, "0000:02:00.0", w);
-	mp_inventory_close(inv);
+	dump_set16(d, "02:02.0", PORT_PCIE + PCI_EXP_LNKSTA, PCI_EXP_LNKSTA_DL_ACT | 1u << 4 | 1);
+	dump_set16(d, "02:02.0", PORT_PCIE + PCI_EXP_SLTSTA, PCI_EXP_SLTSTA_PRES);
 }
 
-/* An empty slot of the generator (no presence, link down) stays empty. */
-static void gen_empty(void)
+static void edit_nothing(struct dump *d)
+{
+	(void)d;
+}
+
+/* Slot 3 empty: as the generator makes it (no presence, link down), then link up. */
+static void gen_slot3_without_card(void)
 {
 	const char *w = "made: slot 3 empty";
-	struct dump d;
-	struct mp_inventory *inv;
+	struct mp_inventory *inv = made(w, 3, edit_nothing);
 
-	if (dump_new(&d, 3) < 0) {
-		tap_ok(0, "%s: dump made", w);
-		return;
-	}
-	inv = dump_scan(&d);
-	is_state(inv ? slot_by_port(inv, "0000:02:02.0") : NULL, MP_SLOT_EMPTY, w);
+	is_state(slot_by_port(inv, "0000:02:02.0"), MP_SLOT_EMPTY, w);
 	tap_is_int(inv ? mp_problem_count(inv) : 1, 0, "%s: no problem", w);
+	mp_inventory_close(inv);
+	w = "made: link up, nothing answers";
+	inv = made(w, 3, edit_link_up);
+	is_state(slot_by_port(inv, "0000:02:02.0"), MP_SLOT_NOT_RESPONDING, w);
+	unchanged(inv, "0000:02:00.0", w);
 	mp_inventory_close(inv);
 }
 
@@ -668,19 +598,17 @@ int main(void)
 	case_extloop();
 	case_notrained();
 	case_gone();
-	gen_vf_offset0();
-	gen_vfs_beyond_bus();
-	gen_vf_on_next_bus();
+	gen_broken_pfs();
 	gen_cap_below_40();
-	gen_cap_unaligned();
-	gen_ext_selfloop();
+	gen_broken_port("made: capability pointer 0x42", edit_cap_unaligned,
+			"pointer 0x42 at 0x34 is not dword aligned");
+	gen_broken_port("made: secondary bus 04 > subordinate 03", edit_secondary_above_subordinate,
+			"secondary 04, subordinate 03");
 	gen_long_chains();
 	gen_duplicate_number();
 	gen_psn0();
-	gen_secondary_above_subordinate();
 	gen_overlapping_buses();
-	gen_link_up_nothing_answers();
-	gen_empty();
+	gen_slot3_without_card();
 	mp_inventory_close(ref);
 	return tap_done();
 }
