@@ -120,12 +120,13 @@ unsigned mp_find_cap(const uint8_t *c, unsigned cfg_len, unsigned id, const stru
 	if (cfg_len < 64 || !(rd16(c, PCI_STATUS) & PCI_STATUS_CAP_LIST))
 		return 0;
 	for (pos = c[PCI_CAPABILITY_LIST]; pos; pos = c[pos + PCI_CAP_LIST_NEXT]) {
-		uint64_t bit = 1ull << ((pos - 0x40) / 4);
+		uint64_t bit;
 
 		if (std_ptr_check(pos, from, bdf, p) < 0)
 			goto broken;
 		if (pos >= cfg_len)
 			break;
+		bit = 1ull << ((pos - 0x40) / 4);
 		if (seen & bit) {
 			mp_problem_add(p, bdf, "capability list: chain looped: the capability at 0x%02x "
 				       "points back to 0x%02x (PCI 3.0 §6.7); capabilities from there "

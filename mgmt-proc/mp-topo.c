@@ -634,7 +634,8 @@ int mp_topo_build(struct mp_devlist *l, struct mp_snapshot *s, const struct mp_s
 	for (size_t i = 0; i < s->nslots; i++)
 		fill_slot(&b, &s->slots[i], &ports[i]);
 	/* After the slots' copies: every problem once, in the order found. */
-	memcpy(&s->problems[b.pb_used], l->problems.items, s->nproblems * sizeof(*s->problems));
+	if (s->nproblems)
+		memcpy(&s->problems[b.pb_used], l->problems.items, s->nproblems * sizeof(*s->problems));
 	s->all_problems = &s->problems[b.pb_used];
 	build_index(s);
 	free(ports);
