@@ -10,6 +10,13 @@
  * port that leads to the backplane switch is not a slot). Switch upstream ports are
  * reported as switches.
  *
+ * Config space is what devices say about themselves, and a broken or failing device can
+ * say anything. Every value is checked against the PCIe spec and the topology before it
+ * is used (capability pointers, list lengths, SR-IOV counts, offsets and strides, bus
+ * numbers, slot numbers; doc/inventory.md lists the rules). A device that breaks a rule
+ * is named in a struct mp_problem and kept in view with what could be read; nothing is
+ * derived from the broken value. Each slot has a state (enum mp_slot_state).
+ *
  * Functions return 0 or a negative errno and never print, exit or abort. After a
  * failure mp_inventory_error() says what went wrong (for a dump: "file:line: what").
  *
