@@ -49,18 +49,26 @@ static void slot_vf_totals(const struct mp_slot *s, unsigned *total, unsigned *e
 	}
 }
 
-/* Link up: DLL Link Active, or a negotiated width where the port does not report it. */
-static bool link_up(const struct mp_link *l)
+/*
+ * The port's link as read: "down" when DLL Link Active is clear on a port that reports
+ * it or the width is 0; "up" when it is set, or a card answers; else "unknown" (the
+ * negotiated width means nothing while the link is down, PCIe Base 4.0 §7.5.3.8).
+ */
+static const char *link_state(const struct mp_link *l, bool answers)
 {
-	return l->valid && (l->dll_active || l->width > 0);
+	if (!l->valid)
+		return "unknown";
+	if ((l->dll_reporting && !l->dll_active) || l->width == 0)
+		return "down";
+	return l->dll_reporting || answers ? "up" : "unknown";
 }
 
-/* The port's link as read: "up", "down", or "unknown" (its registers were not reached). */
-static void rec_link(struct cmc_buf *b, const struct mp_link *l)
+static void rec_link(struct cmc_buf *b, const struct mp_slot *s)
 {
-	bool up = link_up(l);
+	const struct mp_link *l = &s->port.link;
+	bool up = strcmp(link_state(l, s->function_count > 0), "up") == 0;
 
-	cmc_rec_str(b, "link", !l->valid ? "unknown" : up ? "up" : "down");
+	cmc_rec_str(b, "link", link_state(l, s->function_count > 0));
 	cmc_rec_str(b, "link_speed", up ? speed_name(l->speed) : "");
 	cmc_rec_int(b, "link_width", l->valid ? l->width : 0);
 }
@@ -97,7 +105,7 @@ void cmc_inventory_slot_record(const struct mp_slot *s, struct cmc_buf *b)
 	cmc_rec_bool(b, "hotplug", s->hotplug_capable);
 	cmc_rec_bool(b, "presence", s->presence);
 	cmc_rec_bool(b, "occupied", s->occupied);
-	rec_link(b, &s->port.link);
+	rec_link(b, s);
 	if (s->function_count) {
 		const struct mp_ident *id = &s->functions[0].id;
 		rec_hex4(b, "vendor_id", id->vendor_id);

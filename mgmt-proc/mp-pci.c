@@ -110,6 +110,7 @@ static void decode_link(struct mp_dev *d, const uint8_t *c, unsigned p)
 	d->link.width = (lnksta & PCI_EXP_LNKSTA_WIDTH) >> 4;
 	d->link.dll_active = lnksta & PCI_EXP_LNKSTA_DL_ACT;
 	d->dlla_capable = lnkcap & PCI_EXP_LNKCAP_DLLA;
+	d->link.dll_reporting = d->dlla_capable;
 }
 
 static void decode_pcie(struct mp_dev *d, const uint8_t *c, struct mp_problems *pr)

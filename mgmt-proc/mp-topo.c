@@ -402,10 +402,13 @@ static void fill_slot_functions(struct builder *b, struct mp_slot *slot,
 	slot->occupied = index > 0;
 }
 
-/* Link up: Data Link Layer Link Active where the port reports it, else a width. */
-static bool link_up(const struct mp_dev *port)
+/*
+ * The link is known to be down: Data Link Layer Link Active clear on a port that reports
+ * it (PCIe Base 4.0 §7.5.3.6, §7.5.3.8), or no negotiated width.
+ */
+static bool link_down(const struct mp_dev *port)
 {
-	return port->dlla_capable ? port->link.dll_active : port->link.width > 0;
+	return (port->dlla_capable && !port->link.dll_active) || port->link.width == 0;
 }
 
 /* The slot's state (mp.h has the order of the rules). */
@@ -437,9 +440,10 @@ static enum mp_slot_state slot_state(const struct mp_devlist *l, const struct sl
 		return MP_SLOT_UNREADABLE;
 	if (slot->function_count)
 		return MP_SLOT_OCCUPIED;
-	if (link_up(sp->d))
-		return MP_SLOT_NOT_RESPONDING;
-	return slot->presence ? MP_SLOT_LINK_DOWN : MP_SLOT_EMPTY;
+	/* Nothing behind a port whose link is up, or not known to be down: on a live
+	 * system a hot-plug in progress (the OS lists no function of the card yet, or
+	 * any more); presence shows as read. */
+	return slot->presence && link_down(sp->d) ? MP_SLOT_LINK_DOWN : MP_SLOT_EMPTY;
 }
 
 static struct mp_switch *switch_of(struct mp_snapshot *s, const struct mp_dev *port)

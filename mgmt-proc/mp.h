@@ -73,6 +73,8 @@ struct mp_link {
 	uint8_t speed, width;         /* negotiated (Link Status) */
 	uint8_t max_speed, max_width; /* Link Capabilities */
 	bool dll_active;              /* Data Link Layer Link Active */
+	bool dll_reporting;           /* Link Capabilities: DLL Link Active Reporting Capable
+				       * (without it dll_active means nothing) */
 };
 
 /* Access Control Services extended capability (ext cap 0x000d). */
@@ -147,11 +149,12 @@ struct mp_switch; /* declared below */
  *   UNREADABLE      the port's or the card's config space breaks a rule (a capability
  *                   chain that loops or points outside its space, a broken SR-IOV
  *                   capability, a bus range that cannot be): shown as far as it was read
- *   NOT_RESPONDING  a function is there but reads all ones (Vendor ID ffff), or the link
- *                   is up and nothing answers
+ *   NOT_RESPONDING  a function is there but reads all ones (Vendor ID ffff)
  *   OCCUPIED        a card answers and every value read from it is sane
- *   LINK_DOWN       Presence Detect is set but the link is not up and nothing answers
- *   EMPTY           no presence, nothing answers
+ *   LINK_DOWN       Presence Detect is set, the link is known to be down (DLL Link Active
+ *                   clear, or width 0) and nothing answers
+ *   EMPTY           nothing answers otherwise (with presence and the link up: a hot-plug
+ *                   in progress on a live system)
  */
 enum mp_slot_state {
 	MP_SLOT_EMPTY = 0,

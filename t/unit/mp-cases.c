@@ -556,7 +556,7 @@ static void gen_overlapping_buses(void)
 	mp_inventory_close(inv);
 }
 
-/* Slot 3: no card answers, yet presence is set and the link is up. */
+/* Slot 3: no card listed, yet presence is set and the link is up. */
 static void edit_link_up(struct dump *d)
 {
 	dump_set16(d, "02:02.0", PORT_PCIE + PCI_EXP_LNKSTA, PCI_EXP_LNKSTA_DL_ACT | 1u << 4 | 1);
@@ -568,7 +568,11 @@ static void edit_nothing(struct dump *d)
 	(void)d;
 }
 
-/* Slot 3 empty: as the generator makes it (no presence, link down), then link up. */
+/*
+ * Slot 3 without a card: as the generator makes it (no presence, link down), then with
+ * presence and the link up, as while a card is hot-added or removed: both empty, not a
+ * fault (the removal t/0300 streams). Guards; today's code says empty too.
+ */
 static void gen_slot3_without_card(void)
 {
 	const char *w = "made: slot 3 empty";
@@ -577,9 +581,9 @@ static void gen_slot3_without_card(void)
 	is_state(slot_by_port(inv, "0000:02:02.0"), MP_SLOT_EMPTY, w);
 	tap_is_int(inv ? mp_problem_count(inv) : 1, 0, "%s: no problem", w);
 	mp_inventory_close(inv);
-	w = "made: link up, nothing answers";
+	w = "made: presence and link up, no function (hot-plug in progress)";
 	inv = made(w, 3, edit_link_up);
-	is_state(slot_by_port(inv, "0000:02:02.0"), MP_SLOT_NOT_RESPONDING, w);
+	is_state(slot_by_port(inv, "0000:02:02.0"), MP_SLOT_EMPTY, w);
 	unchanged(inv, "0000:02:00.0", w);
 	mp_inventory_close(inv);
 }
