@@ -39,6 +39,9 @@ static int compare_and_record(struct cmcd *d, const char *kind, const char *when
 		const struct mp_slot *s = mp_slot_at(d->inv, i);
 		const char *was;
 
+		/* A slot whose number is unknown or repeated has no picture of its own. */
+		if (s->number == MP_SLOT_NUMBER_UNKNOWN || mp_slot_find(d->inv, s->number) != s)
+			continue;
 		slot_key(s->number, key, sizeof(key));
 		cmc_inventory_slot_picture(s, now, sizeof(now));
 		was = cmc_store_get(d->store, key);
@@ -56,6 +59,7 @@ static int compare_and_record(struct cmcd *d, const char *kind, const char *when
 			log_warnx("store: cannot record slot %u", s->number);
 	}
 	changes += forget_vanished_slots(d, kind, when);
+	changes += cmc_inventory_report_problems(d->inv, d->store, d->events);
 	return changes;
 }
 
@@ -82,6 +86,10 @@ static int forget_vanished_slots(struct cmcd *d, const char *kind, const char *w
 {
 	struct vanished v = { .d = d };
 
+	/* A port whose slot number cannot be read may be any of them: none is called gone. */
+	for (size_t i = 0; i < mp_slot_count(d->inv); i++)
+		if (mp_slot_at(d->inv, i)->number == MP_SLOT_NUMBER_UNKNOWN)
+			return 0;
 	cmc_store_foreach(d->store, SLOT_KEY_PREFIX, collect_vanished, &v);
 	for (unsigned i = 0; i < v.n; i++) {
 		unsigned n = (unsigned)atoi(v.keys[i] + strlen(SLOT_KEY_PREFIX));

@@ -264,9 +264,11 @@ static const char *field(const struct cmc_record *rec, const char *key)
 
 static void fmt_link(const struct cmc_record *rec, char *buf, size_t len)
 {
-	const char *speed = field(rec, "link_speed");
+	const char *speed = field(rec, "link_speed"), *link = field(rec, "link");
 
-	if (strcmp(speed, "-") == 0)
+	if (strcmp(link, "down") == 0 || strcmp(link, "unknown") == 0)
+		snprintf(buf, len, "%s", link);
+	else if (strcmp(speed, "-") == 0)
 		snprintf(buf, len, "-");
 	else
 		snprintf(buf, len, "%s x%s", speed, field(rec, "link_width"));
@@ -276,8 +278,8 @@ static void fmt_card(const struct cmc_record *rec, char *buf, size_t len)
 {
 	const char *card = cmc_rec_get(rec, "card");
 
-	if (!card || !*card)
-		snprintf(buf, len, "(empty)");
+	if (!card || !*card) /* no card read: the STATE column says why */
+		snprintf(buf, len, strcmp(field(rec, "state"), "empty") == 0 ? "(empty)" : "-");
 	else
 		snprintf(buf, len, "%s:%s %s", field(rec, "vendor_id"), field(rec, "device_id"), card);
 }
@@ -306,8 +308,9 @@ static void fmt_fid(const struct cmc_record *rec, char *buf, size_t len)
 }
 
 static const struct column slot_columns[] = {
-	{ "SLOT", "slot", NULL }, { "PORT", "port", NULL }, { "LINK", NULL, fmt_link },
-	{ "VFS", NULL, fmt_vfs }, { "PFS", "pfs", NULL }, { "CARD", NULL, fmt_card }, { 0 },
+	{ "SLOT", "slot", NULL }, { "STATE", "state", NULL }, { "PORT", "port", NULL },
+	{ "LINK", NULL, fmt_link }, { "VFS", NULL, fmt_vfs }, { "PFS", "pfs", NULL },
+	{ "CARD", NULL, fmt_card }, { "PROBLEMS", "problem_count", NULL }, { 0 },
 };
 static const struct column function_columns[] = {
 	{ "SLOT", "slot", NULL }, { "PF", "pf", NULL }, { "VF", "vf", NULL },

@@ -6,7 +6,9 @@
  */
 #include "inventory.h"
 
+#include "events.h"
 #include "log.h"
+#include "store.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -47,20 +49,63 @@ static void slot_vf_totals(const struct mp_slot *s, unsigned *total, unsigned *e
 	}
 }
 
+/*
+ * The port's link as read: "down" when DLL Link Active is clear on a port that reports
+ * it or the width is 0; "up" when it is set, or a card answers; else "unknown" (the
+ * negotiated width means nothing while the link is down, PCIe Base 4.0 §7.5.3.8).
+ */
+static const char *link_state(const struct mp_link *l, bool answers)
+{
+	if (!l->valid)
+		return "unknown";
+	if ((l->dll_reporting && !l->dll_active) || l->width == 0)
+		return "down";
+	return l->dll_reporting || answers ? "up" : "unknown";
+}
+
+static void rec_link(struct cmc_buf *b, const struct mp_slot *s)
+{
+	const struct mp_link *l = &s->port.link;
+	bool up = strcmp(link_state(l, s->function_count > 0), "up") == 0;
+
+	cmc_rec_str(b, "link", link_state(l, s->function_count > 0));
+	cmc_rec_str(b, "link_speed", up ? speed_name(l->speed) : "");
+	cmc_rec_int(b, "link_width", l->valid ? l->width : 0);
+}
+
+/* The slot's problems, one per line (texts name their device). */
+static void rec_problems(struct cmc_buf *b, const struct mp_slot *s)
+{
+	struct cmc_buf all = { 0 };
+
+	for (size_t i = 0; i < s->problem_count; i++) {
+		if (i)
+			cmc_buf_add(&all, "\n", 1);
+		cmc_buf_add(&all, s->problems[i].text, strlen(s->problems[i].text));
+	}
+	cmc_buf_add(&all, "", 1);
+	cmc_rec_int(b, "problem_count", (long long)s->problem_count);
+	cmc_rec_str(b, "problems", all.data ? all.data : "");
+	cmc_buf_free(&all);
+}
+
 void cmc_inventory_slot_record(const struct mp_slot *s, struct cmc_buf *b)
 {
 	unsigned total, enabled;
 
 	cmc_rec_begin(b, "slot");
-	cmc_rec_int(b, "slot", s->number);
+	if (s->number == MP_SLOT_NUMBER_UNKNOWN)
+		cmc_buf_add(b, " slot:=null", 11);
+	else
+		cmc_rec_int(b, "slot", s->number);
+	cmc_rec_str(b, "state", mp_slot_state_str(s->state));
 	rec_bdf(b, "port", &s->port.bdf);
 	cmc_rec_str(b, "port_kind", s->port.kind == MP_PORT_ROOT ? "root" : "downstream");
 	cmc_rec_bool(b, "port_acs", s->port.acs.present);
 	cmc_rec_bool(b, "hotplug", s->hotplug_capable);
 	cmc_rec_bool(b, "presence", s->presence);
 	cmc_rec_bool(b, "occupied", s->occupied);
-	cmc_rec_str(b, "link_speed", s->occupied ? speed_name(s->port.link.speed) : "");
-	cmc_rec_int(b, "link_width", s->occupied ? s->port.link.width : 0);
+	rec_link(b, s);
 	if (s->function_count) {
 		const struct mp_ident *id = &s->functions[0].id;
 		rec_hex4(b, "vendor_id", id->vendor_id);
@@ -75,6 +120,7 @@ void cmc_inventory_slot_record(const struct mp_slot *s, struct cmc_buf *b)
 	cmc_rec_bool(b, "sriov", total > 0);
 	cmc_rec_int(b, "vfs_total", total);
 	cmc_rec_int(b, "vfs_enabled", enabled);
+	rec_problems(b, s);
 	cmc_rec_end(b);
 }
 
@@ -102,8 +148,10 @@ static void pf_record(unsigned slot, const struct mp_function *f, struct cmc_buf
 	os_fields(b, &f->os);
 	cmc_rec_bool(b, "ari", f->ari);
 	cmc_rec_bool(b, "acs", f->acs.present);
+	cmc_rec_bool(b, "caps_unreadable", f->caps_unreadable);
 	cmc_rec_bool(b, "sriov", f->sriov.present);
 	if (f->sriov.present) {
+		cmc_rec_bool(b, "sriov_valid", f->sriov.valid);
 		cmc_rec_int(b, "total_vfs", f->sriov.total_vfs);
 		cmc_rec_int(b, "num_vfs", f->sriov.num_vfs);
 		cmc_rec_int(b, "vf_offset", f->sriov.vf_offset);
@@ -140,34 +188,179 @@ void cmc_inventory_function_records(const struct mp_slot *s, struct cmc_buf *b)
 	}
 }
 
-/* --- The last-known picture, in the store as "slot/N" = "card=8086:10c9 pfs=1 vfs=2" --- */
-
+/*
+ * --- The last-known picture, in the store as "slot/N" ---------------------------------
+ * "card=8086:10c9 pfs=1 vfs=2" for an occupied slot (as before the slot states, so an
+ * old store compares equal); "empty", "link-down", "not-responding"; "unreadable" with
+ * the card's identity when a function was read ("unreadable card=8086:10c9 pfs=1").
+ */
 void cmc_inventory_slot_picture(const struct mp_slot *s, char *buf, size_t len)
 {
 	unsigned total, enabled;
+	const struct mp_ident *id = s->function_count ? &s->functions[0].id : NULL;
 
-	if (!s->function_count) {
-		snprintf(buf, len, "empty");
+	switch (s->state) {
+	case MP_SLOT_OCCUPIED:
+		slot_vf_totals(s, &total, &enabled);
+		snprintf(buf, len, "card=%04x:%04x pfs=%zu vfs=%u", id->vendor_id, id->device_id,
+			 s->function_count, enabled);
 		return;
+	case MP_SLOT_UNREADABLE:
+		if (id) {
+			snprintf(buf, len, "unreadable card=%04x:%04x pfs=%zu", id->vendor_id,
+				 id->device_id, s->function_count);
+			return;
+		}
+		break;
+	default:
+		break;
 	}
-	slot_vf_totals(s, &total, &enabled);
-	snprintf(buf, len, "card=%04x:%04x pfs=%zu vfs=%u", s->functions[0].id.vendor_id,
-		 s->functions[0].id.device_id, s->function_count, enabled);
+	snprintf(buf, len, "%s", mp_slot_state_str(s->state));
 }
 
-/* What changed between two pictures of a slot, in words; NULL pictures are "unknown". */
+/* A picture's state and card ("" when none). */
+static void picture_parse(const char *pic, char *state, size_t slen, char card[16])
+{
+	const char *c = strstr(pic, "card=");
+
+	card[0] = 0;
+	if (c)
+		sscanf(c, "card=%15s", card);
+	if (strncmp(pic, "card=", 5) == 0)
+		snprintf(state, slen, "occupied");
+	else
+		snprintf(state, slen, "%.*s", (int)strcspn(pic, " "), pic);
+}
+
+/*
+ * What changed between two pictures of a slot, in words. A card that leaves the
+ * occupied state for anything but empty has not been removed: the slot went from
+ * occupied to (say) not-responding, and the words say so.
+ */
 void cmc_inventory_describe_change(const char *was, const char *now, char *buf, size_t len)
 {
-	char card_was[16] = "", card_now[16] = "";
+	char card_was[16], card_now[16], st_was[24], st_now[24];
 
-	sscanf(was, "card=%15s", card_was);
-	sscanf(now, "card=%15s", card_now);
-	if (!*card_was && *card_now)
-		snprintf(buf, len, "card %s added (was %s)", card_now, was);
-	else if (*card_was && !*card_now)
+	picture_parse(was, st_was, sizeof(st_was), card_was);
+	picture_parse(now, st_now, sizeof(st_now), card_now);
+	if (strcmp(st_was, "occupied") == 0 && strcmp(st_now, "empty") == 0)
 		snprintf(buf, len, "card %s removed", card_was);
-	else if (strcmp(card_was, card_now) != 0)
+	else if (strcmp(st_now, "occupied") == 0 && strcmp(st_was, "occupied") != 0)
+		snprintf(buf, len, "card %s added (was %s)", card_now, was);
+	else if (strcmp(st_was, st_now) != 0)
+		snprintf(buf, len, "went from %s%s%s%s to %s", st_was, *card_was ? " (card " : "",
+			 card_was, *card_was ? ")" : "", now);
+	else if (*card_was && *card_now && strcmp(card_was, card_now) != 0)
 		snprintf(buf, len, "card %s replaced by %s", card_was, card_now);
 	else
 		snprintf(buf, len, "was '%s', now '%s'", was, now);
+}
+
+/* --- Problems: each posted once, remembered in the store as "problem/BDF/HASH" ------- */
+
+#define PROBLEM_KEY_PREFIX "problem/"
+
+static uint32_t fnv1a(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static void problem_key(const struct mp_problem *p, char *buf, size_t len)
+{
+	char b[MP_BDF_STRLEN];
+
+	snprintf(buf, len, PROBLEM_KEY_PREFIX "%s/%08x", mp_bdf_str(&p->bdf, b), fnv1a(p->text));
+}
+
+/* The store takes printable ASCII: the text with anything else as '?'. */
+static void ascii_copy(const char *in, char *out, size_t len)
+{
+	size_t n = 0;
+
+	for (; *in && n + 1 < len; in++)
+		if ((unsigned char)*in < 0x80)
+			out[n++] = *in >= ' ' && *in <= '~' ? *in : '?';
+		else if (((unsigned char)*in & 0xc0) == 0xc0)
+			out[n++] = '?'; /* one per UTF-8 character */
+	out[n] = 0;
+}
+
+/* The number of the slot that lists p, or -1. */
+static int problem_slot(const struct mp_inventory *inv, const struct mp_problem *p)
+{
+	for (size_t i = 0; i < mp_slot_count(inv); i++) {
+		const struct mp_slot *s = mp_slot_at(inv, i);
+
+		for (size_t k = 0; k < s->problem_count; k++)
+			if (strcmp(s->problems[k].text, p->text) == 0)
+				return s->number == MP_SLOT_NUMBER_UNKNOWN ? -1 : (int)s->number;
+	}
+	return -1;
+}
+
+struct stale {
+	const struct mp_inventory *inv;
+	char keys[64][CMC_STORE_KEY_MAX + 1];
+	unsigned n;
+};
+
+static int collect_stale(const char *key, const char *value, void *arg)
+{
+	struct stale *st = arg;
+	char k[CMC_STORE_KEY_MAX + 1];
+	(void)value;
+
+	for (size_t i = 0; i < mp_problem_count(st->inv); i++) {
+		problem_key(mp_problem_at(st->inv, i), k, sizeof(k));
+		if (strcmp(k, key) == 0)
+			return 0;
+	}
+	if (st->n < 64)
+		snprintf(st->keys[st->n++], sizeof(st->keys[0]), "%s", key);
+	return 0;
+}
+
+/* Problems no longer seen are forgotten, so that they are reported if they come back. */
+static int forget_cleared(const struct mp_inventory *inv, struct cmc_store *store)
+{
+	struct stale *st = calloc(1, sizeof(*st));
+	int n;
+
+	if (!st)
+		return 0;
+	st->inv = inv;
+	cmc_store_foreach(store, PROBLEM_KEY_PREFIX, collect_stale, st);
+	for (unsigned i = 0; i < st->n; i++) {
+		log_info("no longer seen: %s", cmc_store_get(store, st->keys[i]));
+		(void)!cmc_store_del(store, st->keys[i]);
+	}
+	n = (int)st->n;
+	free(st);
+	return n;
+}
+
+int cmc_inventory_report_problems(const struct mp_inventory *inv, struct cmc_store *store,
+				  struct cmc_events *events)
+{
+	char key[CMC_STORE_KEY_MAX + 1], text[MP_PROBLEM_LEN];
+	int changes = 0;
+
+	for (size_t i = 0; i < mp_problem_count(inv); i++) {
+		const struct mp_problem *p = mp_problem_at(inv, i);
+
+		problem_key(p, key, sizeof(key));
+		if (cmc_store_get(store, key))
+			continue;
+		/* The event is logged too (events.c): the log line. */
+		cmc_events_post(events, "problem", problem_slot(inv, p), "%s", p->text);
+		ascii_copy(p->text, text, sizeof(text));
+		if (cmc_store_set(store, key, text) < 0)
+			log_warnx("store: cannot record a problem of %s", key + strlen(PROBLEM_KEY_PREFIX));
+		changes++;
+	}
+	return changes + forget_cleared(inv, store);
 }

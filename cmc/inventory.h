@@ -13,4 +13,14 @@ void cmc_inventory_function_records(const struct mp_slot *s, struct cmc_buf *b);
 void cmc_inventory_slot_picture(const struct mp_slot *s, char *buf, size_t len);
 void cmc_inventory_describe_change(const char *was, const char *now, char *buf, size_t len);
 
+struct cmc_store;
+struct cmc_events;
+/*
+ * Posts a "problem" event and logs each problem of the inventory not reported yet, and
+ * remembers it in the store ("problem/BDF/HASH") so that it is reported once, across
+ * rescans and restarts; forgets those no longer seen. Returns the store changes made.
+ */
+int cmc_inventory_report_problems(const struct mp_inventory *inv, struct cmc_store *store,
+				  struct cmc_events *events);
+
 #endif

@@ -159,7 +159,7 @@ int mp_inventory_scan(struct mp_inventory *inv)
 	r = mp_pci_read(inv->dump_path, inv->ids_file, &devs, inv->err);
 	if (r < 0)
 		return r;
-	r = mp_topo_build(&devs, &snap, inv->err);
+	r = mp_topo_build(&devs, &snap, &inv->snap, inv->err);
 	mp_devlist_free(&devs);
 	if (r < 0)
 		return r;
@@ -198,6 +198,28 @@ const struct mp_slot *mp_slot_find(const struct mp_inventory *inv, unsigned numb
 	if (lo < inv->snap.nslots && inv->snap.slots[lo].number == number)
 		return &inv->snap.slots[lo];
 	return NULL;
+}
+
+const char *mp_slot_state_str(enum mp_slot_state st)
+{
+	switch (st) {
+	case MP_SLOT_EMPTY: return "empty";
+	case MP_SLOT_LINK_DOWN: return "link-down";
+	case MP_SLOT_NOT_RESPONDING: return "not-responding";
+	case MP_SLOT_UNREADABLE: return "unreadable";
+	case MP_SLOT_OCCUPIED: return "occupied";
+	}
+	return "?";
+}
+
+size_t mp_problem_count(const struct mp_inventory *inv)
+{
+	return inv->snap.nproblems;
+}
+
+const struct mp_problem *mp_problem_at(const struct mp_inventory *inv, size_t i)
+{
+	return i < inv->snap.nproblems ? &inv->snap.all_problems[i] : NULL;
 }
 
 size_t mp_switch_count(const struct mp_inventory *inv)

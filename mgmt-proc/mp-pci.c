@@ -95,98 +95,110 @@ static inline uint32_t cfg32(const uint8_t *c, unsigned pos)
 	       (uint32_t)c[pos + 3] << 24;
 }
 
-/* Standard capability list (PCI 3.0 §6.7); bounded against loops. */
-static unsigned find_cap(const uint8_t *c, unsigned id)
+/* The part of the PCI Express capability the inventory reads (through Slot Status). */
+#define PCIE_CAP_READ_LEN (PCI_EXP_SLTSTA + 2)
+
+static void decode_link(struct mp_dev *d, const uint8_t *c, unsigned p)
 {
-	unsigned pos, ttl = 48;
+	uint32_t lnkcap = cfg32(c, p + PCI_EXP_LNKCAP);
+	uint16_t lnksta = cfg16(c, p + PCI_EXP_LNKSTA);
 
-	if (!(cfg16(c, PCI_STATUS) & PCI_STATUS_CAP_LIST))
-		return 0;
-	pos = c[PCI_CAPABILITY_LIST] & ~3u;
-	while (pos >= 0x40 && pos <= 0xfc && ttl--) {
-		if (c[pos + PCI_CAP_LIST_ID] == id)
-			return pos;
-		pos = c[pos + PCI_CAP_LIST_NEXT] & ~3u;
-	}
-	return 0;
-}
-
-/* Extended capability list (PCIe 4.0 §7.9.1): id 15:0, version 19:16, next 31:20. */
-static unsigned find_ext_cap(const uint8_t *c, unsigned id)
-{
-	unsigned pos = 0x100, ttl = (4096 - 0x100) / 4;
-
-	while (pos >= 0x100 && pos <= 0xffc && ttl--) {
-		uint32_t h = cfg32(c, pos);
-
-		if (h == 0 || h == 0xffffffff)
-			return 0;
-		if ((h & 0xffff) == id)
-			return pos;
-		pos = (h >> 20) & ~3u;
-	}
-	return 0;
-}
-
-static void decode_pcie(struct mp_dev *d, const uint8_t *c)
-{
-	unsigned p = find_cap(c, PCI_CAP_ID_EXP);
-	uint16_t flags;
-	uint32_t lnkcap;
-
-	if (!p)
-		return;
-	flags = cfg16(c, p + PCI_EXP_FLAGS);
-	lnkcap = cfg32(c, p + PCI_EXP_LNKCAP);
-	d->pcie = true;
-	d->pcie_type = (uint8_t)((flags & PCI_EXP_FLAGS_TYPE) >> 4);
-	d->slot_impl = flags & PCI_EXP_FLAGS_SLOT;
 	d->link.valid = true;
 	d->link.max_speed = lnkcap & PCI_EXP_LNKCAP_SPEED;
 	d->link.max_width = (lnkcap & PCI_EXP_LNKCAP_WIDTH) >> 4;
-	d->link.speed = cfg16(c, p + PCI_EXP_LNKSTA) & PCI_EXP_LNKSTA_SPEED;
-	d->link.width = (cfg16(c, p + PCI_EXP_LNKSTA) & PCI_EXP_LNKSTA_WIDTH) >> 4;
-	d->link.dll_active = cfg16(c, p + PCI_EXP_LNKSTA) & PCI_EXP_LNKSTA_DL_ACT;
+	d->link.speed = lnksta & PCI_EXP_LNKSTA_SPEED;
+	d->link.width = (lnksta & PCI_EXP_LNKSTA_WIDTH) >> 4;
+	d->link.dll_active = lnksta & PCI_EXP_LNKSTA_DL_ACT;
+	d->dlla_capable = lnkcap & PCI_EXP_LNKCAP_DLLA;
+	d->link.dll_reporting = d->dlla_capable;
+}
+
+static void decode_pcie(struct mp_dev *d, const uint8_t *c, struct mp_problems *pr)
+{
+	unsigned p = mp_find_cap(c, d->cfg_len, PCI_CAP_ID_EXP, &d->bdf, pr, &d->caps_broken);
+	uint16_t flags;
+
+	if (!p)
+		return;
+	/* The registers read must lie inside the 256 bytes of the standard space
+	 * (PCIe Base 4.0 §7.5.3): past 0xff is the extended space, not this capability. */
+	if (p + PCIE_CAP_READ_LEN > 0x100) {
+		mp_problem_add(pr, &d->bdf, "PCI Express capability at 0x%02x runs past 0xff "
+			       "(PCIe Base 4.0 §7.5.3); not read", p);
+		d->caps_broken = true;
+		return;
+	}
+	flags = cfg16(c, p + PCI_EXP_FLAGS);
+	d->pcie = true;
+	d->pcie_type = (uint8_t)((flags & PCI_EXP_FLAGS_TYPE) >> 4);
+	d->slot_impl = flags & PCI_EXP_FLAGS_SLOT;
+	decode_link(d, c, p);
 	if (d->slot_impl) {
 		d->sltcap = cfg32(c, p + PCI_EXP_SLTCAP);
 		d->sltsta = cfg16(c, p + PCI_EXP_SLTSTA);
 	}
 }
 
-static void decode_ext(struct mp_dev *d, const uint8_t *c)
+static void decode_sriov(struct mp_dev *d, const uint8_t *c, unsigned p)
 {
+	struct mp_sriov *s = &d->sriov;
+
+	d->sriov_pos = p;
+	s->present = true;
+	s->ctrl = cfg16(c, p + PCI_IOV_CTRL);
+	s->vf_enable = s->ctrl & PCI_IOV_CTRL_VFE;
+	s->initial_vfs = cfg16(c, p + PCI_IOV_INITIALVF);
+	s->total_vfs = cfg16(c, p + PCI_IOV_TOTALVF);
+	s->num_vfs = cfg16(c, p + PCI_IOV_NUMVF);
+	s->vf_offset = cfg16(c, p + PCI_IOV_OFFSET);
+	s->vf_stride = cfg16(c, p + PCI_IOV_STRIDE);
+	s->vf_device_id = cfg16(c, p + PCI_IOV_DID);
+	s->valid = true; /* until mp-topo.c checks it against the spec and the buses */
+}
+
+/* A capability whose structure would run past the end of config space is not read. */
+static bool ext_fits(struct mp_dev *d, unsigned p, unsigned len, const char *name,
+		     struct mp_problems *pr)
+{
+	if (p + len <= 0x1000)
+		return true;
+	mp_problem_add(pr, &d->bdf, "%s capability at 0x%03x runs past 0xfff (PCIe Base 4.0 "
+		       "§7.6.3); not read", name, p);
+	d->caps_broken = true;
+	return false;
+}
+
+static void decode_ext(struct mp_dev *d, const uint8_t *c, struct mp_problems *pr)
+{
+	bool *brk = &d->caps_broken;
 	unsigned p;
 
-	d->ari = find_ext_cap(c, PCI_EXT_CAP_ID_ARI) != 0;
-	p = find_ext_cap(c, PCI_EXT_CAP_ID_ACS);
-	if (p) {
+	d->ari = mp_find_ext_cap(c, d->cfg_len, PCI_EXT_CAP_ID_ARI, &d->bdf, pr, brk) != 0;
+	p = mp_find_ext_cap(c, d->cfg_len, PCI_EXT_CAP_ID_ACS, &d->bdf, pr, brk);
+	if (p && ext_fits(d, p, PCI_ACS_CTRL + 2, "ACS", pr)) {
 		d->acs.present = true;
 		d->acs.cap = cfg16(c, p + PCI_ACS_CAP);
 		d->acs.ctrl = cfg16(c, p + PCI_ACS_CTRL);
 	}
-	p = find_ext_cap(c, PCI_EXT_CAP_ID_SRIOV);
-	if (p) {
-		struct mp_sriov *s = &d->sriov;
-
-		s->present = true;
-		s->ctrl = cfg16(c, p + PCI_IOV_CTRL);
-		s->vf_enable = s->ctrl & PCI_IOV_CTRL_VFE;
-		s->initial_vfs = cfg16(c, p + PCI_IOV_INITIALVF);
-		s->total_vfs = cfg16(c, p + PCI_IOV_TOTALVF);
-		s->num_vfs = cfg16(c, p + PCI_IOV_NUMVF);
-		s->vf_offset = cfg16(c, p + PCI_IOV_OFFSET);
-		s->vf_stride = cfg16(c, p + PCI_IOV_STRIDE);
-		s->vf_device_id = cfg16(c, p + PCI_IOV_DID);
-	}
+	p = mp_find_ext_cap(c, d->cfg_len, PCI_EXT_CAP_ID_SRIOV, &d->bdf, pr, brk);
+	if (p && ext_fits(d, p, PCI_IOV_SYSPS + 4, "SR-IOV", pr))
+		decode_sriov(d, c, p);
 }
 
-static void decode(struct mp_dev *d, const uint8_t *c)
+/*
+ * A function whose Vendor ID reads ffff does not answer (PCIe Base 4.0 §2.3.2: a read
+ * that fails completes with all ones): nothing else in its config space means anything.
+ */
+static void decode(struct mp_dev *d, const uint8_t *c, struct mp_problems *pr)
 {
 	d->id.vendor_id = cfg16(c, PCI_VENDOR_ID);
 	d->id.device_id = cfg16(c, PCI_DEVICE_ID);
 	d->id.revision = c[PCI_REVISION_ID];
 	d->id.class_code = cfg32(c, PCI_REVISION_ID) >> 8;
 	d->hdr_type = c[PCI_HEADER_TYPE] & 0x7f;
+	d->gone = d->cfg_len == 0 || d->id.vendor_id == 0xffff;
+	if (d->gone)
+		return;
 	if (d->hdr_type == PCI_HEADER_TYPE_BRIDGE) {
 		d->sec_bus = c[PCI_SECONDARY_BUS];
 		d->sub_bus = c[PCI_SUBORDINATE_BUS];
@@ -194,8 +206,8 @@ static void decode(struct mp_dev *d, const uint8_t *c)
 		d->id.subsys_vendor_id = cfg16(c, PCI_SUBSYSTEM_VENDOR_ID);
 		d->id.subsys_id = cfg16(c, PCI_SUBSYSTEM_ID);
 	}
-	decode_pcie(d, c);
-	decode_ext(d, c);
+	decode_pcie(d, c, pr);
+	decode_ext(d, c, pr);
 }
 
 /* --- reading through libpci -------------------------------------------------------- */
@@ -230,17 +242,22 @@ static void lookup_vf_name(struct pci_access *pacc, struct mp_dev *d)
  * (all an unprivileged reader gets from sysfs), 256, then the extended space. What
  * cannot be read stays all ones, which no capability walk follows.
  */
-static void read_config(struct pci_dev *pd, uint8_t *cfg)
+static unsigned read_config(struct pci_dev *pd, uint8_t *cfg)
 {
 	memset(cfg, 0xff, 4096);
 	if (!pci_read_block(pd, 0, cfg, 256)) {
 		memset(cfg, 0xff, 256);
-		if (!pci_read_block(pd, 0, cfg, 64))
+		if (!pci_read_block(pd, 0, cfg, 64)) {
 			memset(cfg, 0xff, 64);
-		return;
+			return 0;
+		}
+		return 64;
 	}
-	if (!pci_read_block(pd, 256, cfg + 256, 4096 - 256))
+	if (!pci_read_block(pd, 256, cfg + 256, 4096 - 256)) {
 		memset(cfg + 256, 0xff, 4096 - 256);
+		return 256;
+	}
+	return 4096;
 }
 
 static int add_dev(struct pci_read *rd, struct pci_dev *pd)
@@ -261,8 +278,8 @@ static int add_dev(struct pci_read *rd, struct pci_dev *pd)
 	memset(d, 0, sizeof(*d));
 	d->bdf = (struct mp_bdf){ (uint32_t)pd->domain, pd->bus, pd->dev, pd->func };
 	d->key = mp_bdf_key(&d->bdf);
-	read_config(pd, rd->cfg);
-	decode(d, rd->cfg);
+	d->cfg_len = read_config(pd, rd->cfg);
+	decode(d, rd->cfg, &l->problems);
 	lookup_names(rd->pacc, &d->id);
 	lookup_vf_name(rd->pacc, d);
 	l->count++;
@@ -333,6 +350,10 @@ int mp_pci_read(const char *dump_path, const char *ids_file, struct mp_devlist *
 	 * best bet, and if that fails too the handle is leaked rather than touched. */
 	if (rd->pacc && guarded(do_cleanup, rd, r < 0 ? NULL : err) < 0 && r == 0)
 		r = -EIO;
+	if (r == 0 && out->problems.nomem) {
+		mp_errf(err, "out of memory");
+		r = -ENOMEM;
+	}
 	if (r < 0)
 		mp_devlist_free(out);
 	else
@@ -343,6 +364,7 @@ int mp_pci_read(const char *dump_path, const char *ids_file, struct mp_devlist *
 
 void mp_devlist_free(struct mp_devlist *l)
 {
+	mp_problems_free(&l->problems);
 	free(l->devs);
 	l->devs = NULL;
 	l->count = 0;

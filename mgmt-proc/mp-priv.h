@@ -22,16 +22,31 @@ struct mp_dev {
 	uint32_t sltcap;
 	uint16_t sltsta;
 	struct mp_link link;
+	bool dlla_capable; /* Link Capabilities: DLL Link Active Reporting Capable */
 	bool ari;
 	struct mp_acs acs;
 	struct mp_sriov sriov;
+	unsigned sriov_pos; /* where the SR-IOV capability is, for the problems' text */
 	char vf_device[MP_NAME_LEN]; /* pci.ids name of the SR-IOV VF Device ID */
-	bool is_vf; /* some PF's SR-IOV arithmetic lands here */
+	unsigned cfg_len;  /* bytes of config space the access method gave (0, 64, 256, 4096) */
+	bool gone;         /* Vendor ID reads ffff: the function does not answer */
+	bool caps_broken;  /* a capability list could not be walked to its end */
+	bool is_vf; /* some PF's valid SR-IOV arithmetic lands here */
+	bool unclaimed; /* may be a VF of a PF whose SR-IOV cannot be trusted: not a PF */
+};
+
+/* Problems found while reading and classifying; unique by (key, text). */
+struct mp_problems {
+	struct mp_problem *items;
+	uint64_t *keys;
+	size_t count, alloc;
+	bool nomem; /* an entry was lost for want of memory */
 };
 
 struct mp_devlist {
 	struct mp_dev *devs;
 	size_t count;
+	struct mp_problems problems;
 };
 
 /* The result of one successful scan; swapped into the inventory as a whole. */
@@ -46,6 +61,9 @@ struct mp_snapshot {
 	size_t nvfs;
 	struct mp_index_entry *index; /* sorted by key, for mp_locate() */
 	size_t nindex;
+	struct mp_problem *problems;  /* each slot's copies, contiguous, then all_problems */
+	struct mp_problem *all_problems; /* every problem once, in the order found */
+	size_t nproblems;                /* entries in all_problems */
 };
 
 struct mp_index_entry {
@@ -81,6 +99,22 @@ static inline void mp_bdf_from_key(uint64_t key, struct mp_bdf *b)
 
 void mp_errf(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* mp-check.c: the rules every value read from a device must obey, and their problems. */
+void mp_problem_add(struct mp_problems *p, const struct mp_bdf *bdf, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void mp_problems_free(struct mp_problems *p);
+/* Walks the capability lists of config space c (cfg_len bytes valid), reporting breaks. */
+unsigned mp_find_cap(const uint8_t *c, unsigned cfg_len, unsigned id, const struct mp_bdf *bdf,
+		     struct mp_problems *p, bool *broken);
+unsigned mp_find_ext_cap(const uint8_t *c, unsigned cfg_len, unsigned id,
+			 const struct mp_bdf *bdf, struct mp_problems *p, bool *broken);
+/* SR-IOV values against the spec and against the bus range [bus_lo, bus_hi] its VFs
+ * may use (PCIe Base 4.0 §9.3.3, §9.2.1.2); reports each break. */
+bool mp_sriov_check(const struct mp_dev *pf, unsigned bus_lo, unsigned bus_hi,
+		    struct mp_problems *p);
+/* Routing ID of VF n, or -1 past the end of the RID space. */
+long mp_vf_rid(const struct mp_bdf *pf, const struct mp_sriov *s, unsigned n);
+
 /* mp-dump.c: checks a dump file the way libpci will read it, and stricter. */
 int mp_dump_check(const char *path, char *err) MP_WUR;
 
@@ -91,7 +125,9 @@ void mp_devlist_free(struct mp_devlist *l);
 struct mp_dev *mp_devlist_find(const struct mp_devlist *l, uint64_t key);
 
 /* mp-topo.c: classifies the functions into switches, slots, PFs and VFs. */
-int mp_topo_build(struct mp_devlist *l, struct mp_snapshot *snap, char *err) MP_WUR;
+/* prev: the last snapshot (a port that became unreadable keeps its slot number), or NULL */
+int mp_topo_build(struct mp_devlist *l, struct mp_snapshot *snap, const struct mp_snapshot *prev,
+		  char *err) MP_WUR;
 void mp_snapshot_free(struct mp_snapshot *snap);
 
 /* mp-sysfs.c: the OS view of every function of the snapshot (best effort). */

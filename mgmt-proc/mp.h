@@ -10,6 +10,13 @@
  * port that leads to the backplane switch is not a slot). Switch upstream ports are
  * reported as switches.
  *
+ * Config space is what devices say about themselves, and a broken or failing device can
+ * say anything. Every value is checked against the PCIe spec and the topology before it
+ * is used (capability pointers, list lengths, SR-IOV counts, offsets and strides, bus
+ * numbers, slot numbers; doc/inventory.md lists the rules). A device that breaks a rule
+ * is named in a struct mp_problem and kept in view with what could be read; nothing is
+ * derived from the broken value. Each slot has a state (enum mp_slot_state).
+ *
  * Functions return 0 or a negative errno and never print, exit or abort. After a
  * failure mp_inventory_error() says what went wrong (for a dump: "file:line: what").
  *
@@ -66,6 +73,8 @@ struct mp_link {
 	uint8_t speed, width;         /* negotiated (Link Status) */
 	uint8_t max_speed, max_width; /* Link Capabilities */
 	bool dll_active;              /* Data Link Layer Link Active */
+	bool dll_reporting;           /* Link Capabilities: DLL Link Active Reporting Capable
+				       * (without it dll_active means nothing) */
 };
 
 /* Access Control Services extended capability (ext cap 0x000d). */
@@ -77,6 +86,8 @@ struct mp_acs {
 /* Single Root I/O Virtualization extended capability (ext cap 0x0010). */
 struct mp_sriov {
 	bool present;
+	bool valid;     /* its values obey the spec and the topology (mp_problem names why not);
+			 * an invalid capability is shown as read and yields no VFs */
 	bool vf_enable; /* SR-IOV Control: VF Enable */
 	uint16_t ctrl;
 	uint16_t total_vfs, initial_vfs, num_vfs;
@@ -108,7 +119,9 @@ struct mp_function {
 	bool ari;            /* ARI extended capability (ext cap 0x000e) */
 	struct mp_acs acs;
 	struct mp_sriov sriov;
-	size_t vf_count;     /* NumVFs when VF Enable is set, else 0 */
+	bool caps_unreadable; /* a capability list could not be walked to its end: what is
+			       * above (link, ARI, ACS, SR-IOV) may be missing */
+	size_t vf_count;     /* NumVFs when VF Enable is set and the capability is valid, else 0 */
 	const struct mp_vf *vfs;
 	struct mp_os os;
 };
@@ -130,8 +143,50 @@ struct mp_port {
 
 struct mp_switch; /* declared below */
 
+/*
+ * What a slot holds, from the port's registers and what answers behind it. Checked in
+ * this order; the first that fits wins:
+ *   UNREADABLE      the port's or the card's config space breaks a rule (a capability
+ *                   chain that loops or points outside its space, a broken SR-IOV
+ *                   capability, a bus range that cannot be): shown as far as it was read
+ *   NOT_RESPONDING  a function is there but reads all ones (Vendor ID ffff)
+ *   OCCUPIED        a card answers and every value read from it is sane
+ *   LINK_DOWN       Presence Detect is set, the link is known to be down (DLL Link Active
+ *                   clear, or width 0) and nothing answers
+ *   EMPTY           nothing answers otherwise (with presence and the link up: a hot-plug
+ *                   in progress on a live system)
+ */
+enum mp_slot_state {
+	MP_SLOT_EMPTY = 0,
+	MP_SLOT_LINK_DOWN,
+	MP_SLOT_NOT_RESPONDING,
+	MP_SLOT_UNREADABLE,
+	MP_SLOT_OCCUPIED,
+};
+
+/* "empty", "link-down", "not-responding", "unreadable", "occupied"; "?" otherwise. */
+const char *mp_slot_state_str(enum mp_slot_state st);
+
+/*
+ * A device that broke a rule of the PCIe spec or of the topology, and what the
+ * inventory did about it. text names the device first: "0000:03:00.0: SR-IOV: NumVFs
+ * 65535 > TotalVFs 8 (PCIe Base 4.0 §9.3.3.7); no VFs listed". One entry per device and
+ * rule per scan.
+ */
+#define MP_PROBLEM_LEN 200
+struct mp_problem {
+	struct mp_bdf bdf;
+	char text[MP_PROBLEM_LEN];
+};
+
+/* Physical Slot Number of a slot whose port's capabilities cannot be read. */
+#define MP_SLOT_NUMBER_UNKNOWN 0xffffffffu
+
 struct mp_slot {
-	unsigned number;      /* Physical Slot Number (Slot Capabilities 31:19) */
+	unsigned number;      /* Physical Slot Number (Slot Capabilities 31:19); for an
+			       * unreadable port the number it had in the previous scan of
+			       * this inventory, else MP_SLOT_NUMBER_UNKNOWN */
+	enum mp_slot_state state;
 	struct mp_port port;
 	bool presence;        /* Slot Status: Presence Detect State */
 	bool occupied;        /* a function answers on the secondary bus */
@@ -139,6 +194,8 @@ struct mp_slot {
 	const struct mp_switch *sw; /* the switch the port belongs to; NULL for a root port */
 	size_t function_count;      /* PFs of the card; VFs hang off each PF */
 	const struct mp_function *functions;
+	size_t problem_count;       /* problems of the port and of every function behind it */
+	const struct mp_problem *problems;
 };
 
 /* A switch, seen through its upstream port. */
@@ -190,6 +247,10 @@ const struct mp_slot *mp_slot_find(const struct mp_inventory *inv, unsigned numb
 
 size_t mp_switch_count(const struct mp_inventory *inv);
 const struct mp_switch *mp_switch_at(const struct mp_inventory *inv, size_t i);
+
+/* Every problem of the scan, once each, in the order they were found. */
+size_t mp_problem_count(const struct mp_inventory *inv);
+const struct mp_problem *mp_problem_at(const struct mp_inventory *inv, size_t i);
 
 /* --- Slot-relative addresses: "slot 3 pf 0 vf 2" --------------------------------- */
 

@@ -81,7 +81,8 @@ is(scalar @{ $slot2->{functions} // [] }, 3, 'slot 2: one PF and two VFs');
 is_deeply([ map { $_->{bdf} } @{ $slot2->{functions} // [] } ],
 	[ '0000:04:00.0', '0000:04:10.0', '0000:04:10.2' ], 'slot 2: VF offset 128, stride 2');
 ($rc, $out) = sh("$CMCCTL slots");
-like($out, qr/^SLOT\s+PORT\s+LINK\s+VFS\s+PFS\s+CARD\n1\s+0000:02:00\.0\s+2\.5GT\/s x1\s+2\/8/m, 'table for people');
+like($out, qr/^SLOT\s+STATE\s+PORT\s+LINK\s+VFS\s+PFS\s+CARD\s+PROBLEMS\n1\s+occupied\s+0000:02:00\.0\s+2\.5GT\/s x1\s+2\/8/m, 'table for people');
+like($out, qr/^3\s+empty\s+0000:02:02\.0\s+down\s+-\s+0\s+\(empty\)\s+0$/m, 'an empty slot: state empty, link down');
 ($rc, $out) = sh("$CMCCTL blades");
 like($out, qr/^blade1\s+1\s+0$/m, 'blades listed');
 
@@ -179,5 +180,64 @@ like($out, qr/valid \(chassis hosttest, 2 blades/, '--check-config: summary');
 is($rc, 1, '--check-config on a missing file: exit 1');
 ($rc, $out) = sh("$CMCD --bogus");
 is($rc, 2, 'cmcd with an unknown option: exit 2');
+
+# --- devices that lie (t/data/inventory/): slot states, problems reported once ------
+my $cases = "$FindBin::Bin/data/inventory";
+unlink("$dir/state/store");
+ok(start_daemon("$cases/three.dump"), 'cmcd on the reference chassis (fresh store)');
+my $ref = eval { decode_json((sh("$CMCCTL -j slots"))[1]) } // [];
+is_deeply([ map { $_->{state} } @$ref ], [ ('occupied') x 3 ], 'three.dump: 3 slots occupied');
+stop_daemon();
+sub events_of {
+	my ($kind) = @_;
+	my $all = eval { decode_json((sh("$CMCCTL -j events"))[1]) } // [];
+	return grep { $_->{kind} eq $kind } @$all;
+}
+sub slots_now { eval { decode_json((sh("$CMCCTL -j slots"))[1]) } // [] }
+
+ok(start_daemon("$cases/gone.dump"), 'cmcd on gone.dump (slot 1 reads all ones)');
+my $s = slots_now();
+is_deeply([ map { $_->{state} } @$s ], [ 'not-responding', 'occupied', 'occupied' ],
+	'gone.dump: slot 1 not-responding, 2 and 3 occupied');
+like($s->[0]{problems} // '', qr/^0000:03:00\.0: does not answer/m, 'slot 1 carries the problem, naming 03:00.0');
+my @r = events_of('reconcile');
+is(scalar @r, 1, 'one reconcile event');
+like($r[0]{detail} // '', qr/went from occupied \(card 8086:10c9\) to not-responding while cmcd was down/,
+	'it says the card stopped answering, not that it was removed');
+my @p = events_of('problem');
+is(scalar(grep { ($_->{detail} // '') =~ /^0000:03:00\.0: does not answer/ } @p), 1,
+	'a problem event names 0000:03:00.0, once');
+like(slurp("$dir/cmcd.log"), qr/event problem: slot 1: 0000:03:00\.0: does not answer/, 'and the log says so');
+stop_daemon();
+ok(start_daemon("$cases/gone.dump"), 'restart on the same dump');
+is(scalar(events_of('problem')), 0, 'the problems are not reported again');
+stop_daemon();
+
+ok(start_daemon("$cases/numvfs.dump"), 'cmcd on numvfs.dump (NumVFs 0xffff > TotalVFs 8)');
+$s = slots_now();
+is_deeply([ map { $_->{state} } @$s ], [ 'unreadable', 'occupied', 'occupied' ], 'numvfs.dump: slot 1 unreadable');
+is_deeply([ map { $_->{vfs_enabled} } @$s ], [ 0, 2, 2 ], 'no VFs counted for slot 1; slots 2 and 3 keep their 2');
+is(scalar(grep { ($_->{detail} // '') =~ /^0000:03:00\.0: SR-IOV capability at 0x160 broken: NumVFs 65535 > TotalVFs 8/ }
+	events_of('problem')), 1, 'the broken capability is an event naming the PF, once');
+stop_daemon();
+
+ok(start_daemon("$cases/caploop.dump"), 'cmcd on caploop.dump (port 02:01.0 capability loop)');
+$s = slots_now();
+is(scalar @$s, 3, 'caploop.dump: 3 slots still');
+my ($blind) = grep { $_->{port} eq '0000:02:01.0' } @$s;
+ok($blind && !defined $blind->{slot} && $blind->{state} eq 'unreadable', 'port 02:01.0: unreadable, number unknown');
+is(scalar(grep { ($_->{detail} // '') =~ /^0000:02:01\.0: capability list: chain looped/ } events_of('problem')), 1,
+	'the loop is an event naming the port');
+is(scalar(grep { ($_->{detail} // '') =~ /no longer present/ } events_of('reconcile')), 0,
+	'slot 2 is not called gone');
+($rc, $out) = sh("$CMCCTL slots");
+like($out, qr/^-\s+unreadable\s+0000:02:01\.0\s+unknown\s/m, 'the table shows it (STATE unreadable, LINK unknown)');
+stop_daemon();
+
+ok(start_daemon("$cases/notrained.dump"), 'cmcd on notrained.dump (slot 2: presence, no link)');
+$s = slots_now();
+is($s->[1]{state}, 'link-down', 'notrained.dump: slot 2 link-down');
+is("$s->[1]{presence}/$s->[1]{link}/$s->[1]{link_width}", '1/down/0', 'presence set, the port\'s link as it is: down, width 0');
+stop_daemon();
 
 done_testing;

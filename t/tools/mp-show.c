@@ -72,11 +72,24 @@ static void table_function(const struct mp_function *f)
 	printf("          link %s  ARI%c ACS%c  %s\n", link, f->ari ? '+' : '-',
 	       f->acs.present ? '+' : '-', os);
 	if (s->present)
-		printf("          SR-IOV: VFs %u/%u (initial %u) %s, offset %u stride %u, VF device %04x\n",
-		       s->num_vfs, s->total_vfs, s->initial_vfs, s->vf_enable ? "enabled" : "disabled",
-		       s->vf_offset, s->vf_stride, s->vf_device_id);
+		printf("          SR-IOV%s: VFs %u/%u (initial %u) %s, offset %u stride %u, VF device %04x\n",
+		       s->valid ? "" : " (broken)", s->num_vfs, s->total_vfs, s->initial_vfs,
+		       s->vf_enable ? "enabled" : "disabled", s->vf_offset, s->vf_stride,
+		       s->vf_device_id);
+	if (f->caps_unreadable)
+		printf("          capabilities: unreadable past a break (see the problems)\n");
 	for (size_t v = 0; v < f->vf_count; v++)
 		table_vf(&f->vfs[v]);
+}
+
+static const char *slot_number_text(const struct mp_slot *s)
+{
+	static char buf[16];
+
+	if (s->number == MP_SLOT_NUMBER_UNKNOWN)
+		return "?";
+	snprintf(buf, sizeof(buf), "%u", s->number);
+	return buf;
 }
 
 static void table(const struct mp_inventory *inv)
@@ -96,12 +109,14 @@ static void table(const struct mp_inventory *inv)
 		const struct mp_slot *s = mp_slot_at(inv, i);
 
 		link_text(&s->port.link, link, sizeof(link));
-		printf("slot %-4u port %s (%s)  presence %s  link %s  ACS%c  %s\n", s->number,
-		       mp_bdf_str(&s->port.bdf, b), kind_str(s->port.kind),
-		       s->presence ? "yes" : "no", link, s->port.acs.present ? '+' : '-',
-		       s->occupied ? "" : "empty");
+		printf("slot %-4s port %s (%s)  presence %s  link %s  ACS%c  %s\n",
+		       slot_number_text(s), mp_bdf_str(&s->port.bdf, b), kind_str(s->port.kind),
+		       !s->port.link.valid ? "?" : s->presence ? "yes" : "no", link,
+		       s->port.acs.present ? '+' : '-', mp_slot_state_str(s->state));
 		for (size_t f = 0; f < s->function_count; f++)
 			table_function(&s->functions[f]);
+		for (size_t k = 0; k < s->problem_count; k++)
+			printf("    problem: %s\n", s->problems[k].text);
 	}
 }
 
@@ -181,8 +196,8 @@ static void json_sriov(const struct mp_sriov *s)
 		printf("\"sriov\":null");
 		return;
 	}
-	printf("\"sriov\":{\"total_vfs\":%u,\"initial_vfs\":%u,\"num_vfs\":%u,\"vf_enable\":%s,"
-	       "\"vf_offset\":%u,\"vf_stride\":%u,\"vf_device_id\":\"%04x\"}", s->total_vfs,
+	printf("\"sriov\":{\"valid\":%s,\"total_vfs\":%u,\"initial_vfs\":%u,\"num_vfs\":%u,\"vf_enable\":%s,"
+	       "\"vf_offset\":%u,\"vf_stride\":%u,\"vf_device_id\":\"%04x\"}", s->valid ? "true" : "false", s->total_vfs,
 	       s->initial_vfs, s->num_vfs, s->vf_enable ? "true" : "false", s->vf_offset,
 	       s->vf_stride, s->vf_device_id);
 }
@@ -195,7 +210,8 @@ static void json_function(const struct mp_function *f)
 	json_ident(&f->id);
 	putchar(',');
 	json_link(&f->link);
-	printf(",\"ari\":%s,", f->ari ? "true" : "false");
+	printf(",\"ari\":%s,\"caps_unreadable\":%s,", f->ari ? "true" : "false",
+	       f->caps_unreadable ? "true" : "false");
 	json_acs(&f->acs);
 	putchar(',');
 	json_sriov(&f->sriov);
@@ -220,7 +236,9 @@ static void json_slot(const struct mp_slot *s)
 {
 	char b[MP_BDF_STRLEN];
 
-	printf("{\"slot\":%u,\"port\":{", s->number);
+	printf("{\"slot\":%s,\"state\":\"%s\",\"port\":{",
+	       s->number == MP_SLOT_NUMBER_UNKNOWN ? "null" : slot_number_text(s),
+	       mp_slot_state_str(s->state));
 	json_bdf("bdf", &s->port.bdf);
 	printf(",\"kind\":\"%s\",", kind_str(s->port.kind));
 	json_link(&s->port.link);
@@ -238,6 +256,12 @@ static void json_slot(const struct mp_slot *s)
 		if (f)
 			putchar(',');
 		json_function(&s->functions[f]);
+	}
+	printf("],\"problems\":[");
+	for (size_t p = 0; p < s->problem_count; p++) {
+		if (p)
+			putchar(',');
+		json_str(s->problems[p].text);
 	}
 	printf("]}");
 }
@@ -269,6 +293,12 @@ static void json(const struct mp_inventory *inv)
 		if (i)
 			putchar(',');
 		json_slot(mp_slot_at(inv, i));
+	}
+	printf("],\"problems\":[");
+	for (size_t i = 0; i < mp_problem_count(inv); i++) {
+		if (i)
+			putchar(',');
+		json_str(mp_problem_at(inv, i)->text);
 	}
 	printf("]}\n");
 }
