@@ -84,7 +84,7 @@ is_deeply([ map { $_->{bdf} } @{ $slot2->{functions} // [] } ],
 like($out, qr/^SLOT\s+STATE\s+PORT\s+LINK\s+VFS\s+PFS\s+CARD\s+PROBLEMS\n1\s+occupied\s+0000:02:00\.0\s+2\.5GT\/s x1\s+2\/8/m, 'table for people');
 like($out, qr/^3\s+empty\s+0000:02:02\.0\s+down\s+-\s+0\s+\(empty\)\s+0$/m, 'an empty slot: state empty, link down');
 ($rc, $out) = sh("$CMCCTL blades");
-like($out, qr/^blade1\s+1\s+0$/m, 'blades listed');
+like($out, qr/^blade1\s+1\s+0\s+0$/m, "blades listed, with their functions (none assigned) and how many are placed");
 
 # --- bad CLI input: message and exit code for each class ---------------------------
 my @bad = (
