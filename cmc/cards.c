@@ -16,8 +16,10 @@
 #include "log.h"
 #include "nic.h"
 #include "vbridge.h"
+#include "vf_token.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +49,7 @@ struct card {
 	struct vb_port *veb;		/* the model of the card's bridge the VFs' settings must fit */
 	enum nic_port_mode mode;
 	bool link_down;			/* the port reported its link down (main thread's view) */
+	char token_bdf[32];		/* the PF whose VF token file we wrote; "" = none */
 };
 
 struct queued_event {
@@ -70,6 +73,7 @@ struct cmc_cards {
 	unsigned qhead, qlen;
 	unsigned long dropped;
 	unsigned long long backstop_at;
+	char token_dir[PATH_MAX];	/* VF token files: RUN_DIR/vf-token */
 };
 
 /* Locally administered, unique per chassis position: 02:cc:00:slot:pf:vf. */
@@ -319,11 +323,39 @@ static int configure_vfs(struct card *c, char *err, size_t errlen)
 
 static void card_close(struct card *c)
 {
+	int rc;
+
+	/* The token dies with our hold on the PF: no file may outlive it. */
+	if (*c->token_bdf) {
+		rc = vf_token_remove(c->owner->token_dir, c->token_bdf);
+		if (rc)
+			log_warn(rc, "slot %u pf %u: cannot remove its VF token file", c->slot, c->pf);
+		c->token_bdf[0] = '\0';
+	}
 	if (c->nic)
 		c->nic->ops->close(c->nic);
 	c->nic = NULL;
 	vb_port_free(c->veb);
 	c->veb = NULL;
+}
+
+/*
+ * A PF held through VFIO gets a VF token of its own, new at each start, in a file only
+ * root reads: whoever may use its VFs through VFIO (a hypervisor) reads it there. Without
+ * the file the card still works; its VFs then cannot be opened through VFIO at all.
+ */
+static void card_token(struct cmc_cards *cs, struct card *c, const char *bdf, uint8_t token[16])
+{
+	int rc = vf_token_generate(token);
+
+	if (!rc)
+		rc = vf_token_write(cs->token_dir, bdf, token);
+	if (rc) {
+		log_warn(rc, "slot %u pf %u (%s): no VF token file in %s (its VFs cannot be opened"
+			 " through VFIO)", c->slot, c->pf, bdf, cs->token_dir);
+		return;
+	}
+	snprintf(c->token_bdf, sizeof(c->token_bdf), "%s", bdf);
 }
 
 static int card_open(struct cmc_cards *cs, struct card *c, const char *backend, const char *bdf,
@@ -336,12 +368,18 @@ static int card_open(struct cmc_cards *cs, struct card *c, const char *backend, 
 	int fd;
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 	char err[256] = "";
+	uint8_t token[16];
 	int rc;
 
 	for (unsigned i = 0; i <= NIC_MAX_VFS; i++)
 		log_ratelimit_init(&c->refusals[i], 5, 2000);
 	pthread_mutex_init(&c->lock, NULL);
+	if (strcmp(backend, "igb-vfio") == 0) {
+		card_token(cs, c, bdf, token);
+		p.vf_token = *c->token_bdf ? token : NULL;
+	}
 	rc = nic_open(backend, &p, &c->nic, err, sizeof(err));
+	explicit_bzero(token, sizeof(token));
 	if (!rc)
 		rc = configure_vfs(c, err, sizeof(err));
 	/* A backend with nothing to serve (the kernel one) has no fd. */
@@ -394,6 +432,7 @@ static int cards_init(struct cmcd *d, struct cmc_cards *cs)
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 
 	cs->d = d;
+	snprintf(cs->token_dir, sizeof(cs->token_dir), "%s/%s", d->config->run_dir, VF_TOKEN_DIR);
 	pthread_mutex_init(&cs->qlock, NULL);
 	cs->epfd = epoll_create1(EPOLL_CLOEXEC);
 	cs->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
