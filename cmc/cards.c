@@ -30,12 +30,6 @@
 
 #define CARDS_MAX 64
 #define EVENT_QUEUE 256
-/*
- * A slow backstop poll. Under QEMU's igb model a VF's request was seen to go without an
- * interrupt now and then (a cause left pending masks the next one); one look per card
- * every half second bounds the damage of such a lost interrupt without busy polling.
- */
-#define BACKSTOP_MS 500
 
 struct card {
 	struct cmc_cards *owner;
@@ -72,7 +66,6 @@ struct cmc_cards {
 	struct queued_event queue[EVENT_QUEUE];
 	unsigned qhead, qlen;
 	unsigned long dropped;
-	unsigned long long backstop_at;
 	char token_dir[PATH_MAX];	/* VF token files: RUN_DIR/vf-token */
 };
 
@@ -212,6 +205,17 @@ static void card_service(struct card *c)
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* The main thread changed a card (a reply to a VF may wait for its mailbox lock): the
+ * card thread looks at it now. */
+static void card_kick(struct card *c)
+{
+	uint64_t one = 1;
+
+	__atomic_store_n(&c->retry_at, cmc_now_ms(), __ATOMIC_RELAXED);
+	(void)!write(c->owner->wake_fd, &one, sizeof(one));
+}
+
+/* ms until the earliest deferred work of a card, or -1: none, sleep until an interrupt. */
 static int next_timeout(struct cmc_cards *cs)
 {
 	unsigned long long now = cmc_now_ms(), next = 0;
@@ -221,29 +225,36 @@ static int next_timeout(struct cmc_cards *cs)
 		if (at && (!next || at < next))
 			next = at;
 	}
-	if (!next || next > now + BACKSTOP_MS)
-		return BACKSTOP_MS;
-	return next <= now ? 0 : (int)(next - now);
+	if (!next)
+		return -1;
+	return next <= now ? 0 : next - now > INT_MAX ? INT_MAX : (int)(next - now);
 }
 
+/*
+ * Event-driven only: a card is looked at when it interrupts (mailbox, VF reset, link,
+ * removal), when work it deferred is due, or when the main thread kicked it. No periodic
+ * look: an idle chassis costs no wake-up (bench/idle-wakeups.sh).
+ */
 static void *card_thread(void *arg)
 {
 	struct cmc_cards *cs = arg;
 	struct epoll_event evs[16];
+	uint64_t kicks;
 
+	(void)pthread_setname_np(pthread_self(), "cmcd-cards");
+	/* What the cards deferred while they were opened and configured. */
+	for (unsigned i = 0; i < cs->n; i++)
+		card_service(&cs->cards[i]);
 	while (!__atomic_load_n(&cs->stop, __ATOMIC_ACQUIRE)) {
 		int n = epoll_wait(cs->epfd, evs, 16, next_timeout(cs));
 		unsigned long long now = cmc_now_ms();
 
-		if (n == 0 && now >= cs->backstop_at) {
-			cs->backstop_at = now + BACKSTOP_MS;
-			for (unsigned i = 0; i < cs->n; i++)
-				card_service(&cs->cards[i]);
-			continue;
-		}
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
 			if (evs[i].data.ptr)
 				card_service(evs[i].data.ptr);
+			else
+				(void)!read(cs->wake_fd, &kicks, sizeof(kicks));	/* the kicked cards are due */
+		}
 		for (unsigned i = 0; i < cs->n; i++) {
 			unsigned long long at = __atomic_load_n(&cs->cards[i].retry_at, __ATOMIC_RELAXED);
 			if (at && at <= now)
@@ -545,6 +556,7 @@ static int change_vf(struct cmc_cards *cards, unsigned slot, unsigned pf, unsign
 		rc = card_vf_set(c, vf, vc, err, errlen);
 	}
 	pthread_mutex_unlock(&c->lock);
+	card_kick(c);
 	return rc;
 }
 
