@@ -19,6 +19,8 @@
  * description on stderr), 2 usage, 3 no connection, timeout or a broken reply.
  * The default timeout is 10 s.
  */
+#include "hex.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -195,17 +197,6 @@ static void json_escape(char *out, size_t cap, const char *s)
 	out[n] = '\0';
 }
 
-static int hexval(char h)
-{
-	if (h >= '0' && h <= '9')
-		return h - '0';
-	if (h >= 'a' && h <= 'f')
-		return h - 'a' + 10;
-	if (h >= 'A' && h <= 'F')
-		return h - 'A' + 10;
-	return -1;
-}
-
 /* Print the JSON string value of "return" in line, decoded (HMP output). */
 static int print_return_string(const char *line)
 {
@@ -230,7 +221,7 @@ static int print_return_string(const char *line)
 			int v = 0;
 
 			for (int i = 1; i <= 4; i++) {
-				int h = hexval(p[i]);
+				int h = hex_digit(p[i]);
 
 				if (h < 0)
 					return -1;
