@@ -12,6 +12,7 @@
  */
 #include "igb_mbx.h"
 #include "igb_regs.h"
+#include "pci_sysfs.h"
 #include "vf_token.h"
 #include "vfio.h"
 
@@ -70,19 +71,13 @@ static void hostile_valid(void)
 	send_msg(w, 16, false);
 }
 
-/* The default token file: the one cmcd keeps for the VF's PF (sysfs physfn). */
+/* The default token file: the one cmcd keeps for the VF's PF. */
 static int default_token_file(const char *vf_bdf, char *out, size_t len)
 {
-	char link[PATH_MAX], target[PATH_MAX];
-	ssize_t n;
+	char pf[32];
+	int rc = pci_sysfs_pf_bdf(vf_bdf, pf, sizeof(pf));
 
-	snprintf(link, sizeof(link), "/sys/bus/pci/devices/%s/physfn", vf_bdf);
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n < 0)
-		return -errno;
-	target[n] = '\0';
-	const char *pf = strrchr(target, '/');
-	return vf_token_path(VF_TOKEN_DEFAULT_DIR, pf ? pf + 1 : target, out, len);
+	return rc ? rc : vf_token_path(VF_TOKEN_DEFAULT_DIR, pf, out, len);
 }
 
 /* Opens the VF through VFIO with the token of token_file (NULL: the default one). */
