@@ -17,8 +17,10 @@
 #include "log.h"
 #include "nic.h"
 #include "vbridge.h"
+#include "vf_token.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,12 +31,6 @@
 
 #define CARDS_MAX 64
 #define EVENT_QUEUE 256
-/*
- * A slow backstop poll. Under QEMU's igb model a VF's request was seen to go without an
- * interrupt now and then (a cause left pending masks the next one); one look per card
- * every half second bounds the damage of such a lost interrupt without busy polling.
- */
-#define BACKSTOP_MS 500
 
 struct card {
 	struct cmc_cards *owner;
@@ -48,6 +44,7 @@ struct card {
 	struct vb_port *veb;		/* the model of the card's bridge the VFs' settings must fit */
 	enum nic_port_mode mode;
 	bool link_down;			/* the port reported its link down (main thread's view) */
+	char token_bdf[32];		/* the PF whose VF token file we wrote; "" = none */
 };
 
 struct queued_event {
@@ -71,7 +68,7 @@ struct cmc_cards {
 	struct queued_event queue[EVENT_QUEUE];
 	unsigned qhead, qlen;
 	unsigned long dropped;
-	unsigned long long backstop_at;
+	char token_dir[PATH_MAX];	/* VF token files: RUN_DIR/vf-token */
 };
 
 void cmc_cards_vf_mac(uint32_t id, unsigned slot, unsigned pf, unsigned vf, uint8_t mac[6])
@@ -210,6 +207,17 @@ static void card_service(struct card *c)
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* The main thread changed a card (a reply to a VF may wait for its mailbox lock): the
+ * card thread looks at it now. */
+static void card_kick(struct card *c)
+{
+	uint64_t one = 1;
+
+	__atomic_store_n(&c->retry_at, cmc_now_ms(), __ATOMIC_RELAXED);
+	(void)!write(c->owner->wake_fd, &one, sizeof(one));
+}
+
+/* ms until the earliest deferred work of a card, or -1: none, sleep until an interrupt. */
 static int next_timeout(struct cmc_cards *cs)
 {
 	unsigned long long now = cmc_now_ms(), next = 0;
@@ -219,29 +227,36 @@ static int next_timeout(struct cmc_cards *cs)
 		if (at && (!next || at < next))
 			next = at;
 	}
-	if (!next || next > now + BACKSTOP_MS)
-		return BACKSTOP_MS;
-	return next <= now ? 0 : (int)(next - now);
+	if (!next)
+		return -1;
+	return next <= now ? 0 : next - now > INT_MAX ? INT_MAX : (int)(next - now);
 }
 
+/*
+ * Event-driven only: a card is looked at when it interrupts (mailbox, VF reset, link,
+ * removal), when work it deferred is due, or when the main thread kicked it. No periodic
+ * look: an idle chassis costs no wake-up (bench/idle-wakeups.sh).
+ */
 static void *card_thread(void *arg)
 {
 	struct cmc_cards *cs = arg;
 	struct epoll_event evs[16];
+	uint64_t kicks;
 
+	(void)pthread_setname_np(pthread_self(), "cmcd-cards");
+	/* What the cards deferred while they were opened and configured. */
+	for (unsigned i = 0; i < cs->n; i++)
+		card_service(&cs->cards[i]);
 	while (!__atomic_load_n(&cs->stop, __ATOMIC_ACQUIRE)) {
 		int n = epoll_wait(cs->epfd, evs, 16, next_timeout(cs));
 		unsigned long long now = cmc_now_ms();
 
-		if (n == 0 && now >= cs->backstop_at) {
-			cs->backstop_at = now + BACKSTOP_MS;
-			for (unsigned i = 0; i < cs->n; i++)
-				card_service(&cs->cards[i]);
-			continue;
-		}
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
 			if (evs[i].data.ptr)
 				card_service(evs[i].data.ptr);
+			else
+				(void)!read(cs->wake_fd, &kicks, sizeof(kicks));	/* the kicked cards are due */
+		}
 		for (unsigned i = 0; i < cs->n; i++) {
 			unsigned long long at = __atomic_load_n(&cs->cards[i].retry_at, __ATOMIC_RELAXED);
 			if (at && at <= now)
@@ -321,11 +336,39 @@ static int configure_vfs(struct card *c, char *err, size_t errlen)
 
 static void card_close(struct card *c)
 {
+	int rc;
+
+	/* The token dies with our hold on the PF: no file may outlive it. */
+	if (*c->token_bdf) {
+		rc = vf_token_remove(c->owner->token_dir, c->token_bdf);
+		if (rc)
+			log_warn(rc, "slot %u pf %u: cannot remove its VF token file", c->slot, c->pf);
+		c->token_bdf[0] = '\0';
+	}
 	if (c->nic)
 		c->nic->ops->close(c->nic);
 	c->nic = NULL;
 	vb_port_free(c->veb);
 	c->veb = NULL;
+}
+
+/*
+ * A PF held through VFIO gets a VF token of its own, new at each start, in a file only
+ * root reads: whoever may use its VFs through VFIO (a hypervisor) reads it there. Without
+ * the file the card still works; its VFs then cannot be opened through VFIO at all.
+ */
+static void card_token(struct cmc_cards *cs, struct card *c, const char *bdf, uint8_t token[16])
+{
+	int rc = vf_token_generate(token);
+
+	if (!rc)
+		rc = vf_token_write(cs->token_dir, bdf, token);
+	if (rc) {
+		log_warn(rc, "slot %u pf %u (%s): no VF token file in %s (its VFs cannot be opened"
+			 " through VFIO)", c->slot, c->pf, bdf, cs->token_dir);
+		return;
+	}
+	snprintf(c->token_bdf, sizeof(c->token_bdf), "%s", bdf);
 }
 
 static int card_open(struct cmc_cards *cs, struct card *c, const char *backend, const char *bdf,
@@ -339,11 +382,17 @@ static int card_open(struct cmc_cards *cs, struct card *c, const char *backend, 
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 	char err[256] = "";
 	unsigned long long t0 = cmc_now_ms();
+	uint8_t token[16];
 	int rc;
 
 	for (unsigned i = 0; i <= NIC_MAX_VFS; i++)
 		log_ratelimit_init(&c->refusals[i], 5, 2000);
+	if (strcmp(backend, "igb-vfio") == 0) {
+		card_token(cs, c, bdf, token);
+		p.vf_token = *c->token_bdf ? token : NULL;
+	}
 	rc = nic_open(backend, &p, &c->nic, err, sizeof(err));
+	explicit_bzero(token, sizeof(token));
 	if (!rc)
 		rc = configure_vfs(c, err, sizeof(err));
 	/* A backend with nothing to serve (the kernel one) has no fd. */
@@ -457,6 +506,7 @@ static int cards_init(struct cmcd *d, struct cmc_cards *cs)
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 
 	cs->d = d;
+	snprintf(cs->token_dir, sizeof(cs->token_dir), "%s/%s", d->config->run_dir, VF_TOKEN_DIR);
 	pthread_mutex_init(&cs->qlock, NULL);
 	cs->epfd = epoll_create1(EPOLL_CLOEXEC);
 	cs->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -606,6 +656,7 @@ static int change_vf(struct cmc_cards *cards, unsigned slot, unsigned pf, unsign
 		rc = card_vf_set(c, vf, vc, err, errlen);
 	}
 	pthread_mutex_unlock(&c->lock);
+	card_kick(c);
 	return rc;
 }
 

@@ -322,6 +322,15 @@ static int parse_daemon(struct loader *ld, const config_setting_t *root)
 	return 0;
 }
 
+/* The socket's directory holds cmcd's other run-time files too. */
+static void set_run_dir(struct cmc_config *cfg)
+{
+	const char *slash = strrchr(cfg->socket_path, '/');
+	int len = slash && slash != cfg->socket_path ? (int)(slash - cfg->socket_path) : 1;
+
+	snprintf(cfg->run_dir, sizeof(cfg->run_dir), "%.*s", len, cfg->socket_path);
+}
+
 static int parse_blade(struct loader *ld, const config_setting_t *s, struct cmc_config_blade *b)
 {
 	static const char *const known[] = { "name", "id", NULL };
@@ -542,6 +551,7 @@ static int parse_root(struct loader *ld, const config_setting_t *root)
 	rc = parse_daemon(ld, root);
 	if (rc)
 		return rc;
+	set_run_dir(ld->cfg);
 	/* Blades before slots: a dedicated slot refers to a blade by name. */
 	rc = parse_blades(ld, root);
 	if (rc)

@@ -83,6 +83,7 @@ struct cmc_config {
 	char chassis_name[CMC_CONFIG_NAME_MAX + 1];
 	uint32_t chassis_id;			/* chassis.id; 0 = not configured (macs.h) */
 	char socket_path[CMC_CONFIG_SOCKET_MAX];
+	char run_dir[CMC_CONFIG_SOCKET_MAX];	/* the socket's directory: run-time files */
 	char socket_group[CMC_CONFIG_NAME_MAX + 1];	/* "" = leave the socket's group alone */
 	char store_path[CMC_CONFIG_PATH_MAX];
 	unsigned blade_count;			/* >= 1 */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "proto.h"
 
+#include "hex.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -105,17 +107,6 @@ void cmc_rec_end(struct cmc_buf *b)
 	cmc_buf_add(b, "\n", 1);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Percent-decoding in place; a decoded value is never longer than its encoding. */
 static int decode_value(char *s)
 {
@@ -126,7 +117,7 @@ static int decode_value(char *s)
 			*out++ = *p;
 			continue;
 		}
-		int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
+		int hi = hex_digit(p[1]), lo = hi < 0 ? -1 : hex_digit(p[2]);
 		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 			return -EINVAL;
 		*out++ = (char)(hi * 16 + lo);

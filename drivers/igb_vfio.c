@@ -17,6 +17,7 @@
 #include "igb_mbx.h"
 #include "igb_regs.h"
 #include "pci_sysfs.h"
+#include "vf_token.h"
 #include "vfio.h"
 
 #include <errno.h>
@@ -1062,6 +1063,7 @@ static int igb_open(const struct nic_params *p, struct nic **out, char *err, siz
 		return -ENOMEM;
 	pf->irq_fd = pf->req_fd = pf->ep_fd = -1;
 	pf->params = *p;
+	pf->params.vf_token = NULL;	/* the caller's; used below only */
 	pf->trace = getenv("CMC_IGB_TRACE") != NULL;
 	snprintf(pf->nic.pf_bdf, sizeof(pf->nic.pf_bdf), "%s", p->pf_bdf);
 	snprintf(pf->vf_driver, sizeof(pf->vf_driver), "%s", p->vf_driver ? p->vf_driver : "");
@@ -1074,9 +1076,15 @@ static int igb_open(const struct nic_params *p, struct nic **out, char *err, siz
 	rc = vfio_dev_open(p->pf_bdf, NULL, &pf->dev, err, errlen);
 	if (rc)
 		goto err_free;
-	/* VFIO users of the VFs (a blade's VM, tests) must present this token. */
-	memcpy(token, IGB_VFIO_VF_TOKEN_BYTES, sizeof(token));
-	rc = vfio_dev_set_vf_token(pf->dev, token);
+	/* VFIO users of the VFs (a blade's VM, tests) must present this token. Without
+	 * one vfio-pci would take the all-zero UUID, which anyone can present. */
+	if (p->vf_token)
+		memcpy(token, p->vf_token, sizeof(token));
+	else
+		rc = vf_token_generate(token);
+	if (!rc)
+		rc = vfio_dev_set_vf_token(pf->dev, token);
+	explicit_bzero(token, sizeof(token));
 	if (rc) {
 		snprintf(err, errlen, "VF token on %s: %s", p->pf_bdf, strerror(-rc));
 		goto err_free;

@@ -28,14 +28,6 @@
 
 struct nic;
 
-/*
- * The VF token igb-vfio gives vfio-pci: a VF of a PF cmcd holds can be opened through
- * VFIO only with it ("BDF vf_token=UUID"). Fixed, so tools and a blade's hypervisor
- * know it; VFIO's token guards against accidental use, not against root.
- */
-#define IGB_VFIO_VF_TOKEN "636d6364-0000-4000-8000-000000000001"
-#define IGB_VFIO_VF_TOKEN_BYTES "\x63\x6d\x63\x64\x00\x00\x40\x00\x80\x00\x00\x00\x00\x00\x00\x01"
-
 enum nic_event {
 	NIC_EV_INFO,		/* something worth a log line */
 	NIC_EV_VF_REFUSED,	/* a VF's request was refused (detail says which and why) */
@@ -53,6 +45,12 @@ struct nic_params {
 	unsigned num_vfs;		/* VFs to enable (0..7 for igb) */
 	const char *vf_driver;		/* bind VFs to this driver ("igbvf", "vfio-pci"); NULL: leave */
 	bool keep_vfs;			/* on close: leave the VFs enabled (a restart adopts them) */
+	/*
+	 * igb-vfio: the VF token (a UUID, 16 bytes) a VF of this PF must be opened with
+	 * through VFIO ("BDF vf_token=UUID", see vf_token.h). NULL: a random one the
+	 * backend keeps to itself, so that no VF can be opened through VFIO.
+	 */
+	const uint8_t *vf_token;
 	nic_event_fn on_event;
 	void *ctx;
 };

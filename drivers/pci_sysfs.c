@@ -142,6 +142,14 @@ int pci_sysfs_vf_bdf(const char *pf, unsigned n, char *buf, size_t len)
 	return link_basename(path, buf, len);
 }
 
+int pci_sysfs_pf_bdf(const char *vf, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/physfn", vf);
+	return link_basename(path, buf, len);
+}
+
 int pci_sysfs_netdev(const char *bdf, char *buf, size_t len)
 {
 	char path[PATH_MAX];

@@ -23,6 +23,9 @@ int pci_sysfs_set_numvfs(const char *bdf, unsigned n) __attribute__((warn_unused
 int pci_sysfs_vf_bdf(const char *pf, unsigned n, char *buf, size_t len)
 	__attribute__((warn_unused_result));
 
+/* The BDF of the PF of VF vf (physfn), into buf. -ENOENT if vf is no VF. */
+int pci_sysfs_pf_bdf(const char *vf, char *buf, size_t len) __attribute__((warn_unused_result));
+
 /* The netdev of a function ("" when none). */
 int pci_sysfs_netdev(const char *bdf, char *buf, size_t len) __attribute__((warn_unused_result));
 

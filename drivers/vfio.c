@@ -128,7 +128,12 @@ int vfio_dev_open(const char *bdf, const char *vf_token, struct vfio_dev **out, 
 		snprintf(name, sizeof(name), "%s", bdf);
 	dev->fd = ioctl(dev->group_fd, VFIO_GROUP_GET_DEVICE_FD, name);
 	if (dev->fd < 0) {
-		rc = fail(err, errlen, -errno, "VFIO_GROUP_GET_DEVICE_FD %s (bound to vfio-pci?)", bdf);
+		rc = -errno;
+		/* vfio-pci says EACCES for a VF whose PF is held with a token, and a wrong or
+		 * missing one (the kernel log says which). */
+		fail(err, errlen, rc, "VFIO_GROUP_GET_DEVICE_FD %s (%s)", bdf,
+		     rc != -EACCES ? "bound to vfio-pci?" :
+		     vf_token ? "VF token refused" : "a VF token is required");
 		goto err_close;
 	}
 	rc = find_config_region(dev, err, errlen);

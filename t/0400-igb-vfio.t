@@ -3,7 +3,9 @@
 # the root-port layout. The stock igbvf in a blade comes up with exactly the MAC the
 # chassis assigned, two blades ping through the card and its per-VF counters count it,
 # a blade cannot change its MAC until the VF is trusted, and a hostile VF abusing the
-# mailbox neither stops the others' traffic nor the daemon's answers.
+# mailbox neither stops the others' traffic nor the daemon's answers. A VF opened through
+# VFIO needs its PF's VF token: a secret, random per PF and per start, in a file only root
+# reads; a wrong token is refused.
 use strict;
 use warnings;
 use FindBin;
@@ -26,6 +28,18 @@ is($pf->{driver}, 'vfio-pci', 'the PF is held through VFIO');
 is(scalar @vfs, 4, 'four VFs, as configured');
 is(scalar(grep { $_->{driver} eq 'igbvf' } @vfs), 4, 'all bound to the stock igbvf');
 is(scalar(keys %{{ map { $_->{iommu_group} => 1 } @vfs, $pf }}), 5, 'each VF in its own IOMMU group (root port ACS)');
+
+# The VF tokens: /run/cmc/vf-token/PF_BDF, one line, a random (version 4) UUID.
+my $tokdir = '/run/cmc/vf-token';
+my $uuid = qr/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}/;
+sub token { my ($t) = $c->run("cat $tokdir/$_[0]") =~ /^($uuid)$/; $t }
+like($c->run("stat -c '%a %U %F' $tokdir"), qr/^700 root directory$/, "$tokdir: a directory only root enters");
+for my $bdf ('0000:01:00.0', '0000:02:00.0') {
+	like($c->run("stat -c '%a %U %s' $tokdir/$bdf"), qr/^600 root 37$/, "$bdf: its token file is 0600, one line");
+	ok(defined token($bdf), "$bdf: and holds a random UUID");
+}
+my %token = map { $_ => token($_) } '0000:01:00.0', '0000:02:00.0';
+isnt($token{'0000:01:00.0'}, $token{'0000:02:00.0'}, 'each PF has a token of its own');
 
 # Two blades, one VF each.
 is(($c->run("vf_to_blade $vfs[0]{bdf} blade1 10.77.0.1/24 && vf_to_blade $vfs[1]{bdf} blade2 10.77.0.2/24"))[0], 0,
@@ -77,6 +91,20 @@ is($rc, 2, 'trust with a bad word: usage');
 # A hostile VF: VF 2 taken from igbvf and held through VFIO by the project's own tool.
 $c->run("echo $vfs[2]{bdf} > /sys/bus/pci/devices/$vfs[2]{bdf}/driver/unbind; echo vfio-pci > /sys/bus/pci/devices/$vfs[2]{bdf}/driver_override; echo $vfs[2]{bdf} > /sys/bus/pci/drivers_probe");
 like($c->run("readlink /sys/bus/pci/devices/$vfs[2]{bdf}/driver"), qr/vfio-pci$/, 'VF 2 held through VFIO');
+# Wrong tokens: a random one, and the constant one cmc had before tokens were secrets.
+for my $bad ([ 'a random token', '$(cat /proc/sys/kernel/random/uuid)' ],
+	     [ 'the formerly fixed token', '636d6364-0000-4000-8000-000000000001' ],
+	     [ "the other PF's token", $token{'0000:01:00.0'} ]) {
+	($rc, $out) = $c->run("echo $bad->[1] > /tmp/bad-token && vf-hostile --token-file /tmp/bad-token $vfs[2]{bdf} 0 2>&1");
+	is($rc, 1, "opening VF 2 through VFIO with $bad->[0]: refused");
+	like($out, qr/VF token refused\): Permission denied/, 'by vfio-pci (EACCES)') or diag($out);
+}
+like($c->run('dmesg | grep -c "Incorrect VF token"'), qr/^[1-9]/, 'the kernel says the token was incorrect');
+($rc, $out) = $c->run("echo not-a-uuid > /tmp/bad-token && vf-hostile --token-file /tmp/bad-token $vfs[2]{bdf} 0 2>&1");
+is($rc, 1, 'a token file without a UUID: vf-hostile gives up');
+like($out, qr/no VF token in \/tmp\/bad-token: not a UUID/, 'saying so');
+($rc, $out) = $c->run("vf-hostile --token-file $tokdir/0000:02:00.0 $vfs[2]{bdf} 0 2>&1");
+is($rc, 0, "with its PF's token VF 2 opens") or diag($out);
 $c->run("ip netns exec blade1 ping -c 2 -W 3 10.77.0.2", timeout => 30);
 $c->run("vf-hostile $vfs[2]{bdf} 20 7 > /tmp/hostile.log 2>&1 &");
 my $answers = 0;
@@ -104,6 +132,8 @@ cmp_ok($refusals, '<', 60, "the hostile VF's refusals are rate-limited in the ev
 $c->run('kill -9 $(pidof cmcd); sleep 1');
 is(($c->run('cmcd -c /cmc/conf/emulated.conf && wait_for 300 "vfs_have_netdevs 0000:02:00.0"', timeout => 60))[0], 0,
 	'after kill -9, cmcd restarts and the VFs are there again');
+my $new = token('0000:02:00.0');
+ok(defined $new && $new ne $token{'0000:02:00.0'}, 'the restarted cmcd gave the PF a new token');
 is(($c->run("vf_to_blade $vfs[0]{bdf} blade1 10.77.0.11/24 && vf_to_blade $vfs[1]{bdf} blade2 10.77.0.12/24 && "
     . 'blade_carrier blade1 300 && blade_carrier blade2 300', timeout => 60))[0], 0, 'the new VF netdevs go to the blades');
 like($c->run('ip -n blade1 -o link'), qr{link/ether $mac0 }, 'with the assigned MAC again');
@@ -119,6 +149,12 @@ like($c->run('cmcctl events'), qr/card-gone\s+1\s+pf 0: PF \S+ is being removed/
 ($rc, $out) = $c->run('ip netns exec blade1 ping -c 2 -W 3 10.77.0.12', timeout => 30);
 is($rc, 0, 'blades on the other card are unaffected') or diag($out);
 is(($c->run('cmcctl version >/dev/null'))[0], 0, 'cmcd still answers');
+is(($c->run("test ! -e $tokdir/0000:01:00.0 && test -e $tokdir/0000:02:00.0"))[0], 0,
+	"the removed card's token file is gone, the other's is there");
+
+# A clean stop releases the PFs and removes their token files.
+is(($c->run('kill $(pidof cmcd) && wait_for 100 "! pidof cmcd >/dev/null"', timeout => 30))[0], 0, 'cmcd stops on SIGTERM');
+is($c->run("ls -A $tokdir"), '', 'no token file is left');
 
 $c->stop;
 done_testing;

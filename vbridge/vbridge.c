@@ -9,6 +9,8 @@
  */
 #include "vbridge.h"
 
+#include "hex.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -72,17 +74,6 @@ static const char *mac_unfit(const uint8_t *mac)
 	if (!vb_mac_is_unicast(mac))
 		return "all zeros";
 	return NULL;
-}
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 int vb_mac_parse(const char *s, uint8_t out[6])

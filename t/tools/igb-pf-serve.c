@@ -3,7 +3,8 @@
  * Test tool: drive one igb PF through the igb-vfio backend without the daemon.
  *   igb-pf-serve PF_BDF NUM_VFS SECONDS [VF_DRIVER]
  * Assigns VF n the MAC 02:cc:00:00:00:0n, serves the mailbox from an epoll loop for
- * SECONDS (or until SIGTERM), prints the backend's events and per-VF counters.
+ * SECONDS (or until SIGTERM), prints the backend's events and per-VF counters. The PF's
+ * VF token is a random one the backend keeps: no VF opens through VFIO meanwhile.
  */
 #include "nic.h"
 

@@ -4,14 +4,21 @@
  * PF<->VF mailbox for a while: random words, valid ids with hostile arguments (another
  * VF's MAC, VLAN 5000, frame sizes 0 and 0xffffffff, 255 multicast hashes), floods
  * without waiting, reset storms, and sitting on the mailbox lock while raising requests.
- *   vf-hostile VF_BDF SECONDS [SEED [KIND]]   KIND: random|hostile-valid|flood|reset-storm|lock-hold
- * Prints what it sent; exits 0 unless it could not get hold of the VF.
+ *   vf-hostile [--token-file FILE] VF_BDF SECONDS [SEED [KIND]]
+ *                               KIND: random|hostile-valid|flood|reset-storm|lock-hold
+ * The VF is opened with its PF's VF token, read from FILE (default: cmcd's token file of
+ * the VF's PF, /run/cmc/vf-token/PF_BDF). Prints what it sent; exits 0 unless it could
+ * not get hold of the VF (1, saying why) or was misused (2).
  */
 #include "igb_mbx.h"
 #include "igb_regs.h"
-#include "nic.h"
+#include "pci_sysfs.h"
+#include "vf_token.h"
 #include "vfio.h"
 
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,24 +71,69 @@ static void hostile_valid(void)
 	send_msg(w, 16, false);
 }
 
+/* The default token file: the one cmcd keeps for the VF's PF. */
+static int default_token_file(const char *vf_bdf, char *out, size_t len)
+{
+	char pf[32];
+	int rc = pci_sysfs_pf_bdf(vf_bdf, pf, sizeof(pf));
+
+	return rc ? rc : vf_token_path(VF_TOKEN_DEFAULT_DIR, pf, out, len);
+}
+
+/* Opens the VF through VFIO with the token of token_file (NULL: the default one). */
+static int hold_vf(const char *vf_bdf, const char *token_file, struct vfio_dev **dev)
+{
+	char path[PATH_MAX], text[VF_TOKEN_STRLEN], err[256] = "";
+	uint8_t token[16];
+	size_t len;
+	int rc = 0;
+
+	if (token_file)
+		snprintf(path, sizeof(path), "%s", token_file);
+	else
+		rc = default_token_file(vf_bdf, path, sizeof(path));
+	if (rc) {
+		fprintf(stderr, "vf-hostile: %s is not a VF (no physfn): %s\n", vf_bdf, strerror(-rc));
+		return rc;
+	}
+	rc = vf_token_read(path, token);
+	if (rc) {
+		fprintf(stderr, "vf-hostile: no VF token in %s: %s\n", path,
+			rc == -EINVAL ? "not a UUID" : strerror(-rc));
+		return rc;
+	}
+	vf_token_format(token, text);
+	rc = vfio_dev_open(vf_bdf, text, dev, err, sizeof(err));
+	if (!rc && (rc = vfio_dev_map_bar(*dev, 0, &bar, &len)) != 0)
+		snprintf(err, sizeof(err), "BAR0: %s", strerror(-rc));
+	if (rc)
+		fprintf(stderr, "vf-hostile: cannot hold %s: %s\n", vf_bdf, err);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
+	static const struct option opts[] = { { "token-file", required_argument, NULL, 't' }, { 0 } };
 	struct vfio_dev *dev;
-	size_t len;
-	char err[256];
+	const char *token_file = NULL;
 	unsigned long counts[5] = { 0 };
 	static const char *const kinds[] = { "random", "hostile-valid", "flood", "reset-storm", "lock-hold" };
+	int o;
 
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o != 't')
+			return 2;
+		token_file = optarg;
+	}
+	argc -= optind - 1;
+	argv += optind - 1;
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s VF_BDF SECONDS [SEED]\n", argv[0]);
+		fprintf(stderr, "usage: vf-hostile [--token-file FILE] VF_BDF SECONDS [SEED [KIND]]\n");
 		return 2;
 	}
 	srandom(argc > 3 ? (unsigned)atoi(argv[3]) : (unsigned)time(NULL));
-	if (vfio_dev_open(argv[1], IGB_VFIO_VF_TOKEN, &dev, err, sizeof(err)) ||
-	    vfio_dev_map_bar(dev, 0, &bar, &len)) {
-		fprintf(stderr, "vf-hostile: cannot hold %s: %s\n", argv[1], err);
+	if (hold_vf(argv[1], token_file, &dev))
 		return 1;
-	}
 	int only = -1;
 	for (int k = 0; argc > 4 && k < 5; k++)
 		if (strcmp(argv[4], kinds[k]) == 0)

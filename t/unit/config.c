@@ -164,6 +164,7 @@ static void test_good_full(void)
 	tap_is_str(cfg->path, DATA "good-full.conf", "the config remembers its file");
 	tap_is_str(cfg->chassis_name, "Rack-4.chassis_2", "chassis.name (upper case, dot, dash)");
 	tap_is_str(cfg->socket_path, "/tmp/cmc-test/cmcd.sock", "daemon.socket");
+	tap_is_str(cfg->run_dir, "/tmp/cmc-test", "the run directory is the socket's");
 	tap_is_str(cfg->socket_group, "", "daemon.group \"\" means no group");
 	tap_is_str(cfg->store_path, "/tmp/cmc-test/state", "daemon.store");
 	tap_is_int(cfg->blade_count, 3, "three blades");
@@ -208,6 +209,7 @@ static void test_good_minimal(void)
 	if (!cfg)
 		return;
 	tap_is_str(cfg->socket_path, "/run/cmc/cmcd.sock", "default socket");
+	tap_is_str(cfg->run_dir, "/run/cmc", "default run directory");
 	tap_is_str(cfg->socket_group, "cmc", "default group");
 	tap_is_str(cfg->store_path, "/var/lib/cmc/state", "default store");
 	tap_ok(cfg->blade_count == 1 && cfg->blades[0].id == 64, "one blade, id 64 is in range");
