@@ -466,6 +466,8 @@ static int card_reopen(struct cmc_cards *cs, struct card *c, const struct cmc_co
 	if (!rc && c->nic->ops->bind_vfs(c->nic, err, sizeof(err)) < 0)
 		log_warnx("slot %u pf %u: %s", c->slot, c->pf, err);
 	pthread_mutex_unlock(&c->lock);
+	if (!rc)
+		card_kick(c);	/* served once now: what opening left for the card thread */
 	return rc;
 }
 
