@@ -1137,7 +1137,7 @@ static int netns_watch_read(struct mp_blade_backend *be, int fd, mp_blade_link_f
 		if (n <= 0)
 			return n < 0 ? -errno : -EPIPE;
 		len = (int)n;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len))
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; nlmsg_ok(h, len); h = nlmsg_next(h, &len))
 			report_link(h, fn, arg);
 	}
 }
