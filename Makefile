@@ -45,7 +45,7 @@ endif
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 INCLUDES := -Ilib -Imgmt-proc -Ivbridge -Idrivers -Icmc
-ALL_CFLAGS = $(CSTD) $(OPT) $(WARN) $(INCLUDES) $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+ALL_CFLAGS = $(CSTD) $(OPT) $(WARN) $(INCLUDES) $(PKG_CFLAGS) -MMD -MP $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(LDSAN) -pthread $(LDFLAGS)
 
 # One static library per layer; only programs in cmc/ link them all.
@@ -180,8 +180,9 @@ bench: image image-vm
 
 # --- install ------------------------------------------------------------------------
 # GNU-style directories. The configuration lives in /etc whatever PREFIX is: cmcd looks
-# for /etc/cmc/cmcd.conf. The unit and completion directories come from pkg-config
-# (systemd's and bash-completion's own) when those are present. /run/cmc is not
+# for /etc/cmc/cmcd.conf. The unit directory is systemd's own (pkg-config) when systemd
+# is there; bash-completion reads $(DATADIR)/bash-completion/completions under /usr and
+# /usr/local alike (XDG_DATA_DIRS). /run/cmc is not
 # installed: it is a tmpfs, made by the unit (RuntimeDirectory=cmc) or by cmcd itself.
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -192,7 +193,7 @@ DOCDIR ?= $(DATADIR)/doc/cmc
 SYSCONFDIR ?= /etc
 LOCALSTATEDIR ?= /var
 SYSTEMDUNITDIR ?= $(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null),$(PREFIX)/lib/systemd/system)
-BASHCOMPDIR ?= $(or $(shell $(PKG_CONFIG) --variable=completionsdir bash-completion 2>/dev/null),$(DATADIR)/bash-completion/completions)
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 INSTALL ?= install
 
 # Everything install puts, relative to DESTDIR (uninstall removes exactly these).
