@@ -139,6 +139,7 @@ check-unit: unit
 check: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory check-unit
+	$(Q)$(MAKE) --no-print-directory package-check
 	$(Q)$(MAKE) --no-print-directory CC=clang O=build-clang WERROR=1 all
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	$(Q)$(MAKE) --no-print-directory image
@@ -225,8 +226,8 @@ uninstall:
 	-rmdir $(addprefix $(DESTDIR),$(INSTALLED_DIRS)) 2>/dev/null
 
 # The Debian package, built and installed in a clean Debian 12 root (scripts/package-check).
-package-check:
-	$(Q)scripts/package-check
+package-check: all
+	$(Q)CMC_BUILD=$(O) scripts/package-check
 
 clean:
 	rm -rf build build-san build-fuzz build-clang
