@@ -21,12 +21,13 @@ my $dir = tempdir(CLEANUP => 1);
 $ENV{CMC_SOCKET} = "$dir/run/cmcd.sock";
 
 # The words of one command line (the last one is being completed) -> sorted COMPREPLY.
+our $PROG = $CMCCTL;	# the command word: cmcctl, which the completion asks for names
 sub complete {
 	my (@words) = @_;
 	my $script = "$dir/complete.sh";
 	open(my $f, '>', $script) or die;
 	print $f "source '$COMPLETION' || exit 3\n",
-	    'COMP_WORDS=(', join(' ', map { "'$_'" } $CMCCTL, @words), ")\n",
+	    'COMP_WORDS=(', join(' ', map { "'$_'" } $PROG, @words), ")\n",
 	    'COMP_CWORD=', scalar @words, "\n",
 	    "_cmcctl; printf '%s\\n' \"\${COMPREPLY[@]}\"\n";
 	close $f;
@@ -94,6 +95,35 @@ check('trust ', '1 2 3');
 	local $ENV{CMC_SOCKET} = "$dir/none.sock";
 	check('slot ', '');
 	check("-s $dir/run/cmcd.sock slot ", '1 2 3');
+}
+
+# --- VMs, domains, lanes, ports -----------------------------------------------------
+# cmcd on a dump has none of these (no blades backend): a stand-in cmcctl answers with
+# cmcd's JSON for them, as `cmcctl -j` prints it in the emulated chassis.
+{
+	local $PROG = "$dir/fake-cmcctl";
+	open(my $f, '>', $PROG) or die;
+	print $f <<'SH';
+#!/bin/sh
+case "$*" in
+*"-j vms") echo '[{"vm":"vm1","blade":"blade1","state":"running","mem":64},{"vm":"web-vm","blade":"blade2","state":"running","mem":64}]' ;;
+*"-j domains") echo '[{"domain":"red","vlan":10,"blades":"blade1,blade2"},{"domain":"blue","vlan":11,"blades":""}]' ;;
+*"-j lanes") echo '[{"lane":"mig","slot":2,"pf":0,"vlan":4000,"blade_a":"blade1","vf_a":0}]' ;;
+*"-j ports") echo '[{"slot":1,"pf":0,"role":"uplink","vfs":4},{"slot":2,"pf":1,"role":"midplane","vfs":4}]' ;;
+*) exit 1 ;;
+esac
+SH
+	close $f;
+	chmod 0755, $PROG;
+	check('vm stop ', 'vm1 web-vm');
+	check('migrate w', 'web-vm');
+	check('profile set ', 'vm1 web-vm');
+	check('domain delete ', 'red blue');
+	check('domain add r', 'red');
+	check('domain create ', '');
+	check('lane delete ', 'mig');
+	check('port ', '1/0 2/1');
+	check('vm start ', '');
 }
 
 done_testing;
