@@ -7,6 +7,9 @@
 #   make chassis    boot the emulated chassis and leave you at a shell inside it
 #   make bench      benchmark scripts (ratios against a baseline from the same run)
 #   make soak       soak runs (t/soak/: 50 kill-and-restart cycles of cmcd in one boot)
+#   make install    cmcd, cmcctl, man pages, systemd unit, bash completion, example
+#                   configuration (PREFIX=/usr/local DESTDIR= SBINDIR= BINDIR= MANDIR=
+#                   SYSTEMDUNITDIR= ...);  make uninstall takes them back
 #   V=1             show full commands;  CC=clang  build with clang;  WERROR=1  -Werror
 
 SAN ?= 0
@@ -42,7 +45,7 @@ endif
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 INCLUDES := -Ilib -Imgmt-proc -Ivbridge -Idrivers -Icmc
-ALL_CFLAGS = $(CSTD) $(OPT) $(WARN) $(INCLUDES) $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+ALL_CFLAGS = $(CSTD) $(OPT) $(WARN) $(INCLUDES) $(PKG_CFLAGS) -MMD -MP $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(LDSAN) -pthread $(LDFLAGS)
 
 # One static library per layer; only programs in cmc/ link them all.
@@ -61,7 +64,7 @@ PROGS := $(addprefix $(O)/,$(PROG_NAMES))
 TOOLS := $(patsubst t/tools/%.c,$(O)/tools/%,$(TOOL_SRCS))
 UNITS := $(patsubst t/unit/%.c,$(O)/t/%.t,$(UNIT_SRCS))
 
-.PHONY: all unit check check-unit demo chassis bench soak deps image clean fuzz
+.PHONY: all unit check check-unit demo chassis bench soak deps image clean fuzz install uninstall package-check
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -136,6 +139,7 @@ check-unit: unit
 check: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory check-unit
+	$(Q)$(MAKE) --no-print-directory package-check
 	$(Q)$(MAKE) --no-print-directory CC=clang O=build-clang WERROR=1 all
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	$(Q)$(MAKE) --no-print-directory image
@@ -174,6 +178,56 @@ soak: image
 
 bench: image image-vm
 	$(Q)for b in bench/*.sh bench/*.pl; do CMC_BUILD=$(O) $$b || exit 1; done
+
+# --- install ------------------------------------------------------------------------
+# GNU-style directories. The configuration lives in /etc whatever PREFIX is: cmcd looks
+# for /etc/cmc/cmcd.conf. The unit directory is systemd's own (pkg-config) when systemd
+# is there; bash-completion reads $(DATADIR)/bash-completion/completions under /usr and
+# /usr/local alike (XDG_DATA_DIRS). /run/cmc is not
+# installed: it is a tmpfs, made by the unit (RuntimeDirectory=cmc) or by cmcd itself.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+DOCDIR ?= $(DATADIR)/doc/cmc
+SYSCONFDIR ?= /etc
+LOCALSTATEDIR ?= /var
+SYSTEMDUNITDIR ?= $(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null),$(PREFIX)/lib/systemd/system)
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+INSTALL ?= install
+
+# Everything install puts, relative to DESTDIR (uninstall removes exactly these).
+INSTALLED_FILES = $(SBINDIR)/cmcd $(BINDIR)/cmcctl $(MANDIR)/man8/cmcd.8 $(MANDIR)/man8/cmcctl.8 \
+	$(SYSTEMDUNITDIR)/cmcd.service $(BASHCOMPDIR)/cmcctl $(SYSCONFDIR)/cmc/cmcd.conf.example \
+	$(DOCDIR)/README.md
+INSTALLED_DIRS = $(SYSCONFDIR)/cmc $(LOCALSTATEDIR)/lib/cmc $(DOCDIR)
+
+install: $(O)/cmcd $(O)/cmcctl
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/cmc
+	$(INSTALL) -m 0755 $(O)/cmcd $(DESTDIR)$(SBINDIR)/cmcd
+	$(INSTALL) -m 0755 $(O)/cmcctl $(DESTDIR)$(BINDIR)/cmcctl
+	$(INSTALL) -m 0644 doc/cmcd.8 doc/cmcctl.8 $(DESTDIR)$(MANDIR)/man8/
+	sed -e 's|/usr/sbin/cmcd|$(SBINDIR)/cmcd|' -e 's|/etc/cmc/|$(SYSCONFDIR)/cmc/|' \
+		-e 's|/usr/share/doc/cmc/|$(DOCDIR)/|' conf/cmcd.service > $(DESTDIR)$(SYSTEMDUNITDIR)/cmcd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/cmcd.service
+	$(INSTALL) -m 0644 conf/cmcctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/cmcctl
+	$(INSTALL) -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	# An example beside the configuration; the admin's cmcd.conf is never touched.
+	$(INSTALL) -m 0644 conf/example.conf $(DESTDIR)$(SYSCONFDIR)/cmc/cmcd.conf.example
+	$(INSTALL) -d -m 0700 $(DESTDIR)$(LOCALSTATEDIR)/lib/cmc
+
+# Leaves the state (/var/lib/cmc/state) and an admin's cmcd.conf where they are: rmdir
+# only removes directories that are empty.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED_FILES))
+	-rmdir $(addprefix $(DESTDIR),$(INSTALLED_DIRS)) 2>/dev/null
+
+# The Debian package, built and installed in a clean Debian 12 root (scripts/package-check).
+package-check: all
+	$(Q)CMC_BUILD=$(O) scripts/package-check
 
 clean:
 	rm -rf build build-san build-fuzz build-clang

@@ -5,20 +5,52 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *log_ident = "cmc";
 static bool log_syslog;
+static bool log_journal;	/* stderr is the journal's stream */
 static enum log_level log_level = LOG_LVL_INFO;
+
+/*
+ * systemd connects a service's stderr to the journal and says so in JOURNAL_STREAM
+ * ("DEVICE:INODE" of that stream, systemd.exec(5)); the variable is inherited by
+ * children whose stderr may be elsewhere, hence the comparison with stderr itself.
+ */
+static bool stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
 
 void log_init(const char *ident, bool to_syslog, enum log_level level)
 {
 	log_ident = ident;
 	log_syslog = to_syslog;
+	log_journal = !to_syslog && stderr_is_journal();
 	log_level = level;
 	if (to_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+/*
+ * To the journal: one line per message, its syslog priority as a "<N>" prefix
+ * (sd-daemon(3)), no timestamp or name of our own (the journal records both). A newline
+ * inside the message would start an entry without a priority: it becomes a space.
+ */
+static void log_to_journal(int prio, char *msg)
+{
+	for (char *p = msg; (p = strchr(p, '\n')); )
+		*p = ' ';
+	fprintf(stderr, "<%d>%s\n", prio, msg);
 }
 
 static __attribute__((format(printf, 2, 0))) void log_vemit(int prio, const char *fmt, va_list ap,
@@ -33,6 +65,10 @@ static __attribute__((format(printf, 2, 0))) void log_vemit(int prio, const char
 		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", strerror(err < 0 ? -err : err));
 	if (log_syslog) {
 		syslog(prio, "%s", msg);
+		return;
+	}
+	if (log_journal) {
+		log_to_journal(prio, msg);
 		return;
 	}
 	struct timespec ts;

@@ -3,7 +3,9 @@
  * One logging module for the programs (cmcd, cmcctl, test tools). Libraries never log:
  * they return -errno and the program decides what to say.
  *
- * Foreground: stderr with a timestamp. Daemon: syslog (the journal picks it up).
+ * Foreground: stderr with a timestamp. Under systemd (stderr is the stream JOURNAL_STREAM
+ * names): the same lines on stderr with a "<N>" syslog priority prefix instead, which
+ * the journal stores as PRIORITY=N. Detached daemon: syslog.
  */
 #ifndef CMC_LOG_H
 #define CMC_LOG_H

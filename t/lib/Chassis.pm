@@ -205,7 +205,11 @@ sub start {
 	for my $f (build_dir() . '/chassis/vmlinuz', $self->{initrd} // build_dir() . '/chassis/initrd.img') {
 		croak "no guest image $f: run `make image`" unless -f $f;
 	}
-	my @cmd = ('timeout', '-k', '5', $self->{hard_timeout}, 'qemu-system-x86_64', $self->qemu_args);
+	# Interactive, QEMU's serial console is this terminal: --foreground keeps QEMU in the
+	# terminal's foreground process group. Plain timeout(1) puts it in a group of its
+	# own, a background one, and its first read of the terminal stops it (SIGTTIN).
+	my @cmd = ('timeout', ($self->{interactive} ? '--foreground' : ()), '-k', '5', $self->{hard_timeout},
+		'qemu-system-x86_64', $self->qemu_args);
 	open(my $cl, '>', "$self->{dir}/cmdline") or croak "cmdline: $!";
 	print $cl join(' ', @cmd), "\n";
 	close $cl;
