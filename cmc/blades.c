@@ -1748,6 +1748,32 @@ static int reload_fdb(const char *key, const char *value, void *arg)
 	return 0;
 }
 
+int cmc_blades_set_trust(struct cmc_blades *b, unsigned slot, unsigned pf, unsigned vf, bool on,
+			 bool *kept, char *err, size_t errlen)
+{
+	struct assignment *a = b ? find_assignment(b, slot, pf, vf) : NULL;
+	char ignored[128];
+	bool was;
+	int rc;
+
+	*kept = a != NULL;
+	if (!a)	/* a VF no one was given: the card's setting, for as long as the card runs */
+		return cmc_cards_set_trust(b ? b->d->cards : NULL, slot, pf, vf, on, err, errlen);
+	if (a->trusted == on)
+		return 0;
+	was = a->trusted;
+	a->trusted = on;
+	rc = store_assignment(b, a, err, errlen);
+	if (!rc)
+		rc = apply(b, a, err, errlen);
+	if (rc) {
+		a->trusted = was;
+		(void)!store_assignment(b, a, ignored, sizeof(ignored));
+		(void)!apply(b, a, ignored, sizeof(ignored));
+	}
+	return rc;
+}
+
 unsigned cmc_blades_functions(const struct cmc_blades *b, const char *blade, unsigned *placed)
 {
 	unsigned n = 0, p = 0;

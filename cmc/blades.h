@@ -18,6 +18,14 @@ int cmc_blades_start(struct cmcd *d, struct cmc_blades **out) __attribute__((war
 void cmc_blades_stop(struct cmcd *d, struct cmc_blades *b);
 /* The topology or the network devices changed: place VFs into their blades again. */
 void cmc_blades_kick(struct cmc_blades *b);
+/*
+ * Trust for slot/pf/vf (it may change its MAC, its anti-spoofing is off). For an assigned VF
+ * it is part of the assignment: kept in the store (*kept true), applied, and so it outlives
+ * a restart, a reboot and a domain change; for a VF nobody was given, only the card's
+ * setting changes (*kept false). 0, or -errno with the reason in err.
+ */
+int cmc_blades_set_trust(struct cmc_blades *b, unsigned slot, unsigned pf, unsigned vf, bool on,
+			 bool *kept, char *err, size_t errlen) __attribute__((warn_unused_result));
 /* How many functions (VFs: assigned, a lane's, a VM's profile) the blade has, and how
  * many of them are placed in it (their netdev is there). */
 unsigned cmc_blades_functions(const struct cmc_blades *b, const char *blade, unsigned *placed);

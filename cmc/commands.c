@@ -165,16 +165,18 @@ static enum cmc_status cmd_trust(void *ctx, struct cmc_api_request *req)
 {
 	struct cmcd *d = ctx;
 	unsigned slot, pf, vf;
-	bool on = strcmp(req->argv[4], "on") == 0;
+	bool on = strcmp(req->argv[4], "on") == 0, kept;
 	char err[200];
 
 	if (cmc_api_parse_uint(req->argv[1], 255, &slot) || cmc_api_parse_uint(req->argv[2], 7, &pf) ||
 	    cmc_api_parse_uint(req->argv[3], 7, &vf) || (!on && strcmp(req->argv[4], "off") != 0))
 		return cmc_api_refuse(req, CMC_USAGE, "usage: trust SLOT PF VF on|off");
-	if (cmc_cards_set_trust(d->cards, slot, pf, vf, on, err, sizeof(err)) < 0)
+
+	if (cmc_blades_set_trust(d->blades, slot, pf, vf, on, &kept, err, sizeof(err)) < 0)
 		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
-	cmc_events_post(d->events, "vf-trust", (int)slot, "pf %u vf %u %s", pf, vf,
-			on ? "trusted: may change its MAC" : "untrusted");
+	cmc_events_post(d->events, "vf-trust", (int)slot, "pf %u vf %u %s%s", pf, vf,
+			on ? "trusted: may change its MAC" : "untrusted",
+			kept ? "" : " (not kept: the VF is not assigned)");
 	return CMC_OK;
 }
 

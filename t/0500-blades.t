@@ -82,6 +82,12 @@ my ($row) = grep { ($_->{mac} // '') eq $mac1 } @$fdb;
 ok($row && $row->{pools} eq '1' && $row->{kind} eq 'primary' && $row->{rx_packets} >= 5,
 	'vbridge show: the MAC, its pool and its counters') or diag(explain $fdb);
 
+# --- Trust is part of the assignment (kept through the domain change below, restarts, a reboot)
+sub trusted { my ($slot, $vf) = @_; my ($a) = grep { $_->{slot} == $slot && $_->{vf} == $vf } @{ json('cmcctl -j assignments') }; $a && $a->{trusted} ? 1 : 0 }
+ok_run('cmcctl trust 1 0 0 on', 'cmcctl trust 1 0 0 on');
+is(trusted(1, 0), 1, 'the assignment of slot 1 vf 0 is trusted');
+like($c->run('cmcctl events'), qr/vf-trust\s+1\s+pf 0 vf 0 trusted: may change its MAC\n/, 'an event, without "not kept"');
+
 # --- Domains ------------------------------------------------------------------------------
 ok_run('cmcctl domain create red vlan 10 && cmcctl domain add red blade1 && cmcctl domain add red blade2', 'domain red: blade1, blade2');
 ok_run('cmcctl domain create blue vlan 20 && cmcctl domain add blue blade3', 'domain blue: blade3');
@@ -197,6 +203,7 @@ sub check_restored {
 	my ($when) = @_;
 	is_deeply([ map { "$_->{blade}:$_->{functions}" } @{ json('cmcctl -j blades') } ], [ 'blade1:2', 'blade2:2', 'blade3:1' ],
 		"$when: cmcctl blades counts each blade's functions");
+	is(trusted(1, 0), 1, "$when: slot 1 vf 0 is still trusted");
 	is_deeply([ sort map { "$_->{slot}/$_->{vf}:$_->{blade}:$_->{vlan}" } @{ json('cmcctl -j assignments') } ],
 		[ '1/0:blade1:10', '1/1:blade2:10', '1/2:blade3:20', '2/0:blade1:4000', '2/1:blade2:4000' ], "$when: the assignments");
 	is_deeply([ sort map { "$_->{domain}:$_->{vlan}:$_->{blades}" } @{ json('cmcctl -j domains') } ],
@@ -223,6 +230,8 @@ $c = Chassis->new(%opt);
 $c->start;
 start_cmcd();
 check_restored('after a chassis reboot');
+ok_run("wait_for 100 'ip -n blade1 link set s1v0 address 02:00:00:00:77:01 2>/dev/null' && ip -n blade1 link set s1v0 address $mac0",
+	'and its blade may change its MAC, as a trusted VF (then back)', timeout => 30);
 
 # --- The same card as an uplink: its frames do reach its cable --------------------------------
 # What shows that the midplane's capture above could fail: with the port's role uplink (no
