@@ -546,6 +546,61 @@ void cmc_blades_kick(struct cmc_blades *b)
 	place_all(b);
 }
 
+struct owned_list {
+	struct cmc_owned_mac *m;
+	size_t n, cap;
+};
+
+static int owned_add(struct owned_list *l, const uint8_t mac[6], unsigned slot, unsigned pf, int vf)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct cmc_owned_mac *m = realloc(l->m, cap * sizeof(*m));
+
+		if (!m)
+			return -ENOMEM;
+		l->m = m;
+		l->cap = cap;
+	}
+	l->m[l->n] = (struct cmc_owned_mac){ .slot = slot, .pf = pf, .vf = vf };
+	memcpy(l->m[l->n++].mac, mac, 6);
+	return 0;
+}
+
+static int owned_fdb(const char *key, const char *value, void *arg)
+{
+	unsigned slot, pf;
+	char macs[24];
+	uint8_t mac[6];
+	(void)value;
+
+	if (sscanf(key, "fdb/%u/%u/%23s", &slot, &pf, macs) == 3 && vb_mac_parse(macs, mac) == 0)
+		return owned_add(arg, mac, slot, pf, -1);
+	return 0;
+}
+
+/*
+ * Tells the cards' mailboxes who owns which MAC in the chassis: every assignment's (a VF's
+ * primary: lanes and VM profiles included) and every static entry's. Called after every
+ * change of either; a failure leaves the previous list, and says so.
+ */
+static void publish_macs(struct cmc_blades *b)
+{
+	struct owned_list l = { 0 };
+	int rc = 0;
+
+	for (unsigned i = 0; i < ASSIGN_MAX && !rc; i++)
+		if (b->a[i].used)
+			rc = owned_add(&l, b->a[i].mac, b->a[i].slot, b->a[i].pf, (int)b->a[i].vf);
+	if (!rc)
+		rc = cmc_store_foreach(b->d->store, "fdb/", owned_fdb, &l);
+	if (!rc)
+		rc = cmc_cards_set_owned_macs(b->d->cards, l.m, l.n);
+	if (rc)
+		log_warn(rc, "the VFs' mailboxes keep an older list of the chassis' MACs");
+	free(l.m);
+}
+
 /* To the card, then into the blade. failpoint_name: where a crash test may stop it. */
 static int apply_at(struct cmc_blades *b, struct assignment *a, const char *failpoint_name, char *err,
 		    size_t errlen)
@@ -570,6 +625,8 @@ static int apply_at(struct cmc_blades *b, struct assignment *a, const char *fail
 		 nd.up;
 	if (bounce)
 		(void)!mp_blade_set_up(b->be, a->blade, ifname, false, ignored, sizeof(ignored));
+	/* The mailboxes learn the new owner before the card does (a VF asking meanwhile). */
+	publish_macs(b);
 	rc = cmc_cards_vf_set(b->d->cards, a->slot, a->pf, a->vf, &vc, err, errlen);
 	if (bounce)
 		(void)!mp_blade_set_up(b->be, a->blade, ifname, true, ignored, sizeof(ignored));
@@ -762,6 +819,7 @@ enum cmc_status cmc_cmd_assign(void *ctx, struct cmc_api_request *req)
 	if (apply_at(b, slot, "assign:after-card", err, sizeof(err)) < 0) {
 		/* The check passed, so this is the card failing: take the intent back. */
 		*slot = (struct assignment){ 0 };
+		publish_macs(b);
 		if (cmc_store_del(d->store, key) < 0 || cmc_store_commit(d->store) < 0)
 			cmc_store_rollback(d->store);
 		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
@@ -806,6 +864,7 @@ static int remove_assignment(struct cmc_blades *b, struct assignment *a, char *e
 	failpoint(b, "unassign:after-commit");
 	unapply(b, a);
 	*a = (struct assignment){ 0 };
+	publish_macs(b);
 	return 0;
 }
 
@@ -1196,6 +1255,7 @@ static enum cmc_status lane_delete(struct cmcd *d, struct cmc_api_request *req)
 			unapply(b, &b->a[i]);
 			b->a[i] = (struct assignment){ 0 };
 		}
+	publish_macs(b);
 	cmc_events_post(d->events, "lane", (int)l->slot, "%s deleted", l->name);
 	*l = (struct lane){ 0 };
 	return CMC_OK;
@@ -1411,6 +1471,8 @@ enum cmc_status cmc_cmd_vbridge(void *ctx, struct cmc_api_request *req)
 		if (cmc_cards_fdb_set(d->cards, slot, pf, vf, mac, false, err, sizeof(err)) < 0)
 			log_warnx("static entry %s off slot %u pf %u: %s", macs, slot, pf, err);
 	}
+	if (d->blades)
+		publish_macs(d->blades);
 	cmc_events_post(d->events, "vbridge", (int)slot, "pf %u: static entry %s %s%s", pf, macs,
 			add ? "to vf " : "removed", add ? val + 3 : "");
 	return CMC_OK;
@@ -1852,6 +1914,7 @@ int cmc_blades_start(struct cmcd *d, struct cmc_blades **out)
 	d->blades = b;
 	apply_stored(b, &lc);
 	(void)cmc_store_foreach(d->store, "fdb/", load_fdb, &lc);
+	publish_macs(b);
 	*out = b;
 	return 0;
 }

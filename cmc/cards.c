@@ -69,6 +69,15 @@ struct cmc_cards {
 	unsigned qhead, qlen;
 	unsigned long dropped;
 	char token_dir[PATH_MAX];	/* VF token files: RUN_DIR/vf-token */
+	/*
+	 * Who owns which MAC in the whole chassis, for the VFs' mailboxes (asked on the card
+	 * thread, so it is a copy under its own lock, never the main thread's tables): what
+	 * the intent published (assignments, static entries) and each PF's own address.
+	 */
+	pthread_mutex_t owned_lock;
+	struct cmc_owned_mac *owned;
+	size_t n_owned;
+	uint8_t pf_mac[CARDS_MAX][6];	/* by card index; all zero: none */
 };
 
 void cmc_cards_vf_mac(uint32_t id, unsigned slot, unsigned pf, unsigned vf, uint8_t mac[6])
@@ -78,6 +87,65 @@ void cmc_cards_vf_mac(uint32_t id, unsigned slot, unsigned pf, unsigned vf, uint
 }
 
 static void card_close(struct card *c);
+
+int cmc_cards_set_owned_macs(struct cmc_cards *cards, const struct cmc_owned_mac *macs, size_t n)
+{
+	struct cmc_owned_mac *copy = n ? malloc(n * sizeof(*copy)) : NULL, *old;
+
+	if (!cards)
+		return 0;
+	if (n && !copy)
+		return -ENOMEM;
+	if (n)
+		memcpy(copy, macs, n * sizeof(*copy));
+	pthread_mutex_lock(&cards->owned_lock);
+	old = cards->owned;
+	cards->owned = copy;
+	cards->n_owned = n;
+	pthread_mutex_unlock(&cards->owned_lock);
+	free(old);
+	return 0;
+}
+
+/*
+ * The chassis' answer to a VF's mailbox (card thread, under the card's lock): may VF vf
+ * of card c take mac? Not if it is another VF's default (the chassis' range), another
+ * VF's assigned MAC, a static entry's or a PF's. The card's own VFs are the engine's.
+ */
+static bool chassis_mac_in_use(void *ctx, unsigned vf, const uint8_t mac[6])
+{
+	struct card *c = ctx;
+	struct cmc_cards *cs = c->owner;
+	uint8_t own[6];
+	bool taken = false;
+
+	if (cmc_mac_in_chassis_range(cs->d->chassis_id, mac)) {
+		cmc_cards_vf_mac(cs->d->chassis_id, c->slot, c->pf, vf, own);
+		if (memcmp(own, mac, 6) != 0)
+			return true;
+	}
+	pthread_mutex_lock(&cs->owned_lock);
+	for (size_t i = 0; i < cs->n_owned && !taken; i++) {
+		const struct cmc_owned_mac *o = &cs->owned[i];
+
+		taken = memcmp(o->mac, mac, 6) == 0 &&
+			!(o->vf >= 0 && o->slot == c->slot && o->pf == c->pf && (unsigned)o->vf == vf);
+	}
+	for (unsigned i = 0; i < CARDS_MAX && !taken; i++)
+		taken = memcmp(cs->pf_mac[i], mac, 6) == 0 && memcmp(cs->pf_mac[i], "\0\0\0\0\0\0", 6) != 0;
+	pthread_mutex_unlock(&cs->owned_lock);
+	return taken;
+}
+
+static void publish_pf_mac(struct card *c, const uint8_t mac[6])
+{
+	struct cmc_cards *cs = c->owner;
+	size_t i = (size_t)(c - cs->cards);
+
+	pthread_mutex_lock(&cs->owned_lock);
+	memcpy(cs->pf_mac[i], mac, 6);
+	pthread_mutex_unlock(&cs->owned_lock);
+}
 
 /* Called by the backend, on the card thread or (while opening) on the main thread. */
 static void card_event(void *ctx, enum nic_event ev, int vf, const char *detail)
@@ -348,6 +416,7 @@ static void card_close(struct card *c)
 	if (c->nic)
 		c->nic->ops->close(c->nic);
 	c->nic = NULL;
+	publish_pf_mac(c, (const uint8_t[6]){ 0 });
 	vb_port_free(c->veb);
 	c->veb = NULL;
 }
@@ -376,7 +445,7 @@ static int card_open(struct cmc_cards *cs, struct card *c, const char *backend, 
 {
 	struct nic_params p = {
 		.pf_bdf = bdf, .num_vfs = slot->vfs, .vf_driver = "igbvf", .keep_vfs = slot->keep_vfs,
-		.on_event = card_event, .ctx = c,
+		.on_event = card_event, .ctx = c, .mac_in_use = chassis_mac_in_use,
 	};
 	int fd;
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
@@ -404,6 +473,7 @@ static int card_open(struct cmc_cards *cs, struct card *c, const char *backend, 
 		card_close(c);
 		return rc;
 	}
+	publish_pf_mac(c, c->nic->mac);
 	log_info("slot %u pf %u (%s): %s, %u VFs, open in %llu ms", c->slot, c->pf, bdf, backend,
 		 c->nic->num_vfs, cmc_now_ms() - t0);
 	return 0;
@@ -508,6 +578,7 @@ static int cards_init(struct cmcd *d, struct cmc_cards *cs)
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 
 	cs->d = d;
+	pthread_mutex_init(&cs->owned_lock, NULL);
 	snprintf(cs->token_dir, sizeof(cs->token_dir), "%s/%s", d->config->run_dir, VF_TOKEN_DIR);
 	pthread_mutex_init(&cs->qlock, NULL);
 	cs->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -625,6 +696,8 @@ void cmc_cards_stop(struct cmcd *d, struct cmc_cards *cards)
 	if (cards->notify_fd >= 0)
 		close(cards->notify_fd);
 	pthread_mutex_destroy(&cards->qlock);
+	pthread_mutex_destroy(&cards->owned_lock);
+	free(cards->owned);
 	free(cards);
 }
 

@@ -21,6 +21,20 @@ void cmc_cards_stop(struct cmcd *d, struct cmc_cards *cards);
  * that the owner of the chassis' intent re-applies what belongs there (assignments, lanes,
  * the port's role, static entries). Returns how many cards were taken again.
  */
+/* A MAC someone in the chassis owns: VF vf of slot/pf (its assigned MAC), or vf -1 for an
+ * owner that is no VF (a static entry: a VM behind a VF). */
+struct cmc_owned_mac {
+	uint8_t mac[6];
+	unsigned slot, pf;
+	int vf;
+};
+/*
+ * Publishes the MACs the intent owns (replacing what was published), for the cards' VF
+ * mailboxes: no VF may take one that is not its own, nor a PF's address (the cards add
+ * those), nor another VF's default. Copied: safe to call from the main thread at any time.
+ * 0 or -ENOMEM (the previous list stays).
+ */
+int cmc_cards_set_owned_macs(struct cmc_cards *cards, const struct cmc_owned_mac *macs, size_t n);
 typedef void (*cmc_cards_back_fn)(void *arg, unsigned slot, unsigned pf);
 int cmc_cards_retake(struct cmc_cards *cards, cmc_cards_back_fn back, void *arg);
 /* Per-VF records: MAC, packet and byte counters, mailbox messages. */

@@ -747,6 +747,9 @@ static int igb_set_num_vfs(struct nic *nic, unsigned n, char *err, size_t errlen
 	}
 	igb_mbx_config_init(&cfg, n ? n : 1);
 	cfg.extra_mac_filters -= IGB_STATIC_FDB_ENTRIES;
+	/* What the rest of the chassis owns: no VF may take it (the engine sees this card). */
+	cfg.mac_in_use = pf->params.mac_in_use;
+	cfg.ctx = pf->params.ctx;
 	rc = igb_mbx_new(&cfg, &mbx);
 	if (rc) {
 		snprintf(err, errlen, "mailbox engine: %s", strerror(-rc));
@@ -1023,6 +1026,19 @@ static int recreate_stale_vfs(struct igb_pf *pf)
 	return pci_sysfs_set_numvfs(pf->nic.pf_bdf, 0);
 }
 
+/* The PF's own address: receive address 0, loaded from the NVM at reset (7.1.1.1). */
+static void read_pf_mac(struct igb_pf *pf)
+{
+	uint32_t lo = rd32(pf, igb_ral(0)), hi = rd32(pf, igb_rah(0));
+
+	if (pf->gone || !(hi & IGB_RAH_AV))
+		return;
+	for (unsigned i = 0; i < 4; i++)
+		pf->nic.mac[i] = (uint8_t)(lo >> (8 * i));
+	pf->nic.mac[4] = (uint8_t)hi;
+	pf->nic.mac[5] = (uint8_t)(hi >> 8);
+}
+
 static int igb_bring_up(struct igb_pf *pf, char *err, size_t errlen)
 {
 	int rc = vfio_dev_map_bar(pf->dev, 0, &pf->bar, &pf->bar_len);
@@ -1097,6 +1113,7 @@ static int igb_open(const struct nic_params *p, struct nic **out, char *err, siz
 	if (rc)
 		goto err_free;
 	pf->link_up = (rd32(pf, IGB_STATUS) & IGB_STATUS_LU) != 0;
+	read_pf_mac(pf);
 	*out = &pf->nic;
 	return 0;
 err_free:

@@ -46,6 +46,13 @@ struct nic_params {
 	const char *vf_driver;		/* bind VFs to this driver ("igbvf", "vfio-pci"); NULL: leave */
 	bool keep_vfs;			/* on close: leave the VFs enabled (a restart adopts them) */
 	/*
+	 * Optional: true if mac belongs to anything in the chassis other than this PF's VF vf
+	 * (another card's VF, a static entry, a PF). Asked by the backend, on whatever thread
+	 * serves the card, before a VF may take a MAC it was not assigned; never blocks for
+	 * long. Gets ctx.
+	 */
+	bool (*mac_in_use)(void *ctx, unsigned vf, const uint8_t mac[6]);
+	/*
 	 * igb-vfio: the VF token (a UUID, 16 bytes) a VF of this PF must be opened with
 	 * through VFIO ("BDF vf_token=UUID", see vf_token.h). NULL: a random one the
 	 * backend keeps to itself, so that no VF can be opened through VFIO.
@@ -126,6 +133,7 @@ struct nic {
 	const struct nic_ops *ops;
 	unsigned num_vfs;
 	char pf_bdf[32];
+	uint8_t mac[6];			/* the PF's own address; all zero if the backend cannot tell */
 };
 
 /* For backends: format a report and hand it to params->on_event (if any). */
