@@ -144,8 +144,10 @@ static pid_t vm_pid(const struct vm *vm, const char *blade)
 static int spawn_qemu(struct cmc_vms *v, const struct vm *vm, const char *blade, bool incoming,
 		      char *err, size_t errlen)
 {
+	const struct cmc_config_blade *cb = cmc_config_blade_by_name(v->d->config, blade);
+	const struct cmc_config_hypervisor *hv = cb ? &cb->hv : NULL;
 	char mem[16], qmp[160], pid[160], log[160], qmparg[200];
-	const char *argv[32];
+	const char *argv[32 + CMC_CONFIG_HV_ARGS_MAX];
 	int n = 0;
 
 	if (!v->be) {
@@ -161,7 +163,8 @@ static int spawn_qemu(struct cmc_vms *v, const struct vm *vm, const char *blade,
 	snprintf(qmparg, sizeof(qmparg), "unix:%s,server=on,wait=off", qmp);
 	(void)unlink(qmp);
 	(void)unlink(pid);
-	argv[n++] = v->qemu;
+	/* The blade's hypervisor (configuration), else cmcd's default. */
+	argv[n++] = hv && hv->binary[0] ? hv->binary : v->qemu;
 	argv[n++] = "-name";
 	argv[n++] = vm->name;
 	argv[n++] = "-accel";
@@ -186,6 +189,10 @@ static int spawn_qemu(struct cmc_vms *v, const struct vm *vm, const char *blade,
 		argv[n++] = "defer";
 		argv[n++] = "-S";
 	}
+	/* What the blade's hypervisor adds (devices, ...): after cmcd's own, so a -machine
+	 * there refines cmcd's (QEMU merges them). */
+	for (unsigned i = 0; hv && i < hv->argc; i++)
+		argv[n++] = hv->args[i];
 	argv[n] = NULL;
 	return mp_blade_spawn(v->be, blade, argv, log, err, errlen);
 }
