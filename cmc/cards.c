@@ -72,6 +72,8 @@ struct cmc_cards {
 	unsigned qhead, qlen;
 	unsigned long dropped;
 	unsigned long long backstop_at;
+	cmc_cards_back_fn gone;		/* a card disappeared (cmc_cards_set_gone_fn) */
+	void *gone_arg;
 };
 
 void cmc_cards_vf_mac(uint32_t id, unsigned slot, unsigned pf, unsigned vf, uint8_t mac[6])
@@ -140,6 +142,8 @@ static void report_event(struct cmc_cards *cs, const struct queued_event *q)
 		return;
 	case NIC_EV_GONE:
 		cmc_events_post(d->events, "card-gone", (int)q->slot, "pf %u: %s", q->pf, q->detail);
+		if (cs->gone)
+			cs->gone(cs->gone_arg, q->slot, q->pf);
 		cmcd_rescan_soon(d);	/* the card thread has let go of it already */
 		return;
 	case NIC_EV_VF_RESET:
@@ -418,6 +422,14 @@ static int card_reopen(struct cmc_cards *cs, struct card *c, const struct cmc_co
 		log_warnx("slot %u pf %u: %s", c->slot, c->pf, err);
 	pthread_mutex_unlock(&c->lock);
 	return rc;
+}
+
+void cmc_cards_set_gone_fn(struct cmc_cards *cards, cmc_cards_back_fn gone, void *arg)
+{
+	if (cards) {
+		cards->gone = gone;
+		cards->gone_arg = arg;
+	}
 }
 
 int cmc_cards_retake(struct cmc_cards *cards, cmc_cards_back_fn back, void *arg)

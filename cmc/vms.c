@@ -16,8 +16,8 @@
  *                            Z could not load it (a device its hypervisor lacks): the
  *                            source resumes, with QEMU's reason.
  *
- * The store holds each VM (vm/NAME) and its last migration (migration/NAME), written at
- * every step, so a cmcd killed in the middle picks the migration up where QEMU is: the
+ * The store holds each VM (vm/NAME) and its last migration (migration/NAME, its failure's
+ * reason last), written at every step, so a cmcd killed in the middle picks the migration up where QEMU is: the
  * QEMUs are not cmcd's children and run on. A migration that fails before the
  * switch-over leaves the VM running on the source and a retry works; after it, the VM
  * runs on the destination.
@@ -250,10 +250,22 @@ static void loc_str(const unsigned loc[3], char *buf, size_t len)
 	snprintf(buf, len, "%u.%u.%u", loc[0], loc[1], loc[2]);
 }
 
+/* Free text for the store (printable ASCII, see cmc_store_value_valid): "-" for none. It
+ * goes last in a value, where it may hold spaces: reason= runs to the end. */
+static const char *store_text(const char *s, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < len; i++)
+		buf[i] = s[i] >= ' ' && s[i] <= '~' ? s[i] : '?';
+	buf[i] = '\0';
+	return i ? buf : "-";
+}
+
 static int save(struct cmc_vms *v, struct vm *vm)
 {
 	struct cmcd *d = v->d;
-	char key[64], val[512], mac[18], loc[24], dloc[24];
+	char key[64], val[1024], mac[18], loc[24], dloc[24], reason[sizeof(vm->reason)];
 	int rc;
 
 	snprintf(key, sizeof(key), "vm/%s", vm->name);
@@ -267,11 +279,11 @@ static int save(struct cmc_vms *v, struct vm *vm)
 		loc_str(vm->dloc, dloc, sizeof(dloc));
 		snprintf(val, sizeof(val),
 			 "from=%s to=%s lane=%s addr=%s port=%u state=%s staged=%d dloc=%s transferred=%llu "
-			 "total=%llu time=%llu downtime=%llu mbps=%llu", vm->from, vm->to, vm->lane,
+			 "total=%llu time=%llu downtime=%llu mbps=%llu reason=%s", vm->from, vm->to, vm->lane,
 			 vm->dest_addr, vm->port, mig_state_names[vm->mig], vm->staged, dloc,
 			 (unsigned long long)vm->transferred, (unsigned long long)vm->total,
 			 (unsigned long long)vm->total_time, (unsigned long long)vm->downtime,
-			 (unsigned long long)vm->mbps);
+			 (unsigned long long)vm->mbps, store_text(vm->reason, reason, sizeof(reason)));
 		rc = cmc_store_set(d->store, key, val);
 	}
 	if (!rc)
@@ -747,6 +759,22 @@ static void tick(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
 	arm(v);
 }
 
+void cmc_vms_card_gone(struct cmc_vms *v, unsigned slot, unsigned pf)
+{
+	for (unsigned i = 0; v && i < VM_MAX; i++) {
+		struct vm *vm = &v->vms[i];
+		unsigned ls, lp;
+
+		/* Once the source is done the state is across: the lane is not needed. */
+		if (!vm->used || (vm->mig != MIG_STARTING && vm->mig != MIG_ACTIVE) || vm->src_done ||
+		    cmc_blades_lane_port(v->d->blades, vm->lane, &ls, &lp) < 0 || ls != slot || lp != pf)
+			continue;
+		fail(v, vm, false, "lane %s lost its card (slot %u pf %u removed)", vm->lane, slot, pf);
+	}
+	if (v)
+		arm(v);
+}
+
 /* --- Commands ---------------------------------------------------------------------- */
 
 static enum cmc_status vm_start(struct cmcd *d, struct cmc_api_request *req)
@@ -1070,6 +1098,7 @@ static int load_migration(const char *key, const char *value, void *arg)
 {
 	struct cmc_vms *v = arg;
 	struct vm *vm = find_vm(v, key + strlen("migration/"));
+	const char *reason;
 	char state[16];
 
 	if (!vm || cmc_store_field(value, "from", vm->from, sizeof(vm->from)) < 0 ||
@@ -1085,6 +1114,9 @@ static int load_migration(const char *key, const char *value, void *arg)
 	vm->total_time = kv_u64(value, "time");
 	vm->downtime = kv_u64(value, "downtime");
 	vm->mbps = kv_u64(value, "mbps");
+	reason = strstr(value, " reason=");
+	if (reason && strcmp(reason + strlen(" reason="), "-") != 0)
+		snprintf(vm->reason, sizeof(vm->reason), "%s", reason + strlen(" reason="));
 	for (int s = MIG_NONE; s <= MIG_FAILED; s++)
 		if (strcmp(state, mig_state_names[s]) == 0)
 			vm->mig = (enum mig_state)s;
