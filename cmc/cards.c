@@ -65,6 +65,8 @@ struct cmc_cards {
 	bool running;
 	bool stop;
 	bool releasing;		/* cmcd stops: the cards' VFs are being taken away */
+	cmc_cards_back_fn gone;		/* a card disappeared (cmc_cards_set_gone_fn) */
+	void *gone_arg;
 	int epfd, wake_fd, notify_fd;
 	struct cmc_watch *notify_watch;
 	pthread_mutex_t qlock;
@@ -72,8 +74,6 @@ struct cmc_cards {
 	unsigned qhead, qlen;
 	unsigned long dropped;
 	unsigned long long backstop_at;
-	cmc_cards_back_fn gone;		/* a card disappeared (cmc_cards_set_gone_fn) */
-	void *gone_arg;
 };
 
 void cmc_cards_vf_mac(uint32_t id, unsigned slot, unsigned pf, unsigned vf, uint8_t mac[6])

@@ -322,12 +322,6 @@ static int parse_daemon(struct loader *ld, const config_setting_t *root)
 	return 0;
 }
 
-static int get_list(struct loader *ld, const config_setting_t *parent, const char *name,
-		    bool required, const char *what, const config_setting_t **out)
-{
-	return get_member(ld, parent, name, CONFIG_TYPE_LIST, what, required, out);
-}
-
 /* What cmcd puts on every hypervisor's command line itself (vms.c spawn_qemu). */
 static const char *const hv_own_options[] = { "-name", "-m", "-kernel", "-qmp", "-pidfile", "-incoming",
 					      "-S", "-daemonize", "-nodefaults", "-display", NULL };
@@ -368,7 +362,8 @@ static int parse_hypervisor(struct loader *ld, const config_setting_t *blade,
 	rc = get_abs_path(ld, group, "binary", hv->binary, sizeof(hv->binary));
 	if (rc)
 		return rc;
-	rc = get_list(ld, group, "args", false, "a list ( \"-device\", \"...\", ... ) of strings", &list);
+	rc = get_member(ld, group, "args", CONFIG_TYPE_LIST, "a list ( \"-device\", \"...\", ... ) of strings",
+			false, &list);
 	if (rc)
 		return rc > 0 ? 0 : rc;
 	if (config_setting_length(list) > CMC_CONFIG_HV_ARGS_MAX)
@@ -419,6 +414,12 @@ static int parse_blade(struct loader *ld, const config_setting_t *s, struct cmc_
 				    "%u is already the id of blade \"%s\" (line %u)", b->id, o->name,
 				    o->line);
 	return parse_hypervisor(ld, s, &b->hv);
+}
+
+static int get_list(struct loader *ld, const config_setting_t *parent, const char *name,
+		    bool required, const char *what, const config_setting_t **out)
+{
+	return get_member(ld, parent, name, CONFIG_TYPE_LIST, what, required, out);
 }
 
 static int parse_blades(struct loader *ld, const config_setting_t *root)
