@@ -291,37 +291,6 @@ static int get_abs_path(struct loader *ld, const config_setting_t *group, const 
 	return 0;
 }
 
-static int parse_daemon(struct loader *ld, const config_setting_t *root)
-{
-	static const char *const known[] = { "socket", "group", "store", NULL };
-	struct cmc_config *cfg = ld->cfg;
-	const config_setting_t *daemon, *s;
-	const char *group;
-	int rc;
-
-	snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", CMC_CONFIG_DEFAULT_SOCKET);
-	snprintf(cfg->socket_group, sizeof(cfg->socket_group), "%s", CMC_CONFIG_DEFAULT_GROUP);
-	snprintf(cfg->store_path, sizeof(cfg->store_path), "%s", CMC_CONFIG_DEFAULT_STORE);
-	rc = get_group(ld, root, "daemon", false, known, &daemon);
-	if (rc)
-		return rc > 0 ? 0 : rc;
-	rc = get_abs_path(ld, daemon, "socket", cfg->socket_path, sizeof(cfg->socket_path));
-	if (rc)
-		return rc;
-	rc = get_abs_path(ld, daemon, "store", cfg->store_path, sizeof(cfg->store_path));
-	if (rc)
-		return rc;
-	rc = get_string(ld, daemon, "group", "a group name or \"\"", false, &s, &group);
-	if (rc)
-		return rc > 0 ? 0 : rc;
-	/* "" is allowed: leave the socket's group to the daemon's own. */
-	if (*group && !name_ok(group, CMC_CONFIG_NAME_MAX, false))
-		return fail(ld, s, NULL, "\"%s\" must be \"\" or a group name of 1..%d characters"
-			    " of A-Z a-z 0-9 _ . -", group, CMC_CONFIG_NAME_MAX);
-	snprintf(cfg->socket_group, sizeof(cfg->socket_group), "%s", group);
-	return 0;
-}
-
 /* What cmcd puts on every hypervisor's command line itself (vms.c spawn_qemu). */
 static const char *const hv_own_options[] = { "-name", "-m", "-kernel", "-qmp", "-pidfile", "-incoming",
 					      "-S", "-daemonize", "-nodefaults", "-display", NULL };
@@ -376,6 +345,37 @@ static int parse_hypervisor(struct loader *ld, const config_setting_t *blade,
 			return rc;
 		hv->argc = (unsigned)i + 1;
 	}
+	return 0;
+}
+
+static int parse_daemon(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const known[] = { "socket", "group", "store", NULL };
+	struct cmc_config *cfg = ld->cfg;
+	const config_setting_t *daemon, *s;
+	const char *group;
+	int rc;
+
+	snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", CMC_CONFIG_DEFAULT_SOCKET);
+	snprintf(cfg->socket_group, sizeof(cfg->socket_group), "%s", CMC_CONFIG_DEFAULT_GROUP);
+	snprintf(cfg->store_path, sizeof(cfg->store_path), "%s", CMC_CONFIG_DEFAULT_STORE);
+	rc = get_group(ld, root, "daemon", false, known, &daemon);
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	rc = get_abs_path(ld, daemon, "socket", cfg->socket_path, sizeof(cfg->socket_path));
+	if (rc)
+		return rc;
+	rc = get_abs_path(ld, daemon, "store", cfg->store_path, sizeof(cfg->store_path));
+	if (rc)
+		return rc;
+	rc = get_string(ld, daemon, "group", "a group name or \"\"", false, &s, &group);
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	/* "" is allowed: leave the socket's group to the daemon's own. */
+	if (*group && !name_ok(group, CMC_CONFIG_NAME_MAX, false))
+		return fail(ld, s, NULL, "\"%s\" must be \"\" or a group name of 1..%d characters"
+			    " of A-Z a-z 0-9 _ . -", group, CMC_CONFIG_NAME_MAX);
+	snprintf(cfg->socket_group, sizeof(cfg->socket_group), "%s", group);
 	return 0;
 }
 
