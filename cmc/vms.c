@@ -43,6 +43,7 @@
 #define VM_MAX 32
 #define VM_NAME_MAX 16
 #define VM_DIR "/run/cmc/vm"
+#define VM_PATH_LEN 160		/* VM_DIR/NAME@BLADE.ext */
 #define VM_QEMU_DEFAULT "/usr/bin/qemu-system-x86_64"
 #define VM_KERNEL_DEFAULT "/cmc/vm/payload.elf"
 #define VM_MEM_DEFAULT 64
@@ -146,12 +147,32 @@ static pid_t vm_pid(const struct vm *vm, const char *blade)
 	return pid > 1 && kill((pid_t)pid, 0) == 0 ? (pid_t)pid : 0;
 }
 
+/* The QEMU's files on blade (VM_PATH_LEN each), none left from an earlier one. */
+static void fresh_files(const struct vm *vm, const char *blade, bool incoming, char *qmp, char *pid, char *log)
+{
+	char old[VM_PATH_LEN + 8];
+
+	(void)mkdir("/run/cmc", 0750);
+	(void)mkdir(VM_DIR, 0750);
+	vm_path(vm, blade, "qmp", qmp, VM_PATH_LEN);
+	vm_path(vm, blade, "pid", pid, VM_PATH_LEN);
+	vm_path(vm, blade, "log", log, VM_PATH_LEN);
+	(void)unlink(qmp);
+	(void)unlink(pid);
+	if (incoming) {
+		/* A destination's log starts afresh, so that what it says is about this attempt
+		 * (dest_reason); the last attempt's stays beside it. */
+		snprintf(old, sizeof(old), "%s.1", log);
+		(void)rename(log, old);
+	}
+}
+
 static int spawn_qemu(struct cmc_vms *v, const struct vm *vm, const char *blade, bool incoming,
 		      char *err, size_t errlen)
 {
 	const struct cmc_config_blade *cb = cmc_config_blade_by_name(v->d->config, blade);
 	const struct cmc_config_hypervisor *hv = cb ? &cb->hv : NULL;
-	char mem[16], qmp[160], pid[160], log[160], qmparg[200];
+	char mem[16], qmp[VM_PATH_LEN], pid[VM_PATH_LEN], log[VM_PATH_LEN], qmparg[200];
 	const char *argv[32 + CMC_CONFIG_HV_ARGS_MAX];
 	int n = 0;
 
@@ -159,22 +180,9 @@ static int spawn_qemu(struct cmc_vms *v, const struct vm *vm, const char *blade,
 		snprintf(err, errlen, "blades are not available: no VM can start");
 		return -ENOTSUP;
 	}
-	(void)mkdir("/run/cmc", 0750);
-	(void)mkdir(VM_DIR, 0750);
 	snprintf(mem, sizeof(mem), "%u", vm->mem_mb);
-	vm_path(vm, blade, "qmp", qmp, sizeof(qmp));
-	vm_path(vm, blade, "pid", pid, sizeof(pid));
-	vm_path(vm, blade, "log", log, sizeof(log));
+	fresh_files(vm, blade, incoming, qmp, pid, log);
 	snprintf(qmparg, sizeof(qmparg), "unix:%s,server=on,wait=off", qmp);
-	(void)unlink(qmp);
-	(void)unlink(pid);
-	if (incoming) {
-		/* Fresh, so that what it logs is about this attempt (dest_reason); the last
-		 * attempt's stays beside it. */
-		char old[168];
-		snprintf(old, sizeof(old), "%s.1", log);
-		(void)rename(log, old);
-	}
 	/* The blade's hypervisor (configuration), else cmcd's default. */
 	argv[n++] = hv && hv->binary[0] ? hv->binary : v->qemu;
 	argv[n++] = "-name";
