@@ -291,9 +291,11 @@ static int get_abs_path(struct loader *ld, const config_setting_t *group, const 
 	return 0;
 }
 
-/* What cmcd puts on every hypervisor's command line itself (vms.c spawn_qemu). */
+/* What cmcd sets on every hypervisor's command line (vms.c spawn_qemu) or relies on not
+ * being there (-daemonize: cmcd follows the QEMU it started). -accel too: QEMU takes a
+ * second one as a fallback it never reaches, a setting that would do nothing. */
 static const char *const hv_own_options[] = { "-name", "-m", "-kernel", "-qmp", "-pidfile", "-incoming",
-					      "-S", "-daemonize", "-nodefaults", "-display", NULL };
+					      "-S", "-daemonize", "-nodefaults", "-display", "-accel", NULL };
 
 /* One extra argument: printable, no quote or backslash (cmc_config_format writes it back),
  * and none of cmcd's own options. */
@@ -312,7 +314,7 @@ static int parse_hv_arg(struct loader *ld, const config_setting_t *s, char *dst,
 		if (strcmp(v, hv_own_options[i]) == 0 ||
 		    (v[0] == '-' && v[1] == '-' && strcmp(v + 1, hv_own_options[i]) == 0))
 			return fail(ld, s, NULL, "\"%s\" is set by cmcd itself (-name, -m, -kernel, -qmp, -pidfile,"
-				    " -incoming, -S, -daemonize, -nodefaults, -display)", v);
+				    " -incoming, -S, -daemonize, -nodefaults, -display, -accel)", v);
 	snprintf(dst, dstlen, "%s", v);
 	return 0;
 }

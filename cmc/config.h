@@ -62,8 +62,8 @@ enum cmc_port_role {
 /*
  * How the VMs of a blade are run (vms.c): cmcd's own QEMU command line, from `binary`
  * (else $CMC_QEMU, else /usr/bin/qemu-system-x86_64), followed by `args`. The options
- * cmcd sets to drive the VM (-name, -m, -kernel, -qmp, -pidfile, -incoming, -S, ...) are
- * refused in args; anything else goes, such as the devices the blade's VMs get.
+ * cmcd sets to drive the VM (-name, -m, -kernel, -qmp, -pidfile, -incoming, -S, -accel,
+ * ...) are refused in args; anything else goes, such as the devices the blade's VMs get.
  */
 struct cmc_config_hypervisor {
 	char binary[CMC_CONFIG_HV_PATH_MAX];	/* "" = the default */

@@ -140,7 +140,7 @@ static const struct bad_case bad_cases[] = {
 	{ "bad-hv-own-option",
 	  DATA "bad-hv-own-option.conf:5: blades.[0].hypervisor.args.[2]: \"-qmp\" is set by cmcd"
 	  " itself (-name, -m, -kernel, -qmp, -pidfile, -incoming, -S, -daemonize, -nodefaults,"
-	  " -display)" },
+	  " -display, -accel)" },
 	{ "bad-group",
 	  DATA "bad-group.conf:2: daemon.group: \"cmc admins\" must be \"\" or a group name of 1..32"
 	  " characters of A-Z a-z 0-9 _ . -" },
