@@ -222,9 +222,11 @@ ok_run(lane_up('mig', 'blade1', 'blade2', 1), 'the lane is up after the restart'
 
 # --- A retry works -----------------------------------------------------------------------
 $before = counter('vm1', 'blade2');
+note('blade2 TCP metrics before the retry: ' . $c->run('ip -n blade2 tcp_metrics show 2>&1'));
 ok_run('cmcctl migrate vm1 --to blade1', 'a retry to blade1 works', timeout => 240);
 # QEMU keeps max-bandwidth: unless cmcd sets it every time, this retry runs at 8 Mbit/s.
 $m = migration('vm1');
+note("retry: $m->{transferred} bytes, $m->{total_time_ms} ms, $m->{mbps} Mbit/s");
 ok(($m->{mbps} // 0) > 16, "the retry, given no bandwidth, is not held to the failed attempt's 8 Mbit/s ($m->{mbps} Mbit/s)");
 $after = counter('vm1', 'blade1');
 ok($after && $after->{count} >= $before->{count} && $after->{errors} == 0, "and the counter went on ($before->{count} -> $after->{count})");
