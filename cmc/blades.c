@@ -1509,6 +1509,17 @@ int cmc_blades_lane_between(struct cmc_blades *b, const char *a, const char *z, 
 	return -ENOENT;
 }
 
+int cmc_blades_lane_port(struct cmc_blades *b, const char *lane, unsigned *slot, unsigned *pf)
+{
+	const struct lane *l = b ? find_lane(b, lane) : NULL;
+
+	if (!l)
+		return -ENOENT;
+	*slot = l->slot;
+	*pf = l->pf;
+	return 0;
+}
+
 static void profile_fill(const struct cmc_blades *b, struct assignment *a, unsigned slot, unsigned pf,
 			 unsigned vf, const struct cmc_profile *p, bool live)
 {

@@ -47,6 +47,8 @@ struct cmc_profile {
  * -EAGAIN while one of its VFs is not in its blade yet. */
 int cmc_blades_lane_between(struct cmc_blades *b, const char *a, const char *z, char lane[16],
 			    char addr_a[16], char addr_z[16]);
+/* The port a lane runs on. -ENOENT if there is no such lane. */
+int cmc_blades_lane_port(struct cmc_blades *b, const char *lane, unsigned *slot, unsigned *pf);
 /*
  * Puts a VM's profile on a free VF of an uplink port, assigned to the blade for the VM
  * (kept in the store like any assignment). live = false stages it: VLAN, rate and trust

@@ -62,6 +62,8 @@ struct cmc_cards {
 	bool running;
 	bool stop;
 	bool releasing;		/* cmcd stops: the cards' VFs are being taken away */
+	cmc_cards_back_fn gone;		/* a card disappeared (cmc_cards_set_gone_fn) */
+	void *gone_arg;
 	int epfd, wake_fd, notify_fd;
 	struct cmc_watch *notify_watch;
 	pthread_mutex_t qlock;
@@ -205,6 +207,8 @@ static void report_event(struct cmc_cards *cs, const struct queued_event *q)
 		return;
 	case NIC_EV_GONE:
 		cmc_events_post(d->events, "card-gone", (int)q->slot, "pf %u: %s", q->pf, q->detail);
+		if (cs->gone)
+			cs->gone(cs->gone_arg, q->slot, q->pf);
 		cmcd_rescan_soon(d);	/* the card thread has let go of it already */
 		return;
 	case NIC_EV_VF_RESET:
@@ -539,6 +543,14 @@ static int card_reopen(struct cmc_cards *cs, struct card *c, const struct cmc_co
 	if (!rc)
 		card_kick(c);	/* served once now: what opening left for the card thread */
 	return rc;
+}
+
+void cmc_cards_set_gone_fn(struct cmc_cards *cards, cmc_cards_back_fn gone, void *arg)
+{
+	if (cards) {
+		cards->gone = gone;
+		cards->gone_arg = arg;
+	}
 }
 
 int cmc_cards_retake(struct cmc_cards *cards, cmc_cards_back_fn back, void *arg)

@@ -37,6 +37,9 @@ struct cmc_owned_mac {
 int cmc_cards_set_owned_macs(struct cmc_cards *cards, const struct cmc_owned_mac *macs, size_t n);
 typedef void (*cmc_cards_back_fn)(void *arg, unsigned slot, unsigned pf);
 int cmc_cards_retake(struct cmc_cards *cards, cmc_cards_back_fn back, void *arg);
+/* `gone` is called (on the main loop) for each card cmcd drives that disappears, after
+ * its "card-gone" event; NULL: nobody. */
+void cmc_cards_set_gone_fn(struct cmc_cards *cards, cmc_cards_back_fn gone, void *arg);
 /* Per-VF records: MAC, packet and byte counters, mailbox messages. */
 void cmc_cards_records(struct cmc_cards *cards, struct cmc_buf *b);
 /* Per-port records: the PF's packet and byte counters (running totals). */

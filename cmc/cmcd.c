@@ -227,6 +227,14 @@ static void event_to_followers(const char *rec, size_t len, void *arg)
 		cmc_api_broadcast(d->api, rec, len);
 }
 
+/* A card cmcd drives disappeared: a migration over a lane on it fails at once. */
+static void card_gone(void *arg, unsigned slot, unsigned pf)
+{
+	struct cmcd *d = arg;
+
+	cmc_vms_card_gone(d->vms, slot, pf);
+}
+
 static int start_services(struct cmcd *d, bool live)
 {
 	static const int signals[] = { SIGTERM, SIGINT, SIGHUP };
@@ -269,6 +277,7 @@ static int start_services(struct cmcd *d, bool live)
 			if (rc)
 				log_warn(rc, "VMs");
 		}
+		cmc_cards_set_gone_fn(d->cards, card_gone, d);
 		/* Enabling VFs changed the topology: look again rather than rely on uevents
 		 * emitted before the loop ran. */
 		cmcd_rescan_soon(d);

@@ -291,6 +291,65 @@ static int get_abs_path(struct loader *ld, const config_setting_t *group, const 
 	return 0;
 }
 
+/* What cmcd sets on every hypervisor's command line (vms.c spawn_qemu) or relies on not
+ * being there (-daemonize: cmcd follows the QEMU it started). -accel too: QEMU takes a
+ * second one as a fallback it never reaches, a setting that would do nothing. */
+static const char *const hv_own_options[] = { "-name", "-m", "-kernel", "-qmp", "-pidfile", "-incoming",
+					      "-S", "-daemonize", "-nodefaults", "-display", "-accel", NULL };
+
+/* One extra argument: printable, no quote or backslash (cmc_config_format writes it back),
+ * and none of cmcd's own options. */
+static int parse_hv_arg(struct loader *ld, const config_setting_t *s, char *dst, size_t dstlen)
+{
+	const char *v = config_setting_get_string(s);
+
+	if (!v)
+		return fail(ld, s, NULL, "expected a string, not %s", type_name(s));
+	if (!*v || strlen(v) >= dstlen)
+		return fail(ld, s, NULL, "an argument is 1..%zu characters", dstlen - 1);
+	for (const char *c = v; *c; c++)
+		if (*c < 0x20 || *c == 0x7f || *c == '"' || *c == '\\')
+			return fail(ld, s, NULL, "the argument contains a quote, backslash or control character");
+	for (size_t i = 0; hv_own_options[i]; i++)
+		if (strcmp(v, hv_own_options[i]) == 0 ||
+		    (v[0] == '-' && v[1] == '-' && strcmp(v + 1, hv_own_options[i]) == 0))
+			return fail(ld, s, NULL, "\"%s\" is set by cmcd itself (-name, -m, -kernel, -qmp, -pidfile,"
+				    " -incoming, -S, -daemonize, -nodefaults, -display, -accel)", v);
+	snprintf(dst, dstlen, "%s", v);
+	return 0;
+}
+
+/* hypervisor = { binary = "/abs/path"; args = ( "-device", "..." ); } (both optional) */
+static int parse_hypervisor(struct loader *ld, const config_setting_t *blade,
+			    struct cmc_config_hypervisor *hv)
+{
+	static const char *const known[] = { "binary", "args", NULL };
+	const config_setting_t *group, *list;
+	int rc;
+
+	rc = get_group(ld, blade, "hypervisor", false, known, &group);
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	rc = get_abs_path(ld, group, "binary", hv->binary, sizeof(hv->binary));
+	if (rc)
+		return rc;
+	rc = get_member(ld, group, "args", CONFIG_TYPE_LIST, "a list ( \"-device\", \"...\", ... ) of strings",
+			false, &list);
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	if (config_setting_length(list) > CMC_CONFIG_HV_ARGS_MAX)
+		return fail(ld, list, NULL, "%d arguments, at most %d", config_setting_length(list),
+			    CMC_CONFIG_HV_ARGS_MAX);
+	for (int i = 0; i < config_setting_length(list); i++) {
+		rc = parse_hv_arg(ld, config_setting_get_elem(list, (unsigned)i), hv->args[i],
+				  sizeof(hv->args[i]));
+		if (rc)
+			return rc;
+		hv->argc = (unsigned)i + 1;
+	}
+	return 0;
+}
+
 static int parse_daemon(struct loader *ld, const config_setting_t *root)
 {
 	static const char *const known[] = { "socket", "group", "store", NULL };
@@ -333,7 +392,7 @@ static void set_run_dir(struct cmc_config *cfg)
 
 static int parse_blade(struct loader *ld, const config_setting_t *s, struct cmc_config_blade *b)
 {
-	static const char *const known[] = { "name", "id", NULL };
+	static const char *const known[] = { "name", "id", "hypervisor", NULL };
 	const config_setting_t *name_s;
 	const char *name;
 	int rc;
@@ -365,7 +424,7 @@ static int parse_blade(struct loader *ld, const config_setting_t *s, struct cmc_
 			return fail(ld, config_setting_get_member(s, "id"), NULL,
 				    "%u is already the id of blade \"%s\" (line %u)", b->id, o->name,
 				    o->line);
-	return 0;
+	return parse_hypervisor(ld, s, &b->hv);
 }
 
 static int get_list(struct loader *ld, const config_setting_t *parent, const char *name,
@@ -692,6 +751,26 @@ static __attribute__((format(printf, 2, 3))) void put(struct out *o, const char 
 		o->used += (size_t)w;
 }
 
+static void format_blade(struct out *o, const struct cmc_config_blade *b, bool last)
+{
+	const struct cmc_config_hypervisor *hv = &b->hv;
+
+	put(o, "  { name = \"%s\"; id = %u;", b->name, b->id);
+	if (hv->binary[0] || hv->argc) {
+		put(o, "\n    hypervisor = {");
+		if (hv->binary[0])
+			put(o, " binary = \"%s\";", hv->binary);
+		if (hv->argc) {
+			put(o, " args = (");
+			for (unsigned i = 0; i < hv->argc; i++)
+				put(o, " \"%s\"%s", hv->args[i], i + 1 < hv->argc ? "," : "");
+			put(o, " );");
+		}
+		put(o, " };");
+	}
+	put(o, " }%s\n", last ? "" : ",");
+}
+
 static void format_slot(struct out *o, const struct cmc_config_slot *s, bool last)
 {
 	put(o, "  { slot = %u; policy = \"%s\"; ", s->number, cmc_slot_policy_name(s->policy));
@@ -726,8 +805,7 @@ size_t cmc_config_format(const struct cmc_config *cfg, char *buf, size_t len)
 	    cfg->socket_path, cfg->socket_group, cfg->store_path);
 	put(&o, "blades = (\n");
 	for (unsigned i = 0; i < cfg->blade_count; i++)
-		put(&o, "  { name = \"%s\"; id = %u; }%s\n", cfg->blades[i].name, cfg->blades[i].id,
-		    i + 1 < cfg->blade_count ? "," : "");
+		format_blade(&o, &cfg->blades[i], i + 1 == cfg->blade_count);
 	put(&o, ");\nslots = (\n");
 	for (unsigned i = 0; i < cfg->slot_count; i++)
 		format_slot(&o, &cfg->slots[i], i + 1 == cfg->slot_count);

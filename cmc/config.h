@@ -4,7 +4,8 @@
  *
  *   chassis = { name = "emulated"; };
  *   daemon  = { socket = "/run/cmc/cmcd.sock"; group = "cmc"; store = "/var/lib/cmc/state"; };
- *   blades  = ( { name = "blade1"; id = 1; }, ... );
+ *   blades  = ( { name = "blade1"; id = 1; }, ...,
+ *               { name = "blade3"; id = 3; hypervisor = { args = ( "-device", "virtio-rng-pci" ); }; } );
  *   slots   = ( { slot = 1; policy = "shared"; vfs = 4; driver = "igb-vfio";
  *                 ports = ( { pf = 0; role = "midplane"; } ); },
  *               { slot = 2; policy = "dedicated"; blade = "blade2"; } );
@@ -35,6 +36,9 @@
 #define CMC_CONFIG_VFS_MAX 7		/* Linux igb enables at most 7 VFs per PF */
 #define CMC_CONFIG_SOCKET_MAX 108	/* sizeof(sockaddr_un.sun_path), with the NUL */
 #define CMC_CONFIG_PATH_MAX 4096
+#define CMC_CONFIG_HV_PATH_MAX 256	/* a hypervisor's binary, with the NUL */
+#define CMC_CONFIG_HV_ARGS_MAX 16	/* extra arguments of a blade's hypervisor */
+#define CMC_CONFIG_HV_ARG_MAX 127	/* characters of one */
 
 #define CMC_CONFIG_DEFAULT_SOCKET "/run/cmc/cmcd.sock"
 #define CMC_CONFIG_DEFAULT_GROUP "cmc"
@@ -55,10 +59,23 @@ enum cmc_port_role {
 	CMC_PORT_MIDPLANE,	/* internal loopback, link up whatever the cables do */
 };
 
+/*
+ * How the VMs of a blade are run (vms.c): cmcd's own QEMU command line, from `binary`
+ * (else $CMC_QEMU, else /usr/bin/qemu-system-x86_64), followed by `args`. The options
+ * cmcd sets to drive the VM (-name, -m, -kernel, -qmp, -pidfile, -incoming, -S, -accel,
+ * ...) are refused in args; anything else goes, such as the devices the blade's VMs get.
+ */
+struct cmc_config_hypervisor {
+	char binary[CMC_CONFIG_HV_PATH_MAX];	/* "" = the default */
+	unsigned argc;
+	char args[CMC_CONFIG_HV_ARGS_MAX][CMC_CONFIG_HV_ARG_MAX + 1];
+};
+
 struct cmc_config_blade {
 	char name[CMC_CONFIG_NAME_MAX + 1];
 	unsigned id;			/* 1..64 */
 	unsigned line;			/* where it is defined, for later messages */
+	struct cmc_config_hypervisor hv;	/* optional: hypervisor = { binary; args; } */
 };
 
 struct cmc_config_port {

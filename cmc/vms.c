@@ -9,12 +9,15 @@
  *   migrate NAME to Z        checks both blades and the lane between them, stages the
  *                            profile on a VF of Z (everything but the MAC), starts Z's
  *                            QEMU waiting for the state (-incoming defer, -S), sends the
- *                            state over the lane's addresses, follows it, and once the
- *                            source has stopped: the profile's MAC leaves the source's VF,
- *                            goes live on Z's, Z resumes, the source quits.
+ *                            state over the lane's addresses (return-path on at both
+ *                            ends), follows it, and once the source has stopped and Z
+ *                            says it has loaded the state: the profile's MAC leaves the
+ *                            source's VF, goes live on Z's, Z resumes, the source quits.
+ *                            Z could not load it (a device its hypervisor lacks): the
+ *                            source resumes, with QEMU's reason.
  *
- * The store holds each VM (vm/NAME) and its last migration (migration/NAME), written at
- * every step, so a cmcd killed in the middle picks the migration up where QEMU is: the
+ * The store holds each VM (vm/NAME) and its last migration (migration/NAME, its failure's
+ * reason last), written at every step, so a cmcd killed in the middle picks the migration up where QEMU is: the
  * QEMUs are not cmcd's children and run on. A migration that fails before the
  * switch-over leaves the VM running on the source and a retry works; after it, the VM
  * runs on the destination.
@@ -40,6 +43,7 @@
 #define VM_MAX 32
 #define VM_NAME_MAX 16
 #define VM_DIR "/run/cmc/vm"
+#define VM_PATH_LEN 160		/* VM_DIR/NAME@BLADE.ext */
 #define VM_QEMU_DEFAULT "/usr/bin/qemu-system-x86_64"
 #define VM_KERNEL_DEFAULT "/cmc/vm/payload.elf"
 #define VM_MEM_DEFAULT 64
@@ -50,6 +54,7 @@
 #define MIGRATION_PORT 4444
 #define MIG_BANDWIDTH_DEFAULT (128 << 20)	/* bytes/s: QEMU's own default max-bandwidth */
 #define MIG_DOWNTIME_MS 300			/* QEMU's own default downtime-limit */
+#define CONFIRM_TIMEOUT_MS 10000	/* the source is done: the destination must say it has the state */
 
 enum vm_state { VM_RUNNING, VM_MIGRATING, VM_LOST };
 static const char *const vm_state_names[] = { "running", "migrating", "lost" };
@@ -78,7 +83,8 @@ struct vm {
 	unsigned bandwidth;		/* Mbit/s the migration may use; 0 = QEMU's default (128 MiB/s) */
 	unsigned long long mig_started, last_progress;
 	uint64_t total, transferred, remaining, mbps, total_time, downtime, switch_ms, last_transferred;
-	char reason[200];
+	char reason[256];
+	unsigned long long src_done;	/* when the source said completed (0: not yet) */
 	struct qmp *src, *dst;
 };
 
@@ -141,27 +147,44 @@ static pid_t vm_pid(const struct vm *vm, const char *blade)
 	return pid > 1 && kill((pid_t)pid, 0) == 0 ? (pid_t)pid : 0;
 }
 
+/* The QEMU's files on blade (VM_PATH_LEN each), none left from an earlier one. */
+static void fresh_files(const struct vm *vm, const char *blade, bool incoming, char *qmp, char *pid, char *log)
+{
+	char old[VM_PATH_LEN + 8];
+
+	(void)mkdir("/run/cmc", 0750);
+	(void)mkdir(VM_DIR, 0750);
+	vm_path(vm, blade, "qmp", qmp, VM_PATH_LEN);
+	vm_path(vm, blade, "pid", pid, VM_PATH_LEN);
+	vm_path(vm, blade, "log", log, VM_PATH_LEN);
+	(void)unlink(qmp);
+	(void)unlink(pid);
+	if (incoming) {
+		/* A destination's log starts afresh, so that what it says is about this attempt
+		 * (dest_reason); the last attempt's stays beside it. */
+		snprintf(old, sizeof(old), "%s.1", log);
+		(void)rename(log, old);
+	}
+}
+
 static int spawn_qemu(struct cmc_vms *v, const struct vm *vm, const char *blade, bool incoming,
 		      char *err, size_t errlen)
 {
-	char mem[16], qmp[160], pid[160], log[160], qmparg[200];
-	const char *argv[32];
+	const struct cmc_config_blade *cb = cmc_config_blade_by_name(v->d->config, blade);
+	const struct cmc_config_hypervisor *hv = cb ? &cb->hv : NULL;
+	char mem[16], qmp[VM_PATH_LEN], pid[VM_PATH_LEN], log[VM_PATH_LEN], qmparg[200];
+	const char *argv[32 + CMC_CONFIG_HV_ARGS_MAX];
 	int n = 0;
 
 	if (!v->be) {
 		snprintf(err, errlen, "blades are not available: no VM can start");
 		return -ENOTSUP;
 	}
-	(void)mkdir("/run/cmc", 0750);
-	(void)mkdir(VM_DIR, 0750);
 	snprintf(mem, sizeof(mem), "%u", vm->mem_mb);
-	vm_path(vm, blade, "qmp", qmp, sizeof(qmp));
-	vm_path(vm, blade, "pid", pid, sizeof(pid));
-	vm_path(vm, blade, "log", log, sizeof(log));
+	fresh_files(vm, blade, incoming, qmp, pid, log);
 	snprintf(qmparg, sizeof(qmparg), "unix:%s,server=on,wait=off", qmp);
-	(void)unlink(qmp);
-	(void)unlink(pid);
-	argv[n++] = v->qemu;
+	/* The blade's hypervisor (configuration), else cmcd's default. */
+	argv[n++] = hv && hv->binary[0] ? hv->binary : v->qemu;
 	argv[n++] = "-name";
 	argv[n++] = vm->name;
 	argv[n++] = "-accel";
@@ -186,6 +209,10 @@ static int spawn_qemu(struct cmc_vms *v, const struct vm *vm, const char *blade,
 		argv[n++] = "defer";
 		argv[n++] = "-S";
 	}
+	/* What the blade's hypervisor adds (devices, ...): after cmcd's own, so a -machine
+	 * there refines cmcd's (QEMU merges them). */
+	for (unsigned i = 0; hv && i < hv->argc; i++)
+		argv[n++] = hv->args[i];
 	argv[n] = NULL;
 	return mp_blade_spawn(v->be, blade, argv, log, err, errlen);
 }
@@ -231,10 +258,22 @@ static void loc_str(const unsigned loc[3], char *buf, size_t len)
 	snprintf(buf, len, "%u.%u.%u", loc[0], loc[1], loc[2]);
 }
 
+/* Free text for the store (printable ASCII, see cmc_store_value_valid): "-" for none. It
+ * goes last in a value, where it may hold spaces: reason= runs to the end. */
+static const char *store_text(const char *s, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < len; i++)
+		buf[i] = s[i] >= ' ' && s[i] <= '~' ? s[i] : '?';
+	buf[i] = '\0';
+	return i ? buf : "-";
+}
+
 static int save(struct cmc_vms *v, struct vm *vm)
 {
 	struct cmcd *d = v->d;
-	char key[64], val[512], mac[18], loc[24], dloc[24];
+	char key[64], val[1024], mac[18], loc[24], dloc[24], reason[sizeof(vm->reason)];
 	int rc;
 
 	snprintf(key, sizeof(key), "vm/%s", vm->name);
@@ -248,11 +287,11 @@ static int save(struct cmc_vms *v, struct vm *vm)
 		loc_str(vm->dloc, dloc, sizeof(dloc));
 		snprintf(val, sizeof(val),
 			 "from=%s to=%s lane=%s addr=%s port=%u state=%s staged=%d dloc=%s transferred=%llu "
-			 "total=%llu time=%llu downtime=%llu mbps=%llu", vm->from, vm->to, vm->lane,
+			 "total=%llu time=%llu downtime=%llu mbps=%llu reason=%s", vm->from, vm->to, vm->lane,
 			 vm->dest_addr, vm->port, mig_state_names[vm->mig], vm->staged, dloc,
 			 (unsigned long long)vm->transferred, (unsigned long long)vm->total,
 			 (unsigned long long)vm->total_time, (unsigned long long)vm->downtime,
-			 (unsigned long long)vm->mbps);
+			 (unsigned long long)vm->mbps, store_text(vm->reason, reason, sizeof(reason)));
 		rc = cmc_store_set(d->store, key, val);
 	}
 	if (!rc)
@@ -340,31 +379,60 @@ static void fail(struct cmc_vms *v, struct vm *vm, bool source_dead, const char 
 			source_dead ? "the VM is lost" : "the VM runs on the source");
 }
 
-/* Steps 825-835: the source has stopped and its last state is across. */
+/*
+ * The destination has the state but did not resume, and the source is still there
+ * (stopped, resumable): the switch-over is undone. The destination goes first (never two
+ * copies running), the profile goes back to a VF of the source's blade, and fail()
+ * resumes the source.
+ */
+static void undo_switch(struct cmc_vms *v, struct vm *vm, const char *why)
+{
+	char err[256];
+
+	qmp_close(vm->dst);
+	vm->dst = NULL;
+	vm_kill(vm, vm->to);
+	if (vm->has_profile) {
+		if (cmc_blades_profile_remove(v->d->blades, vm->loc, err, sizeof(err)) < 0)
+			log_warnx("VM %s: profile off %s: %s", vm->name, vm->to, err);
+		if (cmc_blades_profile_add(v->d->blades, vm->name, vm->from, &vm->prof, true, vm->loc, err,
+					   sizeof(err)) < 0)
+			cmc_events_post(v->d->events, "migration", -1, "%s: profile back on %s: %s", vm->name,
+					vm->from, err);
+	}
+	fail(v, vm, false, "the destination did not resume: %s", why);
+}
+
+/* Steps 825-835: the source has stopped and the destination has loaded its state. */
 static void switch_over(struct cmc_vms *v, struct vm *vm)
 {
 	unsigned long long t0 = cmc_now_ms();
 	char err[256];
+	int rc;
 
 	vm->mig = MIG_SWITCHING;
 	(void)save(v, vm);
-	if (vm->has_profile) {
+	if (vm->has_profile && vm->staged) {
 		/* Off the source first: the MAC is never live on two VFs. */
 		if (cmc_blades_profile_remove(v->d->blades, vm->loc, err, sizeof(err)) < 0)
 			log_warnx("VM %s: profile off %s: %s", vm->name, vm->from, err);
-		if (vm->staged && cmc_blades_profile_set(v->d->blades, vm->dloc, &vm->prof, true, err,
-							 sizeof(err)) < 0)
+		if (cmc_blades_profile_set(v->d->blades, vm->dloc, &vm->prof, true, err, sizeof(err)) < 0)
 			cmc_events_post(v->d->events, "migration", -1, "%s: profile on %s: %s", vm->name, vm->to, err);
 		memcpy(vm->loc, vm->dloc, sizeof(vm->loc));
 		vm->staged = false;
+		(void)save(v, vm);
 	}
-	if (!vm->dst && vm_qmp(vm, vm->to, 0, &vm->dst, err, sizeof(err)) < 0) {
-		/* Its state is across but it cannot be resumed: say so, keep the record. */
+	rc = vm->dst ? 0 : vm_qmp(vm, vm->to, 0, &vm->dst, err, sizeof(err));
+	if (!rc)
+		rc = qmp_execute(vm->dst, "cont", NULL, NULL, err, sizeof(err));
+	if (rc < 0 && vm_pid(vm, vm->from)) {
+		undo_switch(v, vm, err);
+		return;
+	}
+	if (rc < 0) {
+		/* Its state is across but it cannot be resumed, and the source is gone. */
 		vm->state = VM_LOST;
-		snprintf(vm->note, sizeof(vm->note), "destination gone at the switch-over: %.100s", err);
-	} else if (qmp_execute(vm->dst, "cont", NULL, NULL, err, sizeof(err)) < 0) {
-		vm->state = VM_LOST;
-		snprintf(vm->note, sizeof(vm->note), "destination did not resume: %.100s", err);
+		snprintf(vm->note, sizeof(vm->note), "destination did not resume at the switch-over: %.100s", err);
 	} else {
 		vm->state = VM_RUNNING;
 		vm->note[0] = '\0';
@@ -388,15 +456,18 @@ static void switch_over(struct cmc_vms *v, struct vm *vm)
  * QEMU keeps a migration's parameters and capabilities for the next one: a retry given
  * no bandwidth ran at the cap of the failed attempt. So every migration sets all it relies
  * on, each time: its bandwidth (QEMU's default when none was given), the downtime limit,
- * and the capabilities: MIGRATION events on (the QMP client keeps them), and off those
- * that change how the state moves.
+ * and the capabilities: MIGRATION events on (the QMP client keeps them), return-path on
+ * (the destination tells the source whether it could load the state before the source
+ * calls the migration completed; set on both sides), and off those that change how the
+ * state moves.
  */
 static int set_parameters(struct vm *vm, char *err, size_t errlen)
 {
 	static const char *const caps_off[] = { "xbzrle", "auto-converge", "postcopy-ram", "multifd" };
 	json_int_t bw = vm->bandwidth ? (json_int_t)vm->bandwidth * 125000 : MIG_BANDWIDTH_DEFAULT;
 	json_t *params = json_pack("{s:I, s:I}", "max-bandwidth", bw, "downtime-limit", (json_int_t)MIG_DOWNTIME_MS);
-	json_t *caps = json_pack("{s:[{s:s, s:b}]}", "capabilities", "capability", "events", "state", 1);
+	json_t *caps = json_pack("{s:[{s:s, s:b}, {s:s, s:b}]}", "capabilities", "capability", "events", "state", 1,
+				 "capability", "return-path", "state", 1);
 	json_t *list = json_object_get(caps, "capabilities");
 	int rc = -ENOMEM;
 
@@ -413,6 +484,35 @@ out:
 		snprintf(err, errlen, "out of memory");
 	json_decref(params);
 	json_decref(caps);
+	return rc;
+}
+
+/*
+ * The destination waits on the lane's address with return-path on (it must match the
+ * source's) and, where QEMU can (9.1 and later), stays up after a load that failed so
+ * that it can say why (query-migrate's error-desc); an older one exits, and its log says.
+ */
+static int dest_listen(struct vm *vm, const char *uri, char *err, size_t errlen)
+{
+	json_t *caps = json_pack("{s:[{s:s, s:b}]}", "capabilities", "capability", "return-path", "state", 1);
+	json_t *args = json_pack("{s:s, s:b}", "uri", uri, "exit-on-error", 0);
+	int rc = -ENOMEM;
+
+	if (!caps || !args) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	rc = qmp_execute(vm->dst, "migrate-set-capabilities", caps, NULL, err, errlen);
+	if (rc)
+		goto out;
+	rc = qmp_execute(vm->dst, "migrate-incoming", args, NULL, err, errlen);
+	if (rc == -EREMOTEIO && strstr(err, "exit-on-error")) {
+		(void)json_object_del(args, "exit-on-error");
+		rc = qmp_execute(vm->dst, "migrate-incoming", args, NULL, err, errlen);
+	}
+out:
+	json_decref(caps);
+	json_decref(args);
 	return rc;
 }
 
@@ -434,7 +534,7 @@ static void begin(struct cmc_vms *v, struct vm *vm)
 		fail(v, vm, false, "out of memory");
 		return;
 	}
-	if (qmp_execute(vm->dst, "migrate-incoming", args, NULL, err, sizeof(err)) < 0) {
+	if (dest_listen(vm, uri, err, sizeof(err)) < 0) {
 		fail(v, vm, false, "destination: %s", err);
 		goto out;
 	}
@@ -452,9 +552,109 @@ static void begin(struct cmc_vms *v, struct vm *vm)
 	}
 	vm->mig = MIG_ACTIVE;
 	vm->last_progress = cmc_now_ms();
+	vm->src_done = 0;
 	(void)save(v, vm);
 out:
 	json_decref(args);
+}
+
+/* --- The destination's word ------------------------------------------------------ */
+
+enum dest_status { DEST_LOADING, DEST_LOADED, DEST_FAILED, DEST_GONE };
+
+/* Where the destination's incoming migration is (query-migrate over its QMP); err: what
+ * it said when it did not answer. A QEMU that has exited is GONE. */
+static enum dest_status dest_status(struct vm *vm, char *err, size_t errlen)
+{
+	char status[32] = "", e[256];
+	json_t *reply = NULL;
+	int rc = -ENOENT;
+
+	if (vm->dst || vm_qmp(vm, vm->to, 0, &vm->dst, e, sizeof(e)) == 0)
+		rc = qmp_execute(vm->dst, "query-migrate", NULL, &reply, e, sizeof(e));
+	if (!rc)
+		(void)qmp_get_str(reply, "status", status, sizeof(status));
+	json_decref(reply);
+	if (err)
+		snprintf(err, errlen, "%s", rc ? e : status);
+	if (!vm_pid(vm, vm->to))
+		return DEST_GONE;
+	if (strcmp(status, "completed") == 0)
+		return DEST_LOADED;
+	return strcmp(status, "failed") == 0 ? DEST_FAILED : DEST_LOADING;
+}
+
+/*
+ * QEMU's reason for a load that failed. Its error-desc ("load of migration failed:
+ * Invalid argument") says little; the line it logged names the device ("Unknown savevm
+ * section or instance '0000:00:02.0/virtio-rng' 0. Make sure ..."): that line first, the
+ * error-desc else. Returns its length, 0 for none.
+ */
+static size_t dest_reason(struct vm *vm, char *out, size_t len)
+{
+	char path[160], line[512];
+	json_t *reply = NULL;
+	FILE *f;
+
+	out[0] = '\0';
+	vm_path(vm, vm->to, "log", path, sizeof(path));
+	f = fopen(path, "re");
+	for (int i = 0; f && i < 64 && fgets(line, sizeof(line), f); i++) {
+		char *msg = strstr(line, ": ");	/* after "qemu-system-x86_64: " */
+
+		line[strcspn(line, "\n")] = '\0';
+		if (msg && !strstr(line, "warning:")) {
+			snprintf(out, len, "%s", msg + 2);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (!out[0] && vm->dst && qmp_execute(vm->dst, "query-migrate", NULL, &reply, line, sizeof(line)) == 0)
+		(void)qmp_get_str(reply, "error-desc", out, len);
+	json_decref(reply);
+	return strlen(out);
+}
+
+/* The destination could not load the state: the source carries on, with QEMU's reason. */
+static void fail_unloaded(struct cmc_vms *v, struct vm *vm, const char *fallback)
+{
+	char why[200];
+
+	if (!dest_reason(vm, why, sizeof(why)))
+		snprintf(why, sizeof(why), "%s", fallback && *fallback ? fallback : "no reason given");
+	fail(v, vm, false, "the destination could not load the state: %s", why);
+}
+
+/*
+ * The source has sent everything and stopped (postmigrate), but the switch-over is final
+ * only once the destination has the state. With return-path the source waited for the
+ * destination's word before it said completed; the destination is asked too (an older
+ * QEMU, a cmcd that restarted in between), within CONFIRM_TIMEOUT_MS. Until the
+ * switch-over the source can be resumed, and it is if the destination has not loaded.
+ */
+static void confirm(struct cmc_vms *v, struct vm *vm)
+{
+	char err[256];
+
+	if (!vm->src_done)
+		vm->src_done = cmc_now_ms();
+	switch (dest_status(vm, err, sizeof(err))) {
+	case DEST_LOADED:
+		switch_over(v, vm);
+		return;
+	case DEST_FAILED:
+		fail_unloaded(v, vm, NULL);
+		return;
+	case DEST_GONE:
+		fail_unloaded(v, vm, "its QEMU exited");
+		return;
+	case DEST_LOADING:
+		break;
+	}
+	if (cmc_now_ms() - vm->src_done > CONFIRM_TIMEOUT_MS)
+		fail(v, vm, false, "the destination did not confirm it had the state within %d s (%.100s)",
+		     CONFIRM_TIMEOUT_MS / 1000, err);
 }
 
 /* query-migrate's figures, each by its path: a device section ("vfio", "disk") has a
@@ -519,14 +719,19 @@ static void follow(struct cmc_vms *v, struct vm *vm)
 	read_progress(vm, reply);
 	if (strcmp(status, "completed") == 0) {
 		json_decref(reply);
-		switch_over(v, vm);
+		confirm(v, vm);
 		return;
 	}
 	if (strcmp(status, "failed") == 0 || strcmp(status, "cancelled") == 0 || strcmp(status, "none") == 0) {
 		char desc[200] = "";
 		(void)qmp_get_str(reply, "error-desc", desc, sizeof(desc));
 		json_decref(reply);
-		fail(v, vm, false, "QEMU reports the migration %s%s%s", status, *desc ? ": " : "", desc);
+		/* With return-path the source fails when the destination could not load the
+		 * state ("Sibling indicated error 1"): the destination says why. */
+		if (dest_status(vm, NULL, 0) == DEST_FAILED)
+			fail_unloaded(v, vm, desc);
+		else
+			fail(v, vm, false, "QEMU reports the migration %s%s%s", status, *desc ? ": " : "", desc);
 		return;
 	}
 	json_decref(reply);
@@ -560,6 +765,22 @@ static void tick(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
 			switch_over(v, vm);
 	}
 	arm(v);
+}
+
+void cmc_vms_card_gone(struct cmc_vms *v, unsigned slot, unsigned pf)
+{
+	for (unsigned i = 0; v && i < VM_MAX; i++) {
+		struct vm *vm = &v->vms[i];
+		unsigned ls, lp;
+
+		/* Once the source is done the state is across: the lane is not needed. */
+		if (!vm->used || (vm->mig != MIG_STARTING && vm->mig != MIG_ACTIVE) || vm->src_done ||
+		    cmc_blades_lane_port(v->d->blades, vm->lane, &ls, &lp) < 0 || ls != slot || lp != pf)
+			continue;
+		fail(v, vm, false, "lane %s lost its card (slot %u pf %u removed)", vm->lane, slot, pf);
+	}
+	if (v)
+		arm(v);
 }
 
 /* --- Commands ---------------------------------------------------------------------- */
@@ -885,6 +1106,7 @@ static int load_migration(const char *key, const char *value, void *arg)
 {
 	struct cmc_vms *v = arg;
 	struct vm *vm = find_vm(v, key + strlen("migration/"));
+	const char *reason;
 	char state[16];
 
 	if (!vm || cmc_store_field(value, "from", vm->from, sizeof(vm->from)) < 0 ||
@@ -900,6 +1122,9 @@ static int load_migration(const char *key, const char *value, void *arg)
 	vm->total_time = kv_u64(value, "time");
 	vm->downtime = kv_u64(value, "downtime");
 	vm->mbps = kv_u64(value, "mbps");
+	reason = strstr(value, " reason=");
+	if (reason && strcmp(reason + strlen(" reason="), "-") != 0)
+		snprintf(vm->reason, sizeof(vm->reason), "%s", reason + strlen(" reason="));
 	for (int s = MIG_NONE; s <= MIG_FAILED; s++)
 		if (strcmp(state, mig_state_names[s]) == 0)
 			vm->mig = (enum mig_state)s;

@@ -16,6 +16,9 @@ struct cmc_vms;
 /* Loads the VMs and any migration in flight from the store and takes them up again. */
 int cmc_vms_start(struct cmcd *d, struct cmc_vms **out) __attribute__((warn_unused_result));
 void cmc_vms_stop(struct cmcd *d, struct cmc_vms *v);
+/* A card cmcd drives is gone (cards.c): a migration whose lane ran on slot/pf fails now,
+ * saying so, rather than when its no-progress timer runs out. v may be NULL. */
+void cmc_vms_card_gone(struct cmc_vms *v, unsigned slot, unsigned pf);
 
 enum cmc_status cmc_cmd_vm(void *ctx, struct cmc_api_request *req);
 enum cmc_status cmc_cmd_vms(void *ctx, struct cmc_api_request *req);

@@ -122,6 +122,25 @@ static const struct bad_case bad_cases[] = {
 	{ "bad-path-quote",
 	  DATA "bad-path-quote.conf:2: daemon.store: the path contains a quote, backslash or"
 	  " control character" },
+	{ "bad-blade-unknown",
+	  DATA "bad-blade-unknown.conf:3: blades.[0].qemu: unknown setting (expected one of: name, id,"
+	  " hypervisor)" },
+	{ "bad-hv-unknown",
+	  DATA "bad-hv-unknown.conf:4: blades.[0].hypervisor.arg: unknown setting (expected one of:"
+	  " binary, args)" },
+	{ "bad-hv-binary",
+	  DATA "bad-hv-binary.conf:3: blades.[0].hypervisor.binary: \"qemu-system-x86_64\" must be an"
+	  " absolute path" },
+	{ "bad-hv-args-list",
+	  DATA "bad-hv-args-list.conf:3: blades.[0].hypervisor.args: expected a list ( \"-device\","
+	  " \"...\", ... ) of strings, not a string" },
+	{ "bad-hv-arg-type",
+	  DATA "bad-hv-arg-type.conf:4: blades.[1].hypervisor.args.[1]: expected a string, not an"
+	  " integer" },
+	{ "bad-hv-own-option",
+	  DATA "bad-hv-own-option.conf:5: blades.[0].hypervisor.args.[2]: \"-qmp\" is set by cmcd"
+	  " itself (-name, -m, -kernel, -qmp, -pidfile, -incoming, -S, -daemonize, -nodefaults,"
+	  " -display, -accel)" },
 	{ "bad-group",
 	  DATA "bad-group.conf:2: daemon.group: \"cmc admins\" must be \"\" or a group name of 1..32"
 	  " characters of A-Z a-z 0-9 _ . -" },
@@ -175,6 +194,13 @@ static void test_good_full(void)
 	tap_ok(cmc_config_blade_by_id(cfg, 2) == &cfg->blades[1], "blade by id");
 	tap_ok(!cmc_config_blade_by_id(cfg, 3) && !cmc_config_blade_by_name(cfg, "blade3"),
 	       "no such blade: NULL");
+	tap_ok(!cfg->blades[0].hv.binary[0] && cfg->blades[0].hv.argc == 0 &&
+	       !cfg->blades[1].hv.binary[0] && cfg->blades[1].hv.argc == 0,
+	       "no hypervisor, or an empty one: the default command, no extra argument");
+	tap_is_str(cfg->blades[2].hv.binary, "/opt/qemu/bin/qemu-system-x86_64", "blades.[2].hypervisor.binary");
+	tap_ok(cfg->blades[2].hv.argc == 4 && strcmp(cfg->blades[2].hv.args[0], "-device") == 0 &&
+	       strcmp(cfg->blades[2].hv.args[1], "virtio-rng-pci") == 0 &&
+	       strcmp(cfg->blades[2].hv.args[3], "q35") == 0, "blades.[2].hypervisor.args, in order");
 	tap_is_int(cfg->slot_count, 3, "three slots");
 
 	s = cmc_config_slot_by_number(cfg, 0);
