@@ -99,7 +99,7 @@ enum igb_mbx_reason {
 	IGB_MBX_REASON_COUNT
 };
 
-/* A short constant description ("rate limited", "MAC owned by another VF", ...). */
+/* A short constant description ("rate limited", "MAC owned elsewhere in the chassis ...", ...). */
 const char *igb_mbx_reason_str(enum igb_mbx_reason r);
 
 /* --- What the hardware layer must do ----------------------------------------------- */

@@ -139,6 +139,24 @@ note('over the uplink port meanwhile: ' . ($rc ? 'no traffic (QEMU stops a port 
 $c->qmp('set_link', { name => 'cable1', up => JSON::PP::true });
 ok_run(q{wait_for 100 'cmcctl events | grep -q "link-up *1 *pf 0"'}, 'the cable back is an event', timeout => 20);
 
+# --- The mailbox asks the chassis: a trusted VF takes no MAC that anything else owns --------
+# Slot 1 vf 0 (s1v0 in blade1) is trusted. It asks its PF (card 1) for MACs owned on card 2:
+# a VF's assigned MAC, a static entry's and the PF's own. Card 1's mailbox engine does not see
+# card 2; cmcd's chassis-wide owner refuses each, and each refusal is an event.
+ok_run('cmcctl assign slot 2 vf 3 blade blade3 mac 02:00:00:00:5e:02 && cmcctl vbridge add slot 2 vf 2 mac 02:00:00:00:5e:01',
+	'card 2: a VF with an assigned MAC, and a static entry', timeout => 30);
+for my $t ([ '02:00:00:00:5e:02', "card 2's VF's MAC" ], [ '02:00:00:00:5e:01', "a static entry's MAC on card 2" ],
+	   [ $c->card_mac(2), "card 2's PF's MAC" ]) {
+	my ($m, $what) = @$t;
+	my $count = q{n_refused() { cmcctl events | grep -c "vf-refused *1 *pf 0 vf 0: .*owned elsewhere in the chassis"; }};
+	my $n0 = ($c->run("$count; n_refused"))[1] =~ /(\d+)/ ? $1 : 0;
+	my ($r) = $c->run("ip -n blade1 link set s1v0 address $m 2>&1", timeout => 20);
+	isnt($r, 0, "a trusted VF of card 1 asking for $what ($m): refused");
+	ok_run("$count; wait_for 30 '[ \$(n_refused) -gt $n0 ]'", "$what: a vf-refused event says the MAC is owned elsewhere", timeout => 20);
+}
+like($c->run('ip -n blade1 link show s1v0'), qr{link/ether $mac0 }, 's1v0 kept its MAC');
+ok_run('cmcctl vbridge del slot 2 mac 02:00:00:00:5e:01 && cmcctl unassign slot 2 vf 3', 'card 2 as it was', timeout => 30);
+
 # --- Bad requests change nothing ----------------------------------------------------------
 my $snap = $c->run('cmcctl -j assignments; cmcctl -j vbridge show; cmcctl -j domains; cmcctl -j lanes');
 $snap =~ s/"rx_(packets|bytes)":\d+/"rx_$1":N/g;
