@@ -576,7 +576,7 @@ static void serve_flr(struct igb_pf *pf, uint32_t vflre)
 
 	wr32(pf, IGB_VFLRE, vflre);	/* write 1 to clear */
 	for (unsigned vf = 0; vf < pf->nic.num_vfs; vf++) {
-		if (!(vflre & (1u << vf)) || igb_mbx_vf_flr(pf->mbx, vf, &res) < 0)
+		if (!(vflre & (1u << vf)) || igb_mbx_vf_flr(pf->mbx, vf, now_ms(), &res) < 0)
 			continue;
 		apply_result(pf, &res);
 		clear_extra_macs(pf, vf);
