@@ -5,8 +5,10 @@
 # which runs each of its kinds in turn for --seconds. For each window: cmcd's CPU time
 # (utime + stime of /proc/PID/stat, all threads) over the window's wall time, as a share
 # of one core, the pings lost, and what cmcd counted for VF 2 (cmcctl vfstats) and posted
-# (cmcctl events). The baseline is the same window with no hostile VF (the pings only),
-# measured first in the same boot. Prints the figures; asserts nothing.
+# (cmcctl events: refusals and penalties, as many as the log returns). The baseline is
+# the same window with no hostile VF (the pings only), measured first in the same boot.
+# Each kind is a new vf-hostile, whose opening of the VF resets it (a pardon). Prints the
+# figures; asserts nothing.
 #   CMC_BUILD=build bench/hostile-cpu.pl [--seconds S] [--kinds k1,k2,...]
 use strict;
 use warnings;
@@ -30,7 +32,19 @@ sub vfstat {
 	my ($s) = grep { $_->{slot} == 2 && $_->{vf} == $_[0] } @$j;
 	return $s // {};
 }
-sub events_about_vf2 { scalar(() = run('cmcctl -j events') =~ /"slot":2,"detail":"pf 0 vf 2[:\s]/g) }
+# VF 2's events after seq0: (the last seq, refusals, penalties and pardons).
+sub events_about_vf2 {
+	my ($seq0) = @_;
+	my $j = eval { decode_json(run('cmcctl -j events')) } // [];
+	my ($last, $refused, $penalty) = ($seq0 // 0, 0, 0);
+	for my $e (@$j) {
+		$last = $e->{seq} if $e->{seq} > $last;
+		next unless defined $seq0 && $e->{seq} > $seq0 && ($e->{slot} // -1) == 2 && $e->{detail} =~ /^pf 0 vf 2:/;
+		$refused++ if $e->{kind} eq 'vf-refused';
+		$penalty++ if $e->{kind} eq 'vf-penalty';
+	}
+	return ($last, $refused, $penalty);
+}
 
 run('cmcd -c /cmc/conf/emulated.conf && wait_for 300 "vfs_have_netdevs 0000:02:00.0"');
 my @vfs = split /\s+/, run('pf_vfs 0000:02:00.0');
@@ -48,7 +62,7 @@ sub window {
 	my $n = $seconds * 5;
 	my $hostile = $kind ? "vf-hostile $vfs[2] $seconds 7 $kind > /tmp/hostile.log 2>&1 &" : '';
 	my $s0 = vfstat(2);
-	my $e0 = events_about_vf2();
+	my ($seq0) = events_about_vf2();
 	my $out = run(qq{t0=\$(cut -d' ' -f1 /proc/uptime); c0=\$(awk '{print \$14+\$15}' /proc/$pid/stat); $hostile }
 	    . qq{ip netns exec blade1 ping -q -c $n -i 0.2 -W 1 10.77.0.2 > /tmp/ping.log 2>&1; wait; }
 	    . qq{t1=\$(cut -d' ' -f1 /proc/uptime); c1=\$(awk '{print \$14+\$15}' /proc/$pid/stat); }
@@ -58,16 +72,17 @@ sub window {
 	my $s1 = vfstat(2);
 	my %d = map { $_ => ($s1->{$_} // 0) - ($s0->{$_} // 0) } qw(mbx_messages mbx_refused mbx_resets mbx_penalties);
 	return { share => ($c1 - $c0) / $hz / ($t1 - $t0), wall => $t1 - $t0, lost => ($sent // 0) - ($got // 0),
-		 sent => $sent // 0, events => events_about_vf2() - $e0, ignored => $s1->{mbx_ignored} // '-', %d };
+		 sent => $sent // 0, events => join('/', (events_about_vf2($seq0))[1, 2]), ignored => $s1->{mbx_ignored} // '-',
+		 %d };
 }
 
 print "hostile-cpu: cmcd's CPU per hostile-VF kind, $seconds s each, emulated chassis (TCG), ",
     "VF 0 and VF 1 pinging every 0.2 s\n";
 printf "  %-14s %8s %8s %10s %9s %9s %7s %9s %7s %7s\n", 'kind', 'cpu %', 'wall s', 'lost/sent', 'messages',
-    'refused', 'resets', 'penalties', 'ignored', 'events';
+    'refused', 'resets', 'penalties', 'ignored', 'events refused/penalty';
 for my $kind ('', split /,/, $kinds) {
 	my $w = window($kind);
-	printf "  %-14s %8.1f %8.1f %10s %9d %9d %7d %9d %7s %7d\n", $kind || '(baseline)', 100 * $w->{share}, $w->{wall},
+	printf "  %-14s %8.1f %8.1f %10s %9d %9d %7d %9d %7s %7s\n", $kind || '(baseline)', 100 * $w->{share}, $w->{wall},
 	    "$w->{lost}/$w->{sent}", $w->{mbx_messages}, $w->{mbx_refused}, $w->{mbx_resets}, $w->{mbx_penalties},
 	    $w->{ignored}, $w->{events};
 	run('sleep 2');
