@@ -8,7 +8,8 @@
  * MAC filter, its multicast hashes, a VLAN filter, its maximum frame...). Actions are
  * derived from the engine's own checked state, never register values copied from the
  * VF. The engine keeps, per VF, the chassis policy (assigned MAC, trust, VLANs,
- * quotas) and the VF's dynamic state, rate-limits each VF's messages and counts them.
+ * quotas) and the VF's dynamic state, rate-limits each VF's messages, penalizes a VF
+ * that keeps misbehaving (muted, then ignored: see "Misbehaviour" below) and counts it all.
  * It does no I/O, never blocks, never prints: every refusal comes back as an
  * enum igb_mbx_reason the caller may log (rate-limited per VF, lib/log.h).
  *
