@@ -118,7 +118,7 @@ note("ping during the attack: $got of $sent answered") if defined $got;
 $c->run('sleep 8', timeout => 30);
 like($c->run('cat /tmp/hostile.log'), qr/vf-hostile flood \d+/, 'the hostile VF ran its whole program');
 my $h = vfstat(2, 2);
-cmp_ok($h->{mbx_refused} // 0, '>', 5, "the hostile VF's messages were refused ($h->{mbx_refused})");
+cmp_ok($h->{mbx_refused} // 0, '>', 0, "the hostile VF's messages were refused ($h->{mbx_refused})");
 cmp_ok($h->{mbx_penalties} // 0, '>', 0, "and penalized: muted, then ignored ($h->{mbx_penalties} penalties)");
 ($rc, $out) = $c->run('ip netns exec blade1 ping -c 3 -W 3 10.77.0.2', timeout => 30);
 is($rc, 0, 'after the attack blade1 still reaches blade2') or diag($out);
