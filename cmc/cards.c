@@ -40,6 +40,7 @@ struct card {
 	unsigned long long retry_at;	/* ms; 0 = none */
 	bool dead;			/* card gone: no more service */
 	struct log_ratelimit refusals[NIC_MAX_VFS + 1];	/* per VF, and the PF */
+	struct log_ratelimit penalties[NIC_MAX_VFS];	/* apart: refusals never hide them */
 	struct nic_vf_config vfcfg[NIC_MAX_VFS];	/* what the chassis set on each VF */
 	struct vb_port *veb;		/* the model of the card's bridge the VFs' settings must fit */
 	enum nic_port_mode mode;
@@ -197,6 +198,14 @@ static void report_event(struct cmc_cards *cs, const struct queued_event *q)
 			return;
 		cmc_events_post(d->events, "vf-refused", (int)q->slot, "pf %u vf %d: %s%s", q->pf,
 				q->vf, q->detail, suppressed ? " (and more, rate-limited)" : "");
+		return;
+	case NIC_EV_VF_PENALTY:
+		/* Few by design (the penalty escalates), rate-limited all the same. */
+		if (c && q->vf >= 0 && q->vf < NIC_MAX_VFS &&
+		    !log_ratelimit_allow(&c->penalties[q->vf], cmc_now_ms(), &suppressed))
+			return;
+		cmc_events_post(d->events, "vf-penalty", (int)q->slot, "pf %u vf %d: %s%s", q->pf, q->vf,
+				q->detail, suppressed ? " (and more, rate-limited)" : "");
 		return;
 	case NIC_EV_LINK_UP:
 	case NIC_EV_LINK_DOWN:
@@ -460,6 +469,8 @@ static int card_open(struct cmc_cards *cs, struct card *c, const char *backend, 
 
 	for (unsigned i = 0; i <= NIC_MAX_VFS; i++)
 		log_ratelimit_init(&c->refusals[i], 5, 2000);
+	for (unsigned i = 0; i < NIC_MAX_VFS; i++)
+		log_ratelimit_init(&c->penalties[i], 5, 2000);
 	if (strcmp(backend, "igb-vfio") == 0) {
 		card_token(cs, c, bdf, token);
 		p.vf_token = *c->token_bdf ? token : NULL;
@@ -899,6 +910,9 @@ static void vf_record(const struct card *c, unsigned vf, const struct nic_stats 
 	cmc_rec_int(b, "mbx_messages", (long long)st->mbx_messages);
 	cmc_rec_int(b, "mbx_refused", (long long)st->mbx_refused);
 	cmc_rec_int(b, "mbx_rate_limited", (long long)st->mbx_rate_limited);
+	cmc_rec_int(b, "mbx_resets", (long long)st->mbx_resets);
+	cmc_rec_int(b, "mbx_penalties", (long long)st->mbx_penalties);
+	cmc_rec_int(b, "mbx_ignored", (long long)st->mbx_ignored);
 	cmc_rec_end(b);
 }
 

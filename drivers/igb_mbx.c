@@ -16,13 +16,25 @@
 
 #define VF_ACK_NACK_INTERVAL_MS 2000	/* Linux igb waits 2 s between such NACKs */
 
+/* A token bucket: burst tokens, one more per interval. */
+struct bucket {
+	unsigned tokens;
+	uint64_t last_ms;
+	bool started;
+};
+
 struct vf {
 	struct igb_mbx_policy pol;
 	struct igb_mbx_vf_state st;
 	struct igb_mbx_stats stats;
-	unsigned tokens;		/* rate limiter */
-	uint64_t rl_last_ms;
-	bool rl_started;
+	struct bucket rate;		/* messages */
+	struct bucket bad;		/* bad messages */
+	struct bucket flr;		/* FLRs */
+	bool revoked;			/* as an FLR leaves it, since the last VF_RESET */
+	unsigned level;			/* penalty escalation */
+	uint64_t last_offence_ms;
+	uint64_t muted_until;
+	bool ignored;
 	bool nack_sent;			/* igb_mbx_vf_ack() */
 	uint64_t last_nack_ms;
 };
@@ -63,7 +75,33 @@ static const char *const reason_str[IGB_MBX_REASON_COUNT] = {
 	[IGB_MBX_E_VLAN_QUOTA] = "VLAN quota reached",
 	[IGB_MBX_E_VLAN_TABLE_FULL] = "no free VLAN filter entry",
 	[IGB_MBX_E_FRAME_SIZE] = "max frame size out of range",
+	[IGB_MBX_E_PENALIZED] = "VF muted or ignored",
 };
+
+static const char *const offence_str[IGB_MBX_OFF_COUNT] = {
+	[IGB_MBX_OFF_NONE] = "none",
+	[IGB_MBX_OFF_FLOOD] = "mailbox flood",
+	[IGB_MBX_OFF_BAD_MESSAGES] = "bad messages",
+	[IGB_MBX_OFF_LOCK_HOLD] = "mailbox lock held",
+	[IGB_MBX_OFF_RESET_STORM] = "reset storm",
+};
+
+const char *igb_mbx_offence_str(enum igb_mbx_offence o)
+{
+	if ((unsigned)o >= IGB_MBX_OFF_COUNT)
+		return "unknown offence";
+	return offence_str[o];
+}
+
+const char *igb_mbx_verdict_str(enum igb_mbx_verdict v)
+{
+	switch (v) {
+	case IGB_MBX_HEARD: return "heard";
+	case IGB_MBX_MUTED: return "muted";
+	case IGB_MBX_IGNORED: return "ignored";
+	}
+	return "unknown";
+}
 
 const char *igb_mbx_reason_str(enum igb_mbx_reason r)
 {
@@ -288,32 +326,113 @@ static void count_reply(struct vf *v, enum igb_mbx_reason r)
 		v->stats.rate_limited++;
 }
 
-/* --- Rate limiting: a token bucket per VF ------------------------------------------- */
+/* --- Token buckets: messages, bad messages, FLRs ---------------------------------- */
 
-static bool rate_take(struct vf *v, const struct igb_mbx_config *cfg, uint64_t now)
+static bool bucket_take(struct bucket *b, unsigned burst, unsigned interval_ms, uint64_t now)
 {
 	uint64_t add;
 
-	if (!v->rl_started) {
-		v->rl_started = true;
-		v->tokens = cfg->rate_burst;
-		v->rl_last_ms = now;
-	} else if (now < v->rl_last_ms) {
-		v->rl_last_ms = now;	/* clock stepped back: new origin, no refill */
+	if (!b->started) {
+		b->started = true;
+		b->tokens = burst;
+		b->last_ms = now;
+	} else if (now < b->last_ms) {
+		b->last_ms = now;	/* clock stepped back: new origin, no refill */
 	} else {
-		add = (now - v->rl_last_ms) / cfg->rate_interval_ms;
-		if (add >= cfg->rate_burst - v->tokens) {
-			v->tokens = cfg->rate_burst;
-			v->rl_last_ms = now;
+		add = (now - b->last_ms) / interval_ms;
+		if (add >= burst - b->tokens) {
+			b->tokens = burst;
+			b->last_ms = now;
 		} else if (add) {
-			v->tokens += (unsigned)add;
-			v->rl_last_ms += add * cfg->rate_interval_ms;
+			b->tokens += (unsigned)add;
+			b->last_ms += add * interval_ms;
 		}
 	}
-	if (!v->tokens)
+	if (!b->tokens)
 		return false;
-	v->tokens--;
+	b->tokens--;
 	return true;
+}
+
+/* --- Penalties ------------------------------------------------------------------------ */
+
+static enum igb_mbx_verdict verdict_at(const struct vf *v, uint64_t now, unsigned *left)
+{
+	if (left)
+		*left = 0;
+	if (v->ignored)
+		return IGB_MBX_IGNORED;
+	if (now >= v->muted_until)
+		return IGB_MBX_HEARD;
+	if (left)
+		*left = (unsigned)(v->muted_until - now);
+	return IGB_MBX_MUTED;
+}
+
+/* Levels forgiven for the time since the last offence (one per forgive_ms). */
+static void decay(struct vf *v, const struct igb_mbx_config *cfg, uint64_t now)
+{
+	uint64_t quiet;
+
+	if (!v->level || now < v->last_offence_ms)
+		return;
+	quiet = (now - v->last_offence_ms) / cfg->forgive_ms;
+	v->level = quiet >= v->level ? 0 : v->level - (unsigned)quiet;
+}
+
+/* One offence: counted always, penalized (and escalated) only while the VF is heard. */
+static void offend(struct vf *v, const struct igb_mbx_config *cfg, enum igb_mbx_offence o,
+		   uint64_t now, struct igb_mbx_penalty *pen)
+{
+	v->stats.offences[o]++;
+	if (verdict_at(v, now, NULL) != IGB_MBX_HEARD)
+		return;
+	decay(v, cfg, now);
+	v->last_offence_ms = now;
+	v->level++;
+	v->stats.penalties++;
+	pen->offence = o;
+	pen->level = v->level;
+	if (v->level > cfg->mute_levels) {
+		v->ignored = true;
+		pen->verdict = IGB_MBX_IGNORED;
+		return;
+	}
+	pen->mute_ms = cfg->mute_ms << (v->level - 1);
+	pen->verdict = IGB_MBX_MUTED;
+	v->muted_until = now + pen->mute_ms;
+}
+
+/* A reset within its rate, or the chassis: the VF starts again with a clean record. */
+static void forgive(struct vf *v, struct igb_mbx_penalty *pen)
+{
+	if (!v->ignored && !v->level && !v->muted_until)
+		return;
+	if (v->ignored || v->level)
+		v->stats.forgiven++;
+	v->ignored = false;
+	v->level = 0;
+	v->muted_until = 0;
+	pen->forgiven = true;
+}
+
+/* Words no igbvf sends: malformed, or values out of any range. */
+static bool reason_is_bad(enum igb_mbx_reason r)
+{
+	switch (r) {
+	case IGB_MBX_E_SHORT:
+	case IGB_MBX_E_NOT_REQUEST:
+	case IGB_MBX_E_RESERVED:
+	case IGB_MBX_E_UNKNOWN_ID:
+	case IGB_MBX_E_BAD_INFO:
+	case IGB_MBX_E_MAC_INVALID:
+	case IGB_MBX_E_MC_HASH:
+	case IGB_MBX_E_VLAN_RANGE:
+	case IGB_MBX_E_FRAME_SIZE:
+		return true;
+	default:
+		return false;
+	}
 }
 
 /* --- Resetting a VF's dynamic state ---------------------------------------------- */
@@ -346,6 +465,7 @@ static void vf_reset_actions(struct igb_mbx_result *res, unsigned vf, const stru
 /* FLR or policy change: the VF must send VF_RESET again before anything else. */
 static void vf_revoke(struct igb_mbx_result *res, unsigned vf, struct vf *v)
 {
+	v->revoked = true;
 	vf_clear_dynamic(v);
 	vf_reset_actions(res, vf, v);
 	act_push(res, vf, IGB_MBX_ACT_DISABLE_RXTX);
@@ -363,6 +483,7 @@ static enum igb_mbx_reason msg_reset(struct igb_mbx *m, unsigned vf, const struc
 	if (msg->info)
 		return IGB_MBX_E_BAD_INFO;
 	vf_clear_dynamic(v);
+	v->revoked = false;
 	v->st.cts = true;
 	v->stats.resets++;
 	vf_reset_actions(res, vf, v);
@@ -608,8 +729,18 @@ int igb_mbx_process(struct igb_mbx *m, unsigned vf, const uint32_t *msg, unsigne
 	in.id = nwords ? msg[0] & IGB_MBX_ID_MASK : 0;
 	in.info = nwords ? (msg[0] & IGB_MBX_INFO_MASK) >> IGB_MBX_INFO_SHIFT : 0;
 
+	/* A VF being penalized is not heard: no reply, nothing changes. */
+	if (verdict_at(v, now_ms, NULL) != IGB_MBX_HEARD) {
+		res->reason = IGB_MBX_E_PENALIZED;
+		count_reply(v, res->reason);
+		return 0;
+	}
 	/* First, before any parsing: a flooding VF costs a NACK and nothing else. */
-	r = rate_take(v, &m->cfg, now_ms) ? check_header(v, &in) : IGB_MBX_E_RATE_LIMITED;
+	r = bucket_take(&v->rate, m->cfg.rate_burst, m->cfg.rate_interval_ms, now_ms)
+		    ? check_header(v, &in)
+		    : IGB_MBX_E_RATE_LIMITED;
+	if (r == IGB_MBX_E_RATE_LIMITED)
+		offend(v, &m->cfg, IGB_MBX_OFF_FLOOD, now_ms, &res->penalty);
 	if (r == IGB_MBX_OK && in.id == IGB_MBX_VF_RESET) {
 		r = msg_reset(m, vf, &in, res);
 		if (r != IGB_MBX_E_BAD_INFO) {
@@ -621,6 +752,9 @@ int igb_mbx_process(struct igb_mbx *m, unsigned vf, const uint32_t *msg, unsigne
 	}
 	if (r != IGB_MBX_OK)
 		res->n_actions = 0;	/* a refused message changes nothing */
+	if (reason_is_bad(r) &&
+	    !bucket_take(&v->bad, m->cfg.bad_burst, m->cfg.bad_interval_ms, now_ms))
+		offend(v, &m->cfg, IGB_MBX_OFF_BAD_MESSAGES, now_ms, &res->penalty);
 	reply_word(res, v, nwords ? msg[0] : 0, r);
 	count_reply(v, r);
 	return 0;
@@ -628,14 +762,45 @@ int igb_mbx_process(struct igb_mbx *m, unsigned vf, const uint32_t *msg, unsigne
 
 /* --- Chassis-side entry points --------------------------------------------------- */
 
-int igb_mbx_vf_flr(struct igb_mbx *m, unsigned vf, struct igb_mbx_result *res)
+int igb_mbx_vf_flr(struct igb_mbx *m, unsigned vf, uint64_t now_ms, struct igb_mbx_result *res)
 {
+	struct vf *v;
+
 	if (!m || !res || vf >= m->cfg.num_vfs)
 		return -EINVAL;
 	result_init(res);
-	m->vf[vf].stats.flrs++;
-	vf_revoke(res, vf, &m->vf[vf]);
+	v = &m->vf[vf];
+	v->stats.flrs++;
+	/* Over the rate it is a storm; well within it (half the burst still left, so after
+	 * a quiet spell) a reset the VF's owner made on purpose, which forgives it. */
+	if (!bucket_take(&v->flr, m->cfg.flr_burst, m->cfg.flr_interval_ms, now_ms))
+		offend(v, &m->cfg, IGB_MBX_OFF_RESET_STORM, now_ms, &res->penalty);
+	else if (v->flr.tokens >= m->cfg.flr_burst / 2)
+		forgive(v, &res->penalty);
+	/* Already as an FLR leaves it: a storm of them costs no register write. */
+	if (!v->revoked)
+		vf_revoke(res, vf, v);
 	return 0;
+}
+
+int igb_mbx_offend(struct igb_mbx *m, unsigned vf, enum igb_mbx_offence o, uint64_t now_ms,
+		   struct igb_mbx_result *res)
+{
+	if (!m || !res || vf >= m->cfg.num_vfs || o <= IGB_MBX_OFF_NONE || o >= IGB_MBX_OFF_COUNT)
+		return -EINVAL;
+	result_init(res);
+	offend(&m->vf[vf], &m->cfg, o, now_ms, &res->penalty);
+	return 0;
+}
+
+enum igb_mbx_verdict igb_mbx_verdict(const struct igb_mbx *m, unsigned vf, uint64_t now_ms,
+				     unsigned *left_ms)
+{
+	if (left_ms)
+		*left_ms = 0;
+	if (!m || vf >= m->cfg.num_vfs)
+		return IGB_MBX_HEARD;
+	return verdict_at(&m->vf[vf], now_ms, left_ms);
 }
 
 static int policy_check(const struct igb_mbx_policy *p)
@@ -673,6 +838,7 @@ int igb_mbx_set_policy(struct igb_mbx *m, unsigned vf, const struct igb_mbx_poli
 	if (p->port_vlan && !bit_test(map, p->port_vlan) && used >= m->cfg.vlan_filters)
 		return -ENOSPC;
 	m->vf[vf].pol = *p;
+	forgive(&m->vf[vf], &res->penalty);	/* the chassis took the VF in hand */
 	vf_revoke(res, vf, &m->vf[vf]);
 	return 0;
 }
@@ -733,6 +899,8 @@ int igb_mbx_get_stats(const struct igb_mbx *m, unsigned vf, struct igb_mbx_stats
 	if (!m || !out || vf >= m->cfg.num_vfs)
 		return -EINVAL;
 	*out = m->vf[vf].stats;
+	out->level = m->vf[vf].level;
+	out->ignored = m->vf[vf].ignored;
 	return 0;
 }
 
@@ -758,6 +926,13 @@ void igb_mbx_config_init(struct igb_mbx_config *cfg, unsigned num_vfs)
 	cfg->rate_interval_ms = 20;
 	cfg->vlan_filters = 32 - num_vfs;
 	cfg->extra_mac_filters = 24 - 1 - num_vfs;
+	cfg->mute_ms = 200;
+	cfg->mute_levels = 5;
+	cfg->forgive_ms = 10000;
+	cfg->bad_burst = 16;
+	cfg->bad_interval_ms = 200;
+	cfg->flr_burst = 8;
+	cfg->flr_interval_ms = 1000;
 }
 
 void igb_mbx_policy_init(struct igb_mbx_policy *p)
@@ -776,7 +951,9 @@ int igb_mbx_new(const struct igb_mbx_config *cfg, struct igb_mbx **out)
 		return -EINVAL;
 	*out = NULL;
 	if (cfg->num_vfs < 1 || cfg->num_vfs > IGB_MBX_MAX_VFS || cfg->rate_burst < 1 ||
-	    cfg->rate_interval_ms < 1)
+	    cfg->rate_interval_ms < 1 || cfg->mute_ms < 1 || cfg->mute_levels < 1 ||
+	    cfg->mute_levels > 16 || cfg->forgive_ms < 1 || cfg->bad_burst < 1 ||
+	    cfg->bad_interval_ms < 1 || cfg->flr_burst < 1 || cfg->flr_interval_ms < 1)
 		return -EINVAL;
 	m = calloc(1, sizeof(*m));
 	if (!m)
@@ -785,6 +962,7 @@ int igb_mbx_new(const struct igb_mbx_config *cfg, struct igb_mbx **out)
 	for (unsigned i = 0; i < IGB_MBX_MAX_VFS; i++) {
 		igb_mbx_policy_init(&m->vf[i].pol);
 		vf_clear_dynamic(&m->vf[i]);
+		m->vf[i].revoked = true;	/* nothing programmed for it yet */
 	}
 	*out = m;
 	return 0;

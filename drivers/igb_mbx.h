@@ -8,7 +8,8 @@
  * MAC filter, its multicast hashes, a VLAN filter, its maximum frame...). Actions are
  * derived from the engine's own checked state, never register values copied from the
  * VF. The engine keeps, per VF, the chassis policy (assigned MAC, trust, VLANs,
- * quotas) and the VF's dynamic state, rate-limits each VF's messages and counts them.
+ * quotas) and the VF's dynamic state, rate-limits each VF's messages, penalizes a VF
+ * that keeps misbehaving (muted, then ignored: see "Misbehaviour" below) and counts it all.
  * It does no I/O, never blocks, never prints: every refusal comes back as an
  * enum igb_mbx_reason the caller may log (rate-limited per VF, lib/log.h).
  *
@@ -96,6 +97,7 @@ enum igb_mbx_reason {
 	IGB_MBX_E_VLAN_QUOTA,		/* VF's VLAN quota reached */
 	IGB_MBX_E_VLAN_TABLE_FULL,	/* all VLAN filter entries in use */
 	IGB_MBX_E_FRAME_SIZE,		/* max frame outside [64, 9728] */
+	IGB_MBX_E_PENALIZED,		/* the VF is muted or ignored (no reply is sent) */
 	IGB_MBX_REASON_COUNT
 };
 
@@ -139,6 +141,48 @@ struct igb_mbx_action {
 
 const char *igb_mbx_action_str(enum igb_mbx_action_type t);
 
+/* --- Misbehaviour and its penalty ---------------------------------------------------- */
+
+/*
+ * What a VF did wrong. The engine sees floods (a message over the rate), bad messages
+ * (malformed or out-of-range words, over their own small rate) and reset storms (FLRs
+ * over their rate); the hardware layer reports the lock holding (igb_mbx_offend).
+ */
+enum igb_mbx_offence {
+	IGB_MBX_OFF_NONE = 0,
+	IGB_MBX_OFF_FLOOD,
+	IGB_MBX_OFF_BAD_MESSAGES,
+	IGB_MBX_OFF_LOCK_HOLD,
+	IGB_MBX_OFF_RESET_STORM,
+	IGB_MBX_OFF_COUNT
+};
+
+const char *igb_mbx_offence_str(enum igb_mbx_offence o);
+
+/*
+ * How the PF treats a VF. HEARD: served. MUTED: not served until a time (its requests
+ * wait; the hardware layer stops the interrupts they raise). IGNORED: not served at all
+ * until a VF reset (an FLR that is not itself part of a storm) or the chassis (a new
+ * policy) forgives it. The PF cannot stop a VF's register writes: it can only stop
+ * paying for them.
+ *
+ * Escalation: each offence while heard raises the VF's level by one: levels 1..mute_levels
+ * mute it for mute_ms << (level - 1), the next ignores it. One level is forgiven per
+ * forgive_ms without an offence. Offences while muted or ignored are counted, nothing more.
+ */
+enum igb_mbx_verdict { IGB_MBX_HEARD, IGB_MBX_MUTED, IGB_MBX_IGNORED };
+
+const char *igb_mbx_verdict_str(enum igb_mbx_verdict v);
+
+/* A change of one VF's penalty, made by the call that returned it. */
+struct igb_mbx_penalty {
+	enum igb_mbx_offence offence;	/* NONE: no new penalty */
+	enum igb_mbx_verdict verdict;	/* MUTED (for mute_ms) or IGNORED */
+	unsigned mute_ms;
+	unsigned level;
+	bool forgiven;			/* a penalty or a level was cleared (reset, policy) */
+};
+
 /*
  * The outcome of one call. reply_len words of reply[] go back to the VF's mailbox
  * (0 when there is nothing to send). reply[0] has exactly one of ACK and NACK; reason
@@ -152,6 +196,7 @@ struct igb_mbx_result {
 	enum igb_mbx_reason reason;
 	unsigned n_actions;
 	struct igb_mbx_action actions[IGB_MBX_MAX_ACTIONS];
+	struct igb_mbx_penalty penalty;	/* what this call did to the VF's standing */
 };
 
 /* --- Configuration and policy --------------------------------------------------- */
@@ -162,6 +207,11 @@ struct igb_mbx_config {
 	unsigned rate_interval_ms;	/* then one more per interval (>= 1) */
 	unsigned vlan_filters;		/* distinct VLANs all VFs may use together (VLVF) */
 	unsigned extra_mac_filters;	/* extra unicast filters all VFs may use together */
+	unsigned mute_ms;		/* first mute (>= 1); doubles with each level */
+	unsigned mute_levels;		/* mutes before a VF is ignored (>= 1, <= 16) */
+	unsigned forgive_ms;		/* one level forgiven per this long without offence (>= 1) */
+	unsigned bad_burst, bad_interval_ms;	/* bad messages tolerated: burst, then one per interval */
+	unsigned flr_burst, flr_interval_ms;	/* FLRs tolerated the same way (>= 1 each) */
 	/*
 	 * Optional: true if mac is in use outside this engine (the PF's own address,
 	 * another card on the same segment). Asked before a VF may take a MAC that is
@@ -173,7 +223,9 @@ struct igb_mbx_config {
 
 /* Defaults: burst 32, 1 message per 20 ms, 32 - num_vfs VLAN entries for VFs (one
  * per VF left for the PF), 24 - 1 - num_vfs extra MACs (RAR 0 is the PF's, one per
- * VF is its primary). num_vfs is clamped to 1..IGB_MBX_MAX_VFS. */
+ * VF is its primary); mutes of 200, 400 ... 3200 ms, then ignored; a level forgiven per
+ * 10 s; 16 bad messages, then 5 per s; 8 FLRs, then 1 per s. num_vfs is clamped to
+ * 1..IGB_MBX_MAX_VFS. */
 void igb_mbx_config_init(struct igb_mbx_config *cfg, unsigned num_vfs);
 
 /* Chassis policy for one VF; the engine copies it. */
@@ -211,9 +263,13 @@ int igb_mbx_process(struct igb_mbx *m, unsigned vf, const uint32_t *msg, unsigne
 
 /*
  * VF vf went through a function level reset (VFLRE) or vanished: drop its dynamic
- * state and clear-to-send, keep its policy. *res holds the actions, no reply.
+ * state and clear-to-send, keep its policy. *res holds the actions, no reply; none when
+ * the VF has not reset (VF_RESET) since its last FLR or policy change: the hardware is
+ * already as an FLR leaves it. An FLR over its rate is an offence (a reset storm); one
+ * well within it (half of flr_burst left: not part of a storm) forgives the VF's
+ * penalty and level (res->penalty).
  */
-int igb_mbx_vf_flr(struct igb_mbx *m, unsigned vf, struct igb_mbx_result *res) IGB_WUR;
+int igb_mbx_vf_flr(struct igb_mbx *m, unsigned vf, uint64_t now_ms, struct igb_mbx_result *res) IGB_WUR;
 
 /*
  * Replace VF vf's policy. The VF loses its dynamic state and clear-to-send (it must
@@ -246,6 +302,22 @@ int igb_mbx_ping(const struct igb_mbx *m, unsigned vf, uint32_t *word) IGB_WUR;
  */
 int igb_mbx_vf_ack(struct igb_mbx *m, unsigned vf, uint64_t now_ms, uint32_t *word) IGB_WUR;
 
+/*
+ * The hardware layer saw VF vf misbehave (IGB_MBX_OFF_LOCK_HOLD: it kept its mailbox
+ * locked until the PF took it back). *res holds no reply and no action, only
+ * res->penalty. -EINVAL.
+ */
+int igb_mbx_offend(struct igb_mbx *m, unsigned vf, enum igb_mbx_offence o, uint64_t now_ms,
+		   struct igb_mbx_result *res) IGB_WUR;
+
+/*
+ * How VF vf stands at now_ms; *left_ms (may be NULL): ms until a mute ends (0 when not
+ * muted). A VF that is not HEARD must not be served: igb_mbx_process() refuses its
+ * messages (IGB_MBX_E_PENALIZED, no reply). IGB_MBX_HEARD for a bad vf.
+ */
+enum igb_mbx_verdict igb_mbx_verdict(const struct igb_mbx *m, unsigned vf, uint64_t now_ms,
+				     unsigned *left_ms);
+
 /* The dynamic state of one VF, for display and tests. */
 struct igb_mbx_vf_state {
 	bool cts;			/* completed VF_RESET since the last FLR/policy change */
@@ -268,6 +340,11 @@ struct igb_mbx_stats {
 	uint64_t resets;		/* VF_RESET messages acted on */
 	uint64_t flrs;			/* igb_mbx_vf_flr() calls */
 	uint64_t refused[IGB_MBX_REASON_COUNT]; /* NACKs by reason */
+	uint64_t offences[IGB_MBX_OFF_COUNT];	/* by kind, penalized or not */
+	uint64_t penalties;		/* mutes and ignores imposed */
+	uint64_t forgiven;		/* penalties cleared by a reset or the chassis */
+	unsigned level;			/* current escalation level (before any decay) */
+	bool ignored;			/* IGNORED now (a mute's end: igb_mbx_verdict) */
 };
 int igb_mbx_get_stats(const struct igb_mbx *m, unsigned vf, struct igb_mbx_stats *out) IGB_WUR;
 

@@ -36,7 +36,8 @@
 #define IGB_MDIC_TIMEOUT_US	10000	/* an MDI access takes ~64 us at MDC 2.5 MHz (8.2.4) */
 #define IGB_LOCK_RETRY_MS	2	/* a VF holds its mailbox: come back, never spin */
 #define IGB_LOCK_MAX_TRIES	8	/* then take the mailbox from it (RVFU) */
-#define IGB_MUTE_MS		200	/* a VF over its message rate is not heard for this long */
+/* While a VF is muted or ignored the mailbox cause is masked: the others are polled. */
+#define IGB_POLL_MS		10
 #define IGB_VF_RAR(vf)		(IGB_RAR_ENTRIES - 1 - (vf))	/* top down, as PF drivers do */
 /*
  * The extra receive-address entries (between the PF's and the VFs' primaries) are split:
@@ -78,8 +79,8 @@ struct igb_pf {
 	uint32_t reply[NIC_MAX_VFS][IGB_MBX_MSG_WORDS];
 	unsigned reply_len[NIC_MAX_VFS];
 	bool trace;				/* CMC_IGB_TRACE: report every message */
-	uint8_t muted;				/* VFs whose mailbox interrupt is masked */
-	uint64_t mute_until[NIC_MAX_VFS];
+	uint8_t silenced;			/* VFs muted or ignored (igb_mbx_verdict) */
+	bool vmmb_masked;			/* IMC.VMMB written: the mailbox cause is polled */
 	int8_t rar_owner[IGB_RAR_ENTRIES];	/* extra filters: owning VF (| IGB_RAR_STATIC) or -1 */
 	struct vf_bind_job bind;
 	struct nic_stats port;			/* running totals of the port's counters */
@@ -441,6 +442,71 @@ static void apply_result(struct igb_pf *pf, const struct igb_mbx_result *res)
 
 /* --- The mailbox (7.8.2.2) ----------------------------------------------------------- */
 
+/* What the engine did to a VF's standing: an event either way. */
+static void report_penalty(struct igb_pf *pf, unsigned vf, const struct igb_mbx_penalty *pen)
+{
+	const char *what = igb_mbx_offence_str(pen->offence);
+
+	if (pen->offence != IGB_MBX_OFF_NONE && pen->verdict == IGB_MBX_IGNORED)
+		nic_report(&pf->params, NIC_EV_VF_PENALTY, (int)vf,
+			   "%s: VF ignored until it resets or the chassis reconfigures it (penalty %u)", what,
+			   pen->level);
+	else if (pen->offence != IGB_MBX_OFF_NONE)
+		nic_report(&pf->params, NIC_EV_VF_PENALTY, (int)vf, "%s: VF not heard for %u ms (penalty %u)",
+			   what, pen->mute_ms, pen->level);
+	else if (pen->forgiven)
+		nic_report(&pf->params, NIC_EV_VF_PENALTY, (int)vf, "VF heard again: its penalties are cleared");
+}
+
+/* VFs not to be served now (muted or ignored); *next: ms until the first mute ends. */
+static uint8_t silenced_vfs(struct igb_pf *pf, uint64_t now, unsigned *next)
+{
+	uint8_t vfs = 0;
+	unsigned left;
+
+	*next = 0;
+	for (unsigned vf = 0; vf < pf->nic.num_vfs; vf++) {
+		enum igb_mbx_verdict v = igb_mbx_verdict(pf->mbx, vf, now, &left);
+
+		if (v == IGB_MBX_HEARD)
+			continue;
+		vfs |= (uint8_t)(1u << vf);
+		if (v == IGB_MBX_MUTED && (!*next || left < *next))
+			*next = left;
+	}
+	return vfs;
+}
+
+/*
+ * A muted or ignored VF must cost the PF nothing. QEMU's igb raises the PF's mailbox
+ * interrupt for every request and every reset of a VF without looking at MBVFIMR
+ * (hw/net/igb_core.c: mailbox_interrupt_to_pf, igb_vf_reset), but it honours the PF's own
+ * mask of the cause (IMS/IMC.VMMB, 8.8.x). So while any VF is silenced the cause is masked
+ * and the mailboxes are polled every IGB_POLL_MS (the other VFs wait at most that); the
+ * cause is unmasked once every VF is heard again. MBVFIMR is kept too, for hardware that
+ * honours it. Returns the poll delay, 0 when none is needed.
+ */
+static unsigned apply_silence(struct igb_pf *pf)
+{
+	unsigned next;
+	uint8_t vfs = silenced_vfs(pf, now_ms(), &next);
+
+	pf->pending |= (uint8_t)(pf->silenced & ~vfs);	/* heard again: a request may wait */
+	pf->pending &= (uint8_t)~vfs;
+	pf->reply_pending &= (uint8_t)~vfs;
+	if (vfs != pf->silenced)
+		wr32(pf, IGB_MBVFIMR, 0xffu & ~vfs);
+	if (vfs && !pf->vmmb_masked)
+		wr32(pf, IGB_IMC, IGB_IMS_VMMB);
+	else if (!vfs && pf->vmmb_masked)
+		wr32(pf, IGB_IMS, IGB_IMS_VMMB);
+	pf->vmmb_masked = vfs != 0;
+	pf->silenced = vfs;
+	if (!vfs)
+		return 0;
+	return next && next < IGB_POLL_MS ? next : IGB_POLL_MS;
+}
+
 /* Takes the PF side of VF vf's mailbox; false if the VF holds it (VFU). */
 static bool mbx_lock(struct igb_pf *pf, unsigned vf)
 {
@@ -450,20 +516,25 @@ static bool mbx_lock(struct igb_pf *pf, unsigned vf)
 
 /*
  * The lock, or false to come back later. A VF that keeps it through
- * IGB_LOCK_MAX_TRIES attempts has it taken away (RVFU): it cannot stall the PF.
+ * IGB_LOCK_MAX_TRIES attempts has it taken away (RVFU) and is penalized (muted, then
+ * ignored): it cannot stall the PF, nor keep it busy retrying.
  */
 static bool mbx_lock_or_defer(struct igb_pf *pf, unsigned vf)
 {
+	struct igb_mbx_result res;
+
 	if (mbx_lock(pf, vf)) {
 		pf->lock_tries[vf] = 0;
 		return true;
 	}
 	if (++pf->lock_tries[vf] < IGB_LOCK_MAX_TRIES)
 		return false;
-	nic_report(&pf->params, NIC_EV_VF_REFUSED, (int)vf, "VF held its mailbox locked: lock taken back");
+	/* Taken back (RVFU), and an offence: the VF is muted, its request waits for that. */
 	wr32(pf, igb_p2vmailbox(vf), IGB_P2VMAILBOX_RVFU);
 	pf->lock_tries[vf] = 0;
-	return mbx_lock(pf, vf);
+	if (igb_mbx_offend(pf->mbx, vf, IGB_MBX_OFF_LOCK_HOLD, now_ms(), &res) == 0)
+		report_penalty(pf, vf, &res.penalty);
+	return false;
 }
 
 /* Writes a reply (or a PF message) and signals it: STS, which also drops PFU. */
@@ -506,37 +577,6 @@ static unsigned message_words(uint32_t word0)
 	}
 }
 
-/* A VF over its message rate: stop taking its interrupts for IGB_MUTE_MS (MBVFIMR). */
-static void mute_vf(struct igb_pf *pf, unsigned vf)
-{
-	if (pf->muted & (1u << vf))
-		return;
-	pf->muted |= (uint8_t)(1u << vf);
-	pf->mute_until[vf] = now_ms() + IGB_MUTE_MS;
-	wr32(pf, IGB_MBVFIMR, 0xffu & ~pf->muted);
-	nic_report(&pf->params, NIC_EV_VF_REFUSED, (int)vf, "mailbox flood: VF not heard for %u ms", IGB_MUTE_MS);
-}
-
-/* Unmutes VFs whose time is up; returns ms until the next one is due (0: none muted). */
-static unsigned unmute_due(struct igb_pf *pf)
-{
-	uint64_t now = now_ms(), next = 0;
-
-	for (unsigned vf = 0; vf < NIC_MAX_VFS; vf++) {
-		if (!(pf->muted & (1u << vf)))
-			continue;
-		if (now >= pf->mute_until[vf]) {
-			pf->muted &= (uint8_t)~(1u << vf);
-			pf->pending |= (uint8_t)(1u << vf);	/* it may have a request waiting */
-			continue;
-		}
-		if (!next || pf->mute_until[vf] - now < next)
-			next = pf->mute_until[vf] - now;
-	}
-	wr32(pf, IGB_MBVFIMR, 0xffu & ~pf->muted);
-	return (unsigned)next;
-}
-
 /* One request from VF vf. Returns false if its mailbox is locked: retry later. */
 static bool mbx_serve(struct igb_pf *pf, unsigned vf)
 {
@@ -558,9 +598,10 @@ static bool mbx_serve(struct igb_pf *pf, unsigned vf)
 	if (pf->trace)
 		nic_report(&pf->params, NIC_EV_INFO, (int)vf, "message 0x%08x 0x%08x -> reply 0x%08x (%u words) %s",
 		       msg[0], msg[1], res.reply[0], res.reply_len, igb_mbx_reason_str(res.reason));
-	if (res.reason == IGB_MBX_E_RATE_LIMITED)
-		mute_vf(pf, vf);
-	else if (res.reason != IGB_MBX_OK)
+	/* A flood is told as its penalty, not as each refusal. */
+	report_penalty(pf, vf, &res.penalty);
+	if (res.reason != IGB_MBX_OK && res.reason != IGB_MBX_E_RATE_LIMITED &&
+	    res.reason != IGB_MBX_E_PENALIZED)
 		nic_report(&pf->params, NIC_EV_VF_REFUSED, (int)vf, "message 0x%08x refused: %s", msg[0],
 		       igb_mbx_reason_str(res.reason));
 	else if ((msg[0] & IGB_MBX_ID_MASK) == IGB_MBX_VF_RESET)
@@ -576,10 +617,11 @@ static void serve_flr(struct igb_pf *pf, uint32_t vflre)
 
 	wr32(pf, IGB_VFLRE, vflre);	/* write 1 to clear */
 	for (unsigned vf = 0; vf < pf->nic.num_vfs; vf++) {
-		if (!(vflre & (1u << vf)) || igb_mbx_vf_flr(pf->mbx, vf, &res) < 0)
+		if (!(vflre & (1u << vf)) || igb_mbx_vf_flr(pf->mbx, vf, now_ms(), &res) < 0)
 			continue;
+		/* A reset storm is an offence; a reset out of one forgives. */
+		report_penalty(pf, vf, &res.penalty);
 		apply_result(pf, &res);
-		clear_extra_macs(pf, vf);
 	}
 	/* The VF waits for "reset done" (V2PMAILBOX.RSTD), which the card raises when the
 	 * PF writes CTRL_EXT.PFRSTD (7.8.2.5): without it igbvf's probe stalls seconds. */
@@ -591,7 +633,7 @@ static void serve_acks(struct igb_pf *pf, uint32_t icr)
 	uint32_t word;
 
 	for (unsigned vf = 0; vf < pf->nic.num_vfs; vf++) {
-		if (!(icr & igb_mbvficr_vfack(vf)))
+		if (!(icr & igb_mbvficr_vfack(vf)) || (pf->silenced & (1u << vf)))
 			continue;
 		if (igb_mbx_vf_ack(pf->mbx, vf, now_ms(), &word) == 1)
 			mbx_queue_reply(pf, vf, &word, 1);
@@ -615,6 +657,7 @@ static int igb_service(struct nic *nic)
 	struct igb_pf *pf = (struct igb_pf *)nic;
 	uint64_t count;
 	uint32_t mbvficr, vflre;
+	unsigned poll;
 
 	if (read(pf->irq_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
 		return -errno;
@@ -637,22 +680,22 @@ static int igb_service(struct nic *nic)
 	mbvficr = rd32(pf, IGB_MBVFICR);
 	if (!pf->gone && mbvficr)
 		wr32(pf, IGB_MBVFICR, mbvficr);	/* write 1 to clear what we now serve */
-	unsigned next_unmute = unmute_due(pf);
 	pf->pending |= (uint8_t)(mbvficr & IGB_MBVFICR_VFREQ_MASK);
-	pf->pending &= (uint8_t)~pf->muted;
+	(void)apply_silence(pf);
 	for (unsigned vf = 0; vf < pf->nic.num_vfs && !pf->gone; vf++) {
 		mbx_flush_reply(pf, vf);
 		if ((pf->pending & (1u << vf)) && !(pf->reply_pending & (1u << vf)) && mbx_serve(pf, vf))
 			pf->pending &= (uint8_t)~(1u << vf);
 	}
 	serve_acks(pf, mbvficr);
+	poll = apply_silence(pf);	/* what this round's penalties and pardons changed */
 	check_link(pf);
 	wr32(pf, IGB_EIMS, 1u << 0);	/* re-arm vector 0 */
 	if (pf->gone)
 		return -ENODEV;
 	if (pf->pending || pf->reply_pending)
 		return IGB_LOCK_RETRY_MS;
-	return (int)next_unmute;
+	return (int)poll;
 }
 
 /* --- VFs to their driver, off the event loop ----------------------------------------- */
@@ -820,6 +863,7 @@ static int igb_vf_configure(struct nic *nic, unsigned vf, const struct nic_vf_co
 		return rc;
 	}
 	apply_result(pf, &res);
+	report_penalty(pf, vf, &res.penalty);
 	if (c->spoofchk)
 		set_bits(pf, IGB_DTXSWC, 1u << vf | 1u << (IGB_DTXSWC_VLAN_SPOOF_SHIFT + vf));
 	else
@@ -926,6 +970,9 @@ static int igb_vf_stats(struct nic *nic, unsigned vf, struct nic_stats *out)
 		out->mbx_messages = ms.messages;
 		out->mbx_refused = ms.nacks;
 		out->mbx_rate_limited = ms.rate_limited;
+		out->mbx_resets = ms.resets + ms.flrs;
+		out->mbx_penalties = ms.penalties;
+		out->mbx_ignored = ms.ignored;
 	}
 	return pf->gone ? -ENODEV : 0;
 }

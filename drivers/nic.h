@@ -32,6 +32,7 @@ enum nic_event {
 	NIC_EV_INFO,		/* something worth a log line */
 	NIC_EV_VF_REFUSED,	/* a VF's request was refused (detail says which and why) */
 	NIC_EV_VF_RESET,	/* a VF (re)started and took its configuration */
+	NIC_EV_VF_PENALTY,	/* a VF misbehaved and was muted or ignored, or was forgiven */
 	NIC_EV_LINK_UP,
 	NIC_EV_LINK_DOWN,
 	NIC_EV_GONE,		/* the card stopped answering: surprise removal */
@@ -89,6 +90,7 @@ struct nic_stats {
 	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
 	uint64_t rx_loopback_packets, tx_loopback_packets;	/* VF-to-VF, where the card counts */
 	uint64_t mbx_messages, mbx_refused, mbx_rate_limited;	/* igb-vfio only */
+	uint64_t mbx_resets, mbx_penalties, mbx_ignored;	/* FLRs + VF_RESETs; mutes + ignores; 1 if ignored */
 };
 
 struct nic_ops {

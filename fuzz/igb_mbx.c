@@ -258,6 +258,22 @@ static void check_all(struct igb_mbx *m, const struct tracker *tr)
 	}
 }
 
+/* A new penalty leaves the VF unheard, within the escalation's bounds. */
+static void check_penalty(struct igb_mbx *m, unsigned vf, const struct tracker *tr,
+			  const struct igb_mbx_penalty *pen)
+{
+	unsigned left;
+	enum igb_mbx_verdict v = igb_mbx_verdict(m, vf, tr->t, &left);
+
+	if (pen->offence == IGB_MBX_OFF_NONE)
+		return;
+	CHECK(pen->offence < IGB_MBX_OFF_COUNT && pen->level >= 1);
+	CHECK(pen->level <= tr->cfg.mute_levels + 1);
+	CHECK(v == pen->verdict);
+	CHECK(v == IGB_MBX_IGNORED ? pen->level == tr->cfg.mute_levels + 1
+				   : v == IGB_MBX_MUTED && left == pen->mute_ms && left > 0);
+}
+
 /* A message: structured (ids 0..7, pooled MACs, small VIDs) or raw words. */
 static unsigned build_msg(struct input *in, bool structured, uint32_t *msg)
 {
@@ -306,8 +322,15 @@ static void op_message(struct igb_mbx *m, struct tracker *tr, struct input *in, 
 		return;
 	}
 	CHECK(err == 0);
+	if (r.reason == IGB_MBX_E_PENALIZED) {
+		/* A muted or ignored VF is not heard: no reply, nothing done. */
+		CHECK(r.reply_len == 0 && r.n_actions == 0 && r.penalty.offence == IGB_MBX_OFF_NONE);
+		CHECK(igb_mbx_verdict(m, vf, tr->t, NULL) != IGB_MBX_HEARD);
+		return;
+	}
 	check_reply(msg, nwords, &r);
 	check_result(m, vf, &r);
+	check_penalty(m, vf, tr, &r.penalty);
 	if (r.reason != IGB_MBX_E_RATE_LIMITED)
 		tr->served[vf]++;
 }
@@ -342,14 +365,24 @@ static void op_misc(struct igb_mbx *m, struct tracker *tr, struct input *in, uin
 
 	switch (op) {
 	case 5:
-		CHECK(igb_mbx_vf_flr(m, vf, &r) == 0 && r.reply_len == 0);
+		CHECK(igb_mbx_vf_flr(m, vf, tr->t, &r) == 0 && r.reply_len == 0);
 		check_result(m, vf, &r);
+		check_penalty(m, vf, tr, &r.penalty);
 		CHECK(igb_mbx_get_state(m, vf, &s) == 0 && !s.cts && s.n_vlans == 0);
+		/* Forgiven: heard again at once. */
+		CHECK(!r.penalty.forgiven || igb_mbx_verdict(m, vf, tr->t, NULL) == IGB_MBX_HEARD);
 		break;
 	case 6:
 		CHECK(igb_mbx_ping(m, vf, &w) == 0);
 		CHECK((w & IGB_MBX_ID_MASK) == IGB_MBX_PF_CONTROL);
 		CHECK(igb_mbx_vf_ack(m, vf, tr->t, &w) >= 0);
+		break;
+	case 7:
+		/* The hardware layer saw the VF hold its lock. */
+		CHECK(igb_mbx_offend(m, vf, IGB_MBX_OFF_LOCK_HOLD, tr->t, &r) == 0);
+		CHECK(r.reply_len == 0 && r.n_actions == 0);
+		check_penalty(m, vf, tr, &r.penalty);
+		CHECK(igb_mbx_verdict(m, vf, tr->t, NULL) != IGB_MBX_HEARD);
 		break;
 	default:
 		igb_mbx_mta(m, mta);
@@ -378,7 +411,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__builtin_trap();	/* the header only makes valid configs */
 
 	for (unsigned steps = 0; in.n && steps < 4096; steps++) {
-		uint8_t op = byte(&in) % 8;
+		uint8_t op = byte(&in) % 9;
 
 		if (op <= 2)
 			op_message(m, &tr, &in, true);

@@ -118,14 +118,43 @@ note("ping during the attack: $got of $sent answered") if defined $got;
 $c->run('sleep 8', timeout => 30);
 like($c->run('cat /tmp/hostile.log'), qr/vf-hostile flood \d+/, 'the hostile VF ran its whole program');
 my $h = vfstat(2, 2);
-cmp_ok($h->{mbx_refused} // 0, '>', 10, "the hostile VF's messages were refused ($h->{mbx_refused})");
-cmp_ok($h->{mbx_rate_limited} // 0, '>', 0, "and rate-limited ($h->{mbx_rate_limited})");
+cmp_ok($h->{mbx_refused} // 0, '>', 0, "the hostile VF's messages were refused ($h->{mbx_refused})");
+cmp_ok($h->{mbx_penalties} // 0, '>', 0, "and penalized: muted, then ignored ($h->{mbx_penalties} penalties)");
 ($rc, $out) = $c->run('ip netns exec blade1 ping -c 3 -W 3 10.77.0.2', timeout => 30);
 is($rc, 0, 'after the attack blade1 still reaches blade2') or diag($out);
 like($c->run('cmcctl -j vfstats'), qr/"slot":2,"pf":0,"vf":1/, 'the daemon still serves');
 my $events = $c->run('cmcctl -j events');
 my $refusals = () = $events =~ /"kind":"vf-refused","slot":2,"detail":"pf 0 vf 2/g;
 cmp_ok($refusals, '<', 60, "the hostile VF's refusals are rate-limited in the event log ($refusals)");
+like($c->run('cmcctl events'), qr/vf-penalty\s+2\s+pf 0 vf 2: [a-z ]+: VF not heard for \d+ ms \(penalty \d+\)/,
+	'a penalty is an event');
+
+# A reset storm (the VF resets itself through CTRL.RST): counted, penalized, an event.
+my $r0 = vfstat(2, 2)->{mbx_resets} // 0;
+$c->run("vf-hostile $vfs[2]{bdf} 3 7 vflr-storm > /tmp/hostile.log 2>&1", timeout => 30);
+cmp_ok((vfstat(2, 2)->{mbx_resets} // 0) - $r0, '>', 8, 'a reset storm: its resets are counted');
+like($c->run('cmcctl events'), qr/vf-penalty\s+2\s+pf 0 vf 2: reset storm: VF not heard for/, 'and penalized, with an event');
+
+# Holding the mailbox lock with no pause: muted ever longer, then ignored (about 6 s),
+# until a VF reset: closing the VFIO device resets the VF, which clears it.
+my $heard = () = $c->run('cmcctl events') =~ /pf 0 vf 2: VF heard again/g;
+$c->run("vf-hostile $vfs[2]{bdf} 15 7 lock-storm > /tmp/hostile.log 2>&1 &");
+my $vf2 = q|\"slot\":2,\"pf\":0,\"vf\":2,[^}]*\"mbx_ignored\"|;	# in the guest's grep
+is(($c->run(qq{wait_for 140 'cmcctl -j vfstats | grep -q "$vf2:1"'}, timeout => 40))[0], 0,
+	'a VF holding its mailbox lock is ignored after a few seconds');
+like($c->run('cmcctl events'), qr/vf-penalty\s+2\s+pf 0 vf 2: [a-z ]+: VF ignored until it resets/, 'which is an event');
+($rc, $out) = $c->run('ip netns exec blade1 ping -c 5 -i 0.2 -W 1 10.77.0.2', timeout => 30);
+is($rc, 0, 'the other VFs are served meanwhile') or diag($out);
+is(($c->run(qq{wait_for 200 'cmcctl -j vfstats | grep -q "$vf2:0"'}, timeout => 40))[0], 0,
+	'once vf-hostile exits (its VF reset), VF 2 is heard again');
+my $heard2 = () = $c->run('cmcctl events') =~ /pf 0 vf 2: VF heard again/g;
+cmp_ok($heard2, '>', $heard, 'which is an event');
+
+# Ignored VF back to igbvf after its reset: served, it comes up with its assigned MAC.
+$c->run("echo $vfs[2]{bdf} > /sys/bus/pci/devices/$vfs[2]{bdf}/driver/unbind; echo igbvf > /sys/bus/pci/devices/$vfs[2]{bdf}/driver_override; echo $vfs[2]{bdf} > /sys/bus/pci/drivers_probe");
+my $mac2 = Chassis::vf_default_mac($id, 2, 0, 2);
+is(($c->run("wait_for 100 'cat /sys/bus/pci/devices/$vfs[2]{bdf}/net/*/address | grep -qx $mac2'", timeout => 30))[0], 0,
+	"the former hostile VF, given back to igbvf, is served: it has its MAC ($mac2)");
 
 # kill -9: closing the VFIO device resets the PFs, and their VFs with them. The restarted
 # cmcd finds VFs the kernel still lists but the card no longer has, and re-creates them.

@@ -5,7 +5,10 @@
  * VF's MAC, VLAN 5000, frame sizes 0 and 0xffffffff, 255 multicast hashes), floods
  * without waiting, reset storms, and sitting on the mailbox lock while raising requests.
  *   vf-hostile [--token-file FILE] VF_BDF SECONDS [SEED [KIND]]
- *                               KIND: random|hostile-valid|flood|reset-storm|lock-hold
+ *     KIND: random|hostile-valid|flood|reset-storm|lock-hold (mixed when none is given),
+ *           or one of these, never mixed in: req-flood (REQ alone, no pause), lock-storm
+ *           (the lock held while raising REQ, no pause), vflr-storm (the VF resets itself
+ *           through its CTRL.RST, no pause: each reset is a VFLRE at the PF)
  * The VF is opened with its PF's VF token, read from FILE (default: cmcd's token file of
  * the VF's PF, /run/cmc/vf-token/PF_BDF). Prints what it sent; exits 0 unless it could
  * not get hold of the VF (1, saying why) or was misused (2).
@@ -28,6 +31,7 @@
 /* The VF's own view of its mailbox (82576 datasheet 8.14, VF registers). */
 #define VF_V2PMAILBOX 0x0C40
 #define VF_VMBMEM 0x0800
+#define VF_CTRL 0x0000		/* the VF's CTRL: RST resets the VF (QEMU: VFLRE at the PF) */
 
 static volatile uint8_t *bar;
 
@@ -69,6 +73,21 @@ static void hostile_valid(void)
 	default: w[0] = IGB_MBX_VF_SET_PROMISC | (3u << 16); break;
 	}
 	send_msg(w, 16, false);
+}
+
+/* The kinds that never pause: 1000 writes at a time, as fast as the VF can write. */
+static void no_pause(int kind)
+{
+	uint32_t frame[2] = { IGB_MBX_VF_SET_LPE, 1518 };
+
+	for (int i = 0; i < 1000; i++) {
+		if (kind == 5)
+			vf_wr(VF_V2PMAILBOX, IGB_V2PMAILBOX_REQ);
+		else if (kind == 6)
+			send_msg(frame, 2, true);
+		else
+			vf_wr(VF_CTRL, IGB_CTRL_RST);
+	}
 }
 
 /* The default token file: the one cmcd keeps for the VF's PF. */
@@ -116,8 +135,9 @@ int main(int argc, char **argv)
 	static const struct option opts[] = { { "token-file", required_argument, NULL, 't' }, { 0 } };
 	struct vfio_dev *dev;
 	const char *token_file = NULL;
-	unsigned long counts[5] = { 0 };
-	static const char *const kinds[] = { "random", "hostile-valid", "flood", "reset-storm", "lock-hold" };
+	unsigned long counts[8] = { 0 };
+	static const char *const kinds[] = { "random",	  "hostile-valid", "flood",	"reset-storm",
+					     "lock-hold", "req-flood",	   "lock-storm", "vflr-storm" };
 	int o;
 
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -135,9 +155,13 @@ int main(int argc, char **argv)
 	if (hold_vf(argv[1], token_file, &dev))
 		return 1;
 	int only = -1;
-	for (int k = 0; argc > 4 && k < 5; k++)
+	for (int k = 0; argc > 4 && k < 8; k++)
 		if (strcmp(argv[4], kinds[k]) == 0)
 			only = k;
+	if (argc > 4 && only < 0) {
+		fprintf(stderr, "vf-hostile: unknown kind %s\n", argv[4]);
+		return 2;
+	}
 	time_t end = time(NULL) + atoi(argv[2]);
 	while (time(NULL) < end) {
 		int kind = only >= 0 ? only : (int)(random() % 5);
@@ -155,18 +179,21 @@ int main(int argc, char **argv)
 				send_msg(&reset, 1, false);
 			}
 			break;
-		default: {
-			uint32_t w = IGB_MBX_VF_SET_LPE, frame[2] = { w, 1518 };
+		case 4: {
+			uint32_t frame[2] = { IGB_MBX_VF_SET_LPE, 1518 };
 			send_msg(frame, 2, true);
 			usleep(200000);	/* sit on the lock */
 			vf_wr(VF_V2PMAILBOX, 0);
 			break;
 		}
+		default:
+			no_pause(kind);
+			continue;
 		}
 		(void)vf_rd(VF_V2PMAILBOX);
 		usleep(1000);
 	}
-	for (int k = 0; k < 5; k++)
+	for (int k = 0; k < 8; k++)
 		printf("vf-hostile %s %lu\n", kinds[k], counts[k]);
 	vfio_dev_close(dev);
 	return 0;

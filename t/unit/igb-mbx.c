@@ -511,38 +511,178 @@ static void test_rate_limit(void)
 	struct igb_mbx *m = ready_engine(false);
 	struct igb_mbx_stats before, after;
 	uint64_t t = 1000000;
-	int ok = 0, limited = 0;
+	int ok = 0, limited = 0, unheard = 0;
 
 	before = stats(m, 0);
 	for (int i = 0; i < 100; i++) {
 		tx_at(m, 0, t, IGB_MBX_VF_SET_LPE, 1518, 0);
 		ok += R.reason == IGB_MBX_OK;
 		limited += R.reason == IGB_MBX_E_RATE_LIMITED;
+		unheard += R.reason == IGB_MBX_E_PENALIZED && R.reply_len == 0 && R.n_actions == 0;
 	}
-	tap_ok(ok == 32 && limited == 68, "flood of 100 in one instant: 32 served, 68 rate-limited");
-	tx_at(m, 0, t, IGB_MBX_VF_SET_LPE, 9000, 0);
-	tap_ok(R.reply[0] == NACK_CTS(IGB_MBX_VF_SET_LPE) && R.n_actions == 0 &&
-	       state(m, 0).max_frame == 1518, "a rate-limited message: NACK|CTS, not acted on");
+	tap_ok(ok == 32 && limited == 1 && unheard == 67,
+	       "flood of 100 in one instant: 32 served, 1 rate-limited, then 67 not heard (muted)");
 	after = stats(m, 0);
-	tap_ok(after.rate_limited - before.rate_limited == 69 &&
-	       after.refused[IGB_MBX_E_RATE_LIMITED] - before.refused[IGB_MBX_E_RATE_LIMITED] == 69,
-	       "rate-limited messages are counted");
-	tx_at(m, 0, t + 19, IGB_MBX_VF_SET_LPE, 1518, 0);
-	tap_is_int(R.reason, IGB_MBX_E_RATE_LIMITED, "19 ms later: still limited");
-	tx_at(m, 0, t + 20, IGB_MBX_VF_SET_LPE, 1518, 0);
-	tap_is_int(R.reason, IGB_MBX_OK, "20 ms later: one more message");
-	tx_at(m, 0, t + 20, IGB_MBX_VF_RESET, 0, 0);
-	tap_ok(R.reason == IGB_MBX_E_RATE_LIMITED && R.n_actions == 0, "a RESET flood is limited too");
+	tap_ok(after.rate_limited - before.rate_limited == 1 &&
+	       after.refused[IGB_MBX_E_PENALIZED] - before.refused[IGB_MBX_E_PENALIZED] == 67 &&
+	       after.messages - before.messages == 100 && after.offences[IGB_MBX_OFF_FLOOD] == 1,
+	       "each counted: 1 rate-limited, 67 unheard, 1 flood");
+	tx_at(m, 0, t + 199, IGB_MBX_VF_SET_LPE, 9000, 0);
+	tap_ok(R.reason == IGB_MBX_E_PENALIZED && R.reply_len == 0 && state(m, 0).max_frame == 1518,
+	       "199 ms later: still muted, no reply, not acted on");
+	tx_at(m, 0, 5, IGB_MBX_VF_SET_LPE, 1518, 0);
+	tap_is_int(R.reason, IGB_MBX_E_PENALIZED, "clock stepped back: the mute holds");
+	tx_at(m, 0, t + 200, IGB_MBX_VF_SET_LPE, 1518, 0);
+	tap_is_int(R.reason, IGB_MBX_OK, "200 ms later: heard, with the tokens of that time");
+	ok = 0;
+	for (int i = 0; i < 20 && R.reason != IGB_MBX_E_RATE_LIMITED; i++) {
+		tx_at(m, 0, t + 200, IGB_MBX_VF_RESET, 0, 0);
+		ok += R.reason == IGB_MBX_OK;
+	}
+	tap_ok(ok == 9 && R.reason == IGB_MBX_E_RATE_LIMITED && R.n_actions == 0 &&
+	       R.penalty.offence == IGB_MBX_OFF_FLOOD && R.penalty.mute_ms == 400,
+	       "a RESET flood is limited too, and a second flood is muted twice as long");
 	ok = 0;
 	for (int i = 0; i < 40; i++) {
 		tx_at(m, 0, t + 60000, IGB_MBX_VF_SET_LPE, 1518, 0);
 		ok += R.reason == IGB_MBX_OK;
 	}
 	tap_is_int(ok, 32, "after a quiet minute the burst is back, not more");
-	tx_at(m, 0, 5, IGB_MBX_VF_SET_LPE, 1518, 0);
-	tap_is_int(R.reason, IGB_MBX_E_RATE_LIMITED, "clock stepped back: no free refill");
+	tap_is_int(stats(m, 0).level, 1, "and the levels were forgiven: that flood is a first one");
 	tx_at(m, 1, t + 60000, IGB_MBX_VF_RESET, 0, 0);
 	tap_is_int(R.reason, IGB_MBX_OK, "VF 1 is not limited by VF 0's flood");
+	igb_mbx_free(m);
+}
+
+/* The mailbox lock held (reported by the hardware layer): 200, 400 ... 3200 ms, then ignored. */
+static void test_escalation(void)
+{
+	struct igb_mbx *m = ready_engine(false);
+	uint64_t t = 2000000;
+	unsigned left = 0;
+	bool all = true;
+
+	for (unsigned level = 1; level <= 5; level++) {
+		unsigned ms = 200u << (level - 1);
+
+		all &= igb_mbx_offend(m, 0, IGB_MBX_OFF_LOCK_HOLD, t, &R) == 0 &&
+		       R.penalty.offence == IGB_MBX_OFF_LOCK_HOLD && R.penalty.verdict == IGB_MBX_MUTED &&
+		       R.penalty.mute_ms == ms && R.penalty.level == level && R.reply_len == 0 &&
+		       R.n_actions == 0;
+		all &= igb_mbx_verdict(m, 0, t, &left) == IGB_MBX_MUTED && left == ms;
+		/* Held again while muted: counted, not escalated. */
+		all &= igb_mbx_offend(m, 0, IGB_MBX_OFF_LOCK_HOLD, t + 1, &R) == 0 &&
+		       R.penalty.offence == IGB_MBX_OFF_NONE;
+		t += ms;
+		all &= igb_mbx_verdict(m, 0, t, &left) == IGB_MBX_HEARD && left == 0;
+	}
+	tap_ok(all, "five offences: muted 200, 400, 800, 1600, 3200 ms; none added while muted");
+	tap_ok(igb_mbx_offend(m, 0, IGB_MBX_OFF_LOCK_HOLD, t, &R) == 0 &&
+	       R.penalty.verdict == IGB_MBX_IGNORED && R.penalty.level == 6,
+	       "the sixth: ignored");
+	tap_is_int(igb_mbx_verdict(m, 0, t + 3600000, NULL), IGB_MBX_IGNORED, "an hour later: still ignored");
+	tx_at(m, 0, t + 3600000, IGB_MBX_VF_RESET, 0, 0);
+	tap_ok(R.reason == IGB_MBX_E_PENALIZED && R.reply_len == 0 && R.n_actions == 0,
+	       "its messages are not heard: no reply, nothing done");
+	tap_ok(stats(m, 0).penalties == 6 && stats(m, 0).offences[IGB_MBX_OFF_LOCK_HOLD] == 11 &&
+	       stats(m, 0).ignored, "counted: 6 penalties, 11 offences, ignored");
+	tx_at(m, 1, t, IGB_MBX_VF_RESET, 0, 0);
+	tap_is_int(R.reason, IGB_MBX_OK, "VF 1 is heard all along");
+	tap_ok(igb_mbx_vf_flr(m, 0, t + 3600000, &R) == 0 && R.penalty.forgiven &&
+	       igb_mbx_verdict(m, 0, t + 3600000, NULL) == IGB_MBX_HEARD && stats(m, 0).forgiven == 1 &&
+	       stats(m, 0).level == 0 && !stats(m, 0).ignored,
+	       "a VF reset (FLR, no storm) forgives it");
+	tx_at(m, 0, t + 3600001, IGB_MBX_VF_RESET, 0, 0);
+	tap_is_int(R.reason, IGB_MBX_OK, "and it is served again");
+	tap_ok(igb_mbx_offend(m, 0, IGB_MBX_OFF_NONE, t, &R) == -EINVAL &&
+	       igb_mbx_offend(m, 9, IGB_MBX_OFF_LOCK_HOLD, t, &R) == -EINVAL, "offend: bad offence or VF");
+	igb_mbx_free(m);
+}
+
+static void test_forgiven_over_time(void)
+{
+	struct igb_mbx *m = ready_engine(false);
+	uint64_t t = 3000000;
+
+	if (igb_mbx_offend(m, 0, IGB_MBX_OFF_LOCK_HOLD, t, &R) ||
+	    igb_mbx_offend(m, 0, IGB_MBX_OFF_LOCK_HOLD, t + 1000, &R))
+		tap_diag("offend failed");
+	tap_is_int(R.penalty.mute_ms, 400, "a second offence 1 s after the first: 400 ms");
+	tap_ok(igb_mbx_offend(m, 0, IGB_MBX_OFF_LOCK_HOLD, t + 11000, &R) == 0 && R.penalty.level == 2 &&
+	       R.penalty.mute_ms == 400, "10 s of good behaviour forgive one level");
+	tap_ok(igb_mbx_offend(m, 0, IGB_MBX_OFF_LOCK_HOLD, t + 41000, &R) == 0 && R.penalty.level == 1 &&
+	       R.penalty.mute_ms == 200, "30 s forgive them all");
+	igb_mbx_free(m);
+}
+
+/* Malformed words are an offence beyond a few; refusals igbvf may meet are not. */
+static void test_bad_messages(void)
+{
+	struct igb_mbx *m = ready_engine(false);
+	bool quiet = true;
+
+	for (int i = 0; i < 16; i++) {
+		tx_at(m, 0, now, 0x0042, 0, 0);
+		quiet &= R.reason == IGB_MBX_E_UNKNOWN_ID && R.penalty.offence == IGB_MBX_OFF_NONE;
+	}
+	tap_ok(quiet, "16 unknown ids at once: refused, no penalty");
+	tx_at(m, 0, now + 199, IGB_MBX_VF_SET_LPE, 0xffffffffu, 0);
+	tap_ok(R.reason == IGB_MBX_E_FRAME_SIZE && R.reply[0] == NACK_CTS(IGB_MBX_VF_SET_LPE) &&
+	       R.penalty.offence == IGB_MBX_OFF_BAD_MESSAGES && R.penalty.mute_ms == 200,
+	       "the 17th within 200 ms (frame size 0xffffffff): NACKed and muted 200 ms");
+	tap_is_int(stats(m, 0).offences[IGB_MBX_OFF_BAD_MESSAGES], 1, "counted as bad messages");
+	tx(m, 1, IGB_MBX_VF_RESET, 0, 0);
+	quiet = R.reason == IGB_MBX_OK;
+	for (int i = 0; i < 40; i++) {
+		tx_mac(m, 1, 0, MACX);
+		quiet &= R.reason == IGB_MBX_E_MAC_NOT_ASSIGNED && R.penalty.offence == IGB_MBX_OFF_NONE;
+	}
+	tap_ok(quiet, "40 refused MAC changes (an untrusted igbvf may try): no penalty");
+	igb_mbx_free(m);
+}
+
+static void test_reset_storm(void)
+{
+	struct igb_mbx *m = ready_engine(false);
+	struct igb_mbx_policy p;
+	uint64_t t = 4000000;
+	unsigned with_actions = 0, penalties = 0, forgiven = 0;
+
+	for (int i = 0; i < 8; i++) {
+		if (igb_mbx_vf_flr(m, 0, t, &R))
+			tap_diag("flr failed");
+		with_actions += R.n_actions > 0;
+		penalties += R.penalty.offence != IGB_MBX_OFF_NONE;
+	}
+	tap_ok(with_actions == 1 && penalties == 0,
+	       "8 FLRs at once: only the first has actions (then the VF is as an FLR leaves it)");
+	tap_ok(igb_mbx_vf_flr(m, 0, t, &R) == 0 && R.penalty.offence == IGB_MBX_OFF_RESET_STORM &&
+	       R.penalty.mute_ms == 200, "the 9th: a reset storm, muted 200 ms");
+	/* One FLR a millisecond for 20 s: escalated, never forgiven by the storm's own FLRs. */
+	for (unsigned i = 1; i <= 20000; i++) {
+		if (igb_mbx_vf_flr(m, 0, t + i, &R))
+			tap_diag("flr failed");
+		penalties += R.penalty.offence != IGB_MBX_OFF_NONE;
+		forgiven += R.penalty.forgiven;
+		with_actions += R.n_actions > 0;
+	}
+	tap_ok(penalties == 5 && forgiven == 0 && with_actions == 1,
+	       "20 s of storm: 5 more penalties (ignored after ~6 s), never forgiven, no action");
+	tap_ok(igb_mbx_verdict(m, 0, t + 20000, NULL) == IGB_MBX_IGNORED && stats(m, 0).flrs == 20009 &&
+	       stats(m, 0).offences[IGB_MBX_OFF_RESET_STORM] > 19000, "ignored; every FLR counted");
+	tap_ok(igb_mbx_vf_flr(m, 0, t + 21000, &R) == 0 && !R.penalty.forgiven,
+	       "an FLR 1 s after the storm does not forgive");
+	tap_ok(igb_mbx_vf_flr(m, 0, t + 30000, &R) == 0 && R.penalty.forgiven &&
+	       igb_mbx_verdict(m, 0, t + 30000, NULL) == IGB_MBX_HEARD, "one after 10 quiet seconds does");
+	for (int i = 0; i < 20; i++)
+		if (igb_mbx_vf_flr(m, 0, t + 40000, &R))
+			tap_diag("flr failed");
+	tap_is_int(igb_mbx_verdict(m, 0, t + 40000, NULL), IGB_MBX_MUTED, "storm again: muted");
+	igb_mbx_policy_init(&p);
+	memcpy(p.mac, MAC0, 6);
+	tap_ok(igb_mbx_set_policy(m, 0, &p, &R) == 0 && R.penalty.forgiven &&
+	       igb_mbx_verdict(m, 0, t + 40000, NULL) == IGB_MBX_HEARD,
+	       "a new policy from the chassis forgives it too");
 	igb_mbx_free(m);
 }
 
@@ -643,7 +783,7 @@ static void test_reset_keeps_policy(void)
 	       "... and the policy untouched");
 
 	tx(m, 0, IGB_MBX_VF_SET_VLAN | 1u << 16, 7, 0);
-	tap_is_int(igb_mbx_vf_flr(m, 0, &R), 0, "FLR processed");
+	tap_is_int(igb_mbx_vf_flr(m, 0, now, &R), 0, "FLR processed");
 	st = state(m, 0);
 	tap_ok(st.n_vlans == 0 && !st.cts && find_act(IGB_MBX_ACT_DISABLE_RXTX) &&
 	       find_act(IGB_MBX_ACT_CLEAR_VLANS) && R.reply_len == 0,
@@ -704,7 +844,7 @@ static void test_isolation(void)
 		if (igb_mbx_process(m, 0, msg, IGB_MBX_MSG_WORDS, now, &R))
 			break;
 	}
-	if (igb_mbx_vf_flr(m, 0, &R))
+	if (igb_mbx_vf_flr(m, 0, now, &R))
 		tap_diag("flr failed");
 
 	st1b = state(m, 1);
@@ -754,6 +894,10 @@ int main(void)
 	test_order_and_format();
 	test_no_mac();
 	test_rate_limit();
+	test_escalation();
+	test_forgiven_over_time();
+	test_bad_messages();
+	test_reset_storm();
 	test_multicast();
 	test_promisc();
 	test_reset_keeps_policy();
