@@ -398,6 +398,18 @@ static void carrier_seen(struct assignment *a, bool present, bool up, bool carri
 		a->kick_at = cmc_now_ms() + KICK_AFTER_MS;
 }
 
+/* Asks the blade for a's netdev as it is now (into ifname) and updates its kick deadline. */
+static void look_again(struct cmc_blades *b, struct assignment *a, char ifname[16])
+{
+	struct mp_blade_netdev nd;
+	char err[128];
+
+	ifname_of(a, ifname);
+	if (mp_blade_netdev(b->be, a->blade, ifname, &nd, err, sizeof(err)) < 0)
+		nd.present = false;
+	carrier_seen(a, nd.present, nd.up, nd.carrier);
+}
+
 static void kick(struct cmc_blades *b, struct assignment *a, const char *ifname)
 {
 	char err[128];
@@ -418,15 +430,11 @@ static void kick_due(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
 
 	for (unsigned i = 0; b->be && i < ASSIGN_MAX; i++) {
 		struct assignment *a = &b->a[i];
-		struct mp_blade_netdev nd;
-		char ifname[16], err[128];
+		char ifname[16];
 
 		if (!a->used || !a->kick_at || a->kick_at > now)
 			continue;
-		ifname_of(a, ifname);
-		if (mp_blade_netdev(b->be, a->blade, ifname, &nd, err, sizeof(err)) < 0)
-			nd.present = false;
-		carrier_seen(a, nd.present, nd.up, nd.carrier);
+		look_again(b, a, ifname);
 		if (!a->kick_at)
 			continue;
 		/* Its port down: no carrier is expected; look again later. */
@@ -442,15 +450,10 @@ static void carrier_resync(struct cmc_blades *b, const char *blade)
 {
 	for (unsigned i = 0; b->be && i < ASSIGN_MAX; i++) {
 		struct assignment *a = &b->a[i];
-		struct mp_blade_netdev nd;
-		char ifname[16], err[128];
+		char ifname[16];
 
-		if (!a->used || strcmp(a->blade, blade) != 0)
-			continue;
-		ifname_of(a, ifname);
-		if (mp_blade_netdev(b->be, a->blade, ifname, &nd, err, sizeof(err)) < 0)
-			nd.present = false;
-		carrier_seen(a, nd.present, nd.up, nd.carrier);
+		if (a->used && strcmp(a->blade, blade) == 0)
+			look_again(b, a, ifname);
 	}
 }
 
@@ -567,14 +570,24 @@ static int owned_add(struct owned_list *l, const uint8_t mac[6], unsigned slot, 
 	return 0;
 }
 
+/* A static entry's record, "fdb/S/P/MAC" = "vf=N". 0, or -EINVAL if unreadable. */
+static int parse_fdb(const char *key, const char *value, unsigned *slot, unsigned *pf, uint8_t mac[6],
+		     unsigned *vf)
+{
+	char macs[24];
+
+	if (sscanf(key, "fdb/%u/%u/%23s", slot, pf, macs) != 3 || vb_mac_parse(macs, mac) < 0 ||
+	    kv_uint(value, "vf", 7, vf) < 0)
+		return -EINVAL;
+	return 0;
+}
+
 static int owned_fdb(const char *key, const char *value, void *arg)
 {
-	unsigned slot, pf;
-	char macs[24];
+	unsigned slot, pf, vf;
 	uint8_t mac[6];
-	(void)value;
 
-	if (sscanf(key, "fdb/%u/%u/%23s", &slot, &pf, macs) == 3 && vb_mac_parse(macs, mac) == 0)
+	if (parse_fdb(key, value, &slot, &pf, mac, &vf) == 0)
 		return owned_add(arg, mac, slot, pf, -1);
 	return 0;
 }
@@ -1788,11 +1801,10 @@ static int load_fdb(const char *key, const char *value, void *arg)
 {
 	struct load_ctx *lc = arg;
 	unsigned slot, pf, vf;
-	char macs[24], err[256];
+	char err[256];
 	uint8_t mac[6];
 
-	if (sscanf(key, "fdb/%u/%u/%23s", &slot, &pf, macs) != 3 || vb_mac_parse(macs, mac) < 0 ||
-	    kv_uint(value, "vf", 7, &vf) < 0) {
+	if (parse_fdb(key, value, &slot, &pf, mac, &vf) < 0) {
 		drop_key(lc, key, "unreadable");
 		return 0;
 	}
@@ -1810,11 +1822,10 @@ static int reload_fdb(const char *key, const char *value, void *arg)
 {
 	struct card_back *cb = arg;
 	unsigned slot, pf, vf;
-	char macs[24], err[256];
+	char err[256];
 	uint8_t mac[6];
 
-	if (sscanf(key, "fdb/%u/%u/%23s", &slot, &pf, macs) != 3 || slot != cb->slot || pf != cb->pf ||
-	    vb_mac_parse(macs, mac) < 0 || kv_uint(value, "vf", 7, &vf) < 0)
+	if (parse_fdb(key, value, &slot, &pf, mac, &vf) < 0 || slot != cb->slot || pf != cb->pf)
 		return 0;
 	if (cmc_cards_fdb_set(cb->b->d->cards, slot, pf, vf, mac, true, err, sizeof(err)) < 0)
 		cmc_events_post(cb->b->d->events, "fdb-error", (int)slot, "pf %u: %s", pf, err);
