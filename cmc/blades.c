@@ -212,17 +212,19 @@ static enum cmc_port_role port_role(struct cmc_blades *b, unsigned slot, unsigne
 	return CMC_PORT_UPLINK;
 }
 
-static uint16_t effective_vlan(struct cmc_blades *b, const struct assignment *a)
+static uint16_t effective_vlan(const struct cmc_blades *b, const struct assignment *a)
 {
-	const struct lane *l = a->lane[0] ? find_lane(b, a->lane) : NULL;
-	const struct domain *dm;
+	int bi = blade_index(b->d, a->blade);
 
-	if (l)
-		return l->vlan;
+	for (unsigned i = 0; a->lane[0] && i < LANE_MAX; i++)
+		if (b->lanes[i].used && strcmp(b->lanes[i].name, a->lane) == 0)
+			return b->lanes[i].vlan;
 	if (a->vlan)
 		return a->vlan;
-	dm = domain_of_blade(b, a->blade);
-	return dm ? dm->vlan : 0;
+	for (unsigned i = 0; bi >= 0 && i < DOMAIN_MAX; i++)
+		if (b->dom[i].used && (b->dom[i].members & (1ull << bi)))
+			return b->dom[i].vlan;
+	return 0;
 }
 
 static void ifname_of(const struct assignment *a, char buf[16])
@@ -1871,6 +1873,24 @@ unsigned cmc_blades_functions(const struct cmc_blades *b, const char *blade, uns
 	if (placed)
 		*placed = p;
 	return n;
+}
+
+void cmc_blades_foreach_assignment(const struct cmc_blades *b, cmc_assignment_fn fn, void *arg)
+{
+	for (unsigned i = 0; b && i < ASSIGN_MAX; i++) {
+		const struct assignment *a = &b->a[i];
+		struct cmc_assignment_view v;
+
+		if (!a->used)
+			continue;
+		v = (struct cmc_assignment_view){
+			.slot = a->slot, .pf = a->pf, .vf = a->vf, .blade = a->blade,
+			.vlan = effective_vlan(b, a), .rate = a->rate,
+			.trusted = a->trusted, .lane = a->lane, .vm = a->vm, .placed = a->placed,
+		};
+		memcpy(v.mac, a->mac, 6);
+		fn(arg, &v);
+	}
 }
 
 /*

@@ -29,6 +29,22 @@ int cmc_blades_set_trust(struct cmc_blades *b, unsigned slot, unsigned pf, unsig
 /* How many functions (VFs: assigned, a lane's, a VM's profile) the blade has, and how
  * many of them are placed in it (their netdev is there). */
 unsigned cmc_blades_functions(const struct cmc_blades *b, const char *blade, unsigned *placed);
+/* One assignment as the intent holds it, for readers (Redfish, listings). Strings stay
+ * valid only during the callback. */
+struct cmc_assignment_view {
+	unsigned slot, pf, vf;
+	const char *blade;
+	uint8_t mac[6];
+	uint16_t vlan;		/* the effective VLAN: lane's, asked for, domain's, or 0 */
+	unsigned rate;		/* Mbit/s, 0 = unlimited */
+	bool trusted;
+	const char *lane;	/* "" = not a lane's */
+	const char *vm;		/* "" = not a VM profile's */
+	bool placed;		/* its netdev is in the blade */
+};
+typedef void (*cmc_assignment_fn)(void *arg, const struct cmc_assignment_view *v);
+/* Calls fn for every assignment, in no set order. b may be NULL (no call). */
+void cmc_blades_foreach_assignment(const struct cmc_blades *b, cmc_assignment_fn fn, void *arg);
 /* A card cmcd drives is back in its slot (cards.c took it again): re-apply the intent
  * for its port (role, assignments and lanes, static entries). */
 void cmc_blades_card_back(struct cmc_blades *b, unsigned slot, unsigned pf);
