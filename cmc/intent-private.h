@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Between intent.c and intent-store.c only: a stored record goes in under the same
+ * rules as the change that made it, except that its port need not be driven yet (a card
+ * absent at start keeps its intent, applied when the card comes).
+ */
+#ifndef CMC_INTENT_PRIVATE_H
+#define CMC_INTENT_PRIVATE_H
+
+#include "intent.h"
+
+int cmc_intent__load_assignment(struct cmc_intent *in, const struct cmc_assignment *a, char *err,
+				size_t errlen);
+int cmc_intent__load_lane(struct cmc_intent *in, const struct cmc_lane *l, char *err, size_t errlen);
+int cmc_intent__load_domain(struct cmc_intent *in, const struct cmc_domain *d, char *err, size_t errlen);
+int cmc_intent__load_role(struct cmc_intent *in, unsigned slot, unsigned pf, enum cmc_port_role role,
+			  char *err, size_t errlen);
+int cmc_intent__load_fdb(struct cmc_intent *in, const struct cmc_fdb *f, char *err, size_t errlen);
+
+#endif
