@@ -10,6 +10,7 @@
 #   make install    cmcd, cmcctl, man pages, systemd unit, bash completion, example
 #                   configuration (PREFIX=/usr/local DESTDIR= SBINDIR= BINDIR= MANDIR=
 #                   SYSTEMDUNITDIR= ...);  make uninstall takes them back
+#   RELEASE=1       no test hooks (the crash tests' failpoint): what a package ships
 #   V=1             show full commands;  CC=clang  build with clang;  WERROR=1  -Werror
 
 SAN ?= 0
@@ -45,7 +46,13 @@ endif
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 INCLUDES := -Ilib -Imgmt-proc -Ivbridge -Idrivers -Icmc
-ALL_CFLAGS = $(CSTD) $(OPT) $(WARN) $(INCLUDES) $(PKG_CFLAGS) -MMD -MP $(CPPFLAGS) $(CFLAGS)
+# A test build (the default, and what the chassis image carries) has the crash tests'
+# failpoint hook (CMC_FAILPOINT); RELEASE=1 (the Debian package) has none.
+RELEASE ?= 0
+ifneq ($(RELEASE),1)
+TESTDEFS := -DCMC_TEST_BUILD
+endif
+ALL_CFLAGS = $(CSTD) $(OPT) $(WARN) $(INCLUDES) $(PKG_CFLAGS) $(TESTDEFS) -MMD -MP $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(LDSAN) -pthread $(LDFLAGS)
 
 # One static library per layer; only programs in cmc/ link them all.

@@ -1,16 +1,37 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Blades and what joins them (blades.c): VFs assigned to blades, domains (a VLAN inside
- * the chassis per group of blades), lanes (a private domain between two blades on a
- * midplane port, for their hypervisors) and port roles (uplink or midplane).
+ * Blades and what joins them, made real (blades.c): the chassis' intent (intent.h) is
+ * kept in the store and applied to the cards (cards.h) and to the blades (mgmt-proc's
+ * blade backend), and VFs whose netdevs are stuck are kicked.
+ *
+ * Every change is made the same way:
+ *
+ *   cmc_blades_change_begin()   a copy of the intent as it was
+ *   cmc_intent_...()            the change, checked on the intent and on the model of
+ *                               every card's bridge; nothing is written anywhere
+ *   cmc_blades_change_end()     one store transaction (the store is made to hold exactly
+ *                               the intent's records), then the difference between the
+ *                               old intent and the new applied to cards and blades
+ *
+ * or cmc_blades_change_abort() when the change was refused. A card that refuses what
+ * the intent asks keeps what it had for that VF (cards.c writes a VF's settings all or
+ * nothing); the VF is marked not applied, with the card's reason, in `cmcctl
+ * assignments` and as an "assign-error" event, and is tried again when its card comes
+ * back or cmcd starts.
  */
 #ifndef CMC_BLADES_H
 #define CMC_BLADES_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #include "api.h"
+#include "intent.h"
 
 struct cmcd;
 struct cmc_blades;
+struct cmc_intent;
 
 /* Loads the intent from the store, makes the blades exist and applies everything.
  * Call after the cards are open. */
@@ -18,6 +39,39 @@ int cmc_blades_start(struct cmcd *d, struct cmc_blades **out) __attribute__((war
 void cmc_blades_stop(struct cmcd *d, struct cmc_blades *b);
 /* The topology or the network devices changed: place VFs into their blades again. */
 void cmc_blades_kick(struct cmc_blades *b);
+/* A card cmcd drives is back in its slot (cards.c took it again): re-apply the intent
+ * for its port (role, assignments and lanes, static entries). */
+void cmc_blades_card_back(struct cmc_blades *b, unsigned slot, unsigned pf);
+
+/* --- Changes (for the command files: cmd-*.c, vms.c) --------------------------------- */
+
+/* The intent, to read and to change between begin and end. */
+struct cmc_intent *cmc_blades_intent(struct cmc_blades *b);
+/* A copy of the intent before a change (*old); -ENOMEM. */
+int cmc_blades_change_begin(struct cmc_blades *b, struct cmc_intent **old) __attribute__((warn_unused_result));
+/* The change was refused: the intent goes back to *old; old is freed. */
+void cmc_blades_change_abort(struct cmc_blades *b, struct cmc_intent *old);
+/*
+ * Commits the change (one store transaction) and applies it; old is freed. `what` names
+ * the change for the crash tests' failpoints (CMC_FAILPOINT=what:before-commit,
+ * :after-commit, :after-card, :after-apply; test builds only). -EIO if the store refused
+ * (the intent went back, err says why); 0 otherwise, also when a card refused a VF
+ * (*not_applied, may be NULL, counts them; err says the first reason).
+ */
+int cmc_blades_change_end(struct cmc_blades *b, struct cmc_intent *old, const char *what,
+			  unsigned *not_applied, char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* Runtime state of an assigned VF: its netdev in the blade; the card's refusal if any. */
+struct cmc_vf_state {
+	bool placed;
+	bool applied;
+	char reason[160];	/* why not applied */
+};
+void cmc_blades_vf_state(const struct cmc_blades *b, unsigned slot, unsigned pf, unsigned vf,
+			 struct cmc_vf_state *out);
+/* The VF's netdev name in its blade: "ln-LANE", "sSvV" or "sSpPvV". */
+void cmc_blades_ifname(const struct cmc_assignment *a, char buf[16]);
+
 /*
  * Trust for slot/pf/vf (it may change its MAC, its anti-spoofing is off). For an assigned VF
  * it is part of the assignment: kept in the store (*kept true), applied, and so it outlives
@@ -29,6 +83,7 @@ int cmc_blades_set_trust(struct cmc_blades *b, unsigned slot, unsigned pf, unsig
 /* How many functions (VFs: assigned, a lane's, a VM's profile) the blade has, and how
  * many of them are placed in it (their netdev is there). */
 unsigned cmc_blades_functions(const struct cmc_blades *b, const char *blade, unsigned *placed);
+
 /* One assignment as the intent holds it, for readers (Redfish, listings). Strings stay
  * valid only during the callback. */
 struct cmc_assignment_view {
@@ -45,9 +100,6 @@ struct cmc_assignment_view {
 typedef void (*cmc_assignment_fn)(void *arg, const struct cmc_assignment_view *v);
 /* Calls fn for every assignment, in no set order. b may be NULL (no call). */
 void cmc_blades_foreach_assignment(const struct cmc_blades *b, cmc_assignment_fn fn, void *arg);
-/* A card cmcd drives is back in its slot (cards.c took it again): re-apply the intent
- * for its port (role, assignments and lanes, static entries). */
-void cmc_blades_card_back(struct cmc_blades *b, unsigned slot, unsigned pf);
 
 /* --- For the VMs on the blades (vms.c) --- */
 
@@ -77,7 +129,16 @@ int cmc_blades_profile_add(struct cmc_blades *b, const char *vm, const char *bla
 int cmc_blades_profile_set(struct cmc_blades *b, const unsigned loc[3], const struct cmc_profile *p,
 			   bool live, char *err, size_t errlen) __attribute__((warn_unused_result));
 int cmc_blades_profile_remove(struct cmc_blades *b, const unsigned loc[3], char *err, size_t errlen);
+/*
+ * A VM's profile moves: the VF at `from` is released and the staged VF at `to` goes live
+ * with p, in one store transaction; then the source VF goes back to its default before
+ * the destination VF takes the MAC.
+ */
+int cmc_blades_profile_move(struct cmc_blades *b, const unsigned from[3], const unsigned to[3],
+			    const struct cmc_profile *p, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 
+/* The commands (cmd-assign.c, cmd-domain.c, cmd-lane.c, cmd-port.c). */
 enum cmc_status cmc_cmd_assign(void *ctx, struct cmc_api_request *req);
 enum cmc_status cmc_cmd_unassign(void *ctx, struct cmc_api_request *req);
 enum cmc_status cmc_cmd_assignments(void *ctx, struct cmc_api_request *req);

@@ -725,6 +725,21 @@ void cmc_cards_stop(struct cmcd *d, struct cmc_cards *cards)
 }
 
 /* The card cmcd drives at slot/pf, or NULL with the reason in err. */
+int cmc_cards_pf_mac(struct cmc_cards *cards, unsigned slot, unsigned pf, uint8_t mac[6])
+{
+	struct card *c = cards ? find_card(cards, slot, pf) : NULL;
+	int rc = -ENOENT;
+
+	if (!c || !c->nic || c->dead)
+		return -ENOENT;
+	pthread_mutex_lock(&cards->owned_lock);
+	memcpy(mac, cards->pf_mac[c - cards->cards], 6);
+	if (memcmp(mac, "\0\0\0\0\0\0", 6) != 0)
+		rc = 0;
+	pthread_mutex_unlock(&cards->owned_lock);
+	return rc;
+}
+
 static struct card *driven_card(struct cmc_cards *cards, unsigned slot, unsigned pf, char *err,
 				size_t errlen)
 {

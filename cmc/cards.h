@@ -57,6 +57,9 @@ void cmc_cards_vf_mac(uint32_t id, unsigned slot, unsigned pf, unsigned vf, uint
 void cmc_cards_vf_default(uint32_t id, unsigned slot, unsigned pf, unsigned vf, struct nic_vf_config *out);
 /* True if cmcd drives slot/pf and its port has not reported its link down. */
 bool cmc_cards_port_link_up(struct cmc_cards *cards, unsigned slot, unsigned pf);
+/* The PF's own address of slot/pf (read from the card when it was opened). -ENOENT if
+ * cmcd does not drive it or the address is not known. */
+int cmc_cards_pf_mac(struct cmc_cards *cards, unsigned slot, unsigned pf, uint8_t mac[6]);
 /* True if cmcd drives slot/pf (and how many VFs it enabled there). */
 bool cmc_cards_port(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned *num_vfs);
 /* A VF's settings: checked against the model of the card's bridge (vbridge), then

@@ -15,6 +15,8 @@ int cmc_intent__load_lane(struct cmc_intent *in, const struct cmc_lane *l, char 
 int cmc_intent__load_domain(struct cmc_intent *in, const struct cmc_domain *d, char *err, size_t errlen);
 int cmc_intent__load_role(struct cmc_intent *in, unsigned slot, unsigned pf, enum cmc_port_role role,
 			  char *err, size_t errlen);
+void cmc_intent__foreach_role(const struct cmc_intent *in, void (*fn)(void *arg, unsigned slot, unsigned pf,
+								    enum cmc_port_role role), void *arg);
 int cmc_intent__load_fdb(struct cmc_intent *in, const struct cmc_fdb *f, char *err, size_t errlen);
 
 #endif

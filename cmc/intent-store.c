@@ -67,6 +67,51 @@ void cmc_intent_fdb_record(const struct cmc_fdb *f, char key[CMC_INTENT_KEY_MAX]
 	snprintf(value, CMC_INTENT_VALUE_MAX, "vf=%u", f->vf);
 }
 
+/* In the order a loader must read them: what a record refers to comes before it. */
+const char *const cmc_intent_prefixes[] = { "domain/", "lane/", "port/", "assign/", "fdb/", NULL };
+
+struct role_ctx {
+	cmc_intent_record_fn fn;
+	void *arg;
+};
+
+static void role_record(void *arg, unsigned slot, unsigned pf, enum cmc_port_role role)
+{
+	struct role_ctx *rc = arg;
+	char key[CMC_INTENT_KEY_MAX], val[CMC_INTENT_VALUE_MAX];
+
+	cmc_intent_role_record(slot, pf, role, key, val);
+	rc->fn(rc->arg, key, val);
+}
+
+void cmc_intent_foreach_record(const struct cmc_intent *in, cmc_intent_record_fn fn, void *arg)
+{
+	char key[CMC_INTENT_KEY_MAX], val[CMC_INTENT_VALUE_MAX];
+	struct role_ctx rc = { fn, arg };
+
+	for (unsigned i = 0; i < cmc_intent_domain_count(in); i++) {
+		cmc_intent_domain_record(in, cmc_intent_domain_nth(in, i), key, val);
+		fn(arg, key, val);
+	}
+	for (unsigned i = 0; i < cmc_intent_lane_count(in); i++) {
+		cmc_intent_lane_record(cmc_intent_lane_nth(in, i), key, val);
+		fn(arg, key, val);
+	}
+	cmc_intent__foreach_role(in, role_record, &rc);
+	for (unsigned i = 0; i < cmc_intent_assignment_count(in); i++) {
+		const struct cmc_assignment *a = cmc_intent_assignment_nth(in, i);
+
+		if (a->dedicated)
+			continue;
+		cmc_intent_assignment_record(a, key, val);
+		fn(arg, key, val);
+	}
+	for (unsigned i = 0; i < cmc_intent_fdb_count(in); i++) {
+		cmc_intent_fdb_record(cmc_intent_fdb_nth(in, i), key, val);
+		fn(arg, key, val);
+	}
+}
+
 /* --- Reading records back ------------------------------------------------------------ */
 
 static int kv_uint(const char *value, const char *k, unsigned max, unsigned *out)

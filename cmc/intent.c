@@ -12,6 +12,7 @@
 #include "intent-private.h"
 
 #include "macs.h"
+#include "nic.h"
 #include "vbridge.h"
 
 #include <errno.h>
@@ -81,6 +82,36 @@ int cmc_intent_new(const struct cmc_config *cfg, uint32_t chassis_id, struct cmc
 void cmc_intent_free(struct cmc_intent *in)
 {
 	free(in);
+}
+
+int cmc_intent_dup(const struct cmc_intent *in, struct cmc_intent **out)
+{
+	*out = malloc(sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	**out = *in;
+	return 0;
+}
+
+void cmc_intent_restore(struct cmc_intent *in, const struct cmc_intent *from)
+{
+	*in = *from;
+}
+
+unsigned cmc_intent_port_count(const struct cmc_intent *in)
+{
+	return in->n_ports;
+}
+
+int cmc_intent_port_nth(const struct cmc_intent *in, unsigned i, unsigned *slot, unsigned *pf,
+			unsigned *num_vfs)
+{
+	if (i >= in->n_ports)
+		return -ENOENT;
+	*slot = in->ports[i].slot;
+	*pf = in->ports[i].pf;
+	*num_vfs = in->ports[i].num_vfs;
+	return 0;
 }
 
 static int port_index(const struct cmc_intent *in, unsigned slot, unsigned pf)
@@ -377,6 +408,9 @@ static int port_fits(const struct cmc_intent *in, const struct port *p, char *er
 	int rc;
 
 	vb_limits_igb(&lim);
+	/* As the cards hold it: static entries get NIC_STATIC_FDB_MAX receive addresses; the
+	 * driver keeps the other spare ones for the VFs' own requests (cards.c). */
+	lim.rar_reserved = lim.rar_entries - NIC_STATIC_FDB_MAX;
 	rc = vb_port_new(&lim, p->num_vfs, &vb);
 	if (rc)
 		return say(err, errlen, rc, "slot %u pf %u: no model of its bridge", p->slot, p->pf);
@@ -997,6 +1031,14 @@ int cmc_intent_role_set(struct cmc_intent *in, unsigned slot, unsigned pf, enum 
 			char *err, size_t errlen)
 {
 	return role_put(in, slot, pf, role, false, err, errlen);
+}
+
+/* Used by intent-store.c: explicit roles only (the configuration's are not records). */
+void cmc_intent__foreach_role(const struct cmc_intent *in, void (*fn)(void *arg, unsigned slot, unsigned pf,
+								    enum cmc_port_role role), void *arg)
+{
+	for (unsigned i = 0; i < in->n_roles; i++)
+		fn(arg, in->roles[i].slot, in->roles[i].pf, in->roles[i].role);
 }
 
 int cmc_intent__load_role(struct cmc_intent *in, unsigned slot, unsigned pf, enum cmc_port_role role,

@@ -109,6 +109,11 @@ int cmc_intent_new(const struct cmc_config *cfg, uint32_t chassis_id, struct cmc
 	__attribute__((warn_unused_result));
 void cmc_intent_free(struct cmc_intent *in);
 
+/* A copy of the whole intent, to compare a change with and to go back to (a store that
+ * refused the change). -ENOMEM. restore: `in` becomes what `from` was (same config). */
+int cmc_intent_dup(const struct cmc_intent *in, struct cmc_intent **out) __attribute__((warn_unused_result));
+void cmc_intent_restore(struct cmc_intent *in, const struct cmc_intent *from);
+
 /*
  * A port cmcd drives, as its card tells: VF count (0..7) and the PF's own address (all
  * zero: unknown). Again for a known port replaces the facts (a card put back). Then, for
@@ -117,6 +122,10 @@ void cmc_intent_free(struct cmc_intent *in);
  */
 int cmc_intent_port_add(struct cmc_intent *in, unsigned slot, unsigned pf, unsigned num_vfs,
 			const uint8_t pf_mac[6]) __attribute__((warn_unused_result));
+/* The ports known, i < count, in the order they were added; -ENOENT past the end. */
+unsigned cmc_intent_port_count(const struct cmc_intent *in);
+int cmc_intent_port_nth(const struct cmc_intent *in, unsigned i, unsigned *slot, unsigned *pf,
+			unsigned *num_vfs);
 /* Whether slot/pf is a port cmcd drives, and its VF count. */
 bool cmc_intent_port(const struct cmc_intent *in, unsigned slot, unsigned pf, unsigned *num_vfs);
 /* A port's role: the administrator's, else the configuration's, else uplink. */
@@ -283,6 +292,13 @@ void cmc_intent_role_record(unsigned slot, unsigned pf, enum cmc_port_role role,
 			    char key[CMC_INTENT_KEY_MAX], char value[CMC_INTENT_VALUE_MAX]);
 void cmc_intent_fdb_record(const struct cmc_fdb *f, char key[CMC_INTENT_KEY_MAX],
 			   char value[CMC_INTENT_VALUE_MAX]);
+/* Every record of the intent (what the store must hold, exactly), in no set order. */
+typedef void (*cmc_intent_record_fn)(void *arg, const char *key, const char *value);
+void cmc_intent_foreach_record(const struct cmc_intent *in, cmc_intent_record_fn fn, void *arg);
+/* The key prefixes of the intent's records, NULL-terminated, in the order to load them:
+ * "domain/", "lane/", "port/", "assign/", "fdb/". */
+extern const char *const cmc_intent_prefixes[];
+
 /*
  * Takes one stored record into the intent, checked as the change that made it was
  * (records of one kind in any order; load domains and lanes before assignments, and

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * domain, domains: a VLAN inside the chassis per group of blades. The rules are the
+ * intent's (intent.h); the change is made as blades.h says (check, commit, apply).
+ */
+#include "blades.h"
+#include "daemon.h"
+#include "intent.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] = "usage: domain create NAME [vlan X] | delete NAME | add NAME BLADE | remove NAME BLADE";
+
+/* The change made on the intent (rc), committed and applied, or refused. */
+static enum cmc_status finish(struct cmcd *d, struct cmc_api_request *req, struct cmc_intent *old, int rc,
+			      char *err, size_t errlen)
+{
+	unsigned failed = 0;
+
+	if (rc) {
+		cmc_blades_change_abort(d->blades, old);
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
+	}
+	if (cmc_blades_change_end(d->blades, old, "domain", &failed, err, errlen) < 0)
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
+	if (failed)
+		return cmc_api_refuse(req, CMC_REFUSED, "kept, but not applied: %s (see cmcctl assignments)", err);
+	return CMC_OK;
+}
+
+/* domain create NAME [vlan X] | delete NAME | add NAME BLADE | remove NAME BLADE */
+enum cmc_status cmc_cmd_domain(void *ctx, struct cmc_api_request *req)
+{
+	struct cmcd *d = ctx;
+	struct cmc_intent *in = cmc_blades_intent(d->blades), *old;
+	const char *op = req->argv[1], *name = req->argc > 2 ? req->argv[2] : "";
+	char err[256];
+	unsigned v = 0;
+	uint16_t vlan = 0;
+	enum cmc_status st;
+	int rc;
+
+	if (!in)
+		return cmc_api_refuse(req, CMC_REFUSED, "blades are not available");
+	if (req->argc < 3)
+		return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
+	if (strcmp(op, "create") == 0) {
+		if (req->argc == 5 && strcmp(req->argv[3], "vlan") == 0) {
+			if (cmc_api_parse_uint(req->argv[4], CMC_DOMAIN_VLAN_MAX, &v) || v < CMC_DOMAIN_VLAN_MIN)
+				return cmc_api_refuse(req, CMC_REFUSED, "'%.32s' is not a domain VLAN (%d-%d)", req->argv[4],
+						      CMC_DOMAIN_VLAN_MIN, CMC_DOMAIN_VLAN_MAX);
+		} else if (req->argc != 3) {
+			return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
+		}
+	} else if (!((strcmp(op, "delete") == 0 && req->argc == 3) ||
+		     ((strcmp(op, "add") == 0 || strcmp(op, "remove") == 0) && req->argc == 4))) {
+		return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
+	}
+	if (cmc_blades_change_begin(d->blades, &old) < 0)
+		return cmc_api_refuse(req, CMC_REFUSED, "out of memory");
+	if (op[0] == 'c')
+		rc = cmc_intent_domain_create(in, name, (uint16_t)v, &vlan, err, sizeof(err));
+	else if (op[0] == 'd')
+		rc = cmc_intent_domain_delete(in, name, err, sizeof(err));
+	else
+		rc = cmc_intent_domain_member(in, name, req->argv[3], op[0] == 'a', err, sizeof(err));
+	st = finish(d, req, old, rc, err, sizeof(err));
+	if (st != CMC_OK)
+		return st;
+	if (op[0] == 'c')
+		cmc_events_post(d->events, "domain", -1, "%s created (vlan %u)", name, vlan);
+	else if (op[0] == 'd')
+		cmc_events_post(d->events, "domain", -1, "%s deleted", name);
+	else
+		cmc_events_post(d->events, "domain", -1, "%s %s %s", req->argv[3], op[0] == 'a' ? "joined" : "left",
+				name);
+	return CMC_OK;
+}
+
+enum cmc_status cmc_cmd_domains(void *ctx, struct cmc_api_request *req)
+{
+	struct cmcd *d = ctx;
+	const struct cmc_intent *in = cmc_blades_intent(d->blades);
+
+	for (unsigned i = 0; in && i < cmc_intent_domain_count(in); i++) {
+		const struct cmc_domain *dm = cmc_intent_domain_nth(in, i);
+		char blades[1024];
+		size_t off = 0;
+
+		blades[0] = '\0';
+		for (unsigned k = 0; k < d->config->blade_count && off < sizeof(blades); k++)
+			if (dm->members & (1ull << k))
+				off += (size_t)snprintf(blades + off, sizeof(blades) - off, "%s%s", off ? "," : "",
+							d->config->blades[k].name);
+		cmc_rec_begin(req->body, "domain");
+		cmc_rec_str(req->body, "domain", dm->name);
+		cmc_rec_int(req->body, "vlan", dm->vlan);
+		cmc_rec_str(req->body, "blades", off ? blades : "-");
+		cmc_rec_end(req->body);
+	}
+	return CMC_OK;
+}
