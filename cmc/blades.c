@@ -714,6 +714,18 @@ int cmc_blades_change_end(struct cmc_blades *b, struct cmc_intent *old, const ch
 	return 0;
 }
 
+int cmc_blades_mac_not_granted(struct cmc_blades *b, const uint8_t mac[6], unsigned slot, unsigned pf, int vf,
+			       char *err, size_t errlen)
+{
+	unsigned s, p, v;
+	char ms[VB_MAC_STRLEN];
+
+	if (cmc_cards_mac_granted(b->d->cards, mac, &s, &p, &v) < 0 || (s == slot && p == pf && (int)v == vf))
+		return 0;
+	snprintf(err, errlen, "MAC %s is held by slot %u pf %u vf %u through its mailbox", vb_mac_str(mac, ms), s, p, v);
+	return -EADDRINUSE;
+}
+
 /* --- Asked by others ------------------------------------------------------------------ */
 
 int cmc_blades_set_trust(struct cmc_blades *b, unsigned slot, unsigned pf, unsigned vf, bool on,

@@ -61,6 +61,10 @@ void cmc_blades_change_abort(struct cmc_blades *b, struct cmc_intent *old);
 int cmc_blades_change_end(struct cmc_blades *b, struct cmc_intent *old, const char *what,
 			  unsigned *not_applied, char *err, size_t errlen) __attribute__((warn_unused_result));
 
+/* Refuses (-EADDRINUSE, err says by whom) a MAC a VF other than slot/pf/vf holds through
+ * its mailbox now (a trusted VF's own MAC or extra filter: cards.h); vf -1: any VF. */
+int cmc_blades_mac_not_granted(struct cmc_blades *b, const uint8_t mac[6], unsigned slot, unsigned pf, int vf,
+			       char *err, size_t errlen);
 /* Runtime state of an assigned VF: its netdev in the blade; the card's refusal if any. */
 struct cmc_vf_state {
 	bool placed;

@@ -81,6 +81,12 @@ struct cmc_cards {
 	struct cmc_owned_mac *owned;
 	size_t n_owned;
 	uint8_t pf_mac[CARDS_MAX][6];	/* by card index; all zero: none */
+	/* What each VF holds through its mailbox (nic_params.vf_macs), by card index and
+	 * VF: runtime state, gone with a reset of the VF or the card. */
+	struct granted {
+		uint8_t n;
+		uint8_t mac[NIC_VF_MACS_MAX][6];
+	} granted[CARDS_MAX][NIC_MAX_VFS];
 };
 
 void cmc_cards_vf_mac(uint32_t id, unsigned slot, unsigned pf, unsigned vf, uint8_t mac[6])
@@ -136,8 +142,60 @@ static bool chassis_mac_in_use(void *ctx, unsigned vf, const uint8_t mac[6])
 	}
 	for (unsigned i = 0; i < CARDS_MAX && !taken; i++)
 		taken = memcmp(cs->pf_mac[i], mac, 6) == 0 && memcmp(cs->pf_mac[i], "\0\0\0\0\0\0", 6) != 0;
+	/* What another card's VFs were granted through their mailboxes (this card's own
+	 * VFs are its engine's to judge). */
+	for (unsigned i = 0; i < CARDS_MAX && !taken; i++)
+		for (unsigned v = 0; &cs->cards[i] != c && v < NIC_MAX_VFS && !taken; v++)
+			for (unsigned k = 0; k < cs->granted[i][v].n && !taken; k++)
+				taken = memcmp(cs->granted[i][v].mac[k], mac, 6) == 0;
 	pthread_mutex_unlock(&cs->owned_lock);
 	return taken;
+}
+
+/* The backend's report of what VF vf of card c now holds through its mailbox. */
+static void vf_macs_changed(void *ctx, unsigned vf, const uint8_t (*macs)[6], unsigned n)
+{
+	struct card *c = ctx;
+	struct cmc_cards *cs = c->owner;
+	struct granted *g;
+
+	if (vf >= NIC_MAX_VFS)
+		return;
+	g = &cs->granted[c - cs->cards][vf];
+	pthread_mutex_lock(&cs->owned_lock);
+	g->n = (uint8_t)(n < NIC_VF_MACS_MAX ? n : NIC_VF_MACS_MAX);
+	memcpy(g->mac, macs, (size_t)g->n * 6);
+	pthread_mutex_unlock(&cs->owned_lock);
+}
+
+static void forget_granted(struct card *c)
+{
+	struct cmc_cards *cs = c->owner;
+
+	pthread_mutex_lock(&cs->owned_lock);
+	memset(cs->granted[c - cs->cards], 0, sizeof(cs->granted[0]));
+	pthread_mutex_unlock(&cs->owned_lock);
+}
+
+int cmc_cards_mac_granted(struct cmc_cards *cards, const uint8_t mac[6], unsigned *slot, unsigned *pf,
+			  unsigned *vf)
+{
+	int rc = -ENOENT;
+
+	if (!cards)
+		return rc;
+	pthread_mutex_lock(&cards->owned_lock);
+	for (unsigned i = 0; i < cards->n && rc; i++)
+		for (unsigned v = 0; v < NIC_MAX_VFS && rc; v++)
+			for (unsigned k = 0; k < cards->granted[i][v].n && rc; k++)
+				if (memcmp(cards->granted[i][v].mac[k], mac, 6) == 0) {
+					*slot = cards->cards[i].slot;
+					*pf = cards->cards[i].pf;
+					*vf = v;
+					rc = 0;
+				}
+	pthread_mutex_unlock(&cards->owned_lock);
+	return rc;
 }
 
 static void publish_pf_mac(struct card *c, const uint8_t mac[6])
@@ -419,6 +477,7 @@ static void card_close(struct card *c)
 {
 	int rc;
 
+	forget_granted(c);
 	/* The token dies with our hold on the PF: no file may outlive it. */
 	if (*c->token_bdf) {
 		rc = vf_token_remove(c->owner->token_dir, c->token_bdf);
@@ -459,6 +518,7 @@ static int card_open(struct cmc_cards *cs, struct card *c, const char *backend, 
 	struct nic_params p = {
 		.pf_bdf = bdf, .num_vfs = slot->vfs, .vf_driver = "igbvf", .keep_vfs = slot->keep_vfs,
 		.on_event = card_event, .ctx = c, .mac_in_use = chassis_mac_in_use,
+		.vf_macs = vf_macs_changed,
 	};
 	int fd;
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
@@ -974,6 +1034,35 @@ void cmc_cards_records(struct cmc_cards *cards, struct cmc_buf *b)
 }
 
 /* `bridge fdb`-like rows of one port's VEB, with the counters of the pools they reach. */
+/* What the VFs of c obtained through their mailboxes: "fdb" rows of kind "granted". */
+static void granted_records(struct card *c, struct cmc_buf *b)
+{
+	struct cmc_cards *cs = c->owner;
+	struct granted g[NIC_MAX_VFS];
+
+	pthread_mutex_lock(&cs->owned_lock);
+	memcpy(g, cs->granted[c - cs->cards], sizeof(g));
+	pthread_mutex_unlock(&cs->owned_lock);
+	for (unsigned vf = 0; vf < NIC_MAX_VFS; vf++)
+		for (unsigned k = 0; k < g[vf].n; k++) {
+			char mac[18], pool[4];
+			struct nic_stats st = { 0 };
+
+			snprintf(pool, sizeof(pool), "%u", vf);
+			(void)!c->nic->ops->vf_stats(c->nic, vf, &st);
+			cmc_rec_begin(b, "fdb");
+			cmc_rec_int(b, "slot", c->slot);
+			cmc_rec_int(b, "pf", c->pf);
+			cmc_rec_str(b, "mac", vb_mac_str(g[vf].mac[k], mac));
+			cmc_rec_int(b, "vlan", vf < NIC_MAX_VFS ? c->vfcfg[vf].vlan : 0);
+			cmc_rec_str(b, "pools", pool);
+			cmc_rec_str(b, "kind", "granted");
+			cmc_rec_int(b, "rx_packets", (long long)st.rx_packets);
+			cmc_rec_int(b, "rx_bytes", (long long)st.rx_bytes);
+			cmc_rec_end(b);
+		}
+}
+
 static void fdb_records(struct card *c, struct cmc_buf *b)
 {
 	struct vb_entry e[64];
@@ -1020,6 +1109,7 @@ static void fdb_records(struct card *c, struct cmc_buf *b)
 		cmc_rec_int(b, "rx_bytes", (long long)st.rx_bytes);
 		cmc_rec_end(b);
 	}
+	granted_records(c, b);
 }
 
 void cmc_cards_fdb_records(struct cmc_cards *cards, int slot, struct cmc_buf *b)

@@ -35,6 +35,10 @@ struct cmc_owned_mac {
  * 0 or -ENOMEM (the previous list stays).
  */
 int cmc_cards_set_owned_macs(struct cmc_cards *cards, const struct cmc_owned_mac *macs, size_t n);
+/* Whether a VF holds mac through its mailbox (runtime: a trusted VF's own MAC or an extra
+ * unicast filter), and which. 0, or -ENOENT. */
+int cmc_cards_mac_granted(struct cmc_cards *cards, const uint8_t mac[6], unsigned *slot, unsigned *pf,
+			  unsigned *vf);
 typedef void (*cmc_cards_back_fn)(void *arg, unsigned slot, unsigned pf);
 int cmc_cards_retake(struct cmc_cards *cards, cmc_cards_back_fn back, void *arg);
 /* `gone` is called (on the main loop) for each card cmcd drives that disappears, after

@@ -61,6 +61,8 @@ enum cmc_status cmc_cmd_assign(void *ctx, struct cmc_api_request *req)
 	n.vlan = (uint16_t)vlan;
 	if (!args[4].seen && cmc_mac_vf_default(d->chassis_id, n.slot, n.pf, n.vf, n.mac) < 0)
 		return cmc_api_refuse(req, CMC_REFUSED, "slot %u pf %u vf %u has no default MAC", n.slot, n.pf, n.vf);
+	if (cmc_blades_mac_not_granted(d->blades, n.mac, n.slot, n.pf, (int)n.vf, err, sizeof(err)) < 0)
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 	if (cmc_blades_change_begin(d->blades, &old) < 0)
 		return cmc_api_refuse(req, CMC_REFUSED, "out of memory");
 	st = finish(d, req, old, cmc_intent_assign(cmc_blades_intent(d->blades), &n, err, sizeof(err)), "assign",

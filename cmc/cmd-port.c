@@ -123,6 +123,8 @@ enum cmc_status cmc_cmd_vbridge(void *ctx, struct cmc_api_request *req)
 		return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
 	if (!in)
 		return cmc_api_refuse(req, CMC_REFUSED, "blades are not available");
+	if (add && cmc_blades_mac_not_granted(d->blades, f.mac, f.slot, f.pf, -1, err, sizeof(err)) < 0)
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 	if (cmc_blades_change_begin(d->blades, &old) < 0)
 		return cmc_api_refuse(req, CMC_REFUSED, "out of memory");
 	if (add) {

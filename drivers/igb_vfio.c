@@ -434,10 +434,39 @@ static void apply_action(struct igb_pf *pf, const struct igb_mbx_action *a)
 	}
 }
 
+/* Tells the chassis what VF vf holds through its mailbox now (nic_params.vf_macs). */
+static void report_vf_macs(struct igb_pf *pf, unsigned vf)
+{
+	struct igb_mbx_vf_state st;
+	struct igb_mbx_policy pol;
+	uint8_t macs[NIC_VF_MACS_MAX][6];
+	unsigned n = 0;
+
+	if (igb_mbx_get_state(pf->mbx, vf, &st) < 0 || igb_mbx_get_policy(pf->mbx, vf, &pol) < 0)
+		return;
+	if (memcmp(st.mac, "\0\0\0\0\0\0", 6) != 0 && memcmp(st.mac, pol.mac, 6) != 0)
+		memcpy(macs[n++], st.mac, 6);
+	for (unsigned i = 0; i < st.n_extra && n < NIC_VF_MACS_MAX; i++)
+		memcpy(macs[n++], st.extra[i], 6);
+	pf->params.vf_macs(pf->params.ctx, vf, (const uint8_t (*)[6])macs, n);
+}
+
 static void apply_result(struct igb_pf *pf, const struct igb_mbx_result *res)
 {
-	for (unsigned i = 0; i < res->n_actions; i++)
-		apply_action(pf, &res->actions[i]);
+	uint8_t touched = 0;
+
+	for (unsigned i = 0; i < res->n_actions; i++) {
+		const struct igb_mbx_action *a = &res->actions[i];
+
+		apply_action(pf, a);
+		if (a->vf < NIC_MAX_VFS &&
+		    (a->type == IGB_MBX_ACT_SET_MAC || a->type == IGB_MBX_ACT_CLEAR_MAC ||
+		     a->type == IGB_MBX_ACT_ADD_MAC_FILTER || a->type == IGB_MBX_ACT_CLEAR_MAC_FILTERS))
+			touched |= (uint8_t)(1u << a->vf);
+	}
+	for (unsigned vf = 0; pf->params.vf_macs && vf < NIC_MAX_VFS; vf++)
+		if (touched & (1u << vf))
+			report_vf_macs(pf, vf);
 }
 
 /* --- The mailbox (7.8.2.2) ----------------------------------------------------------- */

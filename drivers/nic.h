@@ -25,6 +25,7 @@
 /* Static forwarding entries (fdb_set) a port holds; the rest of its spare receive
  * addresses are for what trusted VFs ask for. */
 #define NIC_STATIC_FDB_MAX 8
+#define NIC_VF_MACS_MAX 5	/* a VF's own primary + 4 extra unicast filters (igb_mbx.h) */
 
 struct nic;
 
@@ -53,6 +54,13 @@ struct nic_params {
 	 * long. Gets ctx.
 	 */
 	bool (*mac_in_use)(void *ctx, unsigned vf, const uint8_t mac[6]);
+	/*
+	 * Optional: what VF vf holds now through its mailbox beyond its assigned MAC (a
+	 * trusted VF's own primary, its extra unicast filters): n MACs (0..NIC_VF_MACS_MAX),
+	 * n = 0 once a reset or a new policy cleared them. Called on the thread that serves
+	 * the card, after each change took effect on the card; must not block or call back.
+	 */
+	void (*vf_macs)(void *ctx, unsigned vf, const uint8_t (*macs)[6], unsigned n);
 	/*
 	 * igb-vfio: the VF token (a UUID, 16 bytes) a VF of this PF must be opened with
 	 * through VFIO ("BDF vf_token=UUID", see vf_token.h). NULL: a random one the

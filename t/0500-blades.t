@@ -157,13 +157,33 @@ for my $t ([ '02:00:00:00:5e:02', "card 2's VF's MAC" ], [ '02:00:00:00:5e:01', 
 like($c->run('ip -n blade1 link show s1v0'), qr{link/ether $mac0 }, 's1v0 kept its MAC');
 ok_run('cmcctl vbridge del slot 2 mac 02:00:00:00:5e:01 && cmcctl unassign slot 2 vf 3', 'card 2 as it was', timeout => 30);
 
+# What a trusted VF obtains through its mailbox belongs to the same owner: it shows in the
+# bridge's table, the administrator cannot give it away, and no VF of another card gets it.
+my $held = '02:00:00:00:6a:01';
+ok_run("ip -n blade1 link set s1v0 address $held", 'a trusted VF takes a free MAC through its mailbox', timeout => 20);
+my ($grow) = grep { $_->{mac} eq $held } @{ json('cmcctl -j vbridge show') };
+ok($grow && $grow->{kind} eq 'granted' && $grow->{slot} == 1 && $grow->{pools} eq '0',
+	'cmcctl vbridge show lists it as granted to slot 1 vf 0') or diag(explain($grow));
+refused("cmcctl assign slot 2 vf 3 blade blade3 mac $held", qr/held by slot 1 pf 0 vf 0 through its mailbox/,
+	'the administrator cannot assign a MAC a VF holds');
+refused("cmcctl vbridge add slot 2 vf 2 mac $held", qr/held by slot 1 pf 0 vf 0 through its mailbox/,
+	'nor make it a static entry');
+ok_run('cmcctl trust 2 0 0 on', "card 2: the lane's VF in blade1 trusted for a moment", timeout => 20);
+my ($r3) = $c->run("wait_for 100 'ip -n blade1 link show ln-mig | grep -q UP'; ip -n blade1 link set ln-mig address $held 2>&1", timeout => 30);
+isnt($r3, 0, "a trusted VF of card 2 asking for the MAC card 1's VF holds: refused");
+ok_run("cmcctl trust 2 0 0 off && ip -n blade1 link set s1v0 address $mac0", 'both as they were', timeout => 30);
+ok(!grep({ $_->{mac} eq $held } @{ json('cmcctl -j vbridge show') }), 'the granted MAC is gone from the table');
+ok_run("blade_carrier blade1 300 && blade_carrier blade2 300", 'the lane has carrier again', timeout => 60);
+
 # --- Bad requests change nothing ----------------------------------------------------------
 my $snap = $c->run('cmcctl -j assignments; cmcctl -j vbridge show; cmcctl -j domains; cmcctl -j lanes');
 $snap =~ s/"rx_(packets|bytes)":\d+/"rx_$1":N/g;
 refused('cmcctl assign slot 1 vf 3 blade nosuch', qr/no blade 'nosuch' in this chassis \(blades: blade1, blade2, blade3\)/, 'an unknown blade');
 refused('cmcctl assign slot 1 vf 0 blade blade3', qr/slot 1 pf 0 vf 0 is already assigned to blade1/, 'a VF already assigned');
 refused('cmcctl assign slot 1 vf 3 blade blade3 mac 01:00:5e:00:00:01', qr/not a unicast MAC/, 'a multicast MAC');
-refused("cmcctl assign slot 1 vf 3 blade blade3 mac $mac1", qr/chassis' own range/, "another VF's default MAC");
+refused("cmcctl assign slot 1 vf 3 blade blade3 mac $mac1", qr/MAC \Q$mac1\E is slot 1 pf 0 vf 1's \(blade2\)/, "an assigned VF's MAC");
+refused('cmcctl assign slot 1 vf 3 blade blade3 mac ' . Chassis::vf_default_mac($id, 1, 0, 5), qr/chassis' own range/,
+	"the default MAC of a VF nobody has");
 refused('cmcctl assign slot 1 vf 3 blade blade3 mac zz', qr/not a unicast MAC/, 'a MAC that is no MAC');
 refused('cmcctl assign slot 1 vf 3 blade blade3 vlan 4095', qr/not a VLAN id \(1-4094\)/, 'VLAN 4095');
 refused('cmcctl assign slot 1 vf 3 blade blade3 vlan 4001', qr/kept for lanes/, 'a lane VLAN');
