@@ -181,7 +181,7 @@ $snap =~ s/"rx_(packets|bytes)":\d+/"rx_$1":N/g;
 refused('cmcctl assign slot 1 vf 3 blade nosuch', qr/no blade 'nosuch' in this chassis \(blades: blade1, blade2, blade3\)/, 'an unknown blade');
 refused('cmcctl assign slot 1 vf 0 blade blade3', qr/slot 1 pf 0 vf 0 is already assigned to blade1/, 'a VF already assigned');
 refused('cmcctl assign slot 1 vf 3 blade blade3 mac 01:00:5e:00:00:01', qr/not a unicast MAC/, 'a multicast MAC');
-refused("cmcctl assign slot 1 vf 3 blade blade3 mac $mac1", qr/MAC \Q$mac1\E is slot 1 pf 0 vf 1's \(blade2\)/, "an assigned VF's MAC");
+refused("cmcctl assign slot 1 vf 3 blade blade3 mac $mac1", qr/MAC \Q$mac1\E is already on slot 1 pf 0 vf 1 \(blade2\)/, "an assigned VF's MAC");
 refused('cmcctl assign slot 1 vf 3 blade blade3 mac ' . Chassis::vf_default_mac($id, 1, 0, 5), qr/chassis' own range/,
 	"the default MAC of a VF nobody has");
 refused('cmcctl assign slot 1 vf 3 blade blade3 mac zz', qr/not a unicast MAC/, 'a MAC that is no MAC');
