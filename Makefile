@@ -45,7 +45,15 @@ endif
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# Each layer sees only its own headers and those below it, so a layer boundary crossed
+# breaks the build: lib (common: logging, the wire format) <- mgmt-proc, vbridge, drivers
+# <- cmc. cmcctl sees lib only (no daemon header); tests and tools see everything.
 INCLUDES := -Ilib -Imgmt-proc -Ivbridge -Idrivers -Icmc
+$(O)/obj/lib/%.o: INCLUDES := -Ilib
+$(O)/obj/mgmt-proc/%.o: INCLUDES := -Ilib -Imgmt-proc
+$(O)/obj/vbridge/%.o: INCLUDES := -Ilib -Ivbridge
+$(O)/obj/drivers/%.o: INCLUDES := -Ilib -Idrivers
+$(O)/obj/cmc/cmcctl.o: INCLUDES := -Ilib
 # A test build (the default, and what the chassis image carries) has the crash tests'
 # failpoint hook (CMC_FAILPOINT); RELEASE=1 (the Debian package) has none.
 RELEASE ?= 0

@@ -276,7 +276,6 @@ static void report_event(struct cmc_cards *cs, const struct queued_event *q)
 		cmc_events_post(d->events, "card-gone", (int)q->slot, "pf %u: %s", q->pf, q->detail);
 		if (cs->gone)
 			cs->gone(cs->gone_arg, q->slot, q->pf);
-		cmcd_rescan_soon(d);	/* the card thread has let go of it already */
 		return;
 	case NIC_EV_VF_RESET:
 	case NIC_EV_INFO:

@@ -233,6 +233,7 @@ static void card_gone(void *arg, unsigned slot, unsigned pf)
 	struct cmcd *d = arg;
 
 	cmc_vms_card_gone(d->vms, slot, pf);
+	cmcd_rescan_soon(d);	/* the card thread has let go of it already */
 }
 
 static int start_services(struct cmcd *d, bool live)
