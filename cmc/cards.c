@@ -700,8 +700,9 @@ int cmc_cards_start(struct cmcd *d, struct cmc_cards **out)
 		goto err_stop;
 	for (unsigned i = 0; i < d->config->slot_count; i++) {
 		const struct cmc_config_slot *cs = &d->config->slots[i];
-		/* A shared slot with VFs to enable is driven; anything else is only watched. */
-		if (cs->policy == CMC_SLOT_SHARED && cs->vfs > 0)
+		/* A slot with VFs to enable is driven (shared: handed out; dedicated: all its
+		 * blade's); anything else is only watched. */
+		if (cs->vfs > 0)
 			open_slot(d, cards, cs);
 	}
 	rc = -pthread_create(&cards->thread, NULL, card_thread, cards);

@@ -503,11 +503,15 @@ static int parse_ports(struct loader *ld, const config_setting_t *s, struct cmc_
 	return 0;
 }
 
-/* shared: vfs allowed, blade refused; dedicated: blade required, vfs refused. */
+/*
+ * shared: its VFs are handed out (cmcctl assign); a blade is refused. dedicated: every
+ * VF of the card is the named blade's (the intent assigns them; nobody else may have
+ * one). Both: vfs, 0..7 per PF, default 0.
+ */
 static int parse_slot_policy(struct loader *ld, const config_setting_t *s,
 			     struct cmc_config_slot *slot)
 {
-	const config_setting_t *blade_s, *vfs_s = config_setting_get_member(s, "vfs");
+	const config_setting_t *blade_s;
 	const char *blade;
 	int policy = CMC_SLOT_SHARED;
 	int rc;
@@ -516,16 +520,15 @@ static int parse_slot_policy(struct loader *ld, const config_setting_t *s,
 	if (rc)
 		return rc;
 	slot->policy = (enum cmc_slot_policy)policy;
+	rc = get_uint(ld, s, "vfs", 0, CMC_CONFIG_VFS_MAX, false, &slot->vfs);
+	if (rc < 0)
+		return rc;
 	if (slot->policy == CMC_SLOT_SHARED) {
 		if (config_setting_get_member(s, "blade"))
 			return fail(ld, config_setting_get_member(s, "blade"), NULL,
 				    "only a dedicated slot has an owning blade (this one is shared)");
-		rc = get_uint(ld, s, "vfs", 0, CMC_CONFIG_VFS_MAX, false, &slot->vfs);
-		return rc < 0 ? rc : 0;
+		return 0;
 	}
-	if (vfs_s)
-		return fail(ld, vfs_s, NULL, "only a shared slot has VFs to hand out (this one is"
-			    " dedicated to a blade)");
 	rc = get_member(ld, s, "blade", CONFIG_TYPE_STRING,
 			"the name of the blade a dedicated slot belongs to", true, &blade_s);
 	if (rc)

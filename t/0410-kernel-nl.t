@@ -72,5 +72,23 @@ is($c->run("ip -n blade2 -o link | grep -v LOOPBACK | cut -d: -f1"), $ifindex, '
     . 'ip -n blade2 neigh flush all; ip netns exec blade2 ping -c 2 -W 3 10.77.0.1', timeout => 30);
 is($rc, 0, 'the adopted VFs still talk') or diag($out);
 
+# A dedicated slot: every VF of the card is its blade's, placed in it, and kept so across
+# a restart; nobody else may be given one, and it cannot be unassigned.
+is(($c->run("kill \$(pidof cmcd); wait_for 50 '! pidof cmcd >/dev/null'; echo 0 > /sys/bus/pci/devices/$pf->{bdf}/sriov_numvfs"))[0], 0,
+	'cmcd stopped and the VFs taken away');
+for my $when ('with slot 2 dedicated to blade2', 'after a restart') {
+	$c->run("kill \$(pidof cmcd); wait_for 50 '! pidof cmcd >/dev/null'") if $when =~ /restart/;
+	is(($c->run("cmcd -c /cmc/conf/emulated-dedicated.conf && wait_for 300 'ip -n blade2 link show s2v0 && ip -n blade2 link show s2v1'",
+		timeout => 90))[0], 0, "$when: both VFs are in blade2 as s2v0 and s2v1");
+	is_deeply([ sort map { "$_->{slot}/$_->{vf}:$_->{blade}" } @{ json('cmcctl -j assignments') } ], [ '2/0:blade2', '2/1:blade2' ],
+		"$when: every VF of the card is blade2's");
+	is_deeply([ map { "$_->{blade}:$_->{functions}" } @{ json('cmcctl -j blades') } ], [ 'blade1:0', 'blade2:2' ],
+		"$when: cmcctl blades counts them");
+}
+($rc, $out) = $c->run('cmcctl unassign slot 2 vf 0 2>&1');
+ok($rc == 1 && $out =~ /dedicated to blade2/, 'a dedicated VF cannot be unassigned') or diag($out);
+($rc, $out) = $c->run('cmcctl assign slot 2 vf 1 blade blade1 2>&1');
+ok($rc == 1 && $out =~ /already assigned to blade2/, 'nor given to another blade') or diag($out);
+
 $c->stop;
 done_testing;

@@ -88,9 +88,6 @@ static const struct bad_case bad_cases[] = {
 	{ "bad-dedicated-unknown-blade",
 	  DATA "bad-dedicated-unknown-blade.conf:5: slots.[0].blade: \"blade9\" is not a configured"
 	  " blade" },
-	{ "bad-dedicated-vfs",
-	  DATA "bad-dedicated-vfs.conf:4: slots.[0].vfs: only a shared slot has VFs to hand out"
-	  " (this one is dedicated to a blade)" },
 	{ "bad-shared-blade",
 	  DATA "bad-shared-blade.conf:4: slots.[0].blade: only a dedicated slot has an owning blade"
 	  " (this one is shared)" },
@@ -221,6 +218,11 @@ static void test_good_full(void)
 	s = cmc_config_slot_by_number(cfg, 3);
 	tap_ok(s && s->policy == CMC_SLOT_SHARED && s->vfs == 0, "slot 3: shared, vfs defaults to 0");
 	tap_ok(!cmc_config_slot_by_number(cfg, 1), "unconfigured slot: NULL");
+	cmc_config_free(cfg);
+	rc = cmc_config_load(DATA "good-dedicated-vfs.conf", &cfg, err, sizeof(err));
+	s = rc ? NULL : cmc_config_slot_by_number(cfg, 2);
+	tap_ok(s && s->policy == CMC_SLOT_DEDICATED && s->vfs == 2 && s->blade == &cfg->blades[0],
+	       "a dedicated slot with 2 VFs, all blade1's (%s)", rc ? err : "loaded");
 	cmc_config_free(cfg);
 }
 
