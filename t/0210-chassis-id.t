@@ -12,6 +12,7 @@ use Test::More;
 use JSON::PP;
 use File::Temp qw(tempdir);
 use Time::HiRes qw(sleep time);
+use Compress::Zlib ();
 use Chassis;
 
 my $B = Chassis::build_dir();
@@ -66,6 +67,23 @@ is(chassis_id(config('a/store', 'id = 0x2a3b4c5;')), '0x02a3b4c5', 'a configured
 like(slurp("$dir/cmcd.log"), qr/chassis id 0x02a3b4c5 from the configuration replaces \Q$a1\E: the VFs' default MACs change/,
 	'and the change is logged');
 is(chassis_id(config('a/store')), '0x02a3b4c5', 'and kept in the store when the setting goes');
+
+# A store written by hand (cmc/store.h's format, version 1), as a disk or a hand could
+# leave it: a garbled chassis id is replaced by a fresh one, which is logged and kept.
+sub write_store {
+	my ($path, %rec) = @_;
+	my $payload = join('', map { pack('vv', length $_, length $rec{$_}) . $_ . $rec{$_} } sort keys %rec);
+	my $head = 'CMCSTATE' . pack('VVQ<VV', 1, 0, 1, scalar(keys %rec), length $payload);
+	my $crc = Compress::Zlib::crc32($head . $payload);
+	mkdir($path =~ s{/[^/]+$}{}r);
+	spew($path, $head . pack('V', $crc) . $payload);
+}
+write_store("$dir/g/store", 'chassis/id' => 'not-an-id', 'slot/9' => 'card=none');
+my $g1 = chassis_id(config('g/store'));
+like($g1 // '', qr/^0x[0-9a-f]{8}$/, "a garbled chassis/id in the store: a fresh id is drawn ($g1)");
+like(slurp("$dir/cmcd.log"), qr/store: chassis\/id "not-an-id" is not a chassis id: replacing it/, '  and the log says why');
+is(chassis_id(config('g/store')), $g1, 'the fresh id is kept');
+unlike(slurp("$dir/cmcd.log"), qr/not a chassis id/, '  and read back without complaint');
 
 for my $bad ([ '0', qr/chassis\.id: 0 is out of range 1\.\.1073741823/ ],
 	     [ '0x40000000', qr/chassis\.id: 1073741824 is out of range 1\.\.1073741823/ ],
