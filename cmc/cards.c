@@ -833,9 +833,35 @@ static int change_vf(struct cmc_cards *cards, unsigned slot, unsigned pf, unsign
 	return rc;
 }
 
+#ifdef CMC_TEST_BUILD
+/*
+ * The tests of a card that refuses (test builds only): CMC_CARD_REFUSE=SLOT/PF/VF makes
+ * every change of that VF's settings to anything but its default fail as a driver's
+ * refusal would, with nothing written.
+ */
+static bool test_refuses(const struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf,
+			 const struct nic_vf_config *vc)
+{
+	const char *e = getenv("CMC_CARD_REFUSE");
+	struct nic_vf_config def;
+	unsigned s, p, v;
+
+	if (!e || sscanf(e, "%u/%u/%u", &s, &p, &v) != 3 || s != slot || p != pf || v != vf)
+		return false;
+	cmc_cards_vf_default(cards->d->chassis_id, slot, pf, vf, &def);
+	return !nic_vf_config_equal(&def, vc);
+}
+#endif
+
 int cmc_cards_vf_set(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf,
 		     const struct nic_vf_config *vc, char *err, size_t errlen)
 {
+#ifdef CMC_TEST_BUILD
+	if (cards && test_refuses(cards, slot, pf, vf, vc)) {
+		snprintf(err, errlen, "slot %u pf %u vf %u: refused by the card (CMC_CARD_REFUSE)", slot, pf, vf);
+		return -EIO;
+	}
+#endif
 	return change_vf(cards, slot, pf, vf, vc, err, errlen);
 }
 

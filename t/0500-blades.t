@@ -236,6 +236,25 @@ for my $point (qw(assign:before-commit assign:after-commit assign:after-card ass
 	$c->run('cmcctl unassign slot 1 vf 3') if $a;
 }
 
+# --- A card that refuses: the intent is kept and marked not applied; nothing half-written ----
+$c->run('kill $(pidof cmcd); wait_for 100 "! pidof cmcd >/dev/null"', timeout => 20);
+start_cmcd('CMC_CARD_REFUSE=1/0/3');
+my $rmac = '02:00:00:00:50:33';
+my ($rr, $ro) = $c->run("cmcctl assign slot 1 vf 3 blade blade3 mac $rmac 2>&1", timeout => 30);
+is($rr, 1, 'an assignment the card refuses: the command fails');
+like($ro, qr/kept, but not applied: slot 1 pf 0 vf 3: refused by the card/, '  saying it is kept but not applied, and why');
+my ($ra) = grep { $_->{slot} == 1 && $_->{vf} == 3 } @{ json('cmcctl -j assignments') };
+ok($ra && !$ra->{applied} && $ra->{reason} =~ /refused by the card/, 'cmcctl assignments shows it not applied, with the reason')
+	or diag(explain($ra));
+like($c->run('cmcctl events'), qr/assign-error\s+1\s+pf 0 vf 3: not applied: .*refused by the card/, '  and an event says so');
+unlike($c->run('cmcctl -j vbridge show'), qr/\Q$rmac\E/, 'the card holds nothing of it');
+$c->run('kill $(pidof cmcd); wait_for 100 "! pidof cmcd >/dev/null"', timeout => 20);
+start_cmcd();
+($ra) = grep { $_->{slot} == 1 && $_->{vf} == 3 } @{ json('cmcctl -j assignments') };
+ok($ra && $ra->{applied} && $ra->{mac} eq $rmac, 'a card that takes it: the kept intent is applied at the next start');
+ok_run("wait_for 100 'ip -n blade3 link show s1v3 | grep -q $rmac'", '  its VF in blade3 with the MAC', timeout => 30);
+ok_run('cmcctl unassign slot 1 vf 3', 'unassigned again', timeout => 30);
+
 # --- Everything comes back: after the restarts above, and after a chassis reboot ------------
 sub check_restored {
 	my ($when) = @_;
