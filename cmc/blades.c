@@ -726,6 +726,23 @@ int cmc_blades_mac_not_granted(struct cmc_blades *b, const uint8_t mac[6], unsig
 	return -EADDRINUSE;
 }
 
+enum cmc_status cmc_blades_command_end(struct cmc_blades *b, struct cmc_api_request *req,
+				       struct cmc_intent *old, int rc, const char *what, char *err,
+				       size_t errlen)
+{
+	unsigned failed = 0;
+
+	if (rc) {
+		cmc_blades_change_abort(b, old);
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
+	}
+	if (cmc_blades_change_end(b, old, what, &failed, err, errlen) < 0)
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
+	if (failed)
+		return cmc_api_refuse(req, CMC_REFUSED, "kept, but not applied: %s (see cmcctl assignments)", err);
+	return CMC_OK;
+}
+
 /* --- Asked by others ------------------------------------------------------------------ */
 
 int cmc_blades_set_trust(struct cmc_blades *b, unsigned slot, unsigned pf, unsigned vf, bool on,

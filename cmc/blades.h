@@ -65,6 +65,14 @@ int cmc_blades_change_end(struct cmc_blades *b, struct cmc_intent *old, const ch
  * its mailbox now (a trusted VF's own MAC or extra filter: cards.h); vf -1: any VF. */
 int cmc_blades_mac_not_granted(struct cmc_blades *b, const uint8_t mac[6], unsigned slot, unsigned pf, int vf,
 			       char *err, size_t errlen);
+/*
+ * For the commands: the change made on the intent (rc its result, err its reason) is
+ * committed and applied (change_end), or refused (change_abort). CMC_OK, or CMC_REFUSED
+ * with the reason: the change's, the store's, or "kept, but not applied: " the card's.
+ */
+enum cmc_status cmc_blades_command_end(struct cmc_blades *b, struct cmc_api_request *req,
+				       struct cmc_intent *old, int rc, const char *what, char *err,
+				       size_t errlen);
 /* Runtime state of an assigned VF: its netdev in the blade; the card's refusal if any. */
 struct cmc_vf_state {
 	bool placed;

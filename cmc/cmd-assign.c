@@ -14,23 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The change made on the intent (rc), committed and applied, or refused. */
-static enum cmc_status finish(struct cmcd *d, struct cmc_api_request *req, struct cmc_intent *old, int rc,
-			      const char *what, char *err, size_t errlen)
-{
-	unsigned failed = 0;
-
-	if (rc) {
-		cmc_blades_change_abort(d->blades, old);
-		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
-	}
-	if (cmc_blades_change_end(d->blades, old, what, &failed, err, errlen) < 0)
-		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
-	if (failed)
-		return cmc_api_refuse(req, CMC_REFUSED, "kept, but not applied: %s (see cmcctl assignments)", err);
-	return CMC_OK;
-}
-
 /* assign slot N [pf P] vf V blade B [mac M] [vlan X] [rate MBPS] [trusted] */
 enum cmc_status cmc_cmd_assign(void *ctx, struct cmc_api_request *req)
 {
@@ -65,7 +48,7 @@ enum cmc_status cmc_cmd_assign(void *ctx, struct cmc_api_request *req)
 		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 	if (cmc_blades_change_begin(d->blades, &old) < 0)
 		return cmc_api_refuse(req, CMC_REFUSED, "out of memory");
-	st = finish(d, req, old, cmc_intent_assign(cmc_blades_intent(d->blades), &n, err, sizeof(err)), "assign",
+	st = cmc_blades_command_end(d->blades, req, old, cmc_intent_assign(cmc_blades_intent(d->blades), &n, err, sizeof(err)), "assign",
 		    err, sizeof(err));
 	if (st == CMC_OK || cmc_intent_assignment(cmc_blades_intent(d->blades), n.slot, n.pf, n.vf))
 		cmc_events_post(d->events, "assigned", (int)n.slot, "pf %u vf %u to %s (mac %s vlan %u)", n.pf, n.vf,
@@ -98,7 +81,7 @@ enum cmc_status cmc_cmd_unassign(void *ctx, struct cmc_api_request *req)
 	snprintf(blade, sizeof(blade), "%s", a ? a->blade : "");
 	if (cmc_blades_change_begin(d->blades, &old) < 0)
 		return cmc_api_refuse(req, CMC_REFUSED, "out of memory");
-	st = finish(d, req, old, cmc_intent_unassign(cmc_blades_intent(d->blades), slot, pf, vf, false, err,
+	st = cmc_blades_command_end(d->blades, req, old, cmc_intent_unassign(cmc_blades_intent(d->blades), slot, pf, vf, false, err,
 						     sizeof(err)), "unassign", err, sizeof(err));
 	if (st == CMC_OK)
 		cmc_events_post(d->events, "unassigned", (int)slot, "pf %u vf %u from %s", pf, vf, blade);

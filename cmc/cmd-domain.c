@@ -12,23 +12,6 @@
 
 static const char usage[] = "usage: domain create NAME [vlan X] | delete NAME | add NAME BLADE | remove NAME BLADE";
 
-/* The change made on the intent (rc), committed and applied, or refused. */
-static enum cmc_status finish(struct cmcd *d, struct cmc_api_request *req, struct cmc_intent *old, int rc,
-			      char *err, size_t errlen)
-{
-	unsigned failed = 0;
-
-	if (rc) {
-		cmc_blades_change_abort(d->blades, old);
-		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
-	}
-	if (cmc_blades_change_end(d->blades, old, "domain", &failed, err, errlen) < 0)
-		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
-	if (failed)
-		return cmc_api_refuse(req, CMC_REFUSED, "kept, but not applied: %s (see cmcctl assignments)", err);
-	return CMC_OK;
-}
-
 /* domain create NAME [vlan X] | delete NAME | add NAME BLADE | remove NAME BLADE */
 enum cmc_status cmc_cmd_domain(void *ctx, struct cmc_api_request *req)
 {
@@ -65,7 +48,7 @@ enum cmc_status cmc_cmd_domain(void *ctx, struct cmc_api_request *req)
 		rc = cmc_intent_domain_delete(in, name, err, sizeof(err));
 	else
 		rc = cmc_intent_domain_member(in, name, req->argv[3], op[0] == 'a', err, sizeof(err));
-	st = finish(d, req, old, rc, err, sizeof(err));
+	st = cmc_blades_command_end(d->blades, req, old, rc, "domain", err, sizeof(err));
 	if (st != CMC_OK)
 		return st;
 	if (op[0] == 'c')

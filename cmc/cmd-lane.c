@@ -19,7 +19,8 @@ static enum cmc_status lane_create(struct cmcd *d, struct cmc_api_request *req)
 	struct cmc_lane l;
 	struct cmc_assignment ends[2];
 	int slot = -1, pf = -1, rc;
-	unsigned v, failed = 0;
+	unsigned v;
+	enum cmc_status st;
 	char err[256];
 
 	if (req->argc != 5 && req->argc != 7 && req->argc != 9)
@@ -40,20 +41,14 @@ static enum cmc_status lane_create(struct cmcd *d, struct cmc_api_request *req)
 		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 	if (cmc_blades_change_begin(d->blades, &old) < 0)
 		return cmc_api_refuse(req, CMC_REFUSED, "out of memory");
-	rc = cmc_intent_lane_add(in, &l, ends, err, sizeof(err));
-	if (rc) {
-		cmc_blades_change_abort(d->blades, old);
-		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
-	}
 	/* One commit holds the lane and both its VFs. */
-	if (cmc_blades_change_end(d->blades, old, "lane", &failed, err, sizeof(err)) < 0)
-		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
-	cmc_events_post(d->events, "lane", (int)l.slot, "%s created: pf %u vf %u (%s, 169.254.%u.1) and vf %u "
-			"(%s, 169.254.%u.2), vlan %u", l.name, l.pf, ends[0].vf, ends[0].blade, l.net, ends[1].vf,
-			ends[1].blade, l.net, l.vlan);
-	if (failed)
-		return cmc_api_refuse(req, CMC_REFUSED, "kept, but not applied: %s (see cmcctl assignments)", err);
-	return CMC_OK;
+	rc = cmc_intent_lane_add(in, &l, ends, err, sizeof(err));
+	st = cmc_blades_command_end(d->blades, req, old, rc, "lane", err, sizeof(err));
+	if (st == CMC_OK || cmc_intent_lane(in, l.name))
+		cmc_events_post(d->events, "lane", (int)l.slot, "%s created: pf %u vf %u (%s, 169.254.%u.1) and vf %u "
+				"(%s, 169.254.%u.2), vlan %u", l.name, l.pf, ends[0].vf, ends[0].blade, l.net,
+				ends[1].vf, ends[1].blade, l.net, l.vlan);
+	return st;
 }
 
 static enum cmc_status lane_delete(struct cmcd *d, struct cmc_api_request *req)
@@ -62,17 +57,16 @@ static enum cmc_status lane_delete(struct cmcd *d, struct cmc_api_request *req)
 	const struct cmc_lane *l = cmc_intent_lane(in, req->argv[2]);
 	unsigned slot = l ? l->slot : 0;
 	char err[256];
+	enum cmc_status st;
 
 	if (req->argc != 3)
 		return cmc_api_refuse(req, CMC_USAGE, "usage: lane delete NAME");
 	if (cmc_blades_change_begin(d->blades, &old) < 0)
 		return cmc_api_refuse(req, CMC_REFUSED, "out of memory");
-	if (cmc_intent_lane_delete(in, req->argv[2], err, sizeof(err)) < 0) {
-		cmc_blades_change_abort(d->blades, old);
-		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
-	}
-	if (cmc_blades_change_end(d->blades, old, "lane", NULL, err, sizeof(err)) < 0)
-		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
+	st = cmc_blades_command_end(d->blades, req, old, cmc_intent_lane_delete(in, req->argv[2], err, sizeof(err)),
+				    "lane", err, sizeof(err));
+	if (st != CMC_OK)
+		return st;
 	cmc_events_post(d->events, "lane", (int)slot, "%.16s deleted", req->argv[2]);
 	return CMC_OK;
 }

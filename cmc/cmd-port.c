@@ -24,7 +24,7 @@ enum cmc_status cmc_cmd_port(void *ctx, struct cmc_api_request *req)
 	char sbuf[8], err[256];
 	const char *slash = strchr(req->argv[1], '/');
 	enum cmc_port_role role;
-	int rc;
+	enum cmc_status st;
 
 	if (!in)
 		return cmc_api_refuse(req, CMC_REFUSED, "blades are not available");
@@ -45,13 +45,10 @@ enum cmc_status cmc_cmd_port(void *ctx, struct cmc_api_request *req)
 		return CMC_OK;
 	if (cmc_blades_change_begin(d->blades, &old) < 0)
 		return cmc_api_refuse(req, CMC_REFUSED, "out of memory");
-	rc = cmc_intent_role_set(in, slot, pf, role, err, sizeof(err));
-	if (rc) {
-		cmc_blades_change_abort(d->blades, old);
-		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
-	}
-	if (cmc_blades_change_end(d->blades, old, "port", NULL, err, sizeof(err)) < 0)
-		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
+	st = cmc_blades_command_end(d->blades, req, old, cmc_intent_role_set(in, slot, pf, role, err, sizeof(err)),
+				    "port", err, sizeof(err));
+	if (st != CMC_OK)
+		return st;
 	cmc_events_post(d->events, "port-role", (int)slot, "pf %u is now %s", pf, cmc_port_role_name(role));
 	return CMC_OK;
 }
@@ -108,7 +105,6 @@ enum cmc_status cmc_cmd_vbridge(void *ctx, struct cmc_api_request *req)
 	bool add = strcmp(req->argv[1], "add") == 0;
 	char err[256], macs[VB_MAC_STRLEN];
 	enum cmc_status st;
-	unsigned failed = 0;
 	int rc;
 
 	if (strcmp(req->argv[1], "show") == 0)
@@ -135,14 +131,9 @@ enum cmc_status cmc_cmd_vbridge(void *ctx, struct cmc_api_request *req)
 		f.vf = cur ? cur->vf : 0;
 		rc = cmc_intent_fdb_del(in, f.slot, f.pf, f.mac, err, sizeof(err));
 	}
-	if (rc) {
-		cmc_blades_change_abort(d->blades, old);
-		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
-	}
-	if (cmc_blades_change_end(d->blades, old, "vbridge", &failed, err, sizeof(err)) < 0)
-		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
-	if (failed)
-		return cmc_api_refuse(req, CMC_REFUSED, "kept, but not applied: %s", err);
+	st = cmc_blades_command_end(d->blades, req, old, rc, "vbridge", err, sizeof(err));
+	if (st != CMC_OK)
+		return st;
 	vb_mac_str(f.mac, macs);
 	if (add)
 		cmc_events_post(d->events, "vbridge", (int)f.slot, "pf %u: static entry %s to vf %u", f.pf, macs, f.vf);

@@ -11,12 +11,12 @@
 #include "intent.h"
 #include "intent-private.h"
 
+#include "errf.h"
 #include "macs.h"
 #include "nic.h"
 #include "vbridge.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,18 +43,7 @@ struct cmc_intent {
 	struct cmc_fdb fdb[CMC_INTENT_FDB_MAX];
 };
 
-static int say(char *err, size_t errlen, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
+#define say cmc_errf
 
 static bool mac_zero(const uint8_t m[6])
 {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mp-blade-priv.h"
+#include "errf.h"
 
 static const struct mp_blade_ops *const backends[] = {
 	&mp_blade_netns_ops,
@@ -22,11 +23,9 @@ int mp_blade_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	rc = cmc_verrf(err, errlen, rc, fmt, ap);
+	va_end(ap);
 	return rc;
 }
 

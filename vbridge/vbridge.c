@@ -9,6 +9,8 @@
  */
 #include "vbridge.h"
 
+#include "errf.h"
+
 #include "hex.h"
 
 #include <errno.h>
@@ -39,18 +41,7 @@ struct vb_port {
 
 static const uint8_t BROADCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
-static __attribute__((format(printf, 4, 5))) int fail(char *err, size_t errlen, int rc,
-						       const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
+#define fail cmc_errf
 
 /* --- MAC addresses ------------------------------------------------------------------ */
 
