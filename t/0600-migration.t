@@ -296,7 +296,7 @@ like($o, qr/no VM 'nosuch'/, 'an unknown VM: refused');
 ($rc, $o) = $c->run('cmcctl vm start vm1 blade blade1 2>&1');
 like($o, qr/VM vm1 exists/, 'a VM name twice: refused');
 ($rc, $o) = $c->run('cmcctl vm start vm2 blade blade1 mac 02:00:00:00:0a:01 2>&1');
-like($o, qr/already on a VF/, "another VM with vm1's MAC: refused");
+like($o, qr/MAC 02:00:00:00:0a:01 of VM vm2 is slot \d+ pf \d+ vf \d+'s/, "another VM with vm1's MAC: refused, naming its owner");
 ok_run('cmcctl vm stop vm1', 'vm1 stopped');
 
 done_testing;
