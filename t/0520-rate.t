@@ -84,7 +84,8 @@ sub check_limiters {
 		sort { $a <=> $b } keys %$q) || 'no rate-scheduler write at all';
 	is_deeply([ map { $q->{$_} } @queues ], [ $want, $want ], sprintf('%s: 0x%08x on queues %s', $name, $want, join(' and ', @queues)))
 	    or diag("QEMU saw: $shown\n" . $c->qemu_stderr($from));
-	is_deeply([ sort { $a <=> $b } keys %$q ], [ sort { $a <=> $b } @queues ], "$name: no other queue's limiter written")
+	my %mine = map { $_ => 1 } @queues;
+	is_deeply([ grep { !$mine{$_} } sort { $a <=> $b } keys %$q ], [], "$name: no other queue's limiter written")
 	    or diag("QEMU saw: $shown");
 }
 
