@@ -88,6 +88,7 @@ struct igb_pf {
 	struct nic_stats port;			/* running totals of the port's counters */
 	struct nic_vf_rate rate[NIC_MAX_VFS];	/* each VF's transmit limit as written */
 	unsigned link_mbps;			/* the port speed the limits were computed for */
+	bool rate_unkept_told;			/* "the card does not keep limits" logged once */
 	bool vfs_released;			/* release_vfs took them: close() leaves sysfs alone */
 };
 
@@ -458,14 +459,19 @@ static void apply_result(struct igb_pf *pf, const struct igb_mbx_result *res)
  */
 static void write_vf_rate(struct igb_pf *pf, unsigned vf, unsigned rate_mbps)
 {
-	uint32_t v = igb_rate_rttbcnrc(rate_mbps, pf->link_mbps);
+	uint32_t v = igb_rate_rttbcnrc(rate_mbps, pf->link_mbps), got = v;
 	bool kept = true;
 
 	for (unsigned i = 0; i < IGB_RATE_QUEUES_PER_VF; i++) {
 		wr32(pf, IGB_RTTDQSEL, igb_vf_tx_queue(vf, i));
 		wr32(pf, IGB_RTTBCNRC, v);
-		if (rd32(pf, IGB_RTTBCNRC) != v)
+		if (kept && (got = rd32(pf, IGB_RTTBCNRC)) != v)
 			kept = false;
+	}
+	if (!kept && !pf->gone && !pf->rate_unkept_told) {
+		pf->rate_unkept_told = true;
+		nic_report(&pf->params, NIC_EV_INFO, (int)vf, "the card does not keep transmit limits (RTTBCNRC "
+			   "0x%08x read back as 0x%08x): they are not enforced", v, got);
 	}
 	pf->rate[vf] = (struct nic_vf_rate){ .rate_mbps = rate_mbps, .link_mbps = pf->link_mbps, .reg = v,
 					     .kept = kept && !pf->gone };

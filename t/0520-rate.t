@@ -9,7 +9,8 @@
 #   - assigning a VF with a rate writes the datasheet's factor for that VF's queues;
 #   - the VF back to its default (unassigned) clears it; a new rate writes the new value;
 #     a rate not below the link speed leaves the limiter off;
-#   - cmcctl vfstats shows the value written and, on the emulator, "not kept by this card".
+#   - cmcctl vfstats shows the value written and, on the emulator, "not kept by this card";
+#     cmcd logs once that the card does not keep the limits.
 #
 # The expected values are worked out here from the datasheet's definition (RF = link /
 # rate in 10.14 fixed point, truncated, RS_ENA = bit 31), not taken from the C code.
@@ -123,6 +124,10 @@ ok_run("cmcctl unassign slot $SLOT vf $VF && cmcctl assign slot $SLOT vf $VF bla
 check_limiters($from, 1000, 'rate = link speed: the limiter off');
 like($c->run('cmcctl vfstats'), qr/^$SLOT\s+0\s+$VF\s.*\s1000\s+off \(rate not below the link's 1000 Mbit\/s\)$/m,
 	'cmcctl vfstats says why it is off');
+
+# cmcd says so in its log (syslog, on the console here), once per card, not per write.
+my @told = $c->console =~ /(slot $SLOT pf 0 vf $VF: the card does not keep transmit limits \(RTTBCNRC 0x8000d555 read back as 0x00000000\))/g;
+is(scalar @told, 1, 'cmcd logged once that the card does not keep the limits') or diag("log lines: @told");
 
 $c->stop;
 done_testing();
