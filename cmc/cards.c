@@ -994,6 +994,21 @@ int cmc_cards_set_link_state(struct cmc_cards *cards, unsigned slot, unsigned pf
 
 /* --- Records for the API ------------------------------------------------------------ */
 
+/* The VF's transmit limit: asked (Mbit/s), and what the driver wrote and the card kept. */
+static void vf_rate_fields(const struct card *c, unsigned vf, struct cmc_buf *b)
+{
+	struct nic_vf_rate r;
+	char reg[16];
+
+	cmc_rec_int(b, "rate", c->vfcfg[vf].max_tx_rate_mbps);
+	if (!c->nic->ops->vf_rate || c->nic->ops->vf_rate(c->nic, vf, &r) != 0)
+		return;
+	snprintf(reg, sizeof(reg), "0x%08x", (unsigned)r.reg);
+	cmc_rec_str(b, "rate_reg", reg);
+	cmc_rec_int(b, "rate_link_mbps", r.link_mbps);
+	cmc_rec_bool(b, "rate_kept", r.kept);
+}
+
 static void vf_record(const struct card *c, unsigned vf, const struct nic_stats *st, struct cmc_buf *b)
 {
 	char macs[18];
@@ -1014,6 +1029,7 @@ static void vf_record(const struct card *c, unsigned vf, const struct nic_stats 
 	cmc_rec_int(b, "mbx_resets", (long long)st->mbx_resets);
 	cmc_rec_int(b, "mbx_penalties", (long long)st->mbx_penalties);
 	cmc_rec_int(b, "mbx_ignored", (long long)st->mbx_ignored);
+	vf_rate_fields(c, vf, b);
 	cmc_rec_end(b);
 }
 

@@ -39,7 +39,7 @@ static void usage(FILE *f)
 		"  functions [slot N]    physical and virtual functions\n"
 		"  blades                the blades of the chassis\n"
 		"  events [-f]           recent events; -f follows new ones\n"
-		"  vfstats               VFs of the cards cmcd drives: MAC and counters\n"
+		"  vfstats               VFs of the cards cmcd drives: MAC, counters, transmit limiter\n"
 		"  portstats             the ports of those cards: packet and byte counters\n"
 		"  trust S P V on|off    let VF V of slot S, PF P change its MAC (or not)\n"
 		"  link-state S P V auto|enable|disable   a VF's link: follow the port, or forced\n"
@@ -326,11 +326,28 @@ static const struct column event_columns[] = {
 	{ "DETAIL", "detail", NULL }, { 0 },
 };
 
+/* A VF's transmit limiter: "off", or the register value written, and whether the card kept it. */
+static void fmt_limiter(const struct cmc_record *rec, char *buf, size_t len)
+{
+	const char *reg = field(rec, "rate_reg");
+	const char *lost = strcmp(field(rec, "rate_kept"), "false") == 0 ? " not kept by this card" : "";
+
+	if (strcmp(reg, "-") == 0)
+		snprintf(buf, len, "-");
+	else if (strtoul(reg, NULL, 16) != 0)
+		snprintf(buf, len, "%s%s", reg, lost);
+	else if (strtoul(field(rec, "rate"), NULL, 10) != 0)
+		snprintf(buf, len, "off (rate not below the link's %s Mbit/s)%s", field(rec, "rate_link_mbps"), lost);
+	else
+		snprintf(buf, len, "off%s", lost);
+}
+
 static const struct column vfstat_columns[] = {
 	{ "SLOT", "slot", NULL }, { "PF", "pf", NULL }, { "VF", "vf", NULL }, { "MAC", "mac", NULL },
 	{ "RX_PKTS", "rx_packets", NULL }, { "TX_PKTS", "tx_packets", NULL },
 	{ "RX_BYTES", "rx_bytes", NULL }, { "TX_BYTES", "tx_bytes", NULL },
-	{ "MBX", "mbx_messages", NULL }, { "REFUSED", "mbx_refused", NULL }, { 0 },
+	{ "MBX", "mbx_messages", NULL }, { "REFUSED", "mbx_refused", NULL }, { "RATE", "rate", NULL },
+	{ "LIMITER", NULL, fmt_limiter }, { 0 },
 };
 
 static const struct column portstat_columns[] = {

@@ -254,6 +254,28 @@ static inline uint32_t igb_vlvf_pool(unsigned pool) { return 1u << (IGB_VLVF_POO
 #define IGB_RPLOLR		0x05AF0
 #define IGB_RPLOLR_STRVLAN	(1u << 30)	/* strip the VLAN tag of replicated frames */
 
+/* --- Transmit rate limiting (DS ch. 8: Transmit DMA / Tx rate-scheduler registers) ---
+ *
+ * One rate limiter per transmit queue, reached indirectly: write the queue number to
+ * RTTDQSEL, then that queue's configuration to RTTBCNRC. Offsets and fields from
+ * DPDK's BSD-3 e1000_regs.h / e1000_defines.h; QEMU's igb implements none of the three
+ * (writes are dropped, reads give 0). Linux's igb register list marks RTTDQSEL and
+ * RTTBCNRC write-only; whether a real 82576 reads RTTBCNRC back is not known here
+ * (doc/rate-limiter.md). The arithmetic is in igb_rate.h.
+ */
+/* DS: Tx Descriptor Plane Queue Select - RTTDQSEL (0x03604): the queue RTTBCNRC addresses */
+#define IGB_RTTDQSEL		0x03604
+/* DS: Tx BCN Rate-Scheduler MMW - RTTBCNRM (0x03690): compensation time, all queues */
+#define IGB_RTTBCNRM		0x03690
+#define IGB_RTTBCNRM_MMW_JUMBO	0x14u		/* MMW_SIZE when 9728-byte jumbo frames are on */
+/* DS: Tx BCN Rate-Scheduler Config - RTTBCNRC (0x036B0): the selected queue's rate factor */
+#define IGB_RTTBCNRC		0x036B0
+#define IGB_RTTBCNRC_RF_DEC_MASK 0x00003FFFu	/* fraction of the rate factor, 14 bits */
+#define IGB_RTTBCNRC_RF_INT_SHIFT 14
+#define IGB_RTTBCNRC_RF_INT_MASK (0x3FFu << IGB_RTTBCNRC_RF_INT_SHIFT)	/* integer part, 10 bits */
+#define IGB_RTTBCNRC_RS_ENA	(1u << 31)	/* rate scheduler on for this queue */
+#define IGB_TX_QUEUES		16		/* 82576: a VF owns queues n and n + 8 */
+
 /* --- PF <-> VF mailbox (DS ch. 7 virtualization, mailbox protocol: Table 7-71) ----- */
 
 /* DS: Virtual Function Mailbox Memory - VMBMEM (0x00800 + 64*vf + 4*word), 16 words */

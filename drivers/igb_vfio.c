@@ -15,6 +15,7 @@
 #include "nic.h"
 
 #include "igb_mbx.h"
+#include "igb_rate.h"
 #include "igb_regs.h"
 #include "pci_sysfs.h"
 #include "vf_token.h"
@@ -48,6 +49,7 @@
 #define IGB_RAR_STATIC		0x40	/* rar_owner flag: a static entry, kept across VF resets */
 /* How long a stop waits for a VF bind in progress (one igbvf probe, served). */
 #define IGB_RELEASE_BIND_WAIT_MS 3000
+#define IGB_NOMINAL_MBPS	1000	/* the 82576's port speed, until the port says otherwise */
 
 struct vf_bind_job {
 	pthread_t thread;
@@ -84,6 +86,9 @@ struct igb_pf {
 	int8_t rar_owner[IGB_RAR_ENTRIES];	/* extra filters: owning VF (| IGB_RAR_STATIC) or -1 */
 	struct vf_bind_job bind;
 	struct nic_stats port;			/* running totals of the port's counters */
+	struct nic_vf_rate rate[NIC_MAX_VFS];	/* each VF's transmit limit as written */
+	unsigned link_mbps;			/* the port speed the limits were computed for */
+	bool rate_unkept_told;			/* "the card does not keep limits" logged once */
 	bool vfs_released;			/* release_vfs took them: close() leaves sysfs alone */
 };
 
@@ -219,6 +224,9 @@ static void setup_bridge(struct igb_pf *pf)
 	set_bits(pf, IGB_CTRL, IGB_CTRL_VME);
 	set_bits(pf, IGB_RPLOLR, IGB_RPLOLR_STRVLAN);
 	wr32(pf, IGB_TCTL, rd32(pf, IGB_TCTL) | IGB_TCTL_EN);
+	/* The rate schedulers' compensation for the largest frame (9728-byte jumbo), global:
+	 * once here, before any VF is limited (doc/rate-limiter.md). */
+	wr32(pf, IGB_RTTBCNRM, IGB_RTTBCNRM_MMW_JUMBO);
 	for (unsigned i = 0; i < IGB_RAR_ENTRIES; i++)
 		pf->rar_owner[i] = -1;
 }
@@ -469,6 +477,69 @@ static void apply_result(struct igb_pf *pf, const struct igb_mbx_result *res)
 			report_vf_macs(pf, vf);
 }
 
+/* --- Transmit rate limits (doc/rate-limiter.md) -------------------------------------- */
+
+/*
+ * VF vf's transmit limit: the rate factor for its rate on the port's speed, written to
+ * both of its queues (RTTDQSEL selects the queue that RTTBCNRC then addresses) and read
+ * back. A card that does not keep the value (QEMU's igb implements none of these
+ * registers) is recorded as such, not refused: the limit is the chassis' intent either
+ * way, and on such a card it is simply not enforced.
+ */
+static void write_vf_rate(struct igb_pf *pf, unsigned vf, unsigned rate_mbps)
+{
+	uint32_t v = igb_rate_rttbcnrc(rate_mbps, pf->link_mbps), got = v;
+	bool kept = true;
+
+	for (unsigned i = 0; i < IGB_RATE_QUEUES_PER_VF; i++) {
+		wr32(pf, IGB_RTTDQSEL, igb_vf_tx_queue(vf, i));
+		wr32(pf, IGB_RTTBCNRC, v);
+		if (kept && (got = rd32(pf, IGB_RTTBCNRC)) != v)
+			kept = false;
+	}
+	if (!kept && !pf->gone && !pf->rate_unkept_told) {
+		pf->rate_unkept_told = true;
+		nic_report(&pf->params, NIC_EV_INFO, (int)vf, "the card does not keep transmit limits (RTTBCNRC "
+			   "0x%08x read back as 0x%08x): they are not enforced", v, got);
+	}
+	pf->rate[vf] = (struct nic_vf_rate){ .rate_mbps = rate_mbps, .link_mbps = pf->link_mbps, .reg = v,
+					     .kept = kept && !pf->gone };
+}
+
+/*
+ * The limits are in Mbit/s but the card takes a factor of the port's speed: when the
+ * port comes up at another speed, every limited VF gets the factor for the new one.
+ * (Linux igb drops every VF's limit on a speed change instead; the chassis' intent is a
+ * rate, so it is kept.) A port that goes down keeps its factors until it is up again.
+ */
+static void check_link_speed(struct igb_pf *pf, unsigned mbps)
+{
+	unsigned n = 0;
+
+	if (!mbps || mbps == pf->link_mbps)
+		return;
+	pf->link_mbps = mbps;
+	for (unsigned vf = 0; vf < pf->nic.num_vfs; vf++) {
+		if (!pf->rate[vf].rate_mbps)
+			continue;
+		write_vf_rate(pf, vf, pf->rate[vf].rate_mbps);
+		n++;
+	}
+	if (n)
+		nic_report(&pf->params, NIC_EV_INFO, -1, "port at %u Mbit/s: transmit limits of %u VFs re-programmed",
+			   mbps, n);
+}
+
+static int igb_vf_rate(struct nic *nic, unsigned vf, struct nic_vf_rate *out)
+{
+	struct igb_pf *pf = (struct igb_pf *)nic;
+
+	if (vf >= nic->num_vfs)
+		return -ENOENT;
+	*out = pf->rate[vf];
+	return 0;
+}
+
 /* --- The mailbox (7.8.2.2) ----------------------------------------------------------- */
 
 /* What the engine did to a VF's standing: an event either way. */
@@ -671,9 +742,13 @@ static void serve_acks(struct igb_pf *pf, uint32_t icr)
 
 static void check_link(struct igb_pf *pf)
 {
-	bool up = (rd32(pf, IGB_STATUS) & IGB_STATUS_LU) != 0;
+	uint32_t status = rd32(pf, IGB_STATUS);
+	bool up = (status & IGB_STATUS_LU) != 0;
 
-	if (pf->gone || up == pf->link_up)
+	if (pf->gone)
+		return;
+	check_link_speed(pf, igb_rate_link_mbps(status));
+	if (up == pf->link_up)
 		return;
 	pf->link_up = up;
 	nic_report(&pf->params, up ? NIC_EV_LINK_UP : NIC_EV_LINK_DOWN, -1, "port link %s", up ? "up" : "down");
@@ -836,6 +911,10 @@ static int igb_set_num_vfs(struct nic *nic, unsigned n, char *err, size_t errlen
 	}
 	igb_mbx_free(pf->mbx);
 	pf->mbx = mbx;
+	/* The VFs were made anew: none starts limited by what an earlier one was given. */
+	for (unsigned vf = 0; vf < NIC_MAX_VFS; vf++)
+		if (pf->rate[vf].reg)
+			write_vf_rate(pf, vf, 0);
 	nic->num_vfs = n;
 	return 0;
 }
@@ -878,7 +957,10 @@ static int igb_vf_configure(struct nic *nic, unsigned vf, const struct nic_vf_co
 	    memcmp(pol.mac, c->mac, 6) == 0 && pol.port_vlan == c->vlan) {
 		/* Only trust granted: no reset needed, the VF carries on. */
 		clear_bits(pf, IGB_DTXSWC, 1u << vf | 1u << (IGB_DTXSWC_VLAN_SPOOF_SHIFT + vf));
-		return igb_mbx_grant_trust(pf->mbx, vf);
+		rc = igb_mbx_grant_trust(pf->mbx, vf);
+		if (!rc)
+			write_vf_rate(pf, vf, c->max_tx_rate_mbps);
+		return rc;
 	}
 	igb_mbx_policy_init(&pol);
 	memcpy(pol.mac, c->mac, 6);
@@ -897,6 +979,7 @@ static int igb_vf_configure(struct nic *nic, unsigned vf, const struct nic_vf_co
 		set_bits(pf, IGB_DTXSWC, 1u << vf | 1u << (IGB_DTXSWC_VLAN_SPOOF_SHIFT + vf));
 	else
 		clear_bits(pf, IGB_DTXSWC, 1u << vf | 1u << (IGB_DTXSWC_VLAN_SPOOF_SHIFT + vf));
+	write_vf_rate(pf, vf, c->max_tx_rate_mbps);
 	/* Tell the VF its configuration changed: it resets and asks again. */
 	if (igb_mbx_ping(pf->mbx, vf, &word) == 0)
 		mbx_queue_reply(pf, vf, &word, 1);
@@ -1182,6 +1265,11 @@ static int igb_open(const struct nic_params *p, struct nic **out, char *err, siz
 		goto err_free;
 	}
 	rc = igb_bring_up(pf, err, errlen);
+	/* Autonegotiation may still run: until the port says its speed, limits are computed
+	 * for the 82576's own (check_link_speed re-programs them if the port comes up slower). */
+	pf->link_mbps = igb_rate_link_mbps(rd32(pf, IGB_STATUS));
+	if (!pf->link_mbps)
+		pf->link_mbps = IGB_NOMINAL_MBPS;
 	if (!rc)
 		rc = recreate_stale_vfs(pf);
 	if (!rc)
@@ -1211,4 +1299,5 @@ const struct nic_ops igb_vfio_ops = {
 	.event_fd = igb_event_fd,
 	.service = igb_service,
 	.release_vfs = igb_release_vfs,
+	.vf_rate = igb_vf_rate,
 };

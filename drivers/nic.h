@@ -101,6 +101,17 @@ struct nic_stats {
 	uint64_t mbx_resets, mbx_penalties, mbx_ignored;	/* FLRs + VF_RESETs; mutes + ignores; 1 if ignored */
 };
 
+/*
+ * A VF's transmit limit as the backend wrote it to the card (igb-vfio: the 82576's
+ * per-queue rate scheduler, doc/rate-limiter.md).
+ */
+struct nic_vf_rate {
+	unsigned rate_mbps;	/* the limit asked for, Mbit/s; 0 = none */
+	unsigned link_mbps;	/* the port speed the register value was computed for */
+	uint32_t reg;		/* the value written (82576: RTTBCNRC of each of the VF's queues); 0 = off */
+	bool kept;		/* read back equal; false: the card did not keep it (not an error) */
+};
+
 struct nic_ops {
 	const char *name;
 	int (*open)(const struct nic_params *p, struct nic **out, char *err, size_t errlen);
@@ -136,6 +147,11 @@ struct nic_ops {
 	 * Returns 0 or -errno (the VFs are then left to close()).
 	 */
 	int (*release_vfs)(struct nic *nic);
+	/*
+	 * Optional (NULL: -EOPNOTSUPP). What vf_configure last wrote for VF vf's transmit
+	 * limit (max_tx_rate_mbps) and whether the card kept it. 0, or -ENOENT (no such VF).
+	 */
+	int (*vf_rate)(struct nic *nic, unsigned vf, struct nic_vf_rate *out);
 };
 
 /* Every backend embeds this first. */

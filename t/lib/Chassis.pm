@@ -17,6 +17,11 @@
 #                         a guest that cannot mount it fails to boot (CMC-GUEST-BROKEN).
 #   captures => 1         every cable's frames, both ways, go to a pcap file:
 #                         $c->capture_path($slot) (read it with t/lib/Pcap.pm).
+#   trace => [EVENTS]     QEMU trace events to enable (`-trace enable=EVENT`, patterns as
+#                         QEMU takes them), e.g. e1000e_wrn_regs_write_unknown: what the
+#                         emulated igb does with a register it does not implement. QEMU
+#                         prints them on its own stderr, on the host: $c->qemu_stderr
+#                         ($c->qemu_stderr_size first, to read only what comes after).
 # Per slot: cable => 1 plugs the card into hub 0 (the chassis' external switch); hub => N
 # plugs it into hub N instead, a switch of its own that other cables do not reach. (A QEMU
 # hub passes a frame on only while some other port's card can receive, i.e. has its RX
@@ -63,6 +68,7 @@ sub new {
 		interactive  => $o{interactive} // 0,
 		captures     => $o{captures} // 0,    # filter-dump every cable into a pcap
 		state_dir    => $o{state_dir},        # host folder mounted on /var/lib/cmc
+		trace        => $o{trace} // [],      # QEMU trace events, on QEMU's stderr
 		seq          => 0,
 		events       => [],
 	}, $class;
@@ -86,6 +92,17 @@ my $STATE_TAG = 'cmcstate';
 
 sub dir { $_[0]{dir} }
 sub console_path { "$_[0]{dir}/console.log" }
+# QEMU's own stdout and stderr (its warnings, and the trace events of new(trace => ...)).
+sub qemu_log_path { "$_[0]{dir}/qemu.log" }
+sub qemu_stderr_size { -s $_[0]->qemu_log_path // 0 }
+# What QEMU wrote to its stderr since byte $from (0: since the start).
+sub qemu_stderr {
+	my ($self, $from) = @_;
+	open(my $f, '<', $self->qemu_log_path) or return '';
+	seek($f, $from // 0, 0);
+	local $/;
+	return <$f> // '';
+}
 sub cable_id { "cable$_[1]" }
 sub card_id { "card$_[1]" }
 sub port_id { "port$_[1]" }
@@ -131,6 +148,7 @@ sub qemu_args {
 			(defined $self->{state_dir} ? "cmc.state=$STATE_TAG" : ()), $self->{append}),
 		'-display', 'none', '-nodefaults', '-no-reboot',
 		'-qmp', "unix:$self->{dir}/qmp.sock,server=on,wait=off",
+		(map { ('-trace', "enable=$_") } @{ $self->{trace} }),
 	);
 	if ($self->{interactive}) {
 		push @a, '-chardev', "stdio,id=con,mux=on,signal=off,logfile=$self->{dir}/console.log",
