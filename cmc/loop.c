@@ -37,14 +37,6 @@ struct cmc_loop {
 	struct cmc_watch *dead;	/* freed after the current dispatch round */
 };
 
-unsigned long long cmc_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
-}
-
 int cmc_loop_new(struct cmc_loop **out)
 {
 	struct cmc_loop *loop = calloc(1, sizeof(*loop));

@@ -6,6 +6,8 @@
 #ifndef CMC_LOOP_H
 #define CMC_LOOP_H
 
+#include "clock.h"	/* cmc_now_ms(): the loop's timers count in it */
+
 #include <stdint.h>
 
 #define CMC_MUST_CHECK __attribute__((warn_unused_result))
@@ -43,7 +45,5 @@ int cmc_loop_add_signals(struct cmc_loop *loop, const int *signos, int n, cmc_si
 int cmc_loop_run(struct cmc_loop *loop) CMC_MUST_CHECK;
 void cmc_loop_quit(struct cmc_loop *loop);
 
-/* Monotonic milliseconds, for rate limits and timestamps. */
-unsigned long long cmc_now_ms(void);
 
 #endif

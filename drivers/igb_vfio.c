@@ -13,6 +13,7 @@
  * of all ones means the card is gone (surprise removal): the driver stops touching it.
  */
 #include "nic.h"
+#include "clock.h"
 
 #include "igb_mbx.h"
 #include "igb_rate.h"
@@ -154,14 +155,6 @@ static int wait_reg(struct igb_pf *pf, uint32_t reg, uint32_t mask, uint32_t wan
 			return -ETIMEDOUT;
 		sleep_us(50);
 	}
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* --- Bring-up ------------------------------------------------------------------- */
@@ -589,7 +582,7 @@ static uint8_t silenced_vfs(struct igb_pf *pf, uint64_t now, unsigned *next)
 static unsigned apply_silence(struct igb_pf *pf)
 {
 	unsigned next;
-	uint8_t vfs = silenced_vfs(pf, now_ms(), &next);
+	uint8_t vfs = silenced_vfs(pf, cmc_now_ms(), &next);
 
 	pf->pending |= (uint8_t)(pf->silenced & ~vfs);	/* heard again: a request may wait */
 	pf->pending &= (uint8_t)~vfs;
@@ -632,7 +625,7 @@ static bool mbx_lock_or_defer(struct igb_pf *pf, unsigned vf)
 	/* Taken back (RVFU), and an offence: the VF is muted, its request waits for that. */
 	wr32(pf, igb_p2vmailbox(vf), IGB_P2VMAILBOX_RVFU);
 	pf->lock_tries[vf] = 0;
-	if (igb_mbx_offend(pf->mbx, vf, IGB_MBX_OFF_LOCK_HOLD, now_ms(), &res) == 0)
+	if (igb_mbx_offend(pf->mbx, vf, IGB_MBX_OFF_LOCK_HOLD, cmc_now_ms(), &res) == 0)
 		report_penalty(pf, vf, &res.penalty);
 	return false;
 }
@@ -692,7 +685,7 @@ static bool mbx_serve(struct igb_pf *pf, unsigned vf)
 		msg[i] = rd32(pf, igb_vmbmem(vf, i));
 	/* ACK the receipt; the write without PFU also drops the lock while we decide. */
 	wr32(pf, igb_p2vmailbox(vf), IGB_P2VMAILBOX_ACK);
-	if (igb_mbx_process(pf->mbx, vf, msg, n, now_ms(), &res) < 0)
+	if (igb_mbx_process(pf->mbx, vf, msg, n, cmc_now_ms(), &res) < 0)
 		return true;
 	apply_result(pf, &res);
 	if (pf->trace)
@@ -717,7 +710,7 @@ static void serve_flr(struct igb_pf *pf, uint32_t vflre)
 
 	wr32(pf, IGB_VFLRE, vflre);	/* write 1 to clear */
 	for (unsigned vf = 0; vf < pf->nic.num_vfs; vf++) {
-		if (!(vflre & (1u << vf)) || igb_mbx_vf_flr(pf->mbx, vf, now_ms(), &res) < 0)
+		if (!(vflre & (1u << vf)) || igb_mbx_vf_flr(pf->mbx, vf, cmc_now_ms(), &res) < 0)
 			continue;
 		/* A reset storm is an offence; a reset out of one forgives. */
 		report_penalty(pf, vf, &res.penalty);
@@ -735,7 +728,7 @@ static void serve_acks(struct igb_pf *pf, uint32_t icr)
 	for (unsigned vf = 0; vf < pf->nic.num_vfs; vf++) {
 		if (!(icr & igb_mbvficr_vfack(vf)) || (pf->silenced & (1u << vf)))
 			continue;
-		if (igb_mbx_vf_ack(pf->mbx, vf, now_ms(), &word) == 1)
+		if (igb_mbx_vf_ack(pf->mbx, vf, cmc_now_ms(), &word) == 1)
 			mbx_queue_reply(pf, vf, &word, 1);
 	}
 }
