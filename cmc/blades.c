@@ -570,6 +570,33 @@ static void apply_port(struct cmc_blades *b, const struct cmc_intent *old, unsig
 	}
 }
 
+/*
+ * A port whose card is out of its slot (or no longer driven): what changed for its VFs
+ * is kept, marked not applied, and goes on the card when it comes back.
+ */
+static void port_absent(struct cmc_blades *b, const struct cmc_intent *old, unsigned slot, unsigned pf,
+			unsigned num_vfs, unsigned *failed, char *err, size_t errlen)
+{
+	for (unsigned vf = 0; vf < num_vfs; vf++) {
+		const struct cmc_assignment *a = cmc_intent_assignment(b->in, slot, pf, vf);
+		struct cmc_vf_settings was, now;
+		struct vf_rt *r;
+
+		if (!a)
+			continue;
+		cmc_intent_vf_settings(b->in, slot, pf, vf, &now);
+		if (old)
+			cmc_intent_vf_settings(old, slot, pf, vf, &was);
+		if (old && memcmp(&was, &now, sizeof(was)) == 0)
+			continue;
+		r = rt_get(b, slot, pf, vf);
+		r->failed = true;
+		snprintf(r->reason, sizeof(r->reason), "slot %u pf %u: the card is not in its slot", slot, pf);
+		if (failed && !(*failed)++)
+			snprintf(err, errlen, "%s", r->reason);
+	}
+}
+
 /* Applies the intent to every port (old NULL: in full), then places what is not placed. */
 static void apply(struct cmc_blades *b, const struct cmc_intent *old, const char *what, unsigned *failed,
 		  char *err, size_t errlen)
@@ -581,6 +608,8 @@ static void apply(struct cmc_blades *b, const struct cmc_intent *old, const char
 	for (unsigned i = 0; cmc_intent_port_nth(b->in, i, &slot, &pf, &n) == 0; i++)
 		if (cmc_cards_port(b->d->cards, slot, pf, NULL))
 			apply_port(b, old, slot, pf, n, failed, err, errlen);
+		else
+			port_absent(b, old, slot, pf, n, failed, err, errlen);
 	failpoint(b, what, "after-card");
 	place_all(b);
 	failpoint(b, what, "after-apply");
