@@ -29,6 +29,8 @@
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 #include <netlink/attr.h>
+
+#include "rtnl.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,53 +52,6 @@ struct knl_pf {
 
 
 /* --- Errors ------------------------------------------------------------------------ */
-
-/* libnl folds errnos into NLE_* (nl_syserr2nlerr); this goes back the most likely way. */
-static const int nle_errno[] = {
-	[NLE_FAILURE] = EIO,
-	[NLE_INTR] = EINTR,
-	[NLE_BAD_SOCK] = EBADF,
-	/* A blocking socket reports EAGAIN only when SO_RCVTIMEO expires. */
-	[NLE_AGAIN] = ETIMEDOUT,
-	[NLE_NOMEM] = ENOMEM,
-	[NLE_EXIST] = EEXIST,
-	[NLE_INVAL] = EINVAL,
-	[NLE_RANGE] = ERANGE,
-	[NLE_MSGSIZE] = EMSGSIZE,
-	[NLE_OPNOTSUPP] = EOPNOTSUPP,
-	[NLE_AF_NOSUPPORT] = EAFNOSUPPORT,
-	[NLE_OBJ_NOTFOUND] = ENOENT,
-	[NLE_NOATTR] = ENODATA,
-	[NLE_MISSING_ATTR] = EINVAL,
-	[NLE_AF_MISMATCH] = EINVAL,
-	[NLE_SEQ_MISMATCH] = EPROTO,
-	[NLE_MSG_OVERFLOW] = EOVERFLOW,
-	[NLE_MSG_TRUNC] = EMSGSIZE,
-	[NLE_NOADDR] = EADDRNOTAVAIL,
-	[NLE_SRCRT_NOSUPPORT] = EOPNOTSUPP,
-	[NLE_MSG_TOOSHORT] = EPROTO,
-	[NLE_MSGTYPE_NOSUPPORT] = EOPNOTSUPP,
-	[NLE_OBJ_MISMATCH] = EINVAL,
-	[NLE_BUSY] = EBUSY,
-	[NLE_PROTO_MISMATCH] = EPROTONOSUPPORT,
-	[NLE_NOACCESS] = EACCES,
-	[NLE_PERM] = EPERM,
-	[NLE_PARSE_ERR] = EINVAL,
-	[NLE_NODEV] = ENODEV,
-	[NLE_IMMUTABLE] = EPERM,
-	[NLE_DUMP_INTR] = EINTR,
-};
-
-int knl_errno(int nle)
-{
-	unsigned i = (unsigned)(nle < 0 ? -nle : nle);
-
-	if (i == NLE_SUCCESS)
-		return 0;
-	if (i >= sizeof(nle_errno) / sizeof(nle_errno[0]) || !nle_errno[i])
-		return -EIO;
-	return -nle_errno[i];
-}
 
 static const char *const setting_names[KNL_SET_COUNT] = {
 	[KNL_SET_MAC] = "mac",
@@ -127,7 +82,7 @@ static int begin_link_msg(int type, int ifindex, unsigned flags, unsigned change
 	rc = nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO);
 	if (rc < 0) {
 		nlmsg_free(msg);
-		return knl_errno(rc);
+		return cmc_rtnl_errno(rc);
 	}
 	*out = msg;
 	return 0;
@@ -205,7 +160,7 @@ int knl_build_vf_setting(int ifindex, unsigned vf, enum knl_setting s,
 		return rc;
 	list = nla_nest_start(msg, IFLA_VFINFO_LIST);
 	info = list ? nla_nest_start(msg, IFLA_VF_INFO) : NULL;
-	rc = info ? knl_errno(nla_put(msg, type, (int)len, &p)) : -EMSGSIZE;
+	rc = info ? cmc_rtnl_errno(nla_put(msg, type, (int)len, &p)) : -EMSGSIZE;
 	if (rc) {
 		nlmsg_free(msg);
 		return rc;
@@ -223,7 +178,7 @@ int knl_build_getlink(int ifindex, struct nl_msg **out)
 	if (rc)
 		return rc;
 	/* Without RTEXT_FILTER_VF the kernel leaves IFLA_VFINFO_LIST out. */
-	rc = knl_errno(nla_put_u32(*out, IFLA_EXT_MASK, RTEXT_FILTER_VF));
+	rc = cmc_rtnl_errno(nla_put_u32(*out, IFLA_EXT_MASK, RTEXT_FILTER_VF));
 	if (rc) {
 		nlmsg_free(*out);
 		*out = NULL;
@@ -356,24 +311,7 @@ static int on_link(struct nl_msg *msg, void *arg)
 
 static int sock_open(struct nl_sock **out)
 {
-	struct timeval tv = { KNL_RECV_TIMEOUT_MS / 1000, (KNL_RECV_TIMEOUT_MS % 1000) * 1000 };
-	struct nl_sock *sk = nl_socket_alloc();
-	int rc;
-
-	if (!sk)
-		return -ENOMEM;
-	rc = knl_errno(nl_connect(sk, NETLINK_ROUTE));
-	if (rc)
-		goto err_free;
-	if (setsockopt(nl_socket_get_fd(sk), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
-		rc = -errno;
-		goto err_free;
-	}
-	*out = sk;
-	return 0;
-err_free:
-	nl_socket_free(sk);	/* closes the fd nl_connect opened */
-	return rc;
+	return cmc_rtnl_open(KNL_RECV_TIMEOUT_MS, out);
 }
 
 static int transact(struct nl_msg *msg, struct reply *r, bool *refused)
@@ -399,7 +337,7 @@ static int transact(struct nl_msg *msg, struct reply *r, bool *refused)
 		return r->kernel_error;
 	}
 	if (rc < 0)
-		return knl_errno(rc);
+		return cmc_rtnl_errno(rc);
 	if (r->link)
 		return r->seen ? r->parsed : -EPROTO;
 	return 0;

@@ -30,8 +30,6 @@ enum knl_setting {
 /* "mac", "vlan", "rate", "spoofchk", "trust", "link-state"; "?" if out of range. */
 const char *knl_setting_name(enum knl_setting s);
 
-/* libnl's NLE_* (either sign) as a negative errno; 0 for NLE_SUCCESS, -EIO if unknown. */
-int knl_errno(int nle);
 
 /*
  * RTM_SETLINK on ifindex carrying IFLA_VFINFO_LIST > IFLA_VF_INFO > one setting of

@@ -46,6 +46,8 @@
 #include <unistd.h>
 
 #include "mp-blade-priv.h"
+#include "clock.h"
+#include "rtnl.h"
 
 #define NETNS_DIR "/run/netns"
 #define PCI_DEVICES "/sys/bus/pci/devices"
@@ -72,23 +74,6 @@ static inline struct netns_be *to_netns(struct mp_blade_backend *be)
 }
 
 /* --- Errors ------------------------------------------------------------------------ */
-
-/* For failures of libnl itself (the kernel's answers keep their errno, see talk()). */
-static int nle_errno(int nle)
-{
-	switch (nle < 0 ? -nle : nle) {
-	case 0: return 0;
-	case NLE_NOMEM: return -ENOMEM;
-	case NLE_AGAIN: return -ETIMEDOUT;	/* SO_RCVTIMEO expired */
-	case NLE_INTR: return -EINTR;
-	case NLE_BAD_SOCK: return -EBADF;
-	case NLE_MSGSIZE: case NLE_MSG_TRUNC: return -EMSGSIZE;
-	case NLE_SEQ_MISMATCH: case NLE_MSG_TOOSHORT: return -EPROTO;
-	case NLE_PERM: case NLE_NOACCESS: return -EPERM;
-	case NLE_AF_NOSUPPORT: return -EAFNOSUPPORT;
-	default: return -EIO;
-	}
-}
 
 /* --- Helper threads ---------------------------------------------------------------- */
 
@@ -134,24 +119,7 @@ static int in_netns(int nsfd, int (*fn)(void *), void *arg)
 
 static int sock_open_here(void *arg)
 {
-	struct timeval tv = { MP_BLADE_TIMEOUT_MS / 1000, (MP_BLADE_TIMEOUT_MS % 1000) * 1000 };
-	struct nl_sock **out = arg, *sk = nl_socket_alloc();
-	int rc;
-
-	if (!sk)
-		return -ENOMEM;
-	rc = nle_errno(nl_connect(sk, NETLINK_ROUTE));
-	if (rc)
-		goto err_free;
-	if (setsockopt(nl_socket_get_fd(sk), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
-		rc = -errno;
-		goto err_free;
-	}
-	*out = sk;
-	return 0;
-err_free:
-	nl_socket_free(sk);	/* closes what nl_connect opened */
-	return rc;
+	return cmc_rtnl_open(MP_BLADE_TIMEOUT_MS, arg);
 }
 
 /* A rtnetlink socket in the namespace nsfd, or in the caller's own for -1. */
@@ -195,14 +163,6 @@ static int talk_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *p)
 	return NL_STOP;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Sends msg and reads the answer up to its end: the ACK of a request (auto-ack is on),
  * the reply and ACK of a get, the NLMSG_DONE of a dump. on_msg sees each reply.
@@ -211,7 +171,7 @@ static int talk(struct nl_sock *sk, struct nl_msg *msg,
 		void (*on_msg)(struct nlmsghdr *, void *), void *arg)
 {
 	struct talk t = { .on_msg = on_msg, .arg = arg };
-	long long deadline = now_ms() + MP_BLADE_TIMEOUT_MS;
+	long long deadline = (long long)cmc_now_ms() + MP_BLADE_TIMEOUT_MS;
 	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
 	int rc;
 
@@ -223,7 +183,7 @@ static int talk(struct nl_sock *sk, struct nl_msg *msg,
 	nl_cb_err(cb, NL_CB_CUSTOM, talk_error, &t);
 	rc = nl_send_auto(sk, msg);
 	while (rc >= 0 && !t.done) {
-		if (now_ms() > deadline) {
+		if ((long long)cmc_now_ms() > deadline) {
 			rc = -NLE_AGAIN;
 			break;
 		}
@@ -232,7 +192,7 @@ static int talk(struct nl_sock *sk, struct nl_msg *msg,
 	nl_cb_put(cb);
 	if (t.kernel_error)
 		return t.kernel_error;
-	return rc < 0 ? nle_errno(rc) : 0;
+	return rc < 0 ? cmc_rtnl_errno(rc) : 0;
 }
 
 /* --- Links ------------------------------------------------------------------------- */

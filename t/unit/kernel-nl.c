@@ -7,6 +7,7 @@
  * EOPNOTSUPP (EPERM without CAP_NET_ADMIN), never as EINVAL from a malformed message.
  */
 #include "kernel_nl.h"
+#include "rtnl.h"
 #include "nic.h"
 #include "tap.h"
 
@@ -294,17 +295,17 @@ static void test_errno(void)
 				   EEXIST, EACCES, EAFNOSUPPORT, EADDRNOTAVAIL, ENOENT };
 	int bad = 0;
 
-	tap_is_int(knl_errno(NLE_OPNOTSUPP), -EOPNOTSUPP, "NLE_OPNOTSUPP -> -EOPNOTSUPP");
-	tap_is_int(knl_errno(-NLE_INVAL), -EINVAL, "-NLE_INVAL -> -EINVAL (either sign)");
-	tap_is_int(knl_errno(-NLE_PERM), -EPERM, "NLE_PERM -> -EPERM");
-	tap_is_int(knl_errno(-NLE_NODEV), -ENODEV, "NLE_NODEV -> -ENODEV");
-	tap_is_int(knl_errno(-NLE_AGAIN), -ETIMEDOUT, "NLE_AGAIN (SO_RCVTIMEO expired) -> -ETIMEDOUT");
-	tap_is_int(knl_errno(-NLE_SEQ_MISMATCH), -EPROTO, "NLE_SEQ_MISMATCH -> -EPROTO");
-	tap_is_int(knl_errno(0), 0, "NLE_SUCCESS -> 0");
-	tap_is_int(knl_errno(-1000), -EIO, "an unknown NLE -> -EIO");
-	tap_is_int(knl_errno(-NLE_PKTLOC_FILE), -EIO, "an NLE without an errno -> -EIO");
+	tap_is_int(cmc_rtnl_errno(NLE_OPNOTSUPP), -EOPNOTSUPP, "NLE_OPNOTSUPP -> -EOPNOTSUPP");
+	tap_is_int(cmc_rtnl_errno(-NLE_INVAL), -EINVAL, "-NLE_INVAL -> -EINVAL (either sign)");
+	tap_is_int(cmc_rtnl_errno(-NLE_PERM), -EPERM, "NLE_PERM -> -EPERM");
+	tap_is_int(cmc_rtnl_errno(-NLE_NODEV), -ENODEV, "NLE_NODEV -> -ENODEV");
+	tap_is_int(cmc_rtnl_errno(-NLE_AGAIN), -ETIMEDOUT, "NLE_AGAIN (SO_RCVTIMEO expired) -> -ETIMEDOUT");
+	tap_is_int(cmc_rtnl_errno(-NLE_SEQ_MISMATCH), -EPROTO, "NLE_SEQ_MISMATCH -> -EPROTO");
+	tap_is_int(cmc_rtnl_errno(0), 0, "NLE_SUCCESS -> 0");
+	tap_is_int(cmc_rtnl_errno(-1000), -EIO, "an unknown NLE -> -EIO");
+	tap_is_int(cmc_rtnl_errno(-NLE_PKTLOC_FILE), -EIO, "an NLE without an errno -> -EIO");
 	for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++) {
-		int got = knl_errno(-nl_syserr2nlerr(sys[i]));
+		int got = cmc_rtnl_errno(-nl_syserr2nlerr(sys[i]));
 		if (got != -sys[i]) {
 			tap_diag("  errno %d -> NLE %d -> %d", sys[i], nl_syserr2nlerr(sys[i]), got);
 			bad++;
