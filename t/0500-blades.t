@@ -240,7 +240,7 @@ for my $point (qw(assign:before-commit assign:after-commit assign:after-card ass
 $c->run('kill $(pidof cmcd); wait_for 100 "! pidof cmcd >/dev/null"', timeout => 20);
 start_cmcd('CMC_CARD_REFUSE=1/0/3');
 my $rmac = '02:00:00:00:50:33';
-my ($rr, $ro) = $c->run("cmcctl assign slot 1 vf 3 blade blade3 mac $rmac 2>&1", timeout => 30);
+($rr, $ro) = $c->run("cmcctl assign slot 1 vf 3 blade blade3 mac $rmac 2>&1", timeout => 30);
 is($rr, 1, 'an assignment the card refuses: the command fails');
 like($ro, qr/kept, but not applied: slot 1 pf 0 vf 3: refused by the card/, '  saying it is kept but not applied, and why');
 my ($ra) = grep { $_->{slot} == 1 && $_->{vf} == 3 } @{ json('cmcctl -j assignments') };
