@@ -211,7 +211,7 @@ static void on_signal(struct cmc_loop *loop, int signo, void *arg)
 	struct cmcd *d = arg;
 
 	if (signo == SIGHUP) {
-		(void)!cmcd_rescan(d, "SIGHUP");
+		(void)!cmcd_rescan(d, "SIGHUP", true);
 		return;
 	}
 	log_info("%s: shutting down", strsignal(signo));
@@ -313,6 +313,7 @@ static void shutdown_all(struct cmcd *d)
 	cmc_watchers_stop(d->watchers);
 	t = stop_step("watchers", t);
 	cmc_api_close(d->api);
+	cmcd_rescan_stop(d);
 	if (d->rescan_timer)
 		cmc_loop_del_timer(d->loop, d->rescan_timer);
 	cmc_events_free(d->events);

@@ -23,7 +23,8 @@
  * Everything returned by the accessors is read-only and owned by the inventory; it
  * stays valid until the next successful mp_inventory_scan() or mp_inventory_close().
  * A failed scan keeps the previous inventory. One inventory must not be used from two
- * threads at once; separate inventories may.
+ * threads at once, except that readers (the accessors, mp_inventory_scan_new()) may
+ * share one that nobody scans or closes meanwhile; separate inventories may.
  */
 #ifndef CMC_MP_H
 #define CMC_MP_H
@@ -236,6 +237,17 @@ int mp_inventory_set_ids_file(struct mp_inventory *inv, const char *path) MP_WUR
  *   -ENOMEM
  */
 int mp_inventory_scan(struct mp_inventory *inv) MP_WUR;
+/*
+ * A rescan that leaves prev alone: reads everything into a new inventory with prev's
+ * settings (live or dump, sysfs directory, pci.ids), taking prev's slots as the previous
+ * picture (an unreadable port keeps its number). Made for a scan on another thread: prev
+ * is only read, so its owner may go on reading it meanwhile, but must neither scan nor
+ * close it until this returns; the owner then swaps the handles on its own thread and
+ * closes prev. On success *out is the new inventory; on failure *out is NULL, the errors
+ * are those of mp_inventory_scan() and err (errlen bytes, may be NULL) has the detail.
+ */
+int mp_inventory_scan_new(const struct mp_inventory *prev, struct mp_inventory **out,
+			  char *err, size_t errlen) MP_WUR;
 /* Detail of the last failure, "" if none. */
 const char *mp_inventory_error(const struct mp_inventory *inv);
 
