@@ -31,6 +31,7 @@ static void slot_key(unsigned number, char *buf, size_t len)
 }
 
 static int forget_vanished_slots(struct cmcd *d, const char *kind, const char *when);
+static void give_back_memory(void);
 
 /*
  * Compares each slot's picture with the store's, posts `kind` events for the
@@ -341,6 +342,7 @@ int cmcd_reconcile(struct cmcd *d)
 {
 	int changes = compare_and_record(d, "reconcile", " while cmcd was down");
 
+	give_back_memory(); /* what the start-up scan used to read the chassis */
 	if (changes)
 		log_info("reconciled %d difference%s between the store and the hardware", changes,
 			 changes == 1 ? "" : "s");
