@@ -221,12 +221,13 @@ static int rescan_start(struct cmc_rescan *rs)
 static void rescan_finish(struct cmc_rescan *rs)
 {
 	struct cmcd *d = rs->d;
-	unsigned long long ms;
+	unsigned long long t1, ms;
 	int changes;
 
 	pthread_join(rs->thread, NULL); /* it has signalled: only its return is left */
 	rs->running = false;
-	ms = cmc_now_ms() - rs->t0;
+	t1 = cmc_now_ms();
+	ms = t1 - rs->t0;
 	if (rs->err) {
 		log_warnx("rescan (%s) failed: %s", rs->why, rs->msg);
 		cmc_events_post(d->events, "rescan", -1, "%s: failed after %llu ms: %s", rs->why, ms,
@@ -239,11 +240,13 @@ static void rescan_finish(struct cmc_rescan *rs)
 	rs->result = NULL;
 	give_back_memory();
 	changes = after_scan(d);
-	log_debug("rescan (%s): %zu slots in %llu ms, %d changes", rs->why, mp_slot_count(d->inv),
-		  ms, changes);
+	t1 = cmc_now_ms() - t1;
+	log_debug("rescan (%s): %zu slots read in %llu ms, %d changes, %llu ms on the loop", rs->why,
+		  mp_slot_count(d->inv), ms, changes, t1);
 	if (rs->told)
-		cmc_events_post(d->events, "rescan", -1, "%s: done in %llu ms: %zu slots, %d change%s",
-				rs->why, ms, mp_slot_count(d->inv), changes, changes == 1 ? "" : "s");
+		cmc_events_post(d->events, "rescan", -1,
+				"%s: done in %llu ms (%llu ms of it on the loop): %zu slots, %d change%s",
+				rs->why, ms + t1, t1, mp_slot_count(d->inv), changes, changes == 1 ? "" : "s");
 }
 
 static void rescan_done(struct cmc_loop *loop, int fd, uint32_t events, void *arg)
