@@ -70,7 +70,9 @@ $asker = fork() // die;
 if (!$asker) {
 	while (1) { system("$B/cmcctl rescan >/dev/null 2>&1"); sleep 0.05 }
 }
-sleep 0.2 until version()->{rescanning} || time > $end + 60;
+# The first rescan under way (a cmcd from before "rescanning" existed: the first ended).
+$end = time + 120;
+sleep 0.05 until version()->{rescanning} || (version()->{rescans} // 0) > $r0 || time > $end;
 my ($busy, $busy_during) = timed_calls();
 kill('TERM', $asker);
 waitpid($asker, 0);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #define SLOT_KEY_PREFIX "slot/"
@@ -136,6 +137,7 @@ static void card_back(void *arg, unsigned slot, unsigned pf)
  * either the old inventory or the new one, never one being built.
  */
 #define RESCAN_WHY_LEN 32
+#define RESCAN_NICE 10	/* the worker's nice value (the loop keeps the process's) */
 
 struct cmc_rescan {
 	struct cmcd *d;
@@ -170,6 +172,10 @@ static void *rescan_worker(void *arg)
 	struct cmc_rescan *rs = arg;
 	uint64_t one = 1;
 
+	/* Background work: on a busy machine the loop's thread goes first. On Linux each
+	 * thread has its own nice value (setpriority(2), NOTES); failing to lower it
+	 * changes nothing but that. */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), RESCAN_NICE);
 	rs->err = mp_inventory_scan_new(rs->prev, &rs->result, rs->msg, sizeof(rs->msg));
 	/* An eventfd write of 1 cannot block (the counter is far from overflowing): the
 	 * loop reads it before the next worker starts. */

@@ -316,6 +316,7 @@ static void shutdown_all(struct cmcd *d)
 	t = stop_step("watchers", t);
 	cmc_api_close(d->api);
 	cmcd_rescan_stop(d);
+	t = stop_step("rescan (a running scan ends first)", t);
 	if (d->rescan_timer)
 		cmc_loop_del_timer(d->loop, d->rescan_timer);
 	cmc_events_free(d->events);
