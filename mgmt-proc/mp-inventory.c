@@ -161,6 +161,10 @@ static int scan_into(struct mp_inventory *inv, const struct mp_snapshot *prev)
 	if (r < 0)
 		return r;
 	r = mp_topo_build(&devs, &snap, prev, inv->err);
+	if (r == 0) {
+		snap.names = devs.names; /* the names the snapshot's idents point to */
+		memset(&devs.names, 0, sizeof(devs.names));
+	}
 	mp_devlist_free(&devs);
 	if (r < 0)
 		return r;

@@ -27,7 +27,7 @@ struct mp_dev {
 	struct mp_acs acs;
 	struct mp_sriov sriov;
 	unsigned sriov_pos; /* where the SR-IOV capability is, for the problems' text */
-	char vf_device[MP_NAME_LEN]; /* pci.ids name of the SR-IOV VF Device ID */
+	const char *vf_device; /* pci.ids name of the SR-IOV VF Device ID (mp_names) */
 	unsigned cfg_len;  /* bytes of config space the access method gave (0, 64, 256, 4096) */
 	bool gone;         /* Vendor ID reads ffff: the function does not answer */
 	bool caps_broken;  /* a capability list could not be walked to its end */
@@ -43,10 +43,26 @@ struct mp_problems {
 	bool nomem; /* an entry was lost for want of memory */
 };
 
+/*
+ * The names of a scan, one copy each: a chassis has a handful of distinct names for
+ * thousands of functions. A linear search with the last hit first: identical functions
+ * come in runs, and even a dump of all-different ids stays a few thousand entries.
+ */
+struct mp_names {
+	char **v;
+	size_t count, alloc, last;
+	bool nomem; /* a name was lost for want of memory */
+};
+
+/* A copy of s in the pool (s itself if it is ""); "" (and nomem set) if out of memory. */
+const char *mp_names_add(struct mp_names *n, const char *s);
+void mp_names_free(struct mp_names *n);
+
 struct mp_devlist {
 	struct mp_dev *devs;
 	size_t count;
 	struct mp_problems problems;
+	struct mp_names names; /* what devs' names point to; moves to the snapshot */
 };
 
 /* The result of one successful scan; swapped into the inventory as a whole. */
@@ -64,6 +80,7 @@ struct mp_snapshot {
 	struct mp_problem *problems;  /* each slot's copies, contiguous, then all_problems */
 	struct mp_problem *all_problems; /* every problem once, in the order found */
 	size_t nproblems;                /* entries in all_problems */
+	struct mp_names names;           /* what the idents' names point to */
 };
 
 struct mp_index_entry {

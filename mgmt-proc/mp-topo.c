@@ -334,7 +334,7 @@ static void fill_vf(struct mp_vf *vf, const struct mp_devlist *l, const struct m
 	 * its identity is the PF's vendor and the VF Device ID of the PF's capability. */
 	vf->id = pf->id;
 	vf->id.device_id = pf->sriov.vf_device_id;
-	memcpy(vf->id.device, pf->vf_device, sizeof(vf->id.device));
+	vf->id.device = pf->vf_device;
 }
 
 struct builder {
@@ -661,5 +661,6 @@ void mp_snapshot_free(struct mp_snapshot *s)
 	free(s->vfs);
 	free(s->index);
 	free(s->problems);
+	mp_names_free(&s->names);
 	memset(s, 0, sizeof(*s));
 }

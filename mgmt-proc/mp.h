@@ -56,13 +56,17 @@ bool mp_bdf_eq(const struct mp_bdf *a, const struct mp_bdf *b);
 #define MP_NAME_LEN 128
 #define MP_OSNAME_LEN 64
 
-/* Identity from config space; names from pci.ids ("" when the id is not listed). */
+/*
+ * Identity from config space; names from pci.ids, never NULL ("" when the id is not
+ * listed; at most MP_NAME_LEN - 1 bytes). The names are the inventory's, one copy of each
+ * (4,096 functions of one chassis carry a handful of names), and live as long as it.
+ */
 struct mp_ident {
 	uint16_t vendor_id, device_id;
 	uint16_t subsys_vendor_id, subsys_id;
 	uint32_t class_code; /* base class << 16 | subclass << 8 | prog-if */
 	uint8_t revision;
-	char vendor[MP_NAME_LEN], device[MP_NAME_LEN], class_name[MP_NAME_LEN];
+	const char *vendor, *device, *class_name;
 };
 
 /*
