@@ -170,6 +170,11 @@ static int scan_into(struct mp_inventory *inv, const struct mp_snapshot *prev)
 		return r;
 	if (inv->sysfs_dir)
 		mp_sysfs_fill(&snap, inv->sysfs_dir);
+	if (snap.names.nomem) {
+		mp_snapshot_free(&snap);
+		mp_errf(inv->err, "out of memory");
+		return -ENOMEM;
+	}
 	mp_snapshot_free(&inv->snap);
 	inv->snap = snap;
 	return 0;

@@ -368,34 +368,64 @@ void mp_devlist_free(struct mp_devlist *l)
 	l->count = 0;
 }
 
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* The bucket holding s, or the empty one where it would go. */
+static uint32_t *name_bucket(const struct mp_names *n, const char *s)
+{
+	size_t mask = 2 * n->alloc - 1, i = name_hash(s) & mask;
+
+	while (n->buckets[i] && strcmp(n->v[n->buckets[i] - 1], s) != 0)
+		i = (i + 1) & mask;
+	return &n->buckets[i];
+}
+
+static int names_grow(struct mp_names *n)
+{
+	size_t na = n->alloc ? n->alloc * 2 : 16;
+	char **v = realloc(n->v, na * sizeof(*v));
+	uint32_t *b;
+
+	if (!v)
+		return -ENOMEM;
+	n->v = v;
+	b = calloc(2 * na, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	free(n->buckets);
+	n->buckets = b;
+	n->alloc = na;
+	for (size_t i = 0; i < n->count; i++)
+		*name_bucket(n, n->v[i]) = (uint32_t)i + 1;
+	return 0;
+}
+
 const char *mp_names_add(struct mp_names *n, const char *s)
 {
+	uint32_t *b;
 	char *copy;
 
 	if (!*s)
 		return "";
-	if (n->last < n->count && strcmp(n->v[n->last], s) == 0)
-		return n->v[n->last];
-	for (size_t i = 0; i < n->count; i++) {
-		if (strcmp(n->v[i], s) == 0) {
-			n->last = i;
-			return n->v[i];
-		}
+	if (n->alloc) {
+		b = name_bucket(n, s);
+		if (*b)
+			return n->v[*b - 1];
 	}
-	if (n->count == n->alloc) {
-		size_t na = n->alloc ? n->alloc * 2 : 16;
-		char **p = realloc(n->v, na * sizeof(*p));
-
-		if (!p)
-			goto nomem;
-		n->v = p;
-		n->alloc = na;
-	}
+	if (n->count == n->alloc && names_grow(n) < 0)
+		goto nomem;
 	copy = strdup(s);
 	if (!copy)
 		goto nomem;
-	n->last = n->count;
 	n->v[n->count++] = copy;
+	*name_bucket(n, copy) = (uint32_t)n->count;
 	return copy;
 
 nomem:
@@ -408,6 +438,7 @@ void mp_names_free(struct mp_names *n)
 	for (size_t i = 0; i < n->count; i++)
 		free(n->v[i]);
 	free(n->v);
+	free(n->buckets);
 	memset(n, 0, sizeof(*n));
 }
 

@@ -44,14 +44,15 @@ struct mp_problems {
 };
 
 /*
- * The names of a scan, one copy each: a chassis has a handful of distinct names for
- * thousands of functions. A linear search with the last hit first: identical functions
- * come in runs, and even a dump of all-different ids stays a few thousand entries.
+ * The names of a scan (pci.ids names, drivers, netdevs), one copy each: a chassis has a
+ * handful of distinct names for thousands of functions. Found through a hash table
+ * (open addressing, twice as many buckets as room for names).
  */
 struct mp_names {
 	char **v;
-	size_t count, alloc, last;
-	bool nomem; /* a name was lost for want of memory */
+	size_t count, alloc;
+	uint32_t *buckets; /* 2 * alloc of them: index into v + 1, 0 for none */
+	bool nomem;        /* a name was lost for want of memory */
 };
 
 /* A copy of s in the pool (s itself if it is ""); "" (and nomem set) if out of memory. */
@@ -149,6 +150,8 @@ void mp_snapshot_free(struct mp_snapshot *snap);
 
 /* mp-sysfs.c: the OS view of every function of the snapshot (best effort). */
 void mp_sysfs_fill(struct mp_snapshot *snap, const char *devices_dir);
-void mp_os_read(const char *devices_dir, const struct mp_bdf *bdf, struct mp_os *os);
+/* The OS view of one function, its names into pool. */
+void mp_os_read(const char *devices_dir, const struct mp_bdf *bdf, struct mp_os *os,
+		struct mp_names *pool);
 
 #endif

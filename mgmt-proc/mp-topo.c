@@ -293,8 +293,7 @@ static void mark_unclaimed(struct mp_devlist *l, const struct mp_dev *port)
 
 static void os_unknown(struct mp_os *os)
 {
-	memset(os, 0, sizeof(*os));
-	os->iommu_group = -1;
+	*os = (struct mp_os){ .iommu_group = -1, .driver = "", .netdev = "", .driver_override = "" };
 }
 
 static void fill_port(struct mp_port *p, const struct mp_devlist *l, const struct mp_dev *d)

@@ -100,12 +100,15 @@ struct mp_sriov {
 	uint16_t vf_device_id;
 };
 
-/* What the OS says about a function (live only; in dump mode all unknown). */
+/*
+ * What the OS says about a function (live only; in dump mode all unknown). The names are
+ * never NULL, at most MP_OSNAME_LEN - 1 bytes, and the inventory's (as struct mp_ident's).
+ */
 struct mp_os {
 	int iommu_group; /* -1: unknown or none */
-	char driver[MP_OSNAME_LEN];          /* bound driver, "" if none */
-	char netdev[MP_OSNAME_LEN];          /* first entry of net/, "" if none */
-	char driver_override[MP_OSNAME_LEN]; /* "" if unset */
+	const char *driver;          /* bound driver, "" if none */
+	const char *netdev;          /* first entry of net/, "" if none */
+	const char *driver_override; /* "" if unset */
 };
 
 struct mp_vf {
