@@ -36,7 +36,7 @@ peak=unknown
 if echo 5 >"/proc/$pid/clear_refs" 2>/dev/null; then peak=; fi
 ctl rescan >/dev/null
 i=0
-until ctl -j version | grep -q '"rescans":1,'; do
+until ctl -j version | grep -Eq '"rescans":1[,}]'; do
 	i=$((i + 1)); [ "$i" -lt 1200 ] || { echo "daemon-rss: the rescan did not end" >&2; exit 1; }; sleep 0.1
 done
 [ -n "$peak" ] || peak=$(status "$pid" VmHWM)
