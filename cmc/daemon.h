@@ -25,7 +25,8 @@ struct cmc_rescan;
 struct cmcd {
 	struct cmc_loop *loop;
 	struct cmc_config *config;
-	struct mp_inventory *inv;
+	struct mp_inventory *inv;	/* read on the loop's thread only: a rescan swaps it there
+					 * (chassis.c); pointers into it last until the next swap */
 	struct cmc_store *store;
 	struct cmc_events *events;
 	struct cmc_api *api;
