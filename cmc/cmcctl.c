@@ -43,7 +43,7 @@ static void usage(FILE *f)
 		"  portstats             the ports of those cards: packet and byte counters\n"
 		"  trust S P V on|off    let VF V of slot S, PF P change its MAC (or not)\n"
 		"  link-state S P V auto|enable|disable   a VF's link: follow the port, or forced\n"
-		"  rescan                re-read the PCIe topology now\n"
+		"  rescan                re-read the PCIe topology (returns at once; a rescan event ends it)\n"
 		"\n"
 		"  assign slot N [pf P] vf V blade B [mac M] [vlan X] [rate MBPS] [trusted]\n"
 		"                        give a VF to a blade (its netdev moves into the blade)\n"

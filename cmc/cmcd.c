@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #define DEFAULT_CONFIG "/etc/cmc/cmcd.conf"
+#define CMCD_MMAP_THRESHOLD (128 * 1024)	/* bytes: glibc's default starting value */
 
 struct options {
 	const char *config;
@@ -211,7 +213,7 @@ static void on_signal(struct cmc_loop *loop, int signo, void *arg)
 	struct cmcd *d = arg;
 
 	if (signo == SIGHUP) {
-		(void)!cmcd_rescan(d, "SIGHUP");
+		(void)!cmcd_rescan(d, "SIGHUP", true);
 		return;
 	}
 	log_info("%s: shutting down", strsignal(signo));
@@ -314,6 +316,8 @@ static void shutdown_all(struct cmcd *d)
 	cmc_watchers_stop(d->watchers);
 	t = stop_step("watchers", t);
 	cmc_api_close(d->api);
+	cmcd_rescan_stop(d);
+	t = stop_step("rescan (a running scan ends first)", t);
 	if (d->rescan_timer)
 		cmc_loop_del_timer(d->loop, d->rescan_timer);
 	cmc_events_free(d->events);
@@ -393,6 +397,15 @@ int main(int argc, char **argv)
 
 	if (parse_options(argc, argv, &o) < 0)
 		return 2;
+	/*
+	 * A fixed mmap threshold: glibc raises it (and the trim threshold with it, to twice
+	 * the size) each time a mapped block is freed, and after the first scan freed its
+	 * 5 MB work list every later one stayed in the heap for good. Fixed, every block of
+	 * 128 KiB or more (the inventory's arrays, the scan's work lists) is a mapping of its
+	 * own, given back to the kernel when freed. (mallopt(3): setting it disables the
+	 * dynamic adjustment.)
+	 */
+	(void)mallopt(M_MMAP_THRESHOLD, CMCD_MMAP_THRESHOLD);
 	if (o.check_only)
 		return check_config(o.config);
 	log_init("cmcd", false, o.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);

@@ -57,6 +57,7 @@ static enum cmc_status cmd_version(void *ctx, struct cmc_api_request *req)
 	cmc_rec_str(req->body, "chassis_id", id);
 	cmc_rec_int(req->body, "uptime_ms", (long long)(cmc_now_ms() - d->started_ms));
 	cmc_rec_int(req->body, "rescans", (long long)d->rescans);
+	cmc_rec_bool(req->body, "rescanning", cmcd_rescan_running(d));
 	cmc_rec_end(req->body);
 	return CMC_OK;
 }
@@ -137,10 +138,11 @@ static enum cmc_status cmd_events(void *ctx, struct cmc_api_request *req)
 static enum cmc_status cmd_rescan(void *ctx, struct cmc_api_request *req)
 {
 	struct cmcd *d = ctx;
-	int err = cmcd_rescan(d, "requested");
+	int err = cmcd_rescan(d, "requested", true);
 
+	/* The scan runs on: its end (or failure) is a "rescan" event. */
 	if (err)
-		return cmc_api_refuse(req, CMC_REFUSED, "rescan failed: %s", mp_inventory_error(d->inv));
+		return cmc_api_refuse(req, CMC_REFUSED, "cannot start a rescan: %s", strerror(-err));
 	return CMC_OK;
 }
 

@@ -20,11 +20,13 @@ struct cmc_watchers;
 struct cmc_cards;
 struct cmc_blades;
 struct cmc_vms;
+struct cmc_rescan;
 
 struct cmcd {
 	struct cmc_loop *loop;
 	struct cmc_config *config;
-	struct mp_inventory *inv;
+	struct mp_inventory *inv;	/* read on the loop's thread only: a rescan swaps it there
+					 * (chassis.c); pointers into it last until the next swap */
 	struct cmc_store *store;
 	struct cmc_events *events;
 	struct cmc_api *api;
@@ -34,6 +36,7 @@ struct cmcd {
 	struct cmc_vms *vms;
 	struct cmc_timer *rescan_timer;
 	bool rescan_pending;
+	struct cmc_rescan *rescan;	/* the rescan worker (chassis.c), NULL until the first */
 	uint32_t chassis_id;		/* the identity the VFs' default MACs derive from (macs.h) */
 	unsigned long long started_ms;
 	unsigned long rescans;
@@ -42,9 +45,18 @@ struct cmcd {
 /* The command table served on the control socket (commands.c). */
 extern const struct cmc_api_command cmcd_commands[];
 
-/* Re-read the inventory, post an event for each slot whose card changed, and record the
- * new picture in the store (inventory.c). `why` goes into the log. */
-int cmcd_rescan(struct cmcd *d, const char *why);
+/*
+ * Re-read the inventory on a worker thread; back on the loop, swap it in, post an event
+ * for each slot whose card changed and record the new picture in the store (chassis.c).
+ * Returns at once: 0 when a rescan started, or was already running (then one more
+ * follows it), -errno if none could start. `why` goes into the log; told: an admin asked,
+ * and a "rescan" event says when it is done. A failed rescan is logged and an event.
+ */
+int cmcd_rescan(struct cmcd *d, const char *why, bool told);
+/* A rescan's worker is reading the chassis. */
+bool cmcd_rescan_running(const struct cmcd *d);
+/* At stop: waits for a running worker (a scan ends by itself) and frees the rest. */
+void cmcd_rescan_stop(struct cmcd *d);
 /* At start-up: compare the store's last picture with the hardware and report (and
  * record) every difference. */
 int cmcd_reconcile(struct cmcd *d);

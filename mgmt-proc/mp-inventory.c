@@ -144,7 +144,8 @@ const char *mp_inventory_error(const struct mp_inventory *inv)
 	return inv->err;
 }
 
-int mp_inventory_scan(struct mp_inventory *inv)
+/* One scan into inv, with prev as the previous picture (NULL: none). */
+static int scan_into(struct mp_inventory *inv, const struct mp_snapshot *prev)
 {
 	struct mp_devlist devs;
 	struct mp_snapshot snap;
@@ -159,15 +160,62 @@ int mp_inventory_scan(struct mp_inventory *inv)
 	r = mp_pci_read(inv->dump_path, inv->ids_file, &devs, inv->err);
 	if (r < 0)
 		return r;
-	r = mp_topo_build(&devs, &snap, &inv->snap, inv->err);
+	r = mp_topo_build(&devs, &snap, prev, inv->err);
+	if (r == 0) {
+		snap.names = devs.names; /* the names the snapshot's idents point to */
+		memset(&devs.names, 0, sizeof(devs.names));
+	}
 	mp_devlist_free(&devs);
 	if (r < 0)
 		return r;
 	if (inv->sysfs_dir)
 		mp_sysfs_fill(&snap, inv->sysfs_dir);
+	if (snap.names.nomem) {
+		mp_snapshot_free(&snap);
+		mp_errf(inv->err, "out of memory");
+		return -ENOMEM;
+	}
 	mp_snapshot_free(&inv->snap);
 	inv->snap = snap;
 	return 0;
+}
+
+int mp_inventory_scan(struct mp_inventory *inv)
+{
+	return scan_into(inv, &inv->snap);
+}
+
+int mp_inventory_scan_new(const struct mp_inventory *prev, struct mp_inventory **out,
+			  char *err, size_t errlen)
+{
+	struct mp_inventory *inv;
+	int r;
+
+	*out = NULL;
+	r = mp_inventory_open(&inv, prev->dump_path);
+	if (r < 0)
+		goto fail;
+	r = set_str(&inv->sysfs_dir, prev->sysfs_dir);
+	if (r < 0)
+		goto fail_inv;
+	r = set_str(&inv->ids_file, prev->ids_file);
+	if (r < 0)
+		goto fail_inv;
+	r = scan_into(inv, &prev->snap);
+	if (r < 0)
+		goto fail_inv;
+	*out = inv;
+	return 0;
+
+fail_inv:
+	if (err && errlen)
+		snprintf(err, errlen, "%s", inv->err[0] ? inv->err : strerror(-r));
+	mp_inventory_close(inv);
+	return r;
+fail:
+	if (err && errlen)
+		snprintf(err, errlen, "%s", strerror(-r));
+	return r;
 }
 
 /* --- lookups ------------------------------------------------------------------- */

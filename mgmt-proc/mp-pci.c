@@ -212,29 +212,27 @@ static void decode(struct mp_dev *d, const uint8_t *c, struct mp_problems *pr)
 
 /* --- reading through libpci -------------------------------------------------------- */
 
-static void lookup_names(struct pci_access *pacc, struct mp_ident *id)
+/* A name from pci.ids into the scan's pool; "" when the id is not listed. */
+static const char *lookup(struct pci_access *pacc, struct mp_names *pool, int what,
+			  unsigned a, unsigned b)
 {
-	int fl = PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB;
+	int fl = PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB | what;
+	char buf[MP_NAME_LEN];
 
-	if (!pci_lookup_name(pacc, id->vendor, MP_NAME_LEN, fl | PCI_LOOKUP_VENDOR,
-			     id->vendor_id))
-		id->vendor[0] = 0;
-	if (!pci_lookup_name(pacc, id->device, MP_NAME_LEN, fl | PCI_LOOKUP_DEVICE,
-			     id->vendor_id, id->device_id))
-		id->device[0] = 0;
-	if (!pci_lookup_name(pacc, id->class_name, MP_NAME_LEN, fl | PCI_LOOKUP_CLASS,
-			     id->class_code >> 8))
-		id->class_name[0] = 0;
+	if (!pci_lookup_name(pacc, buf, sizeof(buf), fl, a, b))
+		return "";
+	return mp_names_add(pool, buf);
 }
 
-static void lookup_vf_name(struct pci_access *pacc, struct mp_dev *d)
+static void lookup_names(struct pci_access *pacc, struct mp_names *pool, struct mp_dev *d)
 {
-	int fl = PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB | PCI_LOOKUP_DEVICE;
+	struct mp_ident *id = &d->id;
 
-	if (!d->sriov.present ||
-	    !pci_lookup_name(pacc, d->vf_device, MP_NAME_LEN, fl, d->id.vendor_id,
-			     d->sriov.vf_device_id))
-		d->vf_device[0] = 0;
+	id->vendor = lookup(pacc, pool, PCI_LOOKUP_VENDOR, id->vendor_id, 0);
+	id->device = lookup(pacc, pool, PCI_LOOKUP_DEVICE, id->vendor_id, id->device_id);
+	id->class_name = lookup(pacc, pool, PCI_LOOKUP_CLASS, id->class_code >> 8, 0);
+	d->vf_device = d->sriov.present ? lookup(pacc, pool, PCI_LOOKUP_DEVICE, id->vendor_id,
+						 d->sriov.vf_device_id) : "";
 }
 
 /*
@@ -280,8 +278,7 @@ static int add_dev(struct pci_read *rd, struct pci_dev *pd)
 	d->key = mp_bdf_key(&d->bdf);
 	d->cfg_len = read_config(pd, rd->cfg);
 	decode(d, rd->cfg, &l->problems);
-	lookup_names(rd->pacc, &d->id);
-	lookup_vf_name(rd->pacc, d);
+	lookup_names(rd->pacc, &l->names, d);
 	l->count++;
 	return 0;
 }
@@ -350,7 +347,7 @@ int mp_pci_read(const char *dump_path, const char *ids_file, struct mp_devlist *
 	 * best bet, and if that fails too the handle is leaked rather than touched. */
 	if (rd->pacc && guarded(do_cleanup, rd, r < 0 ? NULL : err) < 0 && r == 0)
 		r = -EIO;
-	if (r == 0 && out->problems.nomem) {
+	if (r == 0 && (out->problems.nomem || out->names.nomem)) {
 		mp_errf(err, "out of memory");
 		r = -ENOMEM;
 	}
@@ -365,9 +362,84 @@ int mp_pci_read(const char *dump_path, const char *ids_file, struct mp_devlist *
 void mp_devlist_free(struct mp_devlist *l)
 {
 	mp_problems_free(&l->problems);
+	mp_names_free(&l->names);
 	free(l->devs);
 	l->devs = NULL;
 	l->count = 0;
+}
+
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* The bucket holding s, or the empty one where it would go. */
+static uint32_t *name_bucket(const struct mp_names *n, const char *s)
+{
+	size_t mask = 2 * n->alloc - 1, i = name_hash(s) & mask;
+
+	while (n->buckets[i] && strcmp(n->v[n->buckets[i] - 1], s) != 0)
+		i = (i + 1) & mask;
+	return &n->buckets[i];
+}
+
+static int names_grow(struct mp_names *n)
+{
+	size_t na = n->alloc ? n->alloc * 2 : 16;
+	char **v = realloc(n->v, na * sizeof(*v));
+	uint32_t *b;
+
+	if (!v)
+		return -ENOMEM;
+	n->v = v;
+	b = calloc(2 * na, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	free(n->buckets);
+	n->buckets = b;
+	n->alloc = na;
+	for (size_t i = 0; i < n->count; i++)
+		*name_bucket(n, n->v[i]) = (uint32_t)i + 1;
+	return 0;
+}
+
+const char *mp_names_add(struct mp_names *n, const char *s)
+{
+	uint32_t *b;
+	char *copy;
+
+	if (!*s)
+		return "";
+	if (n->alloc) {
+		b = name_bucket(n, s);
+		if (*b)
+			return n->v[*b - 1];
+	}
+	if (n->count == n->alloc && names_grow(n) < 0)
+		goto nomem;
+	copy = strdup(s);
+	if (!copy)
+		goto nomem;
+	n->v[n->count++] = copy;
+	*name_bucket(n, copy) = (uint32_t)n->count;
+	return copy;
+
+nomem:
+	n->nomem = true;
+	return "";
+}
+
+void mp_names_free(struct mp_names *n)
+{
+	for (size_t i = 0; i < n->count; i++)
+		free(n->v[i]);
+	free(n->v);
+	free(n->buckets);
+	memset(n, 0, sizeof(*n));
 }
 
 struct mp_dev *mp_devlist_find(const struct mp_devlist *l, uint64_t key)

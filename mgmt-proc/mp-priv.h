@@ -27,7 +27,7 @@ struct mp_dev {
 	struct mp_acs acs;
 	struct mp_sriov sriov;
 	unsigned sriov_pos; /* where the SR-IOV capability is, for the problems' text */
-	char vf_device[MP_NAME_LEN]; /* pci.ids name of the SR-IOV VF Device ID */
+	const char *vf_device; /* pci.ids name of the SR-IOV VF Device ID (mp_names) */
 	unsigned cfg_len;  /* bytes of config space the access method gave (0, 64, 256, 4096) */
 	bool gone;         /* Vendor ID reads ffff: the function does not answer */
 	bool caps_broken;  /* a capability list could not be walked to its end */
@@ -43,10 +43,27 @@ struct mp_problems {
 	bool nomem; /* an entry was lost for want of memory */
 };
 
+/*
+ * The names of a scan (pci.ids names, drivers, netdevs), one copy each: a chassis has a
+ * handful of distinct names for thousands of functions. Found through a hash table
+ * (open addressing, twice as many buckets as room for names).
+ */
+struct mp_names {
+	char **v;
+	size_t count, alloc;
+	uint32_t *buckets; /* 2 * alloc of them: index into v + 1, 0 for none */
+	bool nomem;        /* a name was lost for want of memory */
+};
+
+/* A copy of s in the pool (s itself if it is ""); "" (and nomem set) if out of memory. */
+const char *mp_names_add(struct mp_names *n, const char *s);
+void mp_names_free(struct mp_names *n);
+
 struct mp_devlist {
 	struct mp_dev *devs;
 	size_t count;
 	struct mp_problems problems;
+	struct mp_names names; /* what devs' names point to; moves to the snapshot */
 };
 
 /* The result of one successful scan; swapped into the inventory as a whole. */
@@ -64,6 +81,7 @@ struct mp_snapshot {
 	struct mp_problem *problems;  /* each slot's copies, contiguous, then all_problems */
 	struct mp_problem *all_problems; /* every problem once, in the order found */
 	size_t nproblems;                /* entries in all_problems */
+	struct mp_names names;           /* what the idents' names point to */
 };
 
 struct mp_index_entry {
@@ -132,6 +150,8 @@ void mp_snapshot_free(struct mp_snapshot *snap);
 
 /* mp-sysfs.c: the OS view of every function of the snapshot (best effort). */
 void mp_sysfs_fill(struct mp_snapshot *snap, const char *devices_dir);
-void mp_os_read(const char *devices_dir, const struct mp_bdf *bdf, struct mp_os *os);
+/* The OS view of one function, its names into pool. */
+void mp_os_read(const char *devices_dir, const struct mp_bdf *bdf, struct mp_os *os,
+		struct mp_names *pool);
 
 #endif

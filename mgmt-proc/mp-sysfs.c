@@ -89,14 +89,14 @@ static void read_override(const char *dir, char *out, size_t outlen)
 		set_name(out, outlen, buf);
 }
 
-void mp_os_read(const char *devices_dir, const struct mp_bdf *bdf, struct mp_os *os)
+void mp_os_read(const char *devices_dir, const struct mp_bdf *bdf, struct mp_os *os,
+		struct mp_names *pool)
 {
-	char dir[PATH_MAX], group[32], bdfs[MP_BDF_STRLEN];
+	char dir[PATH_MAX], group[32], bdfs[MP_BDF_STRLEN], name[MP_OSNAME_LEN];
 	char *end;
 	long g;
 
-	memset(os, 0, sizeof(*os));
-	os->iommu_group = -1;
+	*os = (struct mp_os){ .iommu_group = -1, .driver = "", .netdev = "", .driver_override = "" };
 	if (snprintf(dir, sizeof(dir), "%s/%s", devices_dir, mp_bdf_str(bdf, bdfs)) >=
 	    (int)sizeof(dir))
 		return;
@@ -104,19 +104,22 @@ void mp_os_read(const char *devices_dir, const struct mp_bdf *bdf, struct mp_os 
 	g = strtol(group, &end, 10);
 	if (group[0] && !*end && g >= 0 && g <= INT_MAX)
 		os->iommu_group = (int)g;
-	link_name(dir, "driver", os->driver, sizeof(os->driver));
-	first_netdev(dir, os->netdev, sizeof(os->netdev));
-	read_override(dir, os->driver_override, sizeof(os->driver_override));
+	link_name(dir, "driver", name, sizeof(name));
+	os->driver = mp_names_add(pool, name);
+	first_netdev(dir, name, sizeof(name));
+	os->netdev = mp_names_add(pool, name);
+	read_override(dir, name, sizeof(name));
+	os->driver_override = mp_names_add(pool, name);
 }
 
 void mp_sysfs_fill(struct mp_snapshot *s, const char *devices_dir)
 {
 	for (size_t i = 0; i < s->nslots; i++)
-		mp_os_read(devices_dir, &s->slots[i].port.bdf, &s->slots[i].port.os);
+		mp_os_read(devices_dir, &s->slots[i].port.bdf, &s->slots[i].port.os, &s->names);
 	for (size_t i = 0; i < s->nfns; i++)
-		mp_os_read(devices_dir, &s->fns[i].bdf, &s->fns[i].os);
+		mp_os_read(devices_dir, &s->fns[i].bdf, &s->fns[i].os, &s->names);
 	for (size_t i = 0; i < s->nvfs; i++) {
 		if (s->vfs[i].present)
-			mp_os_read(devices_dir, &s->vfs[i].bdf, &s->vfs[i].os);
+			mp_os_read(devices_dir, &s->vfs[i].bdf, &s->vfs[i].os, &s->names);
 	}
 }

@@ -293,8 +293,7 @@ static void mark_unclaimed(struct mp_devlist *l, const struct mp_dev *port)
 
 static void os_unknown(struct mp_os *os)
 {
-	memset(os, 0, sizeof(*os));
-	os->iommu_group = -1;
+	*os = (struct mp_os){ .iommu_group = -1, .driver = "", .netdev = "", .driver_override = "" };
 }
 
 static void fill_port(struct mp_port *p, const struct mp_devlist *l, const struct mp_dev *d)
@@ -334,7 +333,7 @@ static void fill_vf(struct mp_vf *vf, const struct mp_devlist *l, const struct m
 	 * its identity is the PF's vendor and the VF Device ID of the PF's capability. */
 	vf->id = pf->id;
 	vf->id.device_id = pf->sriov.vf_device_id;
-	memcpy(vf->id.device, pf->vf_device, sizeof(vf->id.device));
+	vf->id.device = pf->vf_device;
 }
 
 struct builder {
@@ -661,5 +660,6 @@ void mp_snapshot_free(struct mp_snapshot *s)
 	free(s->vfs);
 	free(s->index);
 	free(s->problems);
+	mp_names_free(&s->names);
 	memset(s, 0, sizeof(*s));
 }

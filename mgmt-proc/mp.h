@@ -23,7 +23,8 @@
  * Everything returned by the accessors is read-only and owned by the inventory; it
  * stays valid until the next successful mp_inventory_scan() or mp_inventory_close().
  * A failed scan keeps the previous inventory. One inventory must not be used from two
- * threads at once; separate inventories may.
+ * threads at once, except that readers (the accessors, mp_inventory_scan_new()) may
+ * share one that nobody scans or closes meanwhile; separate inventories may.
  */
 #ifndef CMC_MP_H
 #define CMC_MP_H
@@ -55,13 +56,17 @@ bool mp_bdf_eq(const struct mp_bdf *a, const struct mp_bdf *b);
 #define MP_NAME_LEN 128
 #define MP_OSNAME_LEN 64
 
-/* Identity from config space; names from pci.ids ("" when the id is not listed). */
+/*
+ * Identity from config space; names from pci.ids, never NULL ("" when the id is not
+ * listed; at most MP_NAME_LEN - 1 bytes). The names are the inventory's, one copy of each
+ * (4,096 functions of one chassis carry a handful of names), and live as long as it.
+ */
 struct mp_ident {
 	uint16_t vendor_id, device_id;
 	uint16_t subsys_vendor_id, subsys_id;
 	uint32_t class_code; /* base class << 16 | subclass << 8 | prog-if */
 	uint8_t revision;
-	char vendor[MP_NAME_LEN], device[MP_NAME_LEN], class_name[MP_NAME_LEN];
+	const char *vendor, *device, *class_name;
 };
 
 /*
@@ -95,12 +100,15 @@ struct mp_sriov {
 	uint16_t vf_device_id;
 };
 
-/* What the OS says about a function (live only; in dump mode all unknown). */
+/*
+ * What the OS says about a function (live only; in dump mode all unknown). The names are
+ * never NULL, at most MP_OSNAME_LEN - 1 bytes, and the inventory's (as struct mp_ident's).
+ */
 struct mp_os {
 	int iommu_group; /* -1: unknown or none */
-	char driver[MP_OSNAME_LEN];          /* bound driver, "" if none */
-	char netdev[MP_OSNAME_LEN];          /* first entry of net/, "" if none */
-	char driver_override[MP_OSNAME_LEN]; /* "" if unset */
+	const char *driver;          /* bound driver, "" if none */
+	const char *netdev;          /* first entry of net/, "" if none */
+	const char *driver_override; /* "" if unset */
 };
 
 struct mp_vf {
@@ -236,6 +244,17 @@ int mp_inventory_set_ids_file(struct mp_inventory *inv, const char *path) MP_WUR
  *   -ENOMEM
  */
 int mp_inventory_scan(struct mp_inventory *inv) MP_WUR;
+/*
+ * A rescan that leaves prev alone: reads everything into a new inventory with prev's
+ * settings (live or dump, sysfs directory, pci.ids), taking prev's slots as the previous
+ * picture (an unreadable port keeps its number). Made for a scan on another thread: prev
+ * is only read, so its owner may go on reading it meanwhile, but must neither scan nor
+ * close it until this returns; the owner then swaps the handles on its own thread and
+ * closes prev. On success *out is the new inventory; on failure *out is NULL, the errors
+ * are those of mp_inventory_scan() and err (errlen bytes, may be NULL) has the detail.
+ */
+int mp_inventory_scan_new(const struct mp_inventory *prev, struct mp_inventory **out,
+			  char *err, size_t errlen) MP_WUR;
 /* Detail of the last failure, "" if none. */
 const char *mp_inventory_error(const struct mp_inventory *inv);
 

@@ -240,4 +240,57 @@ is($s->[1]{state}, 'link-down', 'notrained.dump: slot 2 link-down');
 is("$s->[1]{presence}/$s->[1]{link}/$s->[1]{link_width}", '1/down/0', 'presence set, the port\'s link as it is: down, width 0');
 stop_daemon();
 
+# --- rescans run off the loop: commands are answered while one reads a big chassis ---
+# A rescan of 4,096 functions reads ~55 MB through libpci (about a second on an idle
+# machine). `cmcctl version` says whether a rescan was running when cmcd made the reply:
+# a reply saying so was made by the loop during the rescan, which cannot happen while the
+# scan runs on the loop. A loaded machine may finish the scan before the next command
+# comes in, so up to five rescans are tried; nothing here is timed.
+sub version_j { eval { decode_json((sh("$CMCCTL -j version"))[1]) } // {} }
+sub wait_rescans {
+	my ($n) = @_;
+	my $end = time + 300;	# a bound for a wedged daemon, not a measurement
+	sleep 0.1 while (version_j()->{rescans} // -1) < $n && time < $end;
+	return (version_j()->{rescans} // -1) >= $n;
+}
+system("$GEN -s 64 -p 8 -v 7 -o $dir/big.dump") == 0 or BAIL_OUT('mp-gendump failed');
+unlink("$dir/state/store");
+ok(start_daemon("$dir/big.dump"), 'cmcd on a 64-slot dump (64 x 8 PFs x 7 VFs)');
+my ($during, $whole, $tries) = (0, 0, 0);
+while (!$during && $tries < 5) {
+	my $before = version_j()->{rescans} // 0;
+	$tries++;
+	($rc, $out) = sh("$CMCCTL rescan");
+	is($rc, 0, "cmcctl rescan $tries: accepted") or diag($out);
+	my $v = version_j();
+	if ($v->{rescanning} && $v->{rescans} == $before) {
+		$during = 1;
+		# Readers see the old inventory whole until the new one is swapped in.
+		my $sl = slots_now();
+		$whole = @$sl == 64 && !grep { $_->{state} ne 'occupied' || $_->{vfs_enabled} != 56 } @$sl;
+	}
+	ok(wait_rescans($before + 1), "rescan $tries ends") or last;
+}
+ok($during, "cmcctl version answered while a rescan ran (in $tries rescans)");
+ok($whole, 'cmcctl -j slots during the rescan: 64 whole slots of 56 VFs');
+my @done = grep { ($_->{detail} // '') =~ /^requested: done in \d+ ms \(\d+ ms of it on the loop\): 64 slots, 0 changes$/ }
+    events_of('rescan');
+is(scalar @done, $tries, 'each requested rescan ends with a "rescan" event');
+is(scalar @{ slots_now() }, 64, 'the new inventory: 64 slots');
+stop_daemon();
+
+# A rescan that fails keeps the inventory it had, and says why.
+system("cp $dir/three.dump $dir/changing.dump") == 0 or die;
+ok(start_daemon("$dir/changing.dump"), 'cmcd on a dump that will be cut short');
+truncate("$dir/changing.dump", (-s "$dir/changing.dump") - 10);
+my $r0 = version_j()->{rescans};
+is((sh("$CMCCTL rescan"))[0], 0, 'rescan of the cut dump: asked');
+my $end = time + 300;
+sleep 0.1 until events_of('rescan') || time > $end;
+my ($fail) = events_of('rescan');
+like($fail->{detail} // '', qr/^requested: failed after \d+ ms: .*changing\.dump:\d+: /, 'its failure is an event naming file:line');
+is(version_j()->{rescans}, $r0, 'a failed rescan is not counted');
+is(scalar @{ slots_now() }, 3, 'the inventory before it stays: 3 slots');
+stop_daemon();
+
 done_testing;

@@ -2,12 +2,15 @@
 /*
  * mgmt-proc on bad input: malformed dump files give -EINVAL and "file:line: what",
  * never an exit or a crash; libpci's own fatal errors (a malformed pci.ids) come back
- * as -EIO through the setjmp guard; a failed rescan keeps the previous inventory.
+ * as -EIO through the setjmp guard; a failed rescan keeps the previous inventory; a
+ * rescan into a new inventory (mp_inventory_scan_new) on another thread leaves the one
+ * being read alone and takes its slot numbers as the previous picture.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #define MP_GENDUMP_NO_MAIN
@@ -159,6 +162,108 @@ static void test_cut_generated(void)
 	tap_is_int(fails, 0, "a dump cut at 7 places gives -EINVAL naming the file each time");
 }
 
+static int copy_file(const char *from, const char *to)
+{
+	char buf[4096];
+	size_t n;
+	FILE *in = fopen(from, "r"), *out = fopen(to, "w");
+	int r = in && out ? 0 : -1;
+
+	while (r == 0 && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			r = -1;
+	if (in)
+		fclose(in);
+	if (out && fclose(out) != 0)
+		r = -1;
+	return r;
+}
+
+struct scan_job {
+	const struct mp_inventory *prev;
+	struct mp_inventory *out;
+	int r;
+	char err[600];
+	_Atomic int done;
+};
+
+static void *scan_job_run(void *arg)
+{
+	struct scan_job *j = arg;
+
+	j->r = mp_inventory_scan_new(j->prev, &j->out, j->err, sizeof(j->err));
+	j->done = 1;
+	return NULL;
+}
+
+/* Reads every slot of inv, as a reader on the loop does while a rescan runs. */
+static size_t read_all(const struct mp_inventory *inv)
+{
+	size_t fns = 0;
+
+	for (size_t i = 0; i < mp_slot_count(inv); i++)
+		fns += mp_slot_at(inv, i)->function_count;
+	return fns;
+}
+
+/*
+ * A rescan into a new inventory, on a thread, while this one reads the current one: the
+ * current one is left as it was; a port that became unreadable keeps the number it had
+ * in it (a fresh scan of the same file cannot know it); a failure leaves *out NULL and
+ * says why.
+ */
+static void test_scan_new(void)
+{
+	struct mp_inventory *inv, *again = (struct mp_inventory *)&again;
+	struct scan_job job = { 0 };
+	const struct mp_slot *s;
+	char path[64], err[600];
+	size_t reads = 0, wrong = 0, fns;
+	pthread_t t;
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/mp-scan-new-XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0 || copy_file("t/data/inventory/three.dump", path) < 0 ||
+	    mp_inventory_open(&inv, path) < 0 || mp_inventory_scan(inv) < 0) {
+		tap_ok(0, "three.dump copied and scanned");
+		return;
+	}
+	close(fd);
+	fns = read_all(inv);
+	tap_ok(copy_file("t/data/inventory/caploop.dump", path) == 0,
+	       "the file now holds caploop.dump (port 02:01.0's capabilities loop)");
+	job.prev = inv;
+	if (!tap_ok(pthread_create(&t, NULL, scan_job_run, &job) == 0, "a thread rescans"))
+		goto out;
+	while (!job.done) {
+		wrong += read_all(inv) != fns;
+		reads++;
+	}
+	pthread_join(t, NULL);
+	tap_is_int(job.r, 0, "the rescan into a new inventory succeeds");
+	tap_ok(reads > 0 && wrong == 0, "the current inventory read %zu times meanwhile, the same each time",
+	       reads);
+	s = job.out ? mp_slot_find(job.out, 2) : NULL;
+	tap_ok(s && s->state == MP_SLOT_UNREADABLE && s->port.bdf.bus == 2 && s->port.bdf.dev == 1,
+	       "port 02:01.0, unreadable now, is still slot 2 (its number in the current inventory)");
+	tap_ok(mp_slot_find(inv, 2) && mp_slot_find(inv, 2)->state == MP_SLOT_OCCUPIED,
+	       "the current inventory still shows slot 2 occupied");
+	mp_inventory_close(job.out);
+
+	tap_ok(truncate(path, 100) == 0, "the file cut short");
+	tap_is_int(mp_inventory_scan_new(inv, &again, err, sizeof(err)), -EINVAL,
+		   "a rescan of it into a new inventory fails");
+	tap_ok(again == NULL, "with no inventory");
+	if (!tap_ok(strncmp(err, path, strlen(path)) == 0 && err[strlen(path)] == ':',
+		    "the error names the file and line"))
+		tap_diag("  got '%s'", err);
+	tap_is_int(mp_slot_count(inv), 3, "the current inventory keeps its 3 slots");
+out:
+	mp_inventory_close(inv);
+	unlink(path);
+}
+
 int main(void)
 {
 	test_bad_files();
@@ -166,5 +271,6 @@ int main(void)
 	test_libpci_fatal();
 	test_rescan_keeps();
 	test_cut_generated();
+	test_scan_new();
 	return tap_done();
 }
