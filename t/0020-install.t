@@ -11,13 +11,12 @@ use Test::More;
 use File::Temp qw(tempdir);
 use File::Find;
 use Chassis;
+use Host qw(sh slurp);
 
 my $TOP = "$FindBin::Bin/..";
 my $B = Chassis::build_dir();
 -x "$B/cmcd" && -x "$B/cmcctl" or BAIL_OUT("cmcd and cmcctl not built in $B: run make");
 
-sub sh { my $out = `$_[0] 2>&1`; return ($? >> 8, $out) }
-sub slurp { local $/; open(my $f, '<', $_[0]) or return ''; <$f> }
 sub mode { sprintf('%04o', (stat $_[0])[2] & 07777) }
 sub files {	# every entry but directories under $dir, relative
 	my ($dir) = @_;

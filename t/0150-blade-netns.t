@@ -15,7 +15,6 @@ my $c = Chassis->new(name => 'blade-netns', slots => [ { slot => 1 } ]);
 $c->start;
 
 sub out { my ($rc, $out) = $c->run(@_); chomp $out; $out }
-sub ok_run { my ($cmd, $name, %o) = @_; my ($rc, $out) = $c->run($cmd, %o); is($rc, 0, $name) or diag("$cmd: $out"); $out }
 # A refusal: exit 1, the reason on stderr (and nothing on stdout).
 sub refused {
 	my ($cmd, $re, $name) = @_;
@@ -27,20 +26,20 @@ sub refused {
 # The card: kernel igb PF up (its VFs have link only while it is), two igbvf VFs.
 my $pf = out('chassis_pfs | head -1');
 like($pf, qr/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.\d$/, "the card's PF is $pf");
-ok_run("ip link set \$(pci_netdev $pf) up && echo 2 > /sys/bus/pci/devices/$pf/sriov_numvfs", 'PF up, 2 VFs enabled');
-ok_run("wait_for 300 'vfs_have_netdevs $pf'", 'igbvf gives both VFs a netdev', timeout => 60);
+$c->ok_run("ip link set \$(pci_netdev $pf) up && echo 2 > /sys/bus/pci/devices/$pf/sriov_numvfs", 'PF up, 2 VFs enabled');
+$c->ok_run("wait_for 300 'vfs_have_netdevs $pf'", 'igbvf gives both VFs a netdev', timeout => 60);
 my @vf = split /\n/, out("pf_vfs $pf");
 is(scalar @vf, 2, "VFs @vf");
 my $mac0 = out("cat /sys/class/net/\$(pci_netdev $vf[0])/address");
 
 # Blades.
-ok_run('mp-blade create blade1 && mp-blade create blade2', 'create blade1 and blade2');
-ok_run('mp-blade create blade1', 'create is idempotent');
+$c->ok_run('mp-blade create blade1 && mp-blade create blade2', 'create blade1 and blade2');
+$c->ok_run('mp-blade create blade1', 'create is idempotent');
 like(out('ip netns list'), qr/^blade1\b.*^blade2\b|^blade2\b.*^blade1\b/ms, 'iproute2 sees both blades');
 like(out('ip -n blade1 link show lo'), qr/<[^>]*\bUP\b/, "a blade's loopback is up");
 
 # Map, one VF to each blade, both as lane0.
-ok_run("mp-blade map $vf[0] blade1 lane0 && mp-blade map $vf[1] blade2 lane0", 'map VF 0 -> blade1, VF 1 -> blade2, as lane0');
+$c->ok_run("mp-blade map $vf[0] blade1 lane0 && mp-blade map $vf[1] blade2 lane0", 'map VF 0 -> blade1, VF 1 -> blade2, as lane0');
 like(out('ip -n blade1 link show lane0'), qr/^\d+: lane0: <[^>]*\bUP\b/, 'ip -n blade1 link show lane0: there and up');
 like(out('ip -n blade2 link show lane0'), qr/^\d+: lane0: <[^>]*\bUP\b/, 'ip -n blade2 link show lane0: there and up');
 is(out("pci_netdev $vf[0]"), '', 'VF 0 is gone from the init namespace');
@@ -50,11 +49,11 @@ my ($mac_in) = $show =~ /mac=(\S+)/;
 is($mac_in, $mac0, "igbvf keeps its MAC across the move ($mac0)");
 
 # Addresses and traffic through the card.
-ok_run('mp-blade addr blade1 lane0 169.254.1.1/24 && mp-blade addr blade2 lane0 169.254.1.2/24', 'addresses set');
-ok_run('mp-blade addr blade1 lane0 169.254.1.1/24', 'setting the same address again is fine');
+$c->ok_run('mp-blade addr blade1 lane0 169.254.1.1/24 && mp-blade addr blade2 lane0 169.254.1.2/24', 'addresses set');
+$c->ok_run('mp-blade addr blade1 lane0 169.254.1.1/24', 'setting the same address again is fine');
 like(out('ip -n blade1 -4 addr show lane0'), qr{inet 169\.254\.1\.1/24 }, 'blade1 lane0 has 169.254.1.1/24');
 my $t0 = time;
-ok_run(q{wait_for 400 'mp-blade show blade1 lane0 | grep -q " carrier" && mp-blade show blade2 lane0 | grep -q " carrier"'},
+$c->ok_run(q{wait_for 400 'mp-blade show blade1 lane0 | grep -q " carrier" && mp-blade show blade2 lane0 | grep -q " carrier"'},
     'both lanes get carrier', timeout => 60);
 note(sprintf('carrier after ~%d s', time - $t0));
 my ($rc, $o) = $c->run('ip netns exec blade1 ping -c 3 -W 3 169.254.1.2', timeout => 60);
@@ -62,7 +61,7 @@ is($rc, 0, 'blade1 pings blade2 through the card') or diag($o);
 
 # Idempotent: a second map changes nothing (same ifindex, still up, address kept).
 my ($ifindex) = $show =~ /ifindex=(\d+)/;
-ok_run("mp-blade map $vf[0] blade1 lane0", 'map again: 0');
+$c->ok_run("mp-blade map $vf[0] blade1 lane0", 'map again: 0');
 like(out('mp-blade show blade1 lane0'), qr/ifindex=$ifindex .* up carrier/, 'same interface, still up with carrier');
 like(out('ip -n blade1 -4 addr show lane0'), qr{inet 169\.254\.1\.1/24 }, 'address kept');
 
@@ -70,26 +69,26 @@ refused("mp-blade map $vf[0] blade2 lane1", qr/VF \Q$vf[0]\E is mapped to blade 
 refused("mp-blade map $vf[1] blade1 lane0", qr/blade blade1 has a lane0 already \(\Q$vf[0]\E\)/, 'a name taken in the blade');
 
 # A half-done state (VF in the blade under another name, down) is finished by map.
-ok_run('ip -n blade1 link set lane0 down && ip -n blade1 link set lane0 name tmp0', 'rename lane0 behind the backend');
-ok_run("mp-blade map $vf[0] blade1 lane0", 'map finds the VF by its device and renames it');
+$c->ok_run('ip -n blade1 link set lane0 down && ip -n blade1 link set lane0 name tmp0', 'rename lane0 behind the backend');
+$c->ok_run("mp-blade map $vf[0] blade1 lane0", 'map finds the VF by its device and renames it');
 like(out('ip -n blade1 link show lane0'), qr/^\d+: lane0: <[^>]*\bUP\b/, 'lane0 again, up');
 
 # Unmap: back to the init namespace under its name, down; again is a no-op.
-ok_run("mp-blade unmap $vf[0] blade1 lane0", 'unmap VF 0 from blade1');
+$c->ok_run("mp-blade unmap $vf[0] blade1 lane0", 'unmap VF 0 from blade1');
 ($rc) = $c->run('ip -n blade1 link show lane0 2>/dev/null');
 isnt($rc, 0, 'blade1 has no lane0 any more');
 is(out("pci_netdev $vf[0]"), 'lane0', 'VF 0 is back in the init namespace, still called lane0');
 unlike(out('ip link show lane0'), qr/<[^>]*\bUP\b/, 'and down');
-ok_run("mp-blade unmap $vf[0] blade1 lane0", 'unmap again: 0');
-ok_run("mp-blade unmap $vf[1] blade2 lane0", 'unmap VF 1 (its name is taken in the init namespace now)');
+$c->ok_run("mp-blade unmap $vf[0] blade1 lane0", 'unmap again: 0');
+$c->ok_run("mp-blade unmap $vf[1] blade2 lane0", 'unmap VF 1 (its name is taken in the init namespace now)');
 my $back = out("pci_netdev $vf[1]");
 like($back, qr/^eth\d+$/, "so it came back as a free ethN ($back)");
 
 # A VF without a netdev: EAGAIN-style refusal, fine once its driver is back.
-ok_run("echo $vf[1] > /sys/bus/pci/drivers/igbvf/unbind", 'unbind VF 1 from igbvf');
+$c->ok_run("echo $vf[1] > /sys/bus/pci/drivers/igbvf/unbind", 'unbind VF 1 from igbvf');
 refused("mp-blade map $vf[1] blade2 lane0", qr/VF \Q$vf[1]\E \(driver none\) has no network interface yet/, 'a VF with no netdev');
-ok_run("echo $vf[1] > /sys/bus/pci/drivers/igbvf/bind && wait_for 100 '[ -n \"\$(pci_netdev $vf[1])\" ]'", 'rebind it', timeout => 30);
-ok_run("mp-blade map $vf[1] blade2 lane0 && mp-blade map $vf[0] blade1 lane0", 'both map again');
+$c->ok_run("echo $vf[1] > /sys/bus/pci/drivers/igbvf/bind && wait_for 100 '[ -n \"\$(pci_netdev $vf[1])\" ]'", 'rebind it', timeout => 30);
+$c->ok_run("mp-blade map $vf[1] blade2 lane0 && mp-blade map $vf[0] blade1 lane0", 'both map again');
 
 # Bad input.
 refused('mp-blade map 0000:7f:1f.7 blade1 lane0', qr/no PCI function 0000:7f:1f\.7/, 'unknown BDF');

@@ -28,17 +28,16 @@ $c->start;
 note(sprintf('chassis with the VM image booted in %.1f s', $c->boot_seconds));
 
 sub out { my ($rc, $out) = $c->run(@_); chomp $out; $out }
-sub ok_run { my ($cmd, $name, %o) = @_; my ($rc, $out) = $c->run($cmd, %o); is($rc, 0, $name) or diag("$cmd: $out"); $out }
 
 # --- two blades on two VFs of one card (kernel igb PF) ----------------------------------
 my $pf = out('chassis_pfs | head -1');
-ok_run("ip link set \$(pci_netdev $pf) up && echo 2 > /sys/bus/pci/devices/$pf/sriov_numvfs", 'PF up, 2 VFs');
-ok_run("wait_for 300 'vfs_have_netdevs $pf'", 'both VFs have a netdev', timeout => 60);
+$c->ok_run("ip link set \$(pci_netdev $pf) up && echo 2 > /sys/bus/pci/devices/$pf/sriov_numvfs", 'PF up, 2 VFs');
+$c->ok_run("wait_for 300 'vfs_have_netdevs $pf'", 'both VFs have a netdev', timeout => 60);
 my @vf = split /\n/, out("pf_vfs $pf");
-ok_run("vf_to_blade $vf[0] bladeA 10.88.0.1/24 && vf_to_blade $vf[1] bladeB 10.88.0.2/24", 'VF 0 -> bladeA, VF 1 -> bladeB');
-ok_run('blade_carrier bladeA 400 && blade_carrier bladeB 400', 'both have carrier', timeout => 90);
+$c->ok_run("vf_to_blade $vf[0] bladeA 10.88.0.1/24 && vf_to_blade $vf[1] bladeB 10.88.0.2/24", 'VF 0 -> bladeA, VF 1 -> bladeB');
+$c->ok_run('blade_carrier bladeA 400 && blade_carrier bladeB 400', 'both have carrier', timeout => 90);
 my ($devB) = out('ip -n bladeB -o link | grep -v LOOPBACK | cut -d: -f2') =~ /(\S+)/;
-ok_run('ip netns exec bladeA ping -c 2 -W 3 10.88.0.2', 'bladeA pings bladeB through the card', timeout => 30);
+$c->ok_run('ip netns exec bladeA ping -c 2 -W 3 10.88.0.2', 'bladeA pings bladeB through the card', timeout => 30);
 
 # --- the VM and QMP ----------------------------------------------------------------------
 my $QEMU = 'qemu-system-x86_64 -accel tcg,tb-size=64 -machine pc -m 64 -nodefaults -display none'
@@ -48,7 +47,7 @@ die "CMC_VM_ARGS: only rate=N and mib=N\n" unless $vm_args =~ /^(\s*(rate|mib)=\
 $QEMU .= " -append '$vm_args'" if $vm_args =~ /\S/;
 sub start_vm {
 	my ($ns, $name, @extra) = @_;
-	return ok_run("ip netns exec $ns $QEMU -serial file:/run/$name.serial -qmp unix:/run/$name.qmp,server=on,wait=off"
+	return $c->ok_run("ip netns exec $ns $QEMU -serial file:/run/$name.serial -qmp unix:/run/$name.qmp,server=on,wait=off"
 	    . " -pidfile /run/$name.pid -daemonize @extra 2>&1", "QEMU $name started in $ns", timeout => 60);
 }
 sub qmp {

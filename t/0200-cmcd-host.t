@@ -12,6 +12,7 @@ use JSON::PP;
 use File::Temp qw(tempdir);
 use Time::HiRes qw(sleep time);
 use Chassis;
+use Host qw(sh slurp spew);
 
 my $B = Chassis::build_dir();
 my ($CMCD, $CMCCTL, $GEN) = ("$B/cmcd", "$B/cmcctl", "$B/tools/mp-gendump");
@@ -19,9 +20,6 @@ my ($CMCD, $CMCCTL, $GEN) = ("$B/cmcd", "$B/cmcctl", "$B/tools/mp-gendump");
 my $dir = tempdir(CLEANUP => 1);
 $ENV{CMC_SOCKET} = "$dir/run/cmcd.sock";
 
-sub sh { my $out = `$_[0] 2>&1`; return ($? >> 8, $out) }
-sub slurp { local $/; open(my $f, '<', $_[0]) or return ''; <$f> }
-sub spew { open(my $f, '>', $_[0]) or die "$_[0]: $!"; print $f $_[1]; close $f }
 
 sub config {
 	my (%o) = @_;

@@ -14,6 +14,7 @@ use File::Temp qw(tempdir);
 use Time::HiRes qw(sleep time);
 use Compress::Zlib ();
 use Chassis;
+use Host qw(sh slurp spew);
 
 my $B = Chassis::build_dir();
 my ($CMCD, $CMCCTL, $GEN) = ("$B/cmcd", "$B/cmcctl", "$B/tools/mp-gendump");
@@ -21,9 +22,6 @@ my ($CMCD, $CMCCTL, $GEN) = ("$B/cmcd", "$B/cmcctl", "$B/tools/mp-gendump");
 my $dir = tempdir(CLEANUP => 1);
 system("$GEN -s 2 -v 2 -o $dir/two.dump") == 0 or BAIL_OUT('mp-gendump failed');
 
-sub sh { my $out = `$_[0] 2>&1`; return ($? >> 8, $out) }
-sub slurp { local $/; open(my $f, '<', $_[0]) or return ''; <$f> }
-sub spew { open(my $f, '>', $_[0]) or die "$_[0]: $!"; print $f $_[1]; close $f }
 sub config {
 	my ($store, $extra) = @_;
 	return qq(chassis = { name = "idtest"; ) . ($extra // '') . qq( };\n)

@@ -13,13 +13,12 @@ use Chassis;
 my @given = ({ slot => 1, cable => 1 }, { slot => 2 }, { slot => 3, card => undef });
 my $c = Chassis->new(name => 'cmcd', slots => \@given);
 $c->start;
-sub json { my ($rc, $out) = $c->run($_[0]); my $j = eval { decode_json($out) }; diag("$_[0]: $out") unless $j; $j }
 
 is(($c->run('cmcd -c /cmc/conf/emulated-switch.conf > /tmp/cmcd.log 2>&1; wait_for 50 "cmcctl version >/dev/null 2>&1"'))[0], 0,
 	'cmcd starts (daemonised) and answers');
 like($c->run('ls -l /run/cmc/cmcd.sock'), qr/^srw-rw----\s+1 root\s+cmc /, 'socket 0660, group cmc');
 
-my $slots = json('cmcctl -j slots') // [];
+my $slots = $c->json('cmcctl -j slots') // [];
 is_deeply([ map { $_->{slot} } @$slots ], [ map { $_->{slot} } @given ], 'the slots QEMU was given');
 for my $g (@given) {
 	my ($s) = grep { $_->{slot} == $g->{slot} } @$slots;
@@ -39,7 +38,7 @@ for my $g (@given) {
 	is($s->{vfs_enabled}, 0, "slot $g->{slot}: no VFs enabled yet");
 	is($s->{link_speed}, '2.5GT/s', "slot $g->{slot}: link speed");
 }
-my $slot1 = json('cmcctl -j slot 1') // {};
+my $slot1 = $c->json('cmcctl -j slot 1') // {};
 my ($pf) = @{ $slot1->{functions} // [] };
 is($pf->{driver}, 'igb', 'slot 1 PF bound to the kernel igb driver');
 ok($pf->{ari}, 'slot 1 PF: ARI');

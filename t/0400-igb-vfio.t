@@ -16,12 +16,10 @@ use Chassis;
 
 my $c = Chassis->new(name => 'igb-vfio', layout => 'rootports', slots => [ { slot => 1, cable => 1 }, { slot => 2 } ]);
 $c->start;
-sub json { my ($rc, $out) = $c->run($_[0]); my $j = eval { decode_json($out) }; diag("$_[0]: $out") unless $j; $j }
-sub vfstat { my ($slot, $vf) = @_; my ($s) = grep { $_->{slot} == $slot && $_->{vf} == $vf } @{ json('cmcctl -j vfstats') // [] }; $s // {} }
 
 is(($c->run('cmcd -c /cmc/conf/emulated.conf && wait_for 300 "vfs_have_netdevs 0000:02:00.0"', timeout => 60))[0], 0,
 	'cmcd takes both cards and their VFs get igbvf netdevs');
-my $fns = json('cmcctl -j functions slot 2') // [];
+my $fns = $c->json('cmcctl -j functions slot 2') // [];
 my ($pf) = grep { $_->{kind} eq 'pf' } @$fns;
 my @vfs = grep { $_->{kind} eq 'vf' } @$fns;
 is($pf->{driver}, 'vfio-pci', 'the PF is held through VFIO');
@@ -46,19 +44,19 @@ is(($c->run("vf_to_blade $vfs[0]{bdf} blade1 10.77.0.1/24 && vf_to_blade $vfs[1]
 	'VF 0 to blade1, VF 1 to blade2');
 is(($c->run('blade_carrier blade1 300 && blade_carrier blade2 300', timeout => 60))[0], 0, 'both blades have carrier');
 my ($dev1) = $c->run("ip -n blade1 -o link | grep -v LOOPBACK | cut -d: -f2") =~ /(\S+)/;
-my $id = json('cmcctl -j version')->{chassis_id};
+my $id = $c->json('cmcctl -j version')->{chassis_id};
 my ($mac0, $mac1) = map { Chassis::vf_default_mac($id, 2, 0, $_) } 0, 1;
 my ($dev2) = $c->run("ip -n blade2 -o link | grep -v LOOPBACK | cut -d: -f2") =~ /(\S+)/;
 like($c->run("ip -n blade1 link show $dev1"), qr{link/ether $mac0 }, "blade1 runs with the MAC the chassis assigned ($mac0, chassis $id)");
 like($c->run("ip -n blade2 link show $dev2"), qr{link/ether $mac1 }, 'blade2 too');
-my $before = vfstat(2, 1);
+my $before = $c->vfstat(2, 1);
 my ($rc, $out) = $c->run('ip netns exec blade1 ping -c 5 -W 3 10.77.0.2', timeout => 60);
 is($rc, 0, 'blade1 pings blade2 through the card') or diag($out);
-my $after = vfstat(2, 1);
+my $after = $c->vfstat(2, 1);
 cmp_ok($after->{rx_packets} - ($before->{rx_packets} // 0), '>=', 5, "the card's counters count VF 1's received frames");
 cmp_ok($after->{tx_packets} - ($before->{tx_packets} // 0), '>=', 5, 'and its transmitted ones');
 
-my $ports = json('cmcctl -j portstats') // [];
+my $ports = $c->json('cmcctl -j portstats') // [];
 is_deeply([ map { "$_->{slot}/$_->{pf}/$_->{driver}" } @$ports ], [ '1/0/igb-vfio', '2/0/igb-vfio' ],
 	'portstats: one record per port cmcd drives');
 ok(!grep({ $_->{tx_packets} !~ /^\d+$/ } @$ports), 'with counters');
@@ -117,7 +115,7 @@ ok(defined $got && $got > 0, 'blade1 and blade2 keep talking during the attack')
 note("ping during the attack: $got of $sent answered") if defined $got;
 $c->run('sleep 8', timeout => 30);
 like($c->run('cat /tmp/hostile.log'), qr/vf-hostile flood \d+/, 'the hostile VF ran its whole program');
-my $h = vfstat(2, 2);
+my $h = $c->vfstat(2, 2);
 cmp_ok($h->{mbx_refused} // 0, '>', 0, "the hostile VF's messages were refused ($h->{mbx_refused})");
 cmp_ok($h->{mbx_penalties} // 0, '>', 0, "and penalized: muted, then ignored ($h->{mbx_penalties} penalties)");
 ($rc, $out) = $c->run('ip netns exec blade1 ping -c 3 -W 3 10.77.0.2', timeout => 30);
@@ -130,9 +128,9 @@ like($c->run('cmcctl events'), qr/vf-penalty\s+2\s+pf 0 vf 2: [a-z ]+: VF not he
 	'a penalty is an event');
 
 # A reset storm (the VF resets itself through CTRL.RST): counted, penalized, an event.
-my $r0 = vfstat(2, 2)->{mbx_resets} // 0;
+my $r0 = $c->vfstat(2, 2)->{mbx_resets} // 0;
 $c->run("vf-hostile $vfs[2]{bdf} 3 7 vflr-storm > /tmp/hostile.log 2>&1", timeout => 30);
-cmp_ok((vfstat(2, 2)->{mbx_resets} // 0) - $r0, '>', 8, 'a reset storm: its resets are counted');
+cmp_ok(($c->vfstat(2, 2)->{mbx_resets} // 0) - $r0, '>', 8, 'a reset storm: its resets are counted');
 like($c->run('cmcctl events'), qr/vf-penalty\s+2\s+pf 0 vf 2: reset storm: VF not heard for/, 'and penalized, with an event');
 
 # Holding the mailbox lock with no pause: muted ever longer, then ignored (about 6 s),

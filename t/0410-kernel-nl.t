@@ -13,19 +13,18 @@ use Chassis;
 
 my $c = Chassis->new(name => 'kernel-nl', slots => [ { slot => 1, cable => 1 }, { slot => 2 } ]);
 $c->start;
-sub json { my ($rc, $out) = $c->run($_[0]); my $j = eval { decode_json($out) }; diag("$_[0]: $out") unless $j; $j }
 
 is(($c->run('cmcd -c /cmc/conf/emulated-kernel.conf && wait_for 300 "vfs_have_netdevs 0000:04:00.0"', timeout => 90))[0], 0,
 	'cmcd enables 2 VFs on slot 2 through the kernel PF');
 is(($c->run(q{wait_for 50 'cmcctl -j slot 2 | grep -q "\"vfs_enabled\":2"'}))[0], 0, 'and its inventory shows them');
-my $fns = json('cmcctl -j functions slot 2') // [];
+my $fns = $c->json('cmcctl -j functions slot 2') // [];
 my ($pf) = grep { $_->{kind} eq 'pf' } @$fns;
 my @vfs = grep { $_->{kind} eq 'vf' } @$fns;
 is($pf->{driver}, 'igb', 'the PF stays with the kernel igb driver');
 is(scalar @vfs, 2, 'two VFs');
 my $pfdev = $pf->{netdev};
 my $vfinfo = $c->run("ip link show $pfdev");
-my $id = json('cmcctl -j version')->{chassis_id};
+my $id = $c->json('cmcctl -j version')->{chassis_id};
 my ($mac0, $mac1) = map { Chassis::vf_default_mac($id, 2, 0, $_) } 0, 1;
 like($vfinfo, qr/vf 0\s+link\/ether $mac0 .*spoof checking on/, 'VF 0 has the chassis MAC, spoof checking on (IFLA_VF_MAC, IFLA_VF_SPOOFCHK)');
 like($vfinfo, qr/vf 1\s+link\/ether $mac1 /, 'VF 1 too');
@@ -80,9 +79,9 @@ for my $when ('with slot 2 dedicated to blade2', 'after a restart') {
 	$c->run("kill \$(pidof cmcd); wait_for 50 '! pidof cmcd >/dev/null'") if $when =~ /restart/;
 	is(($c->run("cmcd -c /cmc/conf/emulated-dedicated.conf && wait_for 300 'ip -n blade2 link show s2v0 && ip -n blade2 link show s2v1'",
 		timeout => 90))[0], 0, "$when: both VFs are in blade2 as s2v0 and s2v1");
-	is_deeply([ sort map { "$_->{slot}/$_->{vf}:$_->{blade}" } @{ json('cmcctl -j assignments') } ], [ '2/0:blade2', '2/1:blade2' ],
+	is_deeply([ sort map { "$_->{slot}/$_->{vf}:$_->{blade}" } @{ $c->json('cmcctl -j assignments') } ], [ '2/0:blade2', '2/1:blade2' ],
 		"$when: every VF of the card is blade2's");
-	is_deeply([ map { "$_->{blade}:$_->{functions}" } @{ json('cmcctl -j blades') } ], [ 'blade1:0', 'blade2:2' ],
+	is_deeply([ map { "$_->{blade}:$_->{functions}" } @{ $c->json('cmcctl -j blades') } ], [ 'blade1:0', 'blade2:2' ],
 		"$when: cmcctl blades counts them");
 }
 ($rc, $out) = $c->run('cmcctl unassign slot 2 vf 0 2>&1');

@@ -32,9 +32,7 @@ my $c = Chassis->new(name => 'rate', layout => 'rootports', trace => ['e1000e_wr
 	slots => [ { slot => 1, cable => 1 }, { slot => 2 } ]);
 $c->start;
 
-sub json { my ($rc, $out) = $c->run($_[0]); my $j = eval { decode_json($out) }; diag("$_[0]: $out") unless $j; $j // [] }
-sub vfstat { my ($s) = grep { $_->{slot} == $SLOT && $_->{pf} == 0 && $_->{vf} == $VF } @{ json('cmcctl -j vfstats') }; $s // {} }
-sub ok_run { my ($cmd, $name, %o) = @_; my ($rc, $out) = $c->run($cmd, %o); is($rc, 0, $name) or diag("$cmd: $out"); $out }
+sub vfstat { my ($s) = grep { $_->{slot} == $SLOT && $_->{pf} == 0 && $_->{vf} == $VF } @{ $c->json('cmcctl -j vfstats') }; $s // {} }
 
 # The datasheet's factor, on its own terms.
 sub factor {
@@ -90,13 +88,13 @@ sub check_limiters {
 	    or diag("QEMU saw: $shown");
 }
 
-ok_run('cmcd -c /cmc/conf/emulated.conf && wait_for 300 "vfs_probed 0000:01:00.0 && vfs_probed 0000:02:00.0"',
+$c->ok_run('cmcd -c /cmc/conf/emulated.conf && wait_for 300 "vfs_probed 0000:01:00.0 && vfs_probed 0000:02:00.0"',
 	'cmcd up, VFs of both cards probed', timeout => 90);
 ok(scalar(grep { $_->[0] == $RTTBCNRM && $_->[1] == 0x14 } writes(0)),
 	'bring-up sets the schedulers\' compensation time (RTTBCNRM = 0x14, for 9728-byte frames)');
 
 my $from = $c->qemu_stderr_size;
-ok_run("cmcctl assign slot $SLOT vf $VF blade blade1 rate 300", 'assign a VF with rate 300 Mbit/s');
+$c->ok_run("cmcctl assign slot $SLOT vf $VF blade blade1 rate 300", 'assign a VF with rate 300 Mbit/s');
 check_limiters($from, 300, 'rate 300 (RF 3 + 5461/16384)');
 my $s = vfstat();
 is($s->{rate}, 300, 'vfstats: the rate asked');
@@ -107,19 +105,19 @@ like($c->run('cmcctl vfstats'), qr/^$SLOT\s+0\s+$VF\s.*\s300\s+0x8000d555 not ke
 	'cmcctl vfstats: the value, "not kept by this card"');
 
 $from = $c->qemu_stderr_size;
-ok_run("cmcctl unassign slot $SLOT vf $VF", 'unassign it: the VF back to its defaults');
+$c->ok_run("cmcctl unassign slot $SLOT vf $VF", 'unassign it: the VF back to its defaults');
 check_limiters($from, 0, 'the default (rate 0) clears it');
 $s = vfstat();
 is_deeply([ @$s{qw(rate rate_reg)} ], [ 0, '0x00000000' ], 'vfstats: rate 0, limiter off');
 like($c->run('cmcctl vfstats'), qr/^$SLOT\s+0\s+$VF\s.*\s0\s+off$/m, 'cmcctl vfstats: off');
 
 $from = $c->qemu_stderr_size;
-ok_run("cmcctl assign slot $SLOT vf $VF blade blade1 rate 1", 'assign it again with a new rate, 1 Mbit/s');
+$c->ok_run("cmcctl assign slot $SLOT vf $VF blade blade1 rate 1", 'assign it again with a new rate, 1 Mbit/s');
 check_limiters($from, 1, 'rate 1 (RF 1000, the slowest whole rate)');
 is(vfstat()->{rate_reg}, sprintf('0x%08x', factor(1)), 'vfstats: the new value');
 
 $from = $c->qemu_stderr_size;
-ok_run("cmcctl unassign slot $SLOT vf $VF && cmcctl assign slot $SLOT vf $VF blade blade1 rate 1000",
+$c->ok_run("cmcctl unassign slot $SLOT vf $VF && cmcctl assign slot $SLOT vf $VF blade blade1 rate 1000",
 	'and with a rate of the link speed, 1000 Mbit/s');
 check_limiters($from, 1000, 'rate = link speed: the limiter off');
 like($c->run('cmcctl vfstats'), qr/^$SLOT\s+0\s+$VF\s.*\s1000\s+off \(rate not below the link's 1000 Mbit\/s\)$/m,

@@ -447,4 +447,40 @@ END {
 	}
 }
 
+
+# --- For the tests: a command's outcome as a test ------------------------------------------
+
+# The guest command's output as JSON ([] with a diagnostic when it is not JSON).
+sub json {
+	my ($self, $cmd, %o) = @_;
+	my (undef, $out) = $self->run($cmd, %o);
+	my $j = eval { decode_json($out) };
+	Test::More::diag("$cmd: $out") unless $j;
+	return $j // [];
+}
+
+# A test that the command succeeds (exit 0); returns its output.
+sub ok_run {
+	my ($self, $cmd, $name, %o) = @_;
+	my ($rc, $out) = $self->run($cmd, %o);
+	Test::More::is($rc, 0, $name) or Test::More::diag("$cmd: $out");
+	return $out;
+}
+
+# Two tests: the command is refused (exit 1), and its words (stdout and stderr) match re.
+sub refused {
+	my ($self, $cmd, $re, $name) = @_;
+	my ($rc, $out) = $self->run("$cmd 2>&1");
+	Test::More::is($rc, 1, "$name: refused");
+	Test::More::like($out, $re, "$name: saying why");
+}
+
+# `cmcctl -j vfstats`' record of slot/vf (pf 0 unless given), or {}.
+sub vfstat {
+	my ($self, $slot, $vf, $pf) = @_;
+	my ($s) = grep { $_->{slot} == $slot && ($_->{pf} // 0) == ($pf // 0) && $_->{vf} == $vf }
+		  @{ $self->json('cmcctl -j vfstats') };
+	return $s // {};
+}
+
 1;
