@@ -20,6 +20,7 @@ struct cmc_watchers;
 struct cmc_cards;
 struct cmc_blades;
 struct cmc_vms;
+struct cmc_redfish;
 
 struct cmcd {
 	struct cmc_loop *loop;
@@ -32,6 +33,7 @@ struct cmcd {
 	struct cmc_cards *cards;
 	struct cmc_blades *blades;
 	struct cmc_vms *vms;
+	struct cmc_redfish *redfish;	/* NULL: not configured */
 	struct cmc_timer *rescan_timer;
 	bool rescan_pending;
 	uint32_t chassis_id;		/* the identity the VFs' default MACs derive from (macs.h) */
