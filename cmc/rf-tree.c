@@ -31,7 +31,8 @@ json_t *rf_link(const char *fmt, ...)
 	return json_pack("{s:s}", "@odata.id", uri);
 }
 
-static json_t *start(const char *type, const char *id, const char *name, const char *fmt, va_list ap)
+static __attribute__((format(printf, 4, 0))) json_t *start(const char *type, const char *id, const char *name,
+							    const char *fmt, va_list ap)
 {
 	char uri[512];
 
