@@ -155,6 +155,11 @@ static int system_(const struct rf_ctx *c, const struct cmc_config_blade *b, str
 				RF_ROOT "/Systems/%s", b->name);
 
 	json_object_set_new(j, "SystemType", json_string("Physical"));
+	/* cmc neither boots nor resets blades (yet): no boot override, no actions. Clients
+	 * such as sushy require both properties to be there. */
+	json_object_set_new(j, "Boot", json_pack("{s:s, s:s}", "BootSourceOverrideEnabled", "Disabled",
+						 "BootSourceOverrideTarget", "None"));
+	json_object_set_new(j, "Actions", json_object());
 	json_object_set_new(j, "Status", rf_status("Enabled", "OK"));
 	json_object_set_new(j, "EthernetInterfaces", rf_link(RF_ROOT "/Systems/%s/EthernetInterfaces", b->name));
 	json_object_set_new(j, "Links", json_pack("{s:[o], s:I, s:[o], s:I, s:[o], s:I}",
