@@ -351,6 +351,9 @@ static const struct column assignment_columns[] = {
 	{ "VLAN", "vlan", NULL }, { "RATE", "rate", NULL }, { "TRUSTED", "trusted", NULL },
 	{ "LANE", "lane", NULL }, { "PLACED", "placed", NULL }, { 0 },
 };
+static const struct column account_columns[] = {
+	{ "ACCOUNT", "account", NULL }, { "ROLE", "role", NULL }, { 0 },
+};
 static const struct column domain_columns[] = {
 	{ "DOMAIN", "domain", NULL }, { "VLAN", "vlan", NULL }, { "BLADES", "blades", NULL }, { 0 },
 };
@@ -401,6 +404,7 @@ static const struct column *columns_for(const char *type)
 		const struct column *cols;
 	} more[] = {
 		{ "assignment", assignment_columns }, { "domain", domain_columns },
+		{ "account", account_columns },
 		{ "lane", lane_columns }, { "port", port_columns }, { "veb", veb_columns },
 		{ "fdb", fdb_columns }, { "vm", vm_columns }, { "migration", migration_columns },
 	};
