@@ -278,10 +278,18 @@ static enum rf_id identify(struct rf_req *r, struct MHD_Connection *conn, struct
 	}
 	if (tok) {
 		const struct rf_session *s = rf_session_by_token(r->rf->auth, tok);
+		char hash[CMC_ACCOUNT_HASH_MAX + 1];
+		enum cmc_role role;
 		if (!s)
 			return refuse(conn, "There is no valid session established with the implementation.", res);
+		/* The account as the store has it now: a deleted account's sessions end here,
+		 * a changed role applies at once. */
+		if (cmc_account_get(r->rf->d->store, s->user, &role, hash, sizeof(hash)) < 0) {
+			rf_session_end(r->rf->auth, s->id);
+			return refuse(conn, "The session's account no longer exists.", res);
+		}
 		snprintf(who->user, sizeof(who->user), "%s", s->user);
-		who->role = s->role;
+		who->role = role;
 		who->session_id = s->id;
 		return ID_KNOWN;
 	}

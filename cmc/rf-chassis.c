@@ -348,7 +348,7 @@ static int port(const struct rf_ctx *c, const struct mp_slot *s, const char *pid
 			pf->index) ? "LinkUp" : "LinkDown"));
 	json_object_set_new(j, "Status", rf_status("Enabled", "OK"));
 	json_object_set_new(j, "Oem", json_pack("{s:{s:s, s:s, s:b}}", "Cmc", "@odata.type", "#CmcOem.v1_0_0.Port",
-		"Role", role, "DrivenByCmc", cmc_cards_port(c->d->cards, s->number, pf->index, NULL)));
+		"ConfiguredRole", role, "DrivenByCmc", cmc_cards_port(c->d->cards, s->number, pf->index, NULL)));
 	return rf_done(doc, j, "Port.v1_18_0.json");
 }
 

@@ -188,6 +188,12 @@ is($st, 401, 'its token is refused afterwards');
 req('DELETE', "$TLS$rloc", token => $rtok);
 ($st, $tok, $loc) = login('admin', 'secret-pass-1');
 
+my ($vst, $vtok) = login('reader', 'reader-pass-1');
+is((sh("$CMCCTL account del reader"))[0], 0, 'cmcctl account del');
+($st) = req('GET', "$TLS/redfish/v1/Systems", token => $vtok);
+is($st, 401, "a deleted account's session ends with it");
+is((add_account('reader', 'ReadOnly', 'reader-pass-1'))[0], 0, 'the account back');
+
 # --- errors ---------------------------------------------------------------------------------------
 ($st, $h, $b) = req('POST', "$TLS/redfish/v1/Chassis", token => $tok, json => {});
 is($st, 405, 'POST on a collection that takes none: 405');
