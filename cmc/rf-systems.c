@@ -111,11 +111,18 @@ static int iface(const struct rf_ctx *c, const char *blade, const char *id, cons
 	json_object_set_new(j, "MACAddress", json_string(mac));
 	json_object_set_new(j, "InterfaceEnabled", json_true());
 	json_object_set_new(j, "VLAN", json_pack("{s:b, s:i}", "VLANEnable", a->vlan != 0, "VLANId", a->vlan));
-	json_object_set_new(j, "Status", rf_status(a->placed ? "Enabled" : "Starting", "OK"));
-	json_object_set_new(j, "Links", json_pack("{s:[o], s:I, s:o}",
-		"NetworkDeviceFunctions", rf_link(RF_ROOT "/Chassis/%s/NetworkAdapters/slot%u/NetworkDeviceFunctions/pf%u-vf%u",
-						  rf_enclosure(c), slot, pf, vf),
-		"NetworkDeviceFunctions@odata.count", (json_int_t)1,
+	/* The assignment outlives its card (the intent keeps it); while the VF is not there
+	 * (card pulled), the interface is Absent and links to nothing that would answer 404. */
+	struct mp_addr at = { .slot = slot, .pf = pf, .vf = (int)vf };
+	bool there = mp_resolve(c->d->inv, &at, NULL, NULL, NULL) == 0;
+	json_t *ndfs = json_array();
+	if (there)
+		json_array_append_new(ndfs, rf_link(RF_ROOT "/Chassis/%s/NetworkAdapters/slot%u/NetworkDeviceFunctions/pf%u-vf%u",
+						    rf_enclosure(c), slot, pf, vf));
+	json_object_set_new(j, "Status", !there ? rf_status("Absent", NULL) :
+				 rf_status(a->placed ? "Enabled" : "Starting", "OK"));
+	json_object_set_new(j, "Links", json_pack("{s:o, s:I, s:o}", "NetworkDeviceFunctions", ndfs,
+		"NetworkDeviceFunctions@odata.count", (json_int_t)json_array_size(ndfs),
 		"Chassis", rf_link(RF_ROOT "/Chassis/%s", blade)));
 	json_object_set_new(j, "Oem", json_pack("{s:{s:s, s:b, s:b}}", "Cmc", "@odata.type",
 		"#CmcOem.v1_0_0.EthernetInterface", "Placed", a->placed, "Trusted", a->trusted));
@@ -148,6 +155,31 @@ static int ifaces(const struct rf_ctx *c, const char *blade, const struct rf_pat
 	return rf_done(doc, j, "EthernetInterfaceCollection.json");
 }
 
+/* The VFs assigned to the blade, as links to their PCIeFunctions (links, not copies). */
+static int assigned_functions(const struct rf_ctx *c, json_t *j, const char *blade)
+{
+	struct rf_assignment *as = NULL;
+	json_t *fns = json_array();
+	size_t n = 0;
+
+	if (rf_assignments(c, &as, &n) < 0) {
+		json_decref(fns);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct mp_addr at = { .slot = as[i].slot, .pf = as[i].pf, .vf = (int)as[i].vf };
+		/* only a VF that is there now: a pulled card's has no resource */
+		if (strcmp(as[i].blade, blade) != 0 || mp_resolve(c->d->inv, &at, NULL, NULL, NULL) < 0)
+			continue;
+		json_array_append_new(fns, rf_link(RF_ROOT "/Chassis/%s/PCIeDevices/slot%u/PCIeFunctions/pf%u-vf%u",
+						   rf_enclosure(c), as[i].slot, as[i].pf, as[i].vf));
+	}
+	free(as);
+	json_object_set_new(j, "PCIeFunctions@odata.count", json_integer((json_int_t)json_array_size(fns)));
+	json_object_set_new(j, "PCIeFunctions", fns);
+	return 0;
+}
+
 static int system_(const struct rf_ctx *c, const struct cmc_config_blade *b, struct rf_doc *doc)
 {
 	unsigned placed = 0, fns = cmc_blades_functions(c->d->blades, b->name, &placed);
@@ -169,7 +201,8 @@ static int system_(const struct rf_ctx *c, const struct cmc_config_blade *b, str
 		"Endpoints@odata.count", (json_int_t)1));
 	json_object_set_new(j, "Oem", json_pack("{s:{s:s, s:i, s:i, s:i}}", "Cmc", "@odata.type",
 		"#CmcOem.v1_0_0.ComputerSystem", "BladeId", b->id, "Functions", fns, "FunctionsPlaced", placed));
-	return rf_done(doc, j, "ComputerSystem.v1_27_0.json");
+	return assigned_functions(c, j, b->name) < 0 ? (json_decref(j), -ENOMEM)
+						      : rf_done(doc, j, "ComputerSystem.v1_27_0.json");
 }
 
 int rf_systems_get(const struct rf_ctx *c, const struct rf_path *p, struct rf_doc *doc)
