@@ -62,6 +62,9 @@ my ($st, $b) = get('/redfish/v1/Chassis/emulated/NetworkAdapters/slot1/NetworkDe
 is($b->{Ethernet}{VLAN}{VLANId}, 20, 'the VF: VLAN 20');
 is($b->{Limits}[0]{SustainedBytesPerSecond}, 12500000, 'its rate as a limit (100 Mbit/s)');
 is($b->{Oem}{Cmc}{Blade}, 'blade2', 'Oem.Cmc.Blade');
+($st, $b) = get('/redfish/v1/Systems/blade2');
+is_deeply([ map { $_->{'@odata.id'} } @{ $b->{PCIeFunctions} // [] } ],
+	[ '/redfish/v1/Chassis/emulated/PCIeDevices/slot1/PCIeFunctions/pf0-vf1' ], "blade2's system links its VF's PCIe function");
 ($st, $b) = get('/redfish/v1/Systems/blade1/EthernetInterfaces/slot1-pf0-vf0');
 is($b->{Status}{State}, 'Enabled', "blade1's interface is placed: Enabled");
 ($st, $b) = get('/redfish/v1/Chassis/emulated/NetworkAdapters/slot1/Ports/0');
