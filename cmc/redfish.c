@@ -565,6 +565,37 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/*
+ * Percent-decoding of the URL and query values (RFC 3986 §2.1), except %00 and %2F, which
+ * stay as they are: a decoded NUL would cut the path short in C ("blade1%00x" read as
+ * "blade1") and a decoded '/' would add a path segment. Such a URL then names no resource.
+ */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	char *w = s;
+
+	(void)cls;
+	(void)conn;
+	for (const char *r = s; *r; ) {
+		int hi = r[0] == '%' ? hexval(r[1]) : -1, lo = hi >= 0 ? hexval(r[2]) : -1;
+		int v = hi * 16 + lo;
+		if (hi >= 0 && lo >= 0 && v != 0 && v != '/') {
+			*w++ = (char)v;
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
 static __attribute__((format(printf, 2, 0))) void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char line[256];
@@ -669,6 +700,7 @@ static int listener_start(struct cmc_redfish *rf, struct rf_listener *l, const c
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)RF_CONN_TIMEOUT_S,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
 				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, l,
+				  MHD_OPTION_UNESCAPE_CALLBACK, unescape, l,
 				  tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, rf->cert,
 				  MHD_OPTION_HTTPS_MEM_KEY, rf->key,
 				  MHD_OPTION_END);
