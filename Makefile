@@ -21,7 +21,7 @@ O ?= build
 endif
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libpci libnl-3.0 libnl-route-3.0 libconfig jansson
+PKGS := libpci libnl-3.0 libnl-route-3.0 libconfig jansson libmicrohttpd gnutls libxcrypt
 
 ifeq ($(V),1)
 Q :=
@@ -119,6 +119,8 @@ $(O)/t/%.t: $(O)/obj/t/unit/%.o $(LIBS)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS) $(PKG_LIBS)
 
 -include $(shell find $(O)/obj -name '*.d' 2>/dev/null)
+# rf-data.c builds these files in (.incbin), which -MMD cannot see.
+$(O)/obj/cmc/rf-data.o: $(wildcard cmc/rf-data/*.xml cmc/rf-data/*.json)
 
 # --- test VM payload (t/vm/payload.c): a multiboot ELF for nested QEMU in the chassis ---
 # Freestanding 32-bit code, no libc; `make image-vm` puts it at /cmc/vm/payload.elf.

@@ -29,6 +29,7 @@ struct api_client {
 	struct cmc_buf out;
 	bool follow;
 	bool closing;		/* close once `out` is flushed */
+	uid_t uid;		/* the peer's, from SO_PEERCRED; -1 unknown */
 	struct api_client *next;
 };
 
@@ -111,7 +112,7 @@ static void dispatch(struct api_client *c, char *line)
 {
 	char *argv[API_MAX_ARGS + 1];
 	struct cmc_buf body = { 0 };
-	struct cmc_api_request req = { .argv = argv, .body = &body };
+	struct cmc_api_request req = { .argv = argv, .body = &body, .peer_uid = c->uid };
 	const struct cmc_api_command *cmd;
 	enum cmc_status st;
 	int argc = cmc_proto_split(line, argv, API_MAX_ARGS);
@@ -204,8 +205,11 @@ static void accept_ready(struct cmc_loop *loop, int fd, uint32_t events, void *a
 			close(cfd);
 			continue;
 		}
+		struct ucred cred;
+		socklen_t clen = sizeof(cred);
 		c->api = api;
 		c->fd = cfd;
+		c->uid = getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0 ? cred.uid : (uid_t)-1;
 		c->next = api->clients;
 		api->clients = c;
 		api->nclients++;

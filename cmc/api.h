@@ -10,6 +10,8 @@
 #include "loop.h"
 #include "proto.h"
 
+#include <sys/types.h>
+
 struct cmc_api;
 
 struct cmc_api_request {
@@ -18,6 +20,7 @@ struct cmc_api_request {
 	struct cmc_buf *body;	/* records of the reply */
 	char message[256];	/* the reason, when the handler refuses */
 	bool follow;		/* keep the client to stream events after the reply */
+	uid_t peer_uid;		/* the caller's uid (SO_PEERCRED at connect); -1 unknown */
 };
 
 /* Returns CMC_OK, CMC_REFUSED or CMC_USAGE (with req->message set). */

@@ -5,6 +5,9 @@
  */
 #include "proto.h"
 
+#include <crypt.h>
+#include <termios.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -67,6 +70,9 @@ static void usage(FILE *f)
 		"                        terminal)\n"
 		"  migrations            each VM's last migration: bytes, rate, downtime, status\n"
 		"  profile set VM rate MBPS   a running VM's bandwidth\n"
+		"  account add NAME role Administrator|Operator|ReadOnly   a Redfish account (root);\n"
+		"                        the password from the terminal (not echoed) or stdin\n"
+		"  account del NAME | accounts      delete one | list them\n"
 		"  version               the daemon's version and uptime\n"
 		"\n"
 		"  -j, --json            JSON output\n"
@@ -362,6 +368,9 @@ static const struct column assignment_columns[] = {
 	{ "VLAN", "vlan", NULL }, { "RATE", "rate", NULL }, { "TRUSTED", "trusted", NULL },
 	{ "LANE", "lane", NULL }, { "PLACED", "placed", NULL }, { 0 },
 };
+static const struct column account_columns[] = {
+	{ "ACCOUNT", "account", NULL }, { "ROLE", "role", NULL }, { 0 },
+};
 static const struct column domain_columns[] = {
 	{ "DOMAIN", "domain", NULL }, { "VLAN", "vlan", NULL }, { "BLADES", "blades", NULL }, { 0 },
 };
@@ -412,6 +421,7 @@ static const struct column *columns_for(const char *type)
 		const struct column *cols;
 	} more[] = {
 		{ "assignment", assignment_columns }, { "domain", domain_columns },
+		{ "account", account_columns },
 		{ "lane", lane_columns }, { "port", port_columns }, { "veb", veb_columns },
 		{ "fdb", fdb_columns }, { "vm", vm_columns }, { "migration", migration_columns },
 	};
@@ -720,6 +730,83 @@ static int follow_migration(const char *sock, bool json, const char *vm)
 	}
 }
 
+static int run(const char *sock, bool json, int argc, char **argv);
+
+/* One line of password: from the terminal without echo (asked twice), else from stdin. */
+static int read_password(char *out, size_t len)
+{
+	bool tty = isatty(STDIN_FILENO);
+	struct termios old, quiet;
+	char again[256];
+
+	for (int round = 0; round < (tty ? 2 : 1); round++) {
+		char *buf = round ? again : out;
+		size_t blen = round ? sizeof(again) : len;
+		if (tty) {
+			fprintf(stderr, round ? "Again: " : "Password: ");
+			if (tcgetattr(STDIN_FILENO, &old) < 0)
+				return -1;
+			quiet = old;
+			quiet.c_lflag &= ~(tcflag_t)ECHO;
+			tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+		}
+		char *got = fgets(buf, (int)blen, stdin);
+		if (tty) {
+			tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+			fputc('\n', stderr);
+		}
+		if (!got)
+			return -1;
+		buf[strcspn(buf, "\r\n")] = '\0';
+	}
+	if (tty && strcmp(out, again) != 0) {
+		fprintf(stderr, "%s: the passwords differ\n", progname);
+		return -1;
+	}
+	explicit_bzero(again, sizeof(again));
+	if (strlen(out) < 8) {
+		fprintf(stderr, "%s: a password has 8 characters or more\n", progname);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * account add NAME role ROLE: the password is hashed here (yescrypt, libxcrypt's default
+ * cost), so that neither the password nor the slow hash reaches cmcd; the request
+ * becomes "account add NAME role ROLE hash HASH".
+ */
+static int account_add(const char *sock, bool json, int argc, char **argv)
+{
+	char pw[256], salt[CRYPT_GENSALT_OUTPUT_SIZE], hash[CRYPT_OUTPUT_SIZE], hash_kw[] = "hash";
+	struct crypt_data *cd;
+	const char *h;
+	char *words[8];
+
+	if (argc != 5 || strcmp(argv[3], "role") != 0) {
+		fprintf(stderr, "%s: usage: account add NAME role Administrator|Operator|ReadOnly\n", progname);
+		return EXIT_USAGE;
+	}
+	if (read_password(pw, sizeof(pw)) < 0)
+		return EXIT_REFUSED;
+	cd = calloc(1, sizeof(*cd));
+	h = cd && crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof(salt)) ? crypt_r(pw, salt, cd) : NULL;
+	explicit_bzero(pw, sizeof(pw));
+	if (!h || h[0] == '*') {
+		free(cd);
+		fprintf(stderr, "%s: cannot hash the password (yescrypt)\n", progname);
+		return EXIT_REFUSED;
+	}
+	snprintf(hash, sizeof(hash), "%s", h);
+	free(cd);
+	for (int i = 0; i < 5; i++)
+		words[i] = argv[i];
+	words[5] = hash_kw;
+	words[6] = hash;
+	words[7] = NULL;
+	return run(sock, json, 7, words);
+}
+
 static int run(const char *sock, bool json, int argc, char **argv)
 {
 	char req[CMC_PROTO_MAX_LINE - 1];
@@ -792,5 +879,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (argc - optind >= 2 && strcmp(argv[optind], "account") == 0 && strcmp(argv[optind + 1], "add") == 0)
+		return account_add(sock, json, argc - optind, argv + optind);
 	return run(sock, json, argc - optind, argv + optind);
 }

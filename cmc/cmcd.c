@@ -9,6 +9,7 @@
 #include "macs.h"
 #include "daemon.h"
 #include "notify.h"
+#include "redfish.h"
 
 #include "log.h"
 
@@ -307,6 +308,8 @@ static void shutdown_all(struct cmcd *d)
 {
 	unsigned long long t0 = cmc_now_ms(), t = t0;
 
+	cmc_redfish_stop(d->redfish);
+	t = stop_step("Redfish", t);
 	cmc_vms_stop(d, d->vms);
 	t = stop_step("VMs (QMP connections)", t);
 	cmc_blades_stop(d, d->blades);
@@ -429,6 +432,8 @@ int main(int argc, char **argv)
 	    start_services(&d, !o.pci_dump))
 		goto out;
 	if (cmcd_reconcile(&d) < 0)
+		goto out;
+	if (cmc_redfish_start(&d, &d.redfish) < 0)
 		goto out;
 	log_info("ready: chassis %s, %zu slots, socket %s", d.config->chassis_name,
 		 mp_slot_count(d.inv), d.config->socket_path);

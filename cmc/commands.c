@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The commands cmcd serves on its control socket; cmcctl is their client. */
+#include "accounts.h"
 #include "blades.h"
 #include "vms.h"
 #include "cards.h"
@@ -239,5 +240,8 @@ const struct cmc_api_command cmcd_commands[] = {
 	  "move a running VM over a lane" },
 	{ "migrations", cmc_cmd_migrations, 0, 0, "migrations", "each VM's last migration: bytes, rate, downtime" },
 	{ "profile", cmc_cmd_profile, 4, 4, "profile set VM rate MBPS", "change a running VM's bandwidth" },
+	{ "account", cmc_cmd_account, 2, 6, "account add NAME role ROLE hash HASH | account del NAME",
+	  "a Redfish account (root only; cmcctl hashes the password)" },
+	{ "accounts", cmc_cmd_accounts, 0, 0, "accounts", "the Redfish accounts and their roles" },
 	{ NULL, NULL, 0, 0, NULL, NULL },
 };

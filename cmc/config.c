@@ -10,6 +10,7 @@
 #include "config.h"
 #include "macs.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <libconfig.h>
 #include <stdarg.h>
@@ -599,9 +600,57 @@ static int parse_slots(struct loader *ld, const config_setting_t *root)
 	return 0;
 }
 
+/* address: a numeric IPv4 or IPv6 address (no name lookups in a daemon's start). */
+static int parse_redfish_address(struct loader *ld, const config_setting_t *group,
+				 struct cmc_config_redfish *rf)
+{
+	const config_setting_t *s;
+	const char *v;
+	unsigned char buf[sizeof(struct in6_addr)];
+	int rc = get_string(ld, group, "address", "a numeric IPv4 or IPv6 address", false, &s, &v);
+
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	if (strlen(v) >= sizeof(rf->address) ||
+	    (inet_pton(AF_INET, v, buf) != 1 && inet_pton(AF_INET6, v, buf) != 1))
+		return fail(ld, s, NULL, "\"%s\" is not a numeric IPv4 or IPv6 address", v);
+	snprintf(rf->address, sizeof(rf->address), "%s", v);
+	return 0;
+}
+
+static int parse_redfish(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const known[] = { "enable", "address", "port", "certificate", "key",
+					     "http_port", "session_timeout", NULL };
+	struct cmc_config_redfish *rf = &ld->cfg->redfish;
+	const config_setting_t *group, *s;
+	int rc;
+
+	*rf = (struct cmc_config_redfish){ .port = CMC_CONFIG_REDFISH_PORT,
+					   .session_timeout = CMC_CONFIG_SESSION_TIMEOUT };
+	snprintf(rf->address, sizeof(rf->address), "0.0.0.0");
+	rc = get_group(ld, root, "redfish", false, known, &group);
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	rf->enabled = true;
+	if ((rc = get_bool(ld, group, "enable", &s, &rf->enabled)) ||
+	    (rc = parse_redfish_address(ld, group, rf)) ||
+	    (rc = get_uint(ld, group, "port", 1, 65535, false, &rf->port)) < 0 ||
+	    (rc = get_uint(ld, group, "http_port", 1, 65535, false, &rf->http_port)) < 0 ||
+	    (rc = get_uint(ld, group, "session_timeout", 30, 86400, false, &rf->session_timeout)) < 0 ||
+	    (rc = get_abs_path(ld, group, "certificate", rf->certificate, sizeof(rf->certificate))) ||
+	    (rc = get_abs_path(ld, group, "key", rf->key, sizeof(rf->key))))
+		return rc;
+	if (!*rf->certificate != !*rf->key)
+		return fail(ld, group, NULL, "certificate and key go together (neither: a self-signed pair)");
+	if (rf->http_port && rf->http_port == rf->port)
+		return fail(ld, group, "http_port", "%u is the HTTPS port too", rf->port);
+	return 0;
+}
+
 static int parse_root(struct loader *ld, const config_setting_t *root)
 {
-	static const char *const known[] = { "chassis", "daemon", "blades", "slots", NULL };
+	static const char *const known[] = { "chassis", "daemon", "blades", "slots", "redfish", NULL };
 	int rc;
 
 	rc = check_known(ld, root, known);
@@ -616,6 +665,9 @@ static int parse_root(struct loader *ld, const config_setting_t *root)
 	set_run_dir(ld->cfg);
 	/* Blades before slots: a dedicated slot refers to a blade by name. */
 	rc = parse_blades(ld, root);
+	if (rc)
+		return rc;
+	rc = parse_redfish(ld, root);
 	if (rc)
 		return rc;
 	return parse_slots(ld, root);
@@ -813,5 +865,14 @@ size_t cmc_config_format(const struct cmc_config *cfg, char *buf, size_t len)
 	for (unsigned i = 0; i < cfg->slot_count; i++)
 		format_slot(&o, &cfg->slots[i], i + 1 == cfg->slot_count);
 	put(&o, ");\n");
+	if (cfg->redfish.enabled) {
+		const struct cmc_config_redfish *rf = &cfg->redfish;
+		put(&o, "redfish = {\n  address = \"%s\";\n  port = %u;\n", rf->address, rf->port);
+		if (*rf->certificate)
+			put(&o, "  certificate = \"%s\";\n  key = \"%s\";\n", rf->certificate, rf->key);
+		if (rf->http_port)
+			put(&o, "  http_port = %u;\n", rf->http_port);
+		put(&o, "  session_timeout = %u;\n};\n", rf->session_timeout);
+	}
 	return o.used;
 }

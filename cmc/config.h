@@ -9,6 +9,7 @@
  *   slots   = ( { slot = 1; policy = "shared"; vfs = 4; driver = "igb-vfio";
  *                 ports = ( { pf = 0; role = "midplane"; } ); },
  *               { slot = 2; policy = "dedicated"; blade = "blade2"; } );
+ *   redfish = { address = "0.0.0.0"; port = 443; certificate = "/etc/cmc/rf.pem"; key = "..."; };
  *
  * Every setting is checked: types, ranges, uniqueness, references, and unknown names at
  * every level (a typo such as `polcy` must stop the daemon, not be ignored). An error
@@ -95,6 +96,25 @@ struct cmc_config_slot {
 	unsigned line;
 };
 
+/*
+ * The Redfish service (redfish.h): enabled by a `redfish` group. HTTPS on address:port with
+ * certificate and key (PEM files; both "" = a self-signed pair cmcd makes at the first
+ * start and keeps beside the store). http_port: plain HTTP as well, on 127.0.0.1 only
+ * (tests, a local proxy); 0 = none.
+ */
+#define CMC_CONFIG_ADDR_MAX 46			/* INET6_ADDRSTRLEN */
+#define CMC_CONFIG_REDFISH_PORT 443
+#define CMC_CONFIG_SESSION_TIMEOUT 1800		/* s */
+struct cmc_config_redfish {
+	bool enabled;
+	char address[CMC_CONFIG_ADDR_MAX];	/* numeric IPv4 or IPv6; default 0.0.0.0 */
+	unsigned port;				/* 1..65535 */
+	char certificate[CMC_CONFIG_PATH_MAX];	/* "" = self-signed, kept in the state dir */
+	char key[CMC_CONFIG_PATH_MAX];
+	unsigned http_port;			/* 0 = no plain HTTP */
+	unsigned session_timeout;		/* s of idleness that end a session, 30..86400 */
+};
+
 struct cmc_config {
 	char path[CMC_CONFIG_PATH_MAX];		/* the file it was loaded from */
 	char chassis_name[CMC_CONFIG_NAME_MAX + 1];
@@ -107,6 +127,7 @@ struct cmc_config {
 	struct cmc_config_blade blades[CMC_CONFIG_BLADES_MAX];
 	unsigned slot_count;
 	struct cmc_config_slot slots[CMC_CONFIG_SLOTS_MAX];
+	struct cmc_config_redfish redfish;
 };
 
 /*

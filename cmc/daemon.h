@@ -21,6 +21,7 @@ struct cmc_cards;
 struct cmc_blades;
 struct cmc_vms;
 struct cmc_rescan;
+struct cmc_redfish;
 
 struct cmcd {
 	struct cmc_loop *loop;
@@ -34,6 +35,7 @@ struct cmcd {
 	struct cmc_cards *cards;
 	struct cmc_blades *blades;
 	struct cmc_vms *vms;
+	struct cmc_redfish *redfish;	/* NULL: not configured */
 	struct cmc_timer *rescan_timer;
 	bool rescan_pending;
 	struct cmc_rescan *rescan;	/* the rescan worker (chassis.c), NULL until the first */

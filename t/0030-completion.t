@@ -45,8 +45,10 @@ sub check {
 # --- no daemon ------------------------------------------------------------------------
 check('', 'slots slot functions blades events vfstats portstats trust link-state rescan assign '
 	. 'unassign assignments domain domains lane lanes port ports vbridge vm vms migrate migrations '
-	. 'profile version');
+	. 'profile account accounts version');
 check('mig', 'migrate migrations');
+check('account ', 'add del');
+check('account add ops role ', 'Administrator Operator ReadOnly');
 check('-j sl', 'slots slot');
 check('--', '--json --socket --help');
 check('assign slot 1 ', 'pf vf blade mac vlan rate trusted');

@@ -41,6 +41,7 @@ use Cwd qw(abs_path);
 use File::Basename qw(dirname);
 use File::Path qw(make_path remove_tree);
 use IO::Select;
+use IO::Socket::INET;
 use IO::Socket::UNIX;
 use JSON::PP;
 use POSIX qw(:sys_wait_h);
@@ -69,6 +70,7 @@ sub new {
 		captures     => $o{captures} // 0,    # filter-dump every cable into a pcap
 		state_dir    => $o{state_dir},        # host folder mounted on /var/lib/cmc
 		trace        => $o{trace} // [],      # QEMU trace events, on QEMU's stderr
+		mgmt         => $o{mgmt} // 0,        # a management port: guest TCP 443 on a host port
 		seq          => 0,
 		events       => [],
 	}, $class;
@@ -119,6 +121,18 @@ sub vf_default_mac {
 		($id >> 8) & 0xff, $id & 0xff, $slot, $pf << 5 | $vf);
 }
 sub state_dir { $_[0]{state_dir} }
+# The management port (new(mgmt => 1)): an igb on the root bus (no slot, so no card of the
+# chassis' inventory) on a QEMU user-mode network, restricted (the guest reaches nothing),
+# whose guest TCP port 443 is forwarded to 127.0.0.1:mgmt_port on the host, a free port
+# chosen at each start. In the guest: mgmt_mac's netdev, 10.0.2.15/24 (mgmt_up).
+sub mgmt_port { $_[0]{mgmt_port} }
+sub mgmt_mac { '52:54:00:ee:00:01' }
+sub mgmt_up {
+	my ($self) = @_;
+	my $mac = $self->mgmt_mac;
+	return $self->run("dev=\$(ip -o link | grep -i 'link/ether $mac' | cut -d: -f2 | tr -d ' '); "
+		. '[ -n "$dev" ] && ip addr add 10.0.2.15/24 dev $dev && ip link set $dev up && echo $dev', timeout => 30);
+}
 sub boot_seconds { $_[0]{boot_seconds} }
 
 # The pcap file of slot N's cable (written by QEMU's filter-dump while the chassis runs,
@@ -160,6 +174,7 @@ sub qemu_args {
 	    '-serial', 'chardev:agent';
 	push @a, $self->topology_args;
 	push @a, $self->state_args if defined $self->{state_dir};
+	push @a, $self->mgmt_args if $self->{mgmt};
 	return @a;
 }
 
@@ -170,6 +185,13 @@ sub state_args {
 	(my $path = $self->{state_dir}) =~ s/,/,,/g;    # QEMU's option syntax escapes commas
 	return ('-fsdev', "local,id=statefs,path=$path,security_model=none",
 		'-device', "virtio-9p-pci,id=statedev,fsdev=statefs,mount_tag=$STATE_TAG,bus=pcie.0");
+}
+
+# After the topology, on the root bus, like the state device: the cards' BDFs stay.
+sub mgmt_args {
+	my ($self) = @_;
+	return ('-netdev', "user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:$self->{mgmt_port}-:443",
+		'-device', 'igb,id=mgmt0,netdev=mgmt,bus=pcie.0,mac=' . $self->mgmt_mac);
 }
 
 sub topology_args {
@@ -220,6 +242,12 @@ sub start {
 	}
 	remove_tree($self->{dir});
 	make_path($self->{dir});
+	if ($self->{mgmt}) {
+		my $l = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0)
+		    or croak "no free port for the management port: $!";
+		$self->{mgmt_port} = $l->sockport;
+		close $l;
+	}
 	for my $f (build_dir() . '/chassis/vmlinuz', $self->{initrd} // build_dir() . '/chassis/initrd.img') {
 		croak "no guest image $f: run `make image`" unless -f $f;
 	}

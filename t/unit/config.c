@@ -27,7 +27,15 @@ static const struct bad_case bad_cases[] = {
 	{ "bad-dup-setting", DATA "bad-dup-setting.conf:3: " },
 	{ "bad-unknown-top",
 	  DATA "bad-unknown-top.conf:3: slot: unknown setting (expected one of: chassis, daemon,"
-	  " blades, slots)" },
+	  " blades, slots, redfish)" },
+	{ "bad-redfish-address",
+	  DATA "bad-redfish-address.conf:3: redfish.address: \"localhost\" is not a numeric IPv4 or"
+	  " IPv6 address" },
+	{ "bad-redfish-key-alone",
+	  DATA "bad-redfish-key-alone.conf:3: redfish: certificate and key go together (neither: a"
+	  " self-signed pair)" },
+	{ "bad-redfish-same-port",
+	  DATA "bad-redfish-same-port.conf:3: redfish.http_port: 8443 is the HTTPS port too" },
 	{ "bad-unknown-daemon",
 	  DATA "bad-unknown-daemon.conf:4: daemon.sotre: unknown setting (expected one of: socket,"
 	  " group, store)" },
@@ -218,6 +226,11 @@ static void test_good_full(void)
 	s = cmc_config_slot_by_number(cfg, 3);
 	tap_ok(s && s->policy == CMC_SLOT_SHARED && s->vfs == 0, "slot 3: shared, vfs defaults to 0");
 	tap_ok(!cmc_config_slot_by_number(cfg, 1), "unconfigured slot: NULL");
+	tap_ok(cfg->redfish.enabled && strcmp(cfg->redfish.address, "::1") == 0 &&
+	       cfg->redfish.port == 8443 && cfg->redfish.http_port == 8080 &&
+	       cfg->redfish.session_timeout == 600 &&
+	       strcmp(cfg->redfish.certificate, "/etc/cmc/rf-cert.pem") == 0 &&
+	       strcmp(cfg->redfish.key, "/etc/cmc/rf-key.pem") == 0, "redfish: every setting read");
 	cmc_config_free(cfg);
 	rc = cmc_config_load(DATA "good-dedicated-vfs.conf", &cfg, err, sizeof(err));
 	s = rc ? NULL : cmc_config_slot_by_number(cfg, 2);
@@ -242,6 +255,7 @@ static void test_good_minimal(void)
 	tap_is_str(cfg->store_path, "/var/lib/cmc/state", "default store");
 	tap_ok(cfg->blade_count == 1 && cfg->blades[0].id == 64, "one blade, id 64 is in range");
 	tap_is_int(cfg->slot_count, 0, "slots are optional");
+	tap_ok(!cfg->redfish.enabled, "no redfish group: the service is off");
 	cmc_config_free(cfg);
 }
 
