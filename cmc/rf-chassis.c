@@ -7,6 +7,7 @@
  */
 #include "rf-tree.h"
 
+#include "blades.h"
 #include "cards.h"
 #include "daemon.h"
 
@@ -334,7 +335,11 @@ static int port(const struct rf_ctx *c, const struct mp_slot *s, const char *pid
 	}
 	if (!pf)
 		return -ENOENT;
-	for (unsigned i = 0; cs && i < cs->port_count; i++)
+	/* The intent's (the configuration's, or what `cmcctl port` made it); without blades
+	 * (cmcd on a dump), the configuration's. */
+	if (cmc_blades_intent(c->d->blades))
+		role = cmc_port_role_name(cmc_intent_role(cmc_blades_intent(c->d->blades), s->number, pf->index));
+	for (unsigned i = 0; !cmc_blades_intent(c->d->blades) && cs && i < cs->port_count; i++)
 		if (cs->ports[i].pf == pf->index)
 			role = cmc_port_role_name(cs->ports[i].role);
 	snprintf(name, sizeof(name), "Slot %u port %s", s->number, pid);
