@@ -1639,6 +1639,52 @@ int cmc_blades_profile_remove(struct cmc_blades *b, const unsigned loc[3], char 
 	return remove_assignment(b, a, err, errlen);
 }
 
+/*
+ * A migration's switch-over (US 9,218,303 FIG. 8, step 830): see blades.h. The MAC leaves
+ * the source's VF before the destination's gets it, so it is never live on two VFs.
+ */
+int cmc_blades_profile_move(struct cmc_blades *b, const unsigned from[3], const unsigned to[3],
+			    const struct cmc_profile *p, char *err, size_t errlen)
+{
+	struct assignment *src = find_assignment(b, from[0], from[1], from[2]);
+	struct assignment *dst = find_assignment(b, to[0], to[1], to[2]), n;
+	const struct assignment *o;
+	struct nic_vf_config def, vc;
+	char key[64], val[200], e[256];
+	int rc;
+
+	if (!src || !src->vm[0] || !dst || !dst->vm[0] || src == dst) {
+		snprintf(err, errlen, "no VM profile to move from slot %u pf %u vf %u to slot %u pf %u vf %u",
+			 from[0], from[1], from[2], to[0], to[1], to[2]);
+		return -ENOENT;
+	}
+	n = *dst;
+	profile_fill(b, &n, to[0], to[1], to[2], p, true);
+	o = mac_owner(b, n.mac);
+	if (o && o != src && o != dst) {
+		snprintf(err, errlen, "the MAC is live on slot %u pf %u vf %u", o->slot, o->pf, o->vf);
+		return -EADDRINUSE;
+	}
+	/* One transaction: the source's assignment goes, the destination's goes live. */
+	assignment_key(src, key, sizeof(key));
+	rc = cmc_store_del(b->d->store, key);
+	assignment_key(&n, key, sizeof(key));
+	assignment_value(&n, val, sizeof(val));
+	if (rc < 0 || cmc_store_set(b->d->store, key, val) < 0 || commit(b, err, errlen) < 0) {
+		cmc_store_rollback(b->d->store);
+		return -EIO;
+	}
+	cmc_cards_vf_default(b->d->chassis_id, src->slot, src->pf, src->vf, &def);
+	*src = (struct assignment){ 0 };
+	*dst = n;
+	publish_macs(b);
+	rc = cmc_cards_vf_set(b->d->cards, from[0], from[1], from[2], &def, e, sizeof(e));
+	if (rc)
+		log_warnx("slot %u pf %u vf %u back to its default: %s", from[0], from[1], from[2], e);
+	config_of(b, dst, &vc);
+	return cmc_cards_vf_set(b->d->cards, to[0], to[1], to[2], &vc, err, errlen);
+}
+
 /* --- Start and stop --------------------------------------------------------------- */
 
 struct load_ctx {

@@ -77,6 +77,24 @@ int cmc_blades_profile_add(struct cmc_blades *b, const char *vm, const char *bla
 int cmc_blades_profile_set(struct cmc_blades *b, const unsigned loc[3], const struct cmc_profile *p,
 			   bool live, char *err, size_t errlen) __attribute__((warn_unused_result));
 int cmc_blades_profile_remove(struct cmc_blades *b, const unsigned loc[3], char *err, size_t errlen);
+/*
+ * A migration's switch-over (US 9,218,303 FIG. 8, step 830): the profile live at `from`
+ * (the source's VF) moves to `to` (staged there by cmc_blades_profile_add(live = false)),
+ * p's MAC included. One store commit deletes the source's assignment and makes the
+ * destination's live; it also carries whatever the caller set in the store before and
+ * had not committed (the VM's own records), and a refused commit rolls those back too.
+ * Then the card: the source VF back to its default, the destination VF given the MAC
+ * (in that order: the MAC is never live on two VFs). Nothing here waits on a blade: the
+ * source VF's netdev stays in the source's blade, unassigned, for the caller to take out
+ * (mp_blade_unmap) once the VM runs again, as cleanup; the destination's was placed when
+ * it was staged. 0, or -errno with the reason in err: -ENOENT (no profile at from or to),
+ * -EADDRINUSE (the MAC is live on a third VF), -EIO (the store refused: nothing changed);
+ * a card's refusal after the commit is returned as the card's -errno (the intent stands
+ * and is applied again at the next start).
+ */
+int cmc_blades_profile_move(struct cmc_blades *b, const unsigned from[3], const unsigned to[3],
+			    const struct cmc_profile *p, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 
 enum cmc_status cmc_cmd_assign(void *ctx, struct cmc_api_request *req);
 enum cmc_status cmc_cmd_unassign(void *ctx, struct cmc_api_request *req);
