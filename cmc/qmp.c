@@ -387,6 +387,8 @@ static int open_stream(struct qmp *q, long long deadline, char *err, size_t errl
 		rc = await(q, id, "qmp_capabilities", NULL, deadline, err, errlen);
 	if (rc)
 		disconnect(q);
+	else
+		q->phase = QMP_READY;
 	return rc;
 fail:
 	snprintf(err, errlen, "QMP %s: %s", q->path,

@@ -79,6 +79,8 @@ int qmp_fd(const struct qmp *q);
  * stream is not reconnected: qmp_poll() returns its -errno (-ECONNRESET, -EPROTO,
  * -EMSGSIZE; the reason in err), qmp_fd() turns -1 and only a new qmp_start() connects
  * again. The timeout of such a client is the caller's to keep. qmp_open: 0 or -ENOMEM.
+ * qmp_poll() also serves a client from qmp_connect() that only listens for events (it
+ * reads what has arrived and never waits).
  */
 int qmp_open(const char *path, struct qmp **out) __attribute__((warn_unused_result));
 int qmp_start(struct qmp *q, char *err, size_t errlen) __attribute__((warn_unused_result));
