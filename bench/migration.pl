@@ -9,8 +9,9 @@
 # Three ways of moving the VM, each N times each way (--samples, default 3):
 #   lane, cmcd    `cmcctl migrate vm1 --to B` (cmcd's own path: it starts the destination,
 #                 migrates over the lane, resumes it), figures from `cmcctl -j migrations`;
-#   lane, raw     QEMU driven by hand with qmp-call, the same command line cmcd uses
-#                 (cmc/vms.c spawn_qemu), the stream to 169.254.1.x over ln-mig;
+#   lane, raw     QEMU driven by hand with qmp-call, the same command line, capabilities
+#                 and parameters cmcd uses (cmc/vms.c), the stream to 169.254.1.x over
+#                 ln-mig, the end learnt from the source's MIGRATION event (qmp-call -w);
 #   uplink, raw   the same to 10.60.0.x: card 1's VEB sends the frames for card 3's VF out
 #                 of its cable, QEMU's hub 0 carries them to card 3 (and back for the ACKs).
 # cmcd migrates over lanes only, hence the raw runs; the ratio lane/uplink is taken
@@ -20,7 +21,12 @@
 # by a check that the VM went on (counter not reset, self-check clean), and each sample
 # starts --settle seconds (default 3) after the VM came up on its blade.
 # Per path: p50 (nearest rank, over the 2N samples) of QEMU's total time, downtime,
-# bytes transferred and throughput (QEMU's mbps), and the ratios lane/uplink. Every cable
+# bytes transferred and throughput (QEMU's mbps), and the ratios lane/uplink. Downtime is
+# timed the same way on every path: QEMU's own (query-migrate's "downtime": the source
+# stopped to completed) plus the switch-over, from the source's MIGRATION "completed"
+# event (QEMU's time stamp) to the destination's cont answered (cmcd: its own record,
+# `cmcctl -j migrations` switchover_us; by hand: qmp-call -T's time stamp of cont's
+# answer); the ratio cmcctl/by hand is printed beside cmcd's switch-over p50. Every cable
 # is captured: the output says how many of the lane's frames (169.254/16) crossed a cable
 # (none should: the midplane port is in loopback and has no cable) and how many of the
 # uplink path's (10.60.0/24) crossed cables 1 and 3 while captured (all: that is that
