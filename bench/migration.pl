@@ -10,7 +10,7 @@
 #   lane, cmcd    `cmcctl migrate vm1 --to B` (cmcd's own path: it starts the destination,
 #                 migrates over the lane, resumes it), figures from `cmcctl -j migrations`;
 #   lane, raw     QEMU driven by hand with qmp-call, the same command line, capabilities
-#                 and parameters cmcd uses (cmc/vms.c), the stream to 169.254.1.x over
+#                 and parameters cmcd uses (cmc/qemu.c, cmc/migrate.c), the stream to 169.254.1.x over
 #                 ln-mig, the end learnt from the source's MIGRATION event (qmp-call -w);
 #   uplink, raw   the same to 10.60.0.x: card 1's VEB sends the frames for card 3's VF out
 #                 of its cable, QEMU's hub 0 carries them to card 3 (and back for the ACKs).
@@ -67,7 +67,7 @@ unless (-f $image) {
 }
 
 # The guest's side, sourced (after guest-lib.sh's helpers) by the raw path's commands.
-# QEMU's command line is cmcd's (cmc/vms.c spawn_qemu), with -daemonize where cmcd forks.
+# QEMU's command line is cmcd's (cmc/qemu.c qemu_spawn), with -daemonize where cmcd forks.
 my $GUEST = <<'SH';
 D=/run/bench-mig
 QEMU="/usr/bin/qemu-system-x86_64 -name rvm -accel tcg,tb-size=64 -machine pc -m 64 -nodefaults -display none -kernel /cmc/vm/payload.elf"
