@@ -246,7 +246,7 @@ static void dest_resumed(struct cmc_vms *v, struct vm *vm, int rc, json_t *reply
 static void switch_over(struct cmc_vms *v, struct vm *vm)
 {
 	char err[256];
-	int rc;
+	int rc, staged;
 
 	vm->mig = MIG_SWITCHING;
 	vm->resumed = false;
@@ -256,12 +256,15 @@ static void switch_over(struct cmc_vms *v, struct vm *vm)
 		memcpy(vm->loc, vm->dloc, sizeof(vm->loc));
 		vm->staged = false;
 		vm->old_loc_set = true;
-		rc = vm_stage(v, vm);
-		if (rc)
+		staged = vm_stage(v, vm);
+		if (staged) {
+			rc = staged;
 			snprintf(err, sizeof(err), "the store refused VM %s's records", vm->name);
-		else
+		} else {
 			rc = cmc_blades_profile_move(v->d->blades, vm->old_loc, vm->dloc, &vm->prof, err, sizeof(err));
-		if (rc == -EIO || (rc && cmc_store_dirty(v->d->store))) {
+		}
+		/* Not committed (nothing moved): the source carries on. */
+		if (staged || rc == -EIO || (rc && cmc_store_dirty(v->d->store))) {
 			cmc_store_rollback(v->d->store);
 			memcpy(vm->loc, vm->old_loc, sizeof(vm->loc));
 			vm->staged = true;
