@@ -99,7 +99,7 @@ rvm_migrate() {
 	q "$1" query-migrate || return 1
 	echo "$_r"
 	echo "$_e" | tail -1
-	echo "$_c" | tail -1
+	echo "$_c" | grep '"answered"'
 }
 rvm_quit() { qmp-call -t 10 $D/$1.qmp quit >/dev/null 2>&1; wait_for 50 "! kill -0 \$(cat $D/$1.pid 2>/dev/null) 2>/dev/null"; }
 SH
@@ -261,7 +261,8 @@ my %busy;    # other QEMUs on the host seen just before or after a sample
 # The other QEMUs now (remembered in %busy): 1 if there are any.
 sub busy_now { my @q = other_qemus(); $busy{$_} = 1 for @q; @q ? 1 : 0 }
 sub cmc_sock { "/run/cmc/vm/vm1\@$_[0].qmp" }
-run('cmcctl vm start vm1 blade blade1 mem 64', timeout => 60);
+# With a network profile, so that cmcd's switch-over moves a MAC (a VF of an uplink port).
+run('cmcctl vm start vm1 blade blade1 mem 64 mac 02:00:00:00:0b:01', timeout => 60);
 wait_running(cmc_sock('blade1'));
 my $at = 'blade1';
 for my $i (1 .. 2 * $samples) {
