@@ -142,6 +142,7 @@ my $rx1 = vfstat(2, $lane_vf_b)->{rx_bytes} // 0;
 cmp_ok($rx1 - $rx0, '>=', $m->{transferred}, "blade2's lane VF received at least that much (" . ($rx1 - $rx0) . ' bytes)');
 is(lane_frames_on($c->capture_path(1)), 0, 'no frame of the lane is on the uplink cable');
 note("migration: $m->{transferred} bytes, $m->{total_time_ms} ms, downtime $m->{downtime_ms} ms, $m->{mbps} Mbit/s");
+note('cmcd: ' . ($c->run('cmcctl events | grep migrated | tail -1'))[1]);
 my @prof = grep { $_->{vm} eq 'vm1' } @{ json('cmcctl -j assignments') };
 is(join(',', map { "$_->{blade}:$_->{mac}" } @prof), "blade2:$mac", "the profile followed: the MAC is live on blade2's VF only");
 # ... and it is live there: a broadcast from the VM's MAC goes out of the uplink, which
