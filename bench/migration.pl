@@ -9,8 +9,9 @@
 # Three ways of moving the VM, each N times each way (--samples, default 3):
 #   lane, cmcd    `cmcctl migrate vm1 --to B` (cmcd's own path: it starts the destination,
 #                 migrates over the lane, resumes it), figures from `cmcctl -j migrations`;
-#   lane, raw     QEMU driven by hand with qmp-call, the same command line cmcd uses
-#                 (cmc/vms.c spawn_qemu), the stream to 169.254.1.x over ln-mig;
+#   lane, raw     QEMU driven by hand with qmp-call, the same command line, capabilities
+#                 and parameters cmcd uses (cmc/qemu.c, cmc/migrate.c), the stream to 169.254.1.x over
+#                 ln-mig, the end learnt from the source's MIGRATION event (qmp-call -w);
 #   uplink, raw   the same to 10.60.0.x: card 1's VEB sends the frames for card 3's VF out
 #                 of its cable, QEMU's hub 0 carries them to card 3 (and back for the ACKs).
 # cmcd migrates over lanes only, hence the raw runs; the ratio lane/uplink is taken
@@ -20,7 +21,12 @@
 # by a check that the VM went on (counter not reset, self-check clean), and each sample
 # starts --settle seconds (default 3) after the VM came up on its blade.
 # Per path: p50 (nearest rank, over the 2N samples) of QEMU's total time, downtime,
-# bytes transferred and throughput (QEMU's mbps), and the ratios lane/uplink. Every cable
+# bytes transferred and throughput (QEMU's mbps), and the ratios lane/uplink. Downtime is
+# timed the same way on every path: QEMU's own (query-migrate's "downtime": the source
+# stopped to completed) plus the switch-over, from the source's MIGRATION "completed"
+# event (QEMU's time stamp) to the destination's cont answered (cmcd: its own record,
+# `cmcctl -j migrations` switchover_us; by hand: qmp-call -T's time stamp of cont's
+# answer); the ratio cmcctl/by hand is printed beside cmcd's switch-over p50. Every cable
 # is captured: the output says how many of the lane's frames (169.254/16) crossed a cable
 # (none should: the midplane port is in loopback and has no cable) and how many of the
 # uplink path's (10.60.0/24) crossed cables 1 and 3 while captured (all: that is that
@@ -61,7 +67,7 @@ unless (-f $image) {
 }
 
 # The guest's side, sourced (after guest-lib.sh's helpers) by the raw path's commands.
-# QEMU's command line is cmcd's (cmc/vms.c spawn_qemu), with -daemonize where cmcd forks.
+# QEMU's command line is cmcd's (cmc/qemu.c qemu_spawn), with -daemonize where cmcd forks.
 my $GUEST = <<'SH';
 D=/run/bench-mig
 QEMU="/usr/bin/qemu-system-x86_64 -name rvm -accel tcg,tb-size=64 -machine pc -m 64 -nodefaults -display none -kernel /cmc/vm/payload.elf"
@@ -72,27 +78,28 @@ rvm_start() {
 		${2:+-incoming defer -S} -daemonize > $D/$1.log 2>&1 || { echo "QEMU on $1 did not start:"; cat $D/$1.log; return 1; }
 }
 q() { _r=$(qmp-call -t 20 $D/$1.qmp "$2" ${3:+"$3"} 2>&1) || { echo "$1: $2: $_r"; return 1; }; }
-# rvm_migrate FROM TO ADDR PORT: destination waiting on TO, the state sent from FROM to
-# ADDR:PORT, query-migrate every 200 ms (cmcd's tick) until done; the destination
-# resumed. Prints the last query-migrate reply. The source is left (postmigrate).
+# rvm_migrate FROM TO ADDR PORT: what cmcd does, by hand: the destination waiting on TO
+# (events and return-path on, as cmcd sets them), the source given cmcd's capabilities and
+# parameters, the state sent from FROM to ADDR:PORT; the source's MIGRATION "completed"
+# event is waited for (qmp-call -w, no polling), then the destination is resumed (cont,
+# its answer time-stamped: qmp-call -T). Prints the source's last query-migrate reply, the
+# event (QEMU's time stamp) and the time cont was answered. The source is left (postmigrate).
+CAPS='{"capability":"events","state":true},{"capability":"return-path","state":true}'
+OFF='{"capability":"xbzrle","state":false},{"capability":"auto-converge","state":false},{"capability":"postcopy-ram","state":false},{"capability":"multifd","state":false}'
 rvm_migrate() {
 	rvm_start "$2" incoming || return 1
-	q "$2" migrate-incoming "{\"uri\":\"tcp:$3:$4\"}" || return 1
-	q "$1" migrate "{\"uri\":\"tcp:$3:$4\"}" || return 1
-	_n=0
-	while :; do
-		q "$1" query-migrate || return 1
-		case $_r in
-		*'"completed"'*) break ;;
-		*'"failed"'*|*'"cancelled"'*) echo "$1 -> $2: $_r"; return 1 ;;
-		esac
-		_n=$((_n + 1))
-		[ $_n -lt 1500 ] || { echo "$1 -> $2: not done after 300 s: $_r"; return 1; }
-		usleep 200000
-	done
-	_m=$_r
-	q "$2" cont || return 1
-	echo "$_m"
+	q "$2" migrate-set-capabilities "{\"capabilities\":[$CAPS]}" || return 1
+	q "$2" migrate-incoming "{\"uri\":\"tcp:$3:$4\",\"exit-on-error\":false}" || return 1
+	q "$1" migrate-set-capabilities "{\"capabilities\":[$CAPS,$OFF]}" || return 1
+	q "$1" migrate-set-parameters '{"max-bandwidth":134217728,"downtime-limit":300}' || return 1
+	_e=$(qmp-call -t 300 -w MIGRATION=completed,failed,cancelled $D/$1.qmp migrate "{\"uri\":\"tcp:$3:$4\"}" 2>&1) ||
+		{ echo "$1 -> $2: $_e"; return 1; }
+	case $_e in *'"completed"'*) ;; *) echo "$1 -> $2: $_e"; return 1 ;; esac
+	_c=$(qmp-call -T $D/$2.qmp cont 2>&1) || { echo "$2: cont: $_c"; return 1; }
+	q "$1" query-migrate || return 1
+	echo "$_r"
+	echo "$_e" | tail -1
+	echo "$_c" | grep '"answered"'
 }
 rvm_quit() { qmp-call -t 10 $D/$1.qmp quit >/dev/null 2>&1; wait_for 50 "! kill -0 \$(cat $D/$1.pid 2>/dev/null) 2>/dev/null"; }
 SH
@@ -254,9 +261,9 @@ my %busy;    # other QEMUs on the host seen just before or after a sample
 # The other QEMUs now (remembered in %busy): 1 if there are any.
 sub busy_now { my @q = other_qemus(); $busy{$_} = 1 for @q; @q ? 1 : 0 }
 sub cmc_sock { "/run/cmc/vm/vm1\@$_[0].qmp" }
-run('cmcctl vm start vm1 blade blade1 mem 64', timeout => 60);
+# With a network profile, so that cmcd's switch-over moves a MAC (a VF of an uplink port).
+run('cmcctl vm start vm1 blade blade1 mem 64 mac 02:00:00:00:0b:01', timeout => 60);
 wait_running(cmc_sock('blade1'));
-my %switch;    # cmcd's switch-over (in its downtime_ms) and QEMU's own downtime, from events
 my $at = 'blade1';
 for my $i (1 .. 2 * $samples) {
 	my $to = $at eq 'blade1' ? 'blade2' : 'blade1';
@@ -269,10 +276,9 @@ for my $i (1 .. 2 * $samples) {
 	my $rx = rx_vf(lane => $to) - $rx0;
 	my ($m) = grep { $_->{vm} eq 'vm1' } @{ json('cmcctl -j migrations') };
 	failed('cmcctl -j migrations: ' . encode_json($m // {})) unless $m && $m->{status} eq 'completed';
-	my ($qd, $sw) = (run('cmcctl events') =~ /.*vm1 \Q$at\E -> \Q$to\E over lane \S+: \d+ bytes in \d+ ms, downtime (\d+) ms \(\+(\d+) ms switch-over\)/s);
-	push @{ $switch{qemu_downtime} }, $qd // -1;
-	push @{ $switch{switch} }, $sw // -1;
-	push @{ $res{cmcd} }, { dir => "$at>$to", total_ms => $m->{total_time_ms}, downtime_ms => $m->{downtime_ms},
+	# cmcd's downtime: QEMU's own + its switch-over (source "completed" to cont answered).
+	push @{ $res{cmcd} }, { dir => "$at>$to", total_ms => $m->{total_time_ms}, qemu_ms => $m->{qemu_downtime_ms},
+		share_ms => $m->{switchover_us} / 1000, downtime_ms => $m->{qemu_downtime_ms} + $m->{switchover_us} / 1000,
 		bytes => $m->{transferred}, mbps => $m->{mbps}, rx => $rx, busy => $busy + busy_now() };
 	check_went_on("cmcd $at -> $to", $before, cmc_sock($to));
 	$at = $to;
@@ -308,13 +314,19 @@ for my $r (1 .. $samples) {
 		$port++;
 		my $out = run("$lib; rvm_migrate $at $to $addr $port", timeout => 360);
 		my $rx = rx_vf($path, $to) - $rx0;
-		my $j = eval { decode_json((split /\n/, $out)[-1]) } // failed("raw $path $at -> $to: $out");
+		my @l = split /\n/, $out;
+		my ($j, $ev, $ans) = map { eval { decode_json($_ // '') } } @l[-3 .. -1];
+		failed("raw $path $at -> $to: $out") unless $j && $ev && $ans && $ev->{timestamp} && $ans->{answered};
 		my $m = $j->{return} // {};
 		failed("raw $path $at -> $to: " . encode_json($m)) unless ($m->{status} // '') eq 'completed';
+		# The by-hand switch-over, timed as cmcd's: source "completed" (QEMU's stamp) to cont answered.
+		my $share_us = ($ans->{answered}{seconds} - $ev->{timestamp}{seconds}) * 1e6
+		    + $ans->{answered}{microseconds} - $ev->{timestamp}{microseconds};
 		my $final = vm_state(raw_sock($at));    # the source, stopped: its last state
 		run("$lib; rvm_quit $at", timeout => 60);
 		captures('on');
-		my $sample = { dir => "$at>$to", total_ms => $m->{'total-time'}, downtime_ms => $m->{downtime},
+		my $sample = { dir => "$at>$to", total_ms => $m->{'total-time'}, qemu_ms => $m->{downtime},
+			share_ms => $share_us / 1000, downtime_ms => $m->{downtime} + $share_us / 1000,
 			bytes => $m->{ram}{transferred}, mbps => $m->{ram}{mbps}, rx => $rx, busy => $busy + busy_now(),
 			captured => $key ne 'upnocap' };
 		push @{ $res{$key} }, $sample;
@@ -357,6 +369,7 @@ sub pct { my ($p, @v) = @_; @v = sort { $a <=> $b } @v; $v[ceil($p / 100 * @v) -
 sub p50 { my ($path, $k) = @_; pct(50, map { $_->{$k} } @{ $res{$path} }) }
 sub sum { my $s = 0; $s += $_ for @_; $s }
 sub ratio { $_[1] > 0 ? sprintf('%.2f', $_[0] / $_[1]) : 'n/a' }
+# (the downtime columns are fractional ms: the switch-over is measured in µs)
 my $MiB = 1 << 20;
 print "migration: live migration of the t/vm payload (64 MiB, nested TCG) blade1 <-> blade2, emulated chassis (TCG), one boot\n";
 print "  ($busy_note)\n" if $busy_note;
@@ -366,11 +379,15 @@ printf "  %d samples per path (%d each way); p50 by nearest rank; total, downtim
 	2 * $samples, $samples;
 my %label = (cmcd => 'lane, cmcd (cmcctl migrate)', lane => 'lane, raw QEMU (169.254.1.x)',
 	uplink => 'uplink, raw QEMU (10.60.0.x)', upcap => '  of which cables captured', upnocap => '  of which captures off');
-printf "  %-30s %7s %8s %12s %8s %8s\n", 'p50', 'samples', 'total s', 'downtime ms', 'MiB', 'Mbit/s';
+print "  downtime = QEMU's own (query-migrate) + the switch-over: the source's MIGRATION \"completed\" event (QEMU's time\n"
+    . "  stamp) to the destination's cont answered; cmcd's from its own records, by hand's the same way (qmp-call -w, -T)\n";
+printf "  %-30s %7s %8s %12s %8s %10s %8s %8s\n", 'p50', 'samples', 'total s', 'downtime ms', 'QEMU ms', 'switch ms', 'MiB',
+	'Mbit/s';
 for my $path (qw(cmcd lane uplink upcap upnocap)) {
 	next unless @{ $res{$path} // [] };
-	printf "  %-30s %7d %8.2f %12d %8.2f %8d\n", $label{$path}, scalar @{ $res{$path} }, p50($path, 'total_ms') / 1000,
-		p50($path, 'downtime_ms'), p50($path, 'bytes') / $MiB, p50($path, 'mbps');
+	printf "  %-30s %7d %8.2f %12.1f %8d %10.1f %8.2f %8d\n", $label{$path}, scalar @{ $res{$path} },
+		p50($path, 'total_ms') / 1000, p50($path, 'downtime_ms'), p50($path, 'qemu_ms'), p50($path, 'share_ms'),
+		p50($path, 'bytes') / $MiB, p50($path, 'mbps');
 }
 my @kinds = qw(total_ms downtime_ms bytes mbps);
 printf "  ratio lane/uplink (raw):               total %s, downtime %s, bytes %s, throughput %s\n",
@@ -379,8 +396,9 @@ printf "  ratio lane/uplink (raw, captures off): total %s, downtime %s, bytes %s
 	map { ratio(p50('lane', $_), p50('upnocap', $_)) } @kinds if @{ $res{upnocap} // [] };
 printf "  ratio lane cmcd/uplink raw:            total %s, downtime %s, bytes %s, throughput %s\n",
 	map { ratio(p50('cmcd', $_), p50('uplink', $_)) } @kinds;
-printf "  cmcd's downtime includes its switch-over (cont, source quit): p50 %d ms; QEMU's own downtime p50 %d ms\n",
-	pct(50, @{ $switch{switch} }), pct(50, @{ $switch{qemu_downtime} });
+printf "  downtime, lane: cmcctl %.1f ms / by hand %.1f ms = ratio %s (target <= 1.3); cmcd's switch-over p50 %.1f ms "
+    . "(target <= 15), by hand's %.1f ms\n", p50('cmcd', 'downtime_ms'), p50('lane', 'downtime_ms'),
+	ratio(p50('cmcd', 'downtime_ms'), p50('lane', 'downtime_ms')), p50('cmcd', 'share_ms'), p50('lane', 'share_ms');
 for my $slot (1, 3) {
 	my ($ln, $lb) = @{ $cable{$slot}{lane} };
 	my ($un, $ub) = @{ $cable{$slot}{uplink} };
@@ -394,11 +412,12 @@ printf "  migrated: over the lane %.2f MiB (cmcd) + %.2f MiB (raw), never captur
 printf "  received by the destination's VF (cmcd's counters): lane %.2f MiB (cmcd) + %.2f MiB (raw), uplink %.2f MiB\n",
 	sum(map { $_->{rx} } @{ $res{cmcd} }) / $MiB, sum(map { $_->{rx} } @{ $res{lane} }) / $MiB,
 	sum(map { $_->{rx} } @{ $res{uplink} }) / $MiB;
-print "  samples: direction total s / downtime ms / MiB / Mbit/s; uplink: c cables captured",
+print "  samples: direction total s / downtime ms (QEMU + switch-over) / MiB / Mbit/s; uplink: c cables captured",
 	(%busy ? '; * another QEMU ran on the host just before or after it' : ''), "\n";
 for my $path (qw(cmcd lane uplink)) {
 	printf "    %-7s %s\n", $path, join('  ', map {
-		sprintf('%s %.2f/%d/%.2f/%d%s%s', $_->{dir} =~ s/blade//gr, $_->{total_ms} / 1000, $_->{downtime_ms}, $_->{bytes} / $MiB,
+		sprintf('%s %.2f/%.1f(%d+%.1f)/%.2f/%d%s%s', $_->{dir} =~ s/blade//gr, $_->{total_ms} / 1000, $_->{downtime_ms},
+			$_->{qemu_ms}, $_->{share_ms}, $_->{bytes} / $MiB,
 			$_->{mbps}, ($path eq 'uplink' && $_->{captured} ? ' c' : ''), $_->{busy} ? '*' : '')
 	} @{ $res{$path} });
 }

@@ -30,7 +30,17 @@ struct api_client {
 	bool follow;
 	bool closing;		/* close once `out` is flushed */
 	uid_t uid;		/* the peer's, from SO_PEERCRED; -1 unknown */
+	struct cmc_api_pending *pending;	/* a deferred request: later lines wait */
 	struct api_client *next;
+};
+
+struct cmc_api_pending {
+	struct api_client *client;	/* NULL once the client hung up */
+	bool in_handler;		/* finished before its handler returned: dispatch answers */
+	bool finished;
+	enum cmc_status st;
+	char message[256];
+	struct cmc_buf body;
 };
 
 struct cmc_api {
@@ -55,6 +65,8 @@ static void client_close(struct api_client *c)
 		}
 	}
 	api->nclients--;
+	if (c->pending)
+		c->pending->client = NULL;
 	cmc_loop_del_fd(api->loop, c->watch);
 	close(c->fd);
 	cmc_buf_free(&c->out);
@@ -80,7 +92,9 @@ static bool client_flush(struct api_client *c)
 		client_close(c);
 		return false;
 	}
-	uint32_t want = EPOLLIN | (c->out.len ? EPOLLOUT : 0);
+	/* A full input buffer behind a deferred request: read no more until it is answered. */
+	bool can_read = !c->pending || c->in_len < sizeof(c->in);
+	uint32_t want = (can_read ? EPOLLIN : 0) | (c->out.len ? EPOLLOUT : 0);
 	if (cmc_loop_mod_fd(c->api->loop, c->watch, want) < 0) {
 		client_close(c);
 		return false;
@@ -136,7 +150,23 @@ static void dispatch(struct api_client *c, char *line)
 		return;
 	}
 	req.argc = argc;
+	req.client = c;
 	st = cmd->handler(c->api->ctx, &req);
+	if (req.deferred) {
+		struct cmc_api_pending *p = req.deferred;
+
+		cmc_buf_free(&body);
+		p->in_handler = false;
+		if (!p->finished) {
+			c->pending = p;
+			return;
+		}
+		/* Finished already (nothing to wait for after all): the answer now. */
+		reply(c, p->st, p->message, &p->body);
+		cmc_buf_free(&p->body);
+		free(p);
+		return;
+	}
 	if (body.failed) {
 		st = CMC_REFUSED;
 		snprintf(req.message, sizeof(req.message), "out of memory");
@@ -144,6 +174,26 @@ static void dispatch(struct api_client *c, char *line)
 	reply(c, st, req.message, &body);
 	c->follow = st == CMC_OK && req.follow;
 	cmc_buf_free(&body);
+}
+
+/* Every whole request line received, in order, until one is deferred. */
+static void serve_lines(struct api_client *c)
+{
+	char *nl;
+
+	while (!c->closing && !c->pending && (nl = memchr(c->in, '\n', c->in_len))) {
+		size_t used = (size_t)(nl - c->in) + 1;
+
+		*nl = '\0';
+		dispatch(c, c->in);
+		memmove(c->in, c->in + used, c->in_len - used);
+		c->in_len -= used;
+	}
+	if (!c->pending && c->in_len == sizeof(c->in)) {
+		reply(c, CMC_USAGE, "request line too long", NULL);
+		c->closing = true;
+		c->in_len = 0;
+	}
 }
 
 static void client_ready(struct cmc_loop *loop, int fd, uint32_t events, void *arg)
@@ -155,7 +205,7 @@ static void client_ready(struct cmc_loop *loop, int fd, uint32_t events, void *a
 		client_close(c);
 		return;
 	}
-	if (events & EPOLLIN) {
+	if ((events & EPOLLIN) && c->in_len < sizeof(c->in)) {
 		ssize_t n = recv(fd, c->in + c->in_len, sizeof(c->in) - c->in_len, MSG_DONTWAIT);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 			client_close(c);
@@ -163,20 +213,42 @@ static void client_ready(struct cmc_loop *loop, int fd, uint32_t events, void *a
 		}
 		if (n > 0)
 			c->in_len += (size_t)n;
-		char *nl;
-		while (!c->closing && (nl = memchr(c->in, '\n', c->in_len))) {
-			size_t used = (size_t)(nl - c->in) + 1;
-			*nl = '\0';
-			dispatch(c, c->in);
-			memmove(c->in, c->in + used, c->in_len - used);
-			c->in_len -= used;
-		}
-		if (c->in_len == sizeof(c->in)) {
-			reply(c, CMC_USAGE, "request line too long", NULL);
-			c->closing = true;
-			c->in_len = 0;
-		}
+		serve_lines(c);
 	}
+	client_flush(c);
+}
+
+struct cmc_api_pending *cmc_api_defer(struct cmc_api_request *req)
+{
+	struct cmc_api_pending *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->client = req->client;
+	p->in_handler = true;
+	req->deferred = p;
+	return p;
+}
+
+void cmc_api_finish(struct cmc_api_pending *p, enum cmc_status st, const char *message,
+		    const struct cmc_buf *body)
+{
+	struct api_client *c = p->client;
+
+	if (p->in_handler) {
+		p->finished = true;
+		p->st = st;
+		snprintf(p->message, sizeof(p->message), "%s", message ? message : "");
+		if (body && body->len)
+			cmc_buf_add(&p->body, body->data, body->len);
+		return;
+	}
+	free(p);
+	if (!c)
+		return;
+	c->pending = NULL;
+	reply(c, st, message ? message : "", body);
+	serve_lines(c);	/* what it sent meanwhile */
 	client_flush(c);
 }
 

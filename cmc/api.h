@@ -21,6 +21,8 @@ struct cmc_api_request {
 	char message[256];	/* the reason, when the handler refuses */
 	bool follow;		/* keep the client to stream events after the reply */
 	uid_t peer_uid;		/* the caller's uid (SO_PEERCRED at connect); -1 unknown */
+	void *client;		/* api.c's, for cmc_api_defer() */
+	struct cmc_api_pending *deferred;	/* set by cmc_api_defer() */
 };
 
 /* Returns CMC_OK, CMC_REFUSED or CMC_USAGE (with req->message set). */
@@ -37,6 +39,21 @@ struct cmc_api_command {
 /* For handlers: the reason into req->message, returning st (CMC_REFUSED, CMC_USAGE). */
 enum cmc_status cmc_api_refuse(struct cmc_api_request *req, enum cmc_status st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * A reply given later, for a request whose answer needs something the event loop must not
+ * wait for (a QEMU starting). Inside its handler, cmc_api_defer(req) takes the request
+ * over: what the handler returns and puts in req is then ignored, and the client gets its
+ * reply when the caller calls cmc_api_finish() (once, always: it frees the handle), with
+ * st, message (a refusal's reason, or NULL) and body (records, or NULL). Meanwhile the
+ * loop serves everyone, that client's further requests wait their turn (replies keep the
+ * order of requests). A client that hung up meanwhile gets nothing; the handle stays
+ * valid until finished. NULL when out of memory: the handler answers at once instead.
+ */
+struct cmc_api_pending;
+struct cmc_api_pending *cmc_api_defer(struct cmc_api_request *req);
+void cmc_api_finish(struct cmc_api_pending *p, enum cmc_status st, const char *message,
+		    const struct cmc_buf *body);
+
 /* A number as an admin types it: decimal digits only, 0..max. -EINVAL if not. */
 int cmc_api_parse_uint(const char *s, unsigned max, unsigned *out) __attribute__((warn_unused_result));
 

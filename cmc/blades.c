@@ -59,6 +59,7 @@ struct cmc_blades {
 	struct cmc_timer *kick_timer;	/* armed for the earliest kick_at, else idle */
 	struct blade_watch watches[CMC_CONFIG_BLADES_MAX];
 	const char *failpoint;
+	bool cards_only;		/* this change touches no blade (a migration's switch-over) */
 	struct vf_rt rt[CMC_INTENT_ASSIGN_MAX];
 };
 
@@ -458,7 +459,7 @@ static int write_vf(struct cmc_blades *b, unsigned slot, unsigned pf, unsigned v
 
 	cmc_intent_vf_settings(b->in, slot, pf, vf, &s);
 	nic_config_of(&s, &vc);
-	bounce = r && r->placed && b->be &&
+	bounce = r && r->placed && b->be && !b->cards_only &&
 		 cmc_cards_vf_get(b->d->cards, slot, pf, vf, &cur, ignored, sizeof(ignored)) == 0 &&
 		 !nic_vf_config_equal(&cur, &vc) &&
 		 mp_blade_netdev(b->be, r->blade, r->ifname, &nd, ignored, sizeof(ignored)) == 0 && nd.present && nd.up;
@@ -535,7 +536,8 @@ static void apply_port(struct cmc_blades *b, const struct cmc_intent *old, unsig
 		struct vf_rt *r = rt_find(b, slot, pf, vf);
 		struct cmc_vf_settings was, now;
 
-		if (r && r->placed && !same_place(r, a))
+		/* cards_only: a netdev that leaves its blade is cmc_blades_tidy()'s. */
+		if (r && r->placed && !same_place(r, a) && !b->cards_only)
 			unplace(b, r);
 		if (a)
 			continue;
@@ -545,7 +547,7 @@ static void apply_port(struct cmc_blades *b, const struct cmc_intent *old, unsig
 		}
 		if (!old || memcmp(&was, &now, sizeof(was)) != 0)
 			(void)!write_vf(b, slot, pf, vf, NULL, err, errlen);
-		if (r)
+		if (r && !r->placed)
 			*r = (struct vf_rt){ 0 };
 	}
 	for (unsigned vf = 0; vf < num_vfs; vf++) {
@@ -611,7 +613,8 @@ static void apply(struct cmc_blades *b, const struct cmc_intent *old, const char
 		else
 			port_absent(b, old, slot, pf, n, failed, err, errlen);
 	failpoint(b, what, "after-card");
-	place_all(b);
+	if (!b->cards_only)
+		place_all(b);
 	failpoint(b, what, "after-apply");
 }
 
@@ -985,7 +988,28 @@ int cmc_blades_profile_move(struct cmc_blades *b, const unsigned from[3], const 
 	rc = cmc_intent_unassign(b->in, from[0], from[1], from[2], true, err, errlen);
 	if (!rc)
 		rc = cmc_intent_update(b->in, &n, err, errlen);
-	return finish_change(b, old, rc, "profile-move", err, errlen);
+	b->cards_only = true;
+	rc = finish_change(b, old, rc, "profile-move", err, errlen);
+	b->cards_only = false;
+	return rc;
+}
+
+void cmc_blades_tidy(struct cmc_blades *b)
+{
+	for (unsigned i = 0; b && i < CMC_INTENT_ASSIGN_MAX; i++) {
+		struct vf_rt *r = &b->rt[i];
+		const struct cmc_assignment *a;
+
+		if (!r->used)
+			continue;
+		a = cmc_intent_assignment(b->in, r->slot, r->pf, r->vf);
+		if (r->placed && !same_place(r, a))
+			unplace(b, r);
+		if (!a)
+			*r = (struct vf_rt){ 0 };
+	}
+	if (b)
+		place_all(b);
 }
 
 /* --- Start and stop --------------------------------------------------------------------- */

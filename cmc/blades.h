@@ -142,13 +142,22 @@ int cmc_blades_profile_set(struct cmc_blades *b, const unsigned loc[3], const st
 			   bool live, char *err, size_t errlen) __attribute__((warn_unused_result));
 int cmc_blades_profile_remove(struct cmc_blades *b, const unsigned loc[3], char *err, size_t errlen);
 /*
- * A VM's profile moves: the VF at `from` is released and the staged VF at `to` goes live
- * with p, in one store transaction; then the source VF goes back to its default before
- * the destination VF takes the MAC.
+ * A migration's switch-over (US 9,218,303 FIG. 8, step 830): the VF at `from` is released
+ * and the staged VF at `to` goes live with p, in one store transaction (which also
+ * carries whatever the caller set in the store and had not committed: the VM's own
+ * records; a refused commit rolls those back too); then the source VF goes back to its
+ * default before the destination VF takes the MAC, so the MAC is never live on two VFs.
+ * No blade is touched: the source VF's netdev stays in its blade until cmc_blades_tidy()
+ * (cleanup, once the VM runs again). 0, or -errno with the reason in err: -ENOENT (no
+ * profile at to), -EIO (the store refused: nothing changed, or a card refused a VF:
+ * the intent stands, marked not applied, applied again at the next start).
  */
 int cmc_blades_profile_move(struct cmc_blades *b, const unsigned from[3], const unsigned to[3],
 			    const struct cmc_profile *p, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
+/* What a change left for the blades (cmc_blades_profile_move touches none): netdevs of
+ * VFs no longer assigned leave their blades, assigned ones not placed are placed. */
+void cmc_blades_tidy(struct cmc_blades *b);
 
 /* The commands (cmd-assign.c, cmd-domain.c, cmd-lane.c, cmd-port.c). */
 enum cmc_status cmc_cmd_assign(void *ctx, struct cmc_api_request *req);

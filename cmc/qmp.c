@@ -17,11 +17,18 @@
 #define QMP_BUF_MIN 8192
 #define QMP_PUMP_MAX (4 * QMP_LINE_MAX)
 
+enum qmp_phase { QMP_DOWN, QMP_GREETING, QMP_CAPS, QMP_READY };
+
 struct qmp {
 	int fd;				/* -1: the stream broke, the next command reconnects */
 	char *path;
 	unsigned timeout_ms;
 	bool greeted;			/* the greeting of this connection arrived */
+	bool nowait;			/* from qmp_open(): qmp_poll() drives it, nothing waits */
+	enum qmp_phase phase;		/* nowait: where the handshake is */
+	uint64_t caps_id;		/* nowait: the id of its qmp_capabilities */
+	char *out;			/* nowait: bytes of commands not yet written */
+	size_t out_len, out_cap;
 	char *buf;			/* bytes read, not yet a whole line */
 	size_t len, cap;
 	uint64_t next_id;
@@ -48,6 +55,8 @@ static void disconnect(struct qmp *q)
 	q->fd = -1;
 	q->len = 0;
 	q->greeted = false;
+	q->phase = QMP_DOWN;
+	q->out_len = 0;
 	q->want = 0;
 	json_decref(q->reply);
 	q->reply = NULL;
@@ -165,6 +174,21 @@ static int pump(struct qmp *q)
 	return 0;
 }
 
+/* The stream goes; a reply that arrived whole before it broke (QEMU answers "quit" and
+ * hangs up) stays for qmp_receive(). */
+static void drop_stream(struct qmp *q)
+{
+	json_t *reply = q->reply;
+	uint64_t want = q->want;
+
+	q->reply = NULL;
+	disconnect(q);
+	if (reply) {
+		q->reply = reply;
+		q->want = want;
+	}
+}
+
 /* pump(), and on a broken stream: the connection goes, err says why. */
 static int pump_or_drop(struct qmp *q, char *err, size_t errlen)
 {
@@ -177,7 +201,7 @@ static int pump_or_drop(struct qmp *q, char *err, size_t errlen)
 		 rc == -EMSGSIZE ? "a message longer than 1 MiB" :
 		 rc == -ECONNRESET ? "QEMU closed the connection" : strerror(-rc));
 	if (rc != -ENOMEM)
-		disconnect(q);
+		drop_stream(q);
 	return rc;
 }
 
@@ -221,29 +245,49 @@ static int write_all(struct qmp *q, const char *s, size_t len, long long deadlin
 	return 0;
 }
 
-static int send_command(struct qmp *q, const char *command, json_t *args, uint64_t *id, long long deadline)
+/* The command as one line (its end included), *len bytes, for id next_id + 1. */
+static char *format_command(struct qmp *q, const char *command, json_t *args, size_t *len)
 {
 	json_t *msg = json_pack("{s:s, s:I}", "execute", command, "id", (json_int_t)(q->next_id + 1));
-	char *text = NULL, *line;
+	char *text = NULL, *line = NULL;
 	size_t n;
-	int rc = -ENOMEM;
 
 	if (!msg || (args && json_object_set(msg, "arguments", args) < 0))
 		goto out;
 	text = json_dumps(msg, JSON_COMPACT);
 	if (!text || !(line = realloc(text, (n = strlen(text)) + 2)))
 		goto out;
-	text = line;
-	memcpy(text + n, "\n", 2);
-	json_decref(q->reply);
-	q->reply = NULL;
-	q->want = ++q->next_id;
-	rc = write_all(q, text, n + 1, deadline);
-	if (!rc)
-		*id = q->want;
+	text = NULL;
+	memcpy(line + n, "\n", 2);
+	*len = n + 1;
 out:
 	free(text);
 	json_decref(msg);
+	return line;
+}
+
+/* The command becomes the pending one: an earlier one's reply will be discarded. */
+static uint64_t make_pending(struct qmp *q)
+{
+	json_decref(q->reply);
+	q->reply = NULL;
+	q->want = ++q->next_id;
+	return q->want;
+}
+
+static int send_command(struct qmp *q, const char *command, json_t *args, uint64_t *id, long long deadline)
+{
+	size_t n;
+	char *text = format_command(q, command, args, &n);
+	int rc;
+
+	if (!text)
+		return -ENOMEM;
+	make_pending(q);
+	rc = write_all(q, text, n, deadline);
+	if (!rc)
+		*id = q->want;
+	free(text);
 	return rc;
 }
 
@@ -292,11 +336,10 @@ int qmp_receive(struct qmp *q, uint64_t id, json_t **reply, char *err, size_t er
 		snprintf(err, errlen, "QMP: no command %llu is waiting", (unsigned long long)id);
 		return -EINVAL;
 	}
-	if (!q->reply && (rc = pump_or_drop(q, err, errlen)) < 0)
-		return rc;
-	if (!q->reply)
-		return -EAGAIN;
-	return finish(q, reply, err, errlen);
+	rc = q->reply ? 0 : pump_or_drop(q, err, errlen);
+	if (q->reply)
+		return finish(q, reply, err, errlen);
+	return rc < 0 ? rc : -EAGAIN;
 }
 
 /* Waits for the reply to id until the deadline. */
@@ -344,6 +387,8 @@ static int open_stream(struct qmp *q, long long deadline, char *err, size_t errl
 		rc = await(q, id, "qmp_capabilities", NULL, deadline, err, errlen);
 	if (rc)
 		disconnect(q);
+	else
+		q->phase = QMP_READY;
 	return rc;
 fail:
 	snprintf(err, errlen, "QMP %s: %s", q->path,
@@ -364,10 +409,17 @@ static int prepare(struct qmp *q, long long deadline, char *err, size_t errlen)
 	return rc;
 }
 
+static int send_nowait(struct qmp *q, const char *command, json_t *args, uint64_t *id, char *err,
+			size_t errlen);
+
 int qmp_send(struct qmp *q, const char *command, json_t *args, uint64_t *id, char *err, size_t errlen)
 {
 	long long deadline = now_ms() + q->timeout_ms;
-	int rc = prepare(q, deadline, err, errlen);
+	int rc;
+
+	if (q->nowait)
+		return send_nowait(q, command, args, id, err, errlen);
+	rc = prepare(q, deadline, err, errlen);
 
 	return rc ? rc : send_checked(q, command, args, id, deadline, err, errlen);
 }
@@ -381,6 +433,10 @@ int qmp_execute(struct qmp *q, const char *command, json_t *args, json_t **reply
 
 	if (reply)
 		*reply = NULL;
+	if (q->nowait) {
+		snprintf(err, errlen, "QMP %s: %s: this client never waits (qmp_send)", q->path, command);
+		return -EINVAL;
+	}
 	rc = prepare(q, deadline, err, errlen);
 	if (!rc)
 		rc = send_checked(q, command, args, &id, deadline, err, errlen);
@@ -424,6 +480,7 @@ void qmp_close(struct qmp *q)
 		q->ev_count--;
 	}
 	free(q->buf);
+	free(q->out);
 	free(q->path);
 	free(q);
 }
@@ -459,6 +516,164 @@ unsigned long qmp_discarded(const struct qmp *q)
 unsigned long qmp_events_dropped(const struct qmp *q)
 {
 	return q->dropped;
+}
+
+/* --- Without waiting: driven by the caller's poll (cmcd's event loop) ------------------ */
+
+int qmp_open(const char *path, struct qmp **out)
+{
+	struct qmp *q = calloc(1, sizeof(*q));
+
+	if (!q || !(q->path = strdup(path))) {
+		free(q);
+		return -ENOMEM;
+	}
+	q->fd = -1;
+	q->timeout_ms = QMP_TIMEOUT_MAX;
+	q->nowait = true;
+	*out = q;
+	return 0;
+}
+
+int qmp_start(struct qmp *q, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int rc;
+
+	disconnect(q);
+	if (strlen(q->path) >= sizeof(sa.sun_path)) {
+		rc = -ENAMETOOLONG;
+		goto fail;
+	}
+	memcpy(sa.sun_path, q->path, strlen(q->path) + 1);
+	q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	/* A unix stream connect does not wait: the listener is there (queued) or not. */
+	if (q->fd < 0 || connect(q->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	q->phase = QMP_GREETING;
+	return 0;
+fail:
+	snprintf(err, errlen, "QMP %s: %s", q->path, strerror(-rc));
+	disconnect(q);
+	return rc;
+}
+
+/* Writes what is queued, as far as the socket takes it. */
+static int flush_out(struct qmp *q)
+{
+	while (q->out_len) {
+		ssize_t n = send(q->fd, q->out, q->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+		memmove(q->out, q->out + n, q->out_len - (size_t)n);
+		q->out_len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int queue_command(struct qmp *q, const char *command, json_t *args, uint64_t *id)
+{
+	size_t n;
+	char *text = format_command(q, command, args, &n);
+	int rc = -ENOMEM;
+
+	if (!text)
+		return rc;
+	if (q->out_len + n > q->out_cap) {
+		size_t cap = q->out_len + n + QMP_BUF_MIN;
+		char *b = realloc(q->out, cap);
+
+		if (!b)
+			goto out;
+		q->out = b;
+		q->out_cap = cap;
+	}
+	memcpy(q->out + q->out_len, text, n);
+	q->out_len += n;
+	*id = make_pending(q);
+	rc = flush_out(q);
+out:
+	free(text);
+	return rc;
+}
+
+static int send_nowait(struct qmp *q, const char *command, json_t *args, uint64_t *id, char *err,
+		       size_t errlen)
+{
+	int rc;
+
+	if (q->phase != QMP_READY) {
+		snprintf(err, errlen, "QMP %s: %s: not connected yet", q->path, command);
+		return -ENOTCONN;
+	}
+	rc = queue_command(q, command, args, id);
+	if (rc) {
+		snprintf(err, errlen, "QMP %s: %s: %s", q->path, command, strerror(-rc));
+		if (rc != -ENOMEM)
+			disconnect(q);
+	}
+	return rc;
+}
+
+/* The greeting, then qmp_capabilities and its answer: one step per call, as they come. */
+static int handshake(struct qmp *q, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	if (q->phase == QMP_GREETING && q->greeted) {
+		rc = queue_command(q, "qmp_capabilities", NULL, &q->caps_id);
+		if (!rc)
+			q->phase = QMP_CAPS;
+	}
+	if (!rc && q->phase == QMP_CAPS && q->reply) {
+		rc = finish(q, NULL, err, errlen);
+		if (!rc)
+			q->phase = QMP_READY;
+	}
+	if (rc) {
+		if (rc != -EREMOTEIO)
+			snprintf(err, errlen, "QMP %s: qmp_capabilities: %s", q->path, strerror(-rc));
+		disconnect(q);
+	}
+	return rc;
+}
+
+int qmp_poll(struct qmp *q, char *err, size_t errlen)
+{
+	int rc;
+
+	if (q->fd < 0) {
+		snprintf(err, errlen, "QMP %s: not connected", q->path);
+		return -ENOTCONN;
+	}
+	rc = flush_out(q);
+	if (rc) {
+		snprintf(err, errlen, "QMP %s: %s", q->path, strerror(-rc));
+		disconnect(q);
+		return rc;
+	}
+	rc = pump_or_drop(q, err, errlen);
+	if (!rc && q->phase != QMP_READY) {
+		rc = handshake(q, err, errlen);
+		if (!rc && q->phase == QMP_READY)
+			rc = pump_or_drop(q, err, errlen);	/* what came with the answer */
+	}
+	return rc;
+}
+
+bool qmp_ready(const struct qmp *q)
+{
+	return q->fd >= 0 && q->phase == QMP_READY;
+}
+
+bool qmp_want_write(const struct qmp *q)
+{
+	return q->fd >= 0 && q->out_len > 0;
 }
 
 /* --- Reading replies by path ------------------------------------------------------ */

@@ -19,6 +19,7 @@
 #define CMC_QMP_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -64,6 +65,28 @@ int qmp_send(struct qmp *q, const char *command, json_t *args, uint64_t *id, cha
 int qmp_receive(struct qmp *q, uint64_t id, json_t **reply, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 int qmp_fd(const struct qmp *q);
+
+/*
+ * Without waiting at all, for an event loop (cmcd's): qmp_open() makes a client that is
+ * not connected; qmp_start() connects (a unix stream connect does not wait: QEMU listens
+ * there or not: -ENOENT, -ECONNREFUSED, -EAGAIN when its backlog is full) and returns;
+ * from then on the caller polls qmp_fd() for input (and for output while qmp_want_write())
+ * and calls qmp_poll(), which writes what is queued, reads what has arrived and takes the
+ * greeting and the qmp_capabilities exchange one step at a time. qmp_ready(): commands
+ * may be sent. On such a client qmp_send() neither connects nor waits (-ENOTCONN before
+ * qmp_ready(); a command the socket does not take at once stays queued), qmp_receive()
+ * and qmp_event_next() work as above, qmp_execute() is refused (-EINVAL), and a broken
+ * stream is not reconnected: qmp_poll() returns its -errno (-ECONNRESET, -EPROTO,
+ * -EMSGSIZE; the reason in err), qmp_fd() turns -1 and only a new qmp_start() connects
+ * again. The timeout of such a client is the caller's to keep. qmp_open: 0 or -ENOMEM.
+ * qmp_poll() also serves a client from qmp_connect() that only listens for events (it
+ * reads what has arrived and never waits).
+ */
+int qmp_open(const char *path, struct qmp **out) __attribute__((warn_unused_result));
+int qmp_start(struct qmp *q, char *err, size_t errlen) __attribute__((warn_unused_result));
+int qmp_poll(struct qmp *q, char *err, size_t errlen) __attribute__((warn_unused_result));
+bool qmp_ready(const struct qmp *q);
+bool qmp_want_write(const struct qmp *q);
 
 /*
  * The oldest event not yet taken: the whole message ({"event": NAME, "data": {...},

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * VMs on the blades and their live migration over lanes (vms.c): each VM is a QEMU on
+ * VMs on the blades and their live migration over lanes (vm-cmd.c, migrate.c, qemu.c,
+ * vms.c: see vm.h for which does what): each VM is a QEMU on
  * its blade, driven through QMP on a unix socket; a migration copies its state over the
  * lane between the two blades (through the card's bridge, never out of the chassis) and
  * moves its network profile with it.

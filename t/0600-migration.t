@@ -80,7 +80,15 @@ ok_run(lane_up('mig', 'blade1', 'blade2', 1) . ' && ' . lane_up('mig3', 'blade1'
 my ($lane) = grep { $_->{lane} eq 'mig' } @{ json('cmcctl -j lanes') };
 my $mac = '02:00:00:00:0a:01';
 
-ok_run("cmcctl vm start vm1 blade blade1 mem 64 mac $mac rate 100", 'vm1 starts on blade1 with a profile', timeout => 60);
+# The loop never waits: while vm1's QEMU comes up (seconds under nested TCG), cmcd answers
+# others; `vm start` itself answers once the VM is up. Its QEMU's log appears when cmcd has
+# started it, inside the command: from then on a cmcd that waited for QEMU would not answer.
+$c->run("rm -f /tmp/start.rc; (cmcctl vm start vm1 blade blade1 mem 64 mac $mac rate 100; echo rc=\$? > /tmp/start.rc) > /tmp/start.out 2>&1 &");
+ok_run(q{wait_for 200 'test -e /run/cmc/vm/vm1@blade1.log'}, "cmcd is starting vm1's QEMU", timeout => 40);
+my (undef, $during) = $c->run('cmcctl version >/dev/null && if test -e /tmp/start.rc; then echo answered; else echo pending; fi',
+	timeout => 60);
+is($during =~ s/\s+//gr, 'pending', 'cmcctl version answers while vm start still waits for its QEMU');
+ok_run(q{wait_for 600 'test -e /tmp/start.rc' && grep -q rc=0 /tmp/start.rc}, 'vm1 starts on blade1 with a profile (vm start answers once it is up)', timeout => 90);
 my $v = vm('vm1');
 is("$v->{blade} $v->{state} $v->{mac} $v->{rate}", "blade1 running $mac 100", 'cmcctl vms: on blade1, running, its profile');
 # The payload fills its 8 MiB first (slow under nested TCG), then counts.
@@ -134,6 +142,7 @@ my $rx1 = vfstat(2, $lane_vf_b)->{rx_bytes} // 0;
 cmp_ok($rx1 - $rx0, '>=', $m->{transferred}, "blade2's lane VF received at least that much (" . ($rx1 - $rx0) . ' bytes)');
 is(lane_frames_on($c->capture_path(1)), 0, 'no frame of the lane is on the uplink cable');
 note("migration: $m->{transferred} bytes, $m->{total_time_ms} ms, downtime $m->{downtime_ms} ms, $m->{mbps} Mbit/s");
+note('cmcd: ' . ($c->run('cmcctl events | grep migrated | tail -1'))[1]);
 my @prof = grep { $_->{vm} eq 'vm1' } @{ json('cmcctl -j assignments') };
 is(join(',', map { "$_->{blade}:$_->{mac}" } @prof), "blade2:$mac", "the profile followed: the MAC is live on blade2's VF only");
 # ... and it is live there: a broadcast from the VM's MAC goes out of the uplink, which

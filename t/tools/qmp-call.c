@@ -15,6 +15,14 @@
  *   qmp-call /run/vmA.qmp migrate '{"uri": "tcp:10.88.0.2:4444"}'
  *   qmp-call -H /run/vmA.qmp 'xp /2gx 0x200000'
  *
+ * For timing a migration by hand (bench/migration.pl), as cmcd times its own:
+ *   -w EVENT[=S1,S2...]  after the reply, wait for that event (with data.status one of
+ *                        S1, S2... if given) and print it, QEMU's timestamp included
+ *   -T                   print when the reply arrived (wall clock, as QEMU stamps events):
+ *                        {"answered": {"seconds": S, "microseconds": U}}
+ *   qmp-call -w MIGRATION=completed,failed,cancelled /run/vmA.qmp migrate '{"uri": ...}'
+ *   qmp-call -T /run/vmB.qmp cont
+ *
  * Exit: 0 the command returned, 1 QEMU answered with an error (the reply on stdout, its
  * description on stderr), 2 usage (ARGUMENTS-JSON must be an object), 3 no connection,
  * timeout or a broken reply.
@@ -23,6 +31,7 @@
 #include "qmp.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,9 +114,57 @@ static void print_hmp(json_t *reply)
 			putchar(*s);
 }
 
+/* Whether ev is the event asked for with -w: NAME, or NAME=STATUS,STATUS... */
+static int event_matches(json_t *ev, const char *want)
+{
+	const char *name = json_string_value(json_object_get(ev, "event"));
+	const char *eq = strchr(want, '='), *status;
+	size_t n = eq ? (size_t)(eq - want) : strlen(want);
+	char list[256], *save = NULL;
+
+	if (!name || strlen(name) != n || strncmp(name, want, n) != 0)
+		return 0;
+	if (!eq)
+		return 1;
+	status = json_string_value(json_object_get(json_object_get(ev, "data"), "status"));
+	snprintf(list, sizeof(list), "%s", eq + 1);
+	for (char *t = strtok_r(list, ",", &save); status && t; t = strtok_r(NULL, ",", &save))
+		if (strcmp(t, status) == 0)
+			return 1;
+	return 0;
+}
+
+/* -w: waits (within the overall timeout) for the event and prints it. */
+static void wait_event(struct qmp *q, const char *want)
+{
+	char err[256];
+
+	for (;;) {
+		struct pollfd p = { .fd = qmp_fd(q), .events = POLLIN };
+		json_t *ev;
+
+		while (qmp_event_next(q, &ev) == 0) {
+			if (event_matches(ev, want)) {
+				char *text = json_dumps(ev, JSON_COMPACT);
+
+				puts(text ? text : "{}");
+				free(text);
+				json_decref(ev);
+				return;
+			}
+			json_decref(ev);
+		}
+		if (now() >= deadline)
+			die(3, "no %s event in time", want);
+		(void)poll(&p, 1, (int)left_ms());
+		if (qmp_poll(q, err, sizeof(err)) < 0)
+			die(3, "%s", err);
+	}
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: qmp-call [-t SECONDS] SOCKET COMMAND [ARGUMENTS-JSON]\n"
+	fprintf(stderr, "usage: qmp-call [-t SECONDS] [-w EVENT[=STATUS,...]] [-T] SOCKET COMMAND [ARGUMENTS-JSON]\n"
 			"       qmp-call [-t SECONDS] -H SOCKET 'HMP COMMAND LINE'\n");
 	exit(2);
 }
@@ -131,10 +188,11 @@ static json_t *arguments(int hmp, const char *cmd, const char *text)
 int main(int argc, char **argv)
 {
 	double timeout = 10;
-	int hmp = 0, opt, rc;
+	int hmp = 0, stamp = 0, opt, rc;
+	const char *want_event = NULL;
 	char err[512];
 
-	while ((opt = getopt(argc, argv, "+t:H")) != -1) {
+	while ((opt = getopt(argc, argv, "+t:Hw:T")) != -1) {
 		char *end;
 
 		switch (opt) {
@@ -144,6 +202,8 @@ int main(int argc, char **argv)
 				usage();
 			break;
 		case 'H': hmp = 1; break;
+		case 'w': want_event = optarg; break;
+		case 'T': stamp = 1; break;
 		default: usage();
 		}
 	}
@@ -160,6 +220,13 @@ int main(int argc, char **argv)
 	if (qmp_set_timeout(q, left_ms()) < 0)
 		die(3, "timed out");
 	rc = qmp_execute(q, hmp ? "human-monitor-command" : cmd, args, &reply, err, sizeof(err));
+	if (stamp) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		printf("{\"answered\": {\"seconds\": %lld, \"microseconds\": %ld}}\n", (long long)ts.tv_sec,
+		       ts.tv_nsec / 1000);
+	}
 	if (rc == -EREMOTEIO) {
 		print_member("error", reply);
 		fprintf(stderr, "qmp-call: %s: %s\n", cmd, err);
@@ -171,6 +238,8 @@ int main(int argc, char **argv)
 		print_hmp(reply);
 	else
 		print_member("return", reply);
+	if (want_event)
+		wait_event(q, want_event);
 	json_decref(reply);
 	json_decref(args);
 	qmp_close(q);

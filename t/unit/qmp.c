@@ -31,6 +31,8 @@ struct srv {
 	size_t len;
 	void (*script)(struct srv *);
 	pthread_t thread;
+	unsigned greet_delay_ms;	/* before the greeting */
+	volatile int greeting_sent;
 };
 
 static long long now_ms(void)
@@ -125,6 +127,9 @@ static int welcome(struct srv *s)
 	if (s->fd < 0)
 		return -1;
 	s->accepts++;
+	if (s->greet_delay_ms)
+		msleep(s->greet_delay_ms);
+	s->greeting_sent = 1;
 	say(s, "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 0, \"major\": 10}}, \"capabilities\": []}}");
 	cmd = hear(s);
 	if (!cmd)
@@ -152,11 +157,12 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-static void srv_start(struct srv *s, void (*script)(struct srv *))
+static void srv_start_delayed(struct srv *s, void (*script)(struct srv *), unsigned greet_delay_ms)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
 	memset(s, 0, sizeof(*s));
+	s->greet_delay_ms = greet_delay_ms;
 	s->fd = -1;
 	s->script = script;
 	snprintf(s->dir, sizeof(s->dir), "/tmp/cmc-qmp-XXXXXX");
@@ -172,6 +178,11 @@ static void srv_start(struct srv *s, void (*script)(struct srv *))
 		perror("fake QMP server");
 		exit(1);
 	}
+}
+
+static void srv_start(struct srv *s, void (*script)(struct srv *))
+{
+	srv_start_delayed(s, script, 0);
 }
 
 static void srv_stop(struct srv *s)
@@ -579,9 +590,120 @@ static void test_get(void)
 	json_decref(v);
 }
 
+/* --- Without waiting (qmp_open, qmp_poll) ------------------------------------------- */
+
+static void nowait_script(struct srv *s)
+{
+	json_t *cmd = hear(s);
+
+	if (!cmd)
+		return;
+	say(s, "{\"timestamp\": {\"seconds\": 7, \"microseconds\": 8}, \"event\": \"MIGRATION\", "
+	       "\"data\": {\"status\": \"completed\"}}");
+	answer(s, cmd, "{\"status\": \"completed\"}");
+	/* then hang up: the client must see the end and not connect again */
+	close(s->fd);
+	s->fd = -1;
+}
+
+/* Polls q's socket (bounded: 50 rounds of 100 ms) until done(q) or the stream breaks. */
+static int drive(struct qmp *q, bool (*done)(struct qmp *, void *), void *arg)
+{
+	char err[256];
+
+	for (int i = 0; i < 50; i++) {
+		struct pollfd p = { .fd = qmp_fd(q), .events = POLLIN };
+		int rc;
+
+		if (done(q, arg))
+			return 0;
+		if (p.fd < 0)
+			return -ENOTCONN;
+		(void)poll(&p, 1, 100);
+		rc = qmp_poll(q, err, sizeof(err));
+		/* A reply that came just before the end of the stream still counts. */
+		if (done(q, arg))
+			return 0;
+		if (rc)
+			return rc;
+	}
+	return -ETIMEDOUT;
+}
+
+static bool is_ready(struct qmp *q, void *arg)
+{
+	(void)arg;
+	return qmp_ready(q);
+}
+
+struct pending {
+	uint64_t id;
+	int rc;
+	json_t *reply;
+};
+
+static bool replied(struct qmp *q, void *arg)
+{
+	struct pending *p = arg;
+	char err[256];
+
+	p->rc = qmp_receive(q, p->id, &p->reply, err, sizeof(err));
+	return p->rc != -EAGAIN;
+}
+
+static bool broken(struct qmp *q, void *arg)
+{
+	(void)arg;
+	return qmp_fd(q) < 0;
+}
+
+static void test_nowait(void)
+{
+	struct srv s;
+	struct qmp *q = NULL;
+	struct pending p = { 0 };
+	char err[256], status[32] = "";
+	const char *missing = "/tmp/cmc-qmp-no-such-dir/qmp.sock";
+	json_t *ev = NULL;
+	uint64_t id;
+	int rc;
+
+	tap_ok(qmp_open(missing, &q) == 0 && qmp_start(q, err, sizeof(err)) == -ENOENT,
+	       "nowait: no socket there: qmp_start says -ENOENT at once");
+	qmp_close(q);
+	srv_start_delayed(&s, nowait_script, LATE_MS);
+	if (qmp_open(s.path, &q) < 0)
+		exit(1);
+	rc = qmp_start(q, err, sizeof(err));
+	tap_is_int(rc, 0, "nowait: qmp_start connects (%s)", rc ? err : "ok");
+	rc = qmp_poll(q, err, sizeof(err));
+	tap_ok(rc == 0 && !qmp_ready(q) && !s.greeting_sent,
+	       "nowait: qmp_poll returns before QEMU has greeted (it does not wait for it)");
+	tap_is_int(qmp_send(q, "query-migrate", NULL, &id, err, sizeof(err)), -ENOTCONN,
+		   "nowait: a command before the handshake: -ENOTCONN");
+	tap_is_int(drive(q, is_ready, NULL), 0, "nowait: greeting and capabilities taken as they come");
+	rc = qmp_send(q, "query-migrate", NULL, &p.id, err, sizeof(err));
+	tap_ok(rc == 0 && drive(q, replied, &p) == 0 && p.rc == 0 &&
+	       qmp_get_str(p.reply, "status", status, sizeof(status)) == 0 && strcmp(status, "completed") == 0,
+	       "nowait: the command's reply (%s)", status);
+	tap_ok(qmp_event_next(q, &ev) == 0 && strcmp(json_string_value(json_object_get(ev, "event")), "MIGRATION") == 0,
+	       "nowait: the event that came before it is kept");
+	/* The end of the stream came with the reply (seen then) or after it (seen now). */
+	rc = drive(q, broken, NULL);
+	tap_ok(rc == 0 && qmp_fd(q) < 0 && qmp_poll(q, err, sizeof(err)) == -ENOTCONN,
+	       "nowait: QEMU hung up after its reply: the reply was had, then the stream is closed (%d)", rc);
+	tap_is_int(s.accepts, 1, "nowait: and it does not connect again on its own");
+	tap_ok(qmp_execute(q, "query-status", NULL, NULL, err, sizeof(err)) == -EINVAL,
+	       "nowait: qmp_execute (which waits) is refused on such a client");
+	json_decref(ev);
+	json_decref(p.reply);
+	qmp_close(q);
+	srv_stop(&s);
+}
+
 int main(void)
 {
-	tap_plan(43);
+	tap_plan(53);
 	test_late_reply();
 	test_out_of_order();
 	test_events();
@@ -593,5 +715,6 @@ int main(void)
 	test_event_bound();
 	test_not_qmp();
 	test_get();
+	test_nowait();
 	return tap_done();
 }

@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The VM commands (vm start | stop, vms, migrate, migrations, profile) and the VMs' part
+ * of cmcd (vms.h): start, stop, the tick that runs while anything is under way, and the
+ * hooks through which the QEMU driver (qemu.c) reports up. `vm start` and `vm stop`
+ * answer once done, through a deferred reply (api.h): the loop never waits for a QEMU.
+ */
+#include "vms.h"
+#include "vm.h"
+
+#include "blade.h"
+#include "daemon.h"
+#include "log.h"
+#include "vbridge.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool blade_known(const struct cmcd *d, const char *blade)
+{
+	return cmc_config_blade_by_name(d->config, blade) != NULL;
+}
+
+static bool wants_tick(const struct cmc_vms *v)
+{
+	for (unsigned i = 0; i < REAP_MAX; i++)
+		if (v->reaps[i].pid)
+			return true;
+	for (unsigned i = 0; i < VM_MAX; i++) {
+		const struct vm *vm = &v->vms[i];
+
+		if (vm->used && (vm_migrating(vm) || vm->failing || vm->src.q || vm->dst.q))
+			return true;
+	}
+	return false;
+}
+
+/* The tick runs while anything is under way; an idle cmcd sleeps. */
+static void arm(struct cmc_vms *v)
+{
+	(void)!cmc_timer_arm(v->tick, wants_tick(v) ? TICK_MS : 0, 0);
+}
+
+/* A deferred command's answer (vm start, vm stop); a request answered at once has none. */
+static void answer(struct vm *vm, enum cmc_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void answer(struct vm *vm, enum cmc_status st, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (vm->req)
+		cmc_api_finish(vm->req, st, msg, NULL);
+	vm->req = NULL;
+}
+
+/* vm start: its QEMU answers QMP (or gave up). */
+static void started(struct cmc_vms *v, struct vm *vm, int rc, json_t *reply, const char *err)
+{
+	char e[256];
+
+	(void)reply;
+	qc_close(v, &vm->src);
+	if (!rc) {
+		vm->state = VM_RUNNING;
+		rc = vm_save(v, vm);
+		if (!rc) {
+			cmc_events_post(v->d->events, "vm", -1, "%s started on %s (%u MiB)", vm->name, vm->blade,
+					vm->mem_mb);
+			answer(vm, CMC_OK, "%s", "");
+			return;
+		}
+		err = "the store refused it";
+	}
+	qemu_reap(v, vm_pid(vm, vm->blade), SIGKILL, NULL);
+	if (vm->has_profile && cmc_blades_profile_remove(v->d->blades, vm->loc, e, sizeof(e)) < 0)
+		log_warnx("VM %s: profile: %s", vm->name, e);
+	answer(vm, CMC_REFUSED, "VM %s on %s: %s", vm->name, vm->blade, err);
+	*vm = (struct vm){ 0 };
+}
+
+/* vm stop: its QEMU has gone. */
+static void stop_done(struct cmc_vms *v, struct vm *vm)
+{
+	(void)v;
+	answer(vm, CMC_OK, "%s", "");
+	*vm = (struct vm){ 0 };
+}
+
+/* The QEMU driver's reports (qemu.c, through struct cmc_vms' hooks). */
+static void on_lost(struct cmc_vms *v, struct vm *vm, struct qconn *c, const char *err)
+{
+	if (vm->state == VM_STARTING) {
+		qc_close(v, c);
+		started(v, vm, -ECONNRESET, NULL, err);
+		return;
+	}
+	mig_conn_lost(v, vm, c, err);
+}
+
+static void on_reaped(struct cmc_vms *v, struct vm *vm)
+{
+	if (vm->state == VM_STOPPING)
+		stop_done(v, vm);
+	else
+		mig_reaped(v, vm);
+}
+
+static enum cmc_status vm_start(struct cmcd *d, struct cmc_api_request *req)
+{
+	static const char usage[] =
+		"usage: vm start NAME blade B [mem MB] [mac M] [vlan X] [rate MBPS] [trusted]";
+	struct cmc_vms *v = d->vms;
+	struct vm n = { .used = true, .mem_mb = VM_MEM_DEFAULT, .state = VM_RUNNING }, *slot = NULL;
+	char err[256];
+	unsigned x;
+
+	if (req->argc < 5)
+		return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
+	if (!vm_name_ok(req->argv[2]))
+		return cmc_api_refuse(req, CMC_REFUSED, "'%.32s' is not a VM name (1-%d of a-z A-Z 0-9 - _)", req->argv[2],
+			      VM_NAME_MAX);
+	snprintf(n.name, sizeof(n.name), "%s", req->argv[2]);
+	for (int i = 3; i < req->argc; i++) {
+		const char *k = req->argv[i], *arg = i + 1 < req->argc ? req->argv[i + 1] : NULL;
+		if (strcmp(k, "trusted") == 0) {
+			n.prof.trusted = true;
+			continue;
+		}
+		if (!arg)
+			return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
+		i++;
+		if (strcmp(k, "blade") == 0 && strlen(arg) < sizeof(n.blade))
+			snprintf(n.blade, sizeof(n.blade), "%s", arg);
+		else if (strcmp(k, "mem") == 0 && !cmc_api_parse_uint(arg, 4096, &x) && x >= 16)
+			n.mem_mb = x;
+		else if (strcmp(k, "mac") == 0) {
+			if (vb_mac_parse(arg, n.prof.mac) < 0 || !vb_mac_is_unicast(n.prof.mac))
+				return cmc_api_refuse(req, CMC_REFUSED, "'%.32s' is not a unicast MAC address", arg);
+			n.has_profile = true;
+		} else if (strcmp(k, "vlan") == 0 && !cmc_api_parse_uint(arg, 3999, &x) && x)
+			n.prof.vlan = (uint16_t)x;
+		else if (strcmp(k, "rate") == 0 && !cmc_api_parse_uint(arg, 1000, &x))
+			n.prof.rate = x;
+		else
+			return cmc_api_refuse(req, CMC_USAGE, "%s (bad '%.32s %.32s')", usage, k, arg);
+	}
+	if (!n.blade[0])
+		return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
+	if (!blade_known(d, n.blade))
+		return cmc_api_refuse(req, CMC_REFUSED, "no blade '%s' in this chassis", n.blade);
+	if (vm_find(v, n.name))
+		return cmc_api_refuse(req, CMC_REFUSED, "VM %s exists (on %s)", n.name, vm_find(v, n.name)->blade);
+	if ((n.prof.vlan || n.prof.rate || n.prof.trusted) && !n.has_profile)
+		return cmc_api_refuse(req, CMC_REFUSED, "a VLAN, rate or trust needs the VM's MAC (mac M)");
+	for (unsigned i = 0; i < VM_MAX && !slot; i++)
+		if (!v->vms[i].used)
+			slot = &v->vms[i];
+	if (!slot)
+		return cmc_api_refuse(req, CMC_REFUSED, "too many VMs (%d)", VM_MAX);
+	if (n.has_profile &&
+	    cmc_blades_profile_add(d->blades, n.name, n.blade, &n.prof, true, n.loc, err, sizeof(err)) < 0)
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
+	if (qemu_spawn(v, &n, n.blade, false, err, sizeof(err)) < 0) {
+		if (n.has_profile)
+			(void)cmc_blades_profile_remove(d->blades, n.loc, err + strlen(err), 1);
+		return cmc_api_refuse(req, CMC_REFUSED, "VM %s on %s: %s", n.name, n.blade, err);
+	}
+	/* The answer once its QMP is up (nested TCG: seconds); the loop goes on meanwhile. */
+	n.state = VM_STARTING;
+	*slot = n;
+	slot->req = cmc_api_defer(req);
+	qc_open(v, slot, &slot->src, slot->blade, START_TIMEOUT_MS, started);
+	arm(v);
+	return CMC_OK;
+}
+
+static enum cmc_status vm_stop(struct cmcd *d, struct cmc_api_request *req)
+{
+	struct cmc_vms *v = d->vms;
+	struct vm *vm = vm_find(v, req->argv[2]);
+	char err[256];
+	pid_t pid;
+
+	if (req->argc != 3)
+		return cmc_api_refuse(req, CMC_USAGE, "usage: vm stop NAME");
+	if (!vm)
+		return cmc_api_refuse(req, CMC_REFUSED, "no VM '%.32s'", req->argv[2]);
+	if (vm_migrating(vm) || vm->failing)
+		return cmc_api_refuse(req, CMC_REFUSED, "VM %s is migrating to %s", vm->name, vm->to);
+	if (vm->state == VM_STARTING || vm->state == VM_STOPPING)
+		return cmc_api_refuse(req, CMC_REFUSED, "VM %s is %s", vm->name, vm_state_names[vm->state]);
+	if (vm_forget(v, vm) < 0)
+		return cmc_api_refuse(req, CMC_REFUSED, "the store refused the change");
+	qc_close(v, &vm->src);
+	qc_close(v, &vm->dst);
+	if (vm->has_profile && cmc_blades_profile_remove(d->blades, vm->loc, err, sizeof(err)) < 0)
+		log_warnx("VM %s: profile: %s", vm->name, err);
+	cmc_events_post(d->events, "vm", -1, "%s stopped on %s", vm->name, vm->blade);
+	/* QEMU shuts down on SIGTERM (SIGKILL after QUIT_TIMEOUT_MS); the answer once it has
+	 * gone, so that the same VM may start again at once. */
+	vm->state = VM_STOPPING;
+	pid = vm_pid(vm, vm->blade);
+	if (pid)
+		vm->req = cmc_api_defer(req);
+	qemu_reap(v, pid, SIGTERM, vm);
+	arm(v);
+	return CMC_OK;
+}
+
+/* vm start NAME blade B [...] | stop NAME */
+enum cmc_status cmc_cmd_vm(void *ctx, struct cmc_api_request *req)
+{
+	struct cmcd *d = ctx;
+
+	if (!d->vms || !d->blades)
+		return cmc_api_refuse(req, CMC_REFUSED, "VMs are not available");
+	if (strcmp(req->argv[1], "start") == 0)
+		return vm_start(d, req);
+	if (strcmp(req->argv[1], "stop") == 0 && req->argc >= 3)
+		return vm_stop(d, req);
+	return cmc_api_refuse(req, CMC_USAGE, "usage: vm start NAME blade B [mem MB] [mac M] [vlan X] [rate MBPS] "
+		      "[trusted] | vm stop NAME");
+}
+
+enum cmc_status cmc_cmd_vms(void *ctx, struct cmc_api_request *req)
+{
+	struct cmcd *d = ctx;
+
+	for (unsigned i = 0; d->vms && i < VM_MAX; i++) {
+		struct vm *vm = &d->vms->vms[i];
+		char mac[18], loc[24];
+
+		if (!vm->used)
+			continue;
+		vm_loc_str(vm->loc, loc, sizeof(loc));
+		cmc_rec_begin(req->body, "vm");
+		cmc_rec_str(req->body, "vm", vm->name);
+		cmc_rec_str(req->body, "blade", vm->blade);
+		cmc_rec_str(req->body, "state", vm_state_names[vm->state]);
+		cmc_rec_int(req->body, "mem", vm->mem_mb);
+		cmc_rec_int(req->body, "pid", vm_pid(vm, vm->blade));
+		cmc_rec_str(req->body, "mac", vm->has_profile ? vb_mac_str(vm->prof.mac, mac) : "-");
+		cmc_rec_int(req->body, "vlan", vm->prof.vlan);
+		cmc_rec_int(req->body, "rate", vm->prof.rate);
+		cmc_rec_str(req->body, "vf", vm->has_profile ? loc : "-");
+		cmc_rec_str(req->body, "note", vm->note[0] ? vm->note : "-");
+		cmc_rec_end(req->body);
+	}
+	return CMC_OK;
+}
+
+/* migrate NAME to BLADE [bandwidth MBPS] */
+enum cmc_status cmc_cmd_migrate(void *ctx, struct cmc_api_request *req)
+{
+	struct cmcd *d = ctx;
+	struct cmc_vms *v = d->vms;
+	struct vm *vm;
+	const char *to = req->argv[3];
+	char err[256], lane[16], addr_from[16], addr_to[16];
+	int rc;
+
+	if (!v || !d->blades)
+		return cmc_api_refuse(req, CMC_REFUSED, "VMs are not available");
+	unsigned bw = 0;
+
+	if ((req->argc != 4 && req->argc != 6) || strcmp(req->argv[2], "to") != 0 ||
+	    (req->argc == 6 && (strcmp(req->argv[4], "bandwidth") != 0 || cmc_api_parse_uint(req->argv[5], 10000, &bw) || !bw)))
+		return cmc_api_refuse(req, CMC_USAGE, "usage: migrate VM --to BLADE [bandwidth MBPS]");
+	vm = vm_find(v, req->argv[1]);
+	if (!vm)
+		return cmc_api_refuse(req, CMC_REFUSED, "no VM '%.32s'", req->argv[1]);
+	if (vm_migrating(vm) || vm->failing)
+		return cmc_api_refuse(req, CMC_REFUSED, "VM %s is already migrating to %s", vm->name, vm->to);
+	if (vm->state != VM_RUNNING)
+		return cmc_api_refuse(req, CMC_REFUSED, "VM %s is %s%s%s", vm->name, vm_state_names[vm->state],
+			      vm->note[0] ? ": " : "", vm->note);
+	if (!blade_known(d, to))
+		return cmc_api_refuse(req, CMC_REFUSED, "no blade '%.32s' in this chassis", to);
+	if (strcmp(to, vm->blade) == 0)
+		return cmc_api_refuse(req, CMC_REFUSED, "VM %s already runs on %s", vm->name, to);
+	rc = cmc_blades_lane_between(d->blades, vm->blade, to, lane, addr_from, addr_to);
+	if (rc == -ENOENT)
+		return cmc_api_refuse(req, CMC_REFUSED, "no lane between %s and %s (cmcctl lane create NAME %s %s)",
+			      vm->blade, to, vm->blade, to);
+	if (rc == -EAGAIN)
+		return cmc_api_refuse(req, CMC_REFUSED, "lane %s is not up yet (its VFs are not in their blades)", lane);
+	/* Step 810: the destination's profile, staged: no MAC live there yet. */
+	memcpy(vm->from, vm->blade, sizeof(vm->from));
+	snprintf(vm->to, sizeof(vm->to), "%s", to);
+	snprintf(vm->lane, sizeof(vm->lane), "%s", lane);
+	snprintf(vm->dest_addr, sizeof(vm->dest_addr), "%s", addr_to);
+	vm->port = MIGRATION_PORT + (unsigned)(vm - v->vms);
+	vm->bandwidth = bw;
+	vm->staged = vm->src_ok = vm->dst_listening = vm->dst_done = vm->resumed = false;
+	vm->old_loc_set = false;
+	vm->reason[0] = '\0';
+	vm->transferred = vm->remaining = vm->total = vm->mbps = vm->total_time = vm->downtime = 0;
+	vm->switch_us = vm->last_transferred = 0;
+	vm->src_done = vm->src_done_us = vm->src_lost = 0;
+	if (vm->has_profile) {
+		if (cmc_blades_profile_add(d->blades, vm->name, to, &vm->prof, false, vm->dloc, err, sizeof(err)) < 0)
+			return cmc_api_refuse(req, CMC_REFUSED, "cannot stage VM %s's profile on %s: %s", vm->name, to, err);
+		vm->staged = true;
+	}
+	vm->mig = MIG_STARTING;
+	vm->state = VM_MIGRATING;
+	vm->mig_started = cmc_now_ms();
+	if (vm_save(v, vm) < 0 || qemu_spawn(v, vm, to, true, err, sizeof(err)) < 0) {
+		mig_fail(v, vm, false, "destination QEMU: %s", err);
+		arm(v);
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", vm->reason);
+	}
+	/* The source answering and the destination waiting (towards step 825) go on from the
+	 * loop; the command returns now and cmcctl follows the migration. */
+	mig_begin(v, vm);
+	cmc_events_post(d->events, "migration", -1, "%s %s -> %s over lane %s (%s:%u)", vm->name, vm->from, to,
+			lane, addr_to, vm->port);
+	arm(v);
+	return CMC_OK;
+}
+
+enum cmc_status cmc_cmd_migrations(void *ctx, struct cmc_api_request *req)
+{
+	struct cmcd *d = ctx;
+
+	for (unsigned i = 0; d->vms && i < VM_MAX; i++) {
+		struct vm *vm = &d->vms->vms[i];
+
+		if (!vm->used || vm->mig == MIG_NONE)
+			continue;
+		cmc_rec_begin(req->body, "migration");
+		cmc_rec_str(req->body, "vm", vm->name);
+		cmc_rec_str(req->body, "from", vm->from);
+		cmc_rec_str(req->body, "to", vm->to);
+		cmc_rec_str(req->body, "lane", vm->lane);
+		cmc_rec_str(req->body, "status", mig_state_names[vm->mig]);
+		cmc_rec_int(req->body, "transferred", (long long)vm->transferred);
+		cmc_rec_int(req->body, "remaining", (long long)vm->remaining);
+		cmc_rec_int(req->body, "total", (long long)vm->total);
+		cmc_rec_int(req->body, "mbps", (long long)vm->mbps);
+		cmc_rec_int(req->body, "total_time_ms", (long long)vm->total_time);
+		/* QEMU's own downtime + cmcd's switch-over (source completed -> cont answered). */
+		cmc_rec_int(req->body, "downtime_ms", (long long)(vm->downtime + (vm->switch_us + 500) / 1000));
+		cmc_rec_int(req->body, "qemu_downtime_ms", (long long)vm->downtime);
+		cmc_rec_int(req->body, "switchover_us", (long long)vm->switch_us);
+		cmc_rec_str(req->body, "reason", vm->reason[0] ? vm->reason : "-");
+		cmc_rec_end(req->body);
+	}
+	return CMC_OK;
+}
+
+/* profile set VM rate R */
+enum cmc_status cmc_cmd_profile(void *ctx, struct cmc_api_request *req)
+{
+	struct cmcd *d = ctx;
+	struct vm *vm = d->vms ? vm_find(d->vms, req->argv[2]) : NULL;
+	struct cmc_profile p;
+	char err[256];
+	unsigned rate;
+
+	if (req->argc != 5 || strcmp(req->argv[1], "set") != 0 || strcmp(req->argv[3], "rate") != 0 ||
+	    cmc_api_parse_uint(req->argv[4], 1000, &rate))
+		return cmc_api_refuse(req, CMC_USAGE, "usage: profile set VM rate MBPS (0-1000, 0 = unlimited)");
+	if (!vm)
+		return cmc_api_refuse(req, CMC_REFUSED, "no VM '%.32s'", req->argv[2]);
+	if (!vm->has_profile)
+		return cmc_api_refuse(req, CMC_REFUSED, "VM %s has no network profile (start it with a MAC)", vm->name);
+	if (vm_migrating(vm) || vm->failing)
+		return cmc_api_refuse(req, CMC_REFUSED, "VM %s is migrating; set its rate after", vm->name);
+	p = vm->prof;
+	p.rate = rate;
+	if (cmc_blades_profile_set(d->blades, vm->loc, &p, true, err, sizeof(err)) < 0)
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
+	vm->prof = p;
+	(void)vm_save(d->vms, vm);
+	cmc_events_post(d->events, "profile", -1, "%s: rate %u Mbit/s", vm->name, rate);
+	return CMC_OK;
+}
+
+/* --- Start and stop --------------------------------------------------------------- */
+
+static void tick(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
+{
+	struct cmc_vms *v = arg;
+	(void)loop;
+	(void)t;
+
+	qemu_reap_due(v);
+	for (unsigned i = 0; i < VM_MAX; i++) {
+		struct vm *vm = &v->vms[i];
+
+		if (!vm->used)
+			continue;
+		qc_due(v, &vm->src);
+		qc_due(v, &vm->dst);
+		if (vm->mig == MIG_ACTIVE && !vm->failing)
+			mig_follow(v, vm);
+		mig_fail_check(v, vm);
+	}
+	arm(v);
+}
+
+/* After a restart: where is each VM now? A migration in flight is taken up again. */
+static void resume(struct cmc_vms *v)
+{
+	for (unsigned i = 0; i < VM_MAX; i++) {
+		struct vm *vm = &v->vms[i];
+
+		if (!vm->used)
+			continue;
+		if (vm->mig != MIG_NONE && vm->mig != MIG_COMPLETED && vm->mig != MIG_FAILED) {
+			mig_resume(v, vm);
+			continue;
+		}
+		if (vm->state == VM_RUNNING && !vm_pid(vm, vm->blade)) {
+			vm->state = VM_LOST;
+			snprintf(vm->note, sizeof(vm->note), "its QEMU on %s is gone", vm->blade);
+			(void)vm_save(v, vm);
+			cmc_events_post(v->d->events, "vm", -1, "%s: %s", vm->name, vm->note);
+		}
+	}
+	arm(v);
+}
+
+int cmc_vms_start(struct cmcd *d, struct cmc_vms **out)
+{
+	struct cmc_vms *v = calloc(1, sizeof(*v));
+	char err[256];
+	int rc;
+
+	if (!v)
+		return -ENOMEM;
+	v->d = d;
+	v->qemu = getenv("CMC_QEMU") ? getenv("CMC_QEMU") : VM_QEMU_DEFAULT;
+	v->kernel = getenv("CMC_VM_KERNEL") ? getenv("CMC_VM_KERNEL") : VM_KERNEL_DEFAULT;
+	rc = cmc_loop_add_timer(d->loop, 0, 0, tick, v, &v->tick);
+	if (rc) {
+		free(v);
+		return rc;
+	}
+	if (mp_blade_backend_open("netns", &v->be, err, sizeof(err)) < 0) {
+		log_warnx("VMs: %s", err);
+		v->be = NULL;
+	}
+	v->hooks = (struct vm_hooks){ .event = mig_event, .lost = on_lost, .reaped = on_reaped, .arm = arm };
+	vm_load_all(v);
+	d->vms = v;
+	resume(v);
+	*out = v;
+	return 0;
+}
+
+void cmc_vms_stop(struct cmcd *d, struct cmc_vms *v)
+{
+	if (!v)
+		return;
+	/* VMs run on: they are the blades', not cmcd's. A vm start or stop still waiting is
+	 * answered (its QEMU runs or goes on regardless). */
+	for (unsigned i = 0; i < VM_MAX; i++) {
+		qc_close(v, &v->vms[i].src);
+		qc_close(v, &v->vms[i].dst);
+		answer(&v->vms[i], CMC_REFUSED, "cmcd is stopping");
+	}
+	if (v->tick)
+		cmc_loop_del_timer(d->loop, v->tick);
+	mp_blade_backend_close(v->be);
+	d->vms = NULL;
+	free(v);
+}
