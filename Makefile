@@ -169,7 +169,7 @@ demo: deps
 	$(Q)CMC_BUILD=$(O) t/chassis/demo
 
 chassis: deps
-	$(Q)$(MAKE) --no-print-directory image
+	$(Q)$(MAKE) --no-print-directory image image-vm
 	$(Q)CMC_BUILD=$(O) t/chassis/run --interactive $(ARGS)
 
 # libFuzzer targets (clang): fuzz/NAME.c -> $(O)/fuzz/NAME; `make fuzz` runs each briefly.

@@ -523,13 +523,16 @@ static void apply_port(struct cmc_blades *b, const struct cmc_intent *old, unsig
 	char why[256];
 
 	if ((!old || cmc_intent_role(old, slot, pf) != cmc_intent_role(b->in, slot, pf)) &&
-	    apply_role(b, slot, pf, why, sizeof(why)) < 0)
+	    apply_role(b, slot, pf, why, sizeof(why)) < 0) {
 		cmc_events_post(b->d->events, "port-role", (int)slot, "pf %u: %s", pf, why);
+		if (old && failed && !(*failed)++)
+			snprintf(err, errlen, "%s", why);
+	}
 	for (unsigned i = 0; old && i < cmc_intent_fdb_count(old); i++) {
 		const struct cmc_fdb *f = cmc_intent_fdb_nth(old, i);
 
 		if (f->slot == slot && f->pf == pf && !cmc_intent_fdb(b->in, slot, pf, f->mac))
-			fdb_write(b, f, false, failed, err, errlen);
+			fdb_write(b, f, false, NULL, err, errlen);	/* gone from the intent either way */
 	}
 	for (unsigned vf = 0; vf < num_vfs; vf++) {
 		const struct cmc_assignment *a = cmc_intent_assignment(b->in, slot, pf, vf);
@@ -771,7 +774,7 @@ enum cmc_status cmc_blades_command_end(struct cmc_blades *b, struct cmc_api_requ
 	if (cmc_blades_change_end(b, old, what, &failed, err, errlen) < 0)
 		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 	if (failed)
-		return cmc_api_refuse(req, CMC_REFUSED, "kept, but not applied: %s (see cmcctl assignments)", err);
+		return cmc_api_refuse(req, CMC_REFUSED, "kept, but not applied: %s", err);
 	return CMC_OK;
 }
 

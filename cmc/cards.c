@@ -883,6 +883,15 @@ bool cmc_cards_port(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigne
 	return true;
 }
 
+unsigned cmc_cards_port_caps(struct cmc_cards *cards, unsigned slot, unsigned pf)
+{
+	struct card *c = cards ? find_card(cards, slot, pf) : NULL;
+
+	if (!c || !c->nic || c->dead)
+		return 0;
+	return (c->nic->ops->set_port_mode ? CMC_CARD_CAN_LOOPBACK : 0) | (c->nic->ops->fdb_set ? CMC_CARD_CAN_FDB : 0);
+}
+
 int cmc_cards_set_port_mode(struct cmc_cards *cards, unsigned slot, unsigned pf,
 			    enum nic_port_mode mode, char *err, size_t errlen)
 {

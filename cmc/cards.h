@@ -64,6 +64,10 @@ bool cmc_cards_port_link_up(struct cmc_cards *cards, unsigned slot, unsigned pf)
 /* The PF's own address of slot/pf (read from the card when it was opened). -ENOENT if
  * cmcd does not drive it or the address is not known. */
 int cmc_cards_pf_mac(struct cmc_cards *cards, unsigned slot, unsigned pf, uint8_t mac[6]);
+/* What the driver of slot/pf can do beyond VF settings (0 if cmcd does not drive it). */
+#define CMC_CARD_CAN_LOOPBACK 1u	/* set_port_mode: a midplane port */
+#define CMC_CARD_CAN_FDB 2u		/* static forwarding entries */
+unsigned cmc_cards_port_caps(struct cmc_cards *cards, unsigned slot, unsigned pf);
 /* True if cmcd drives slot/pf (and how many VFs it enabled there). */
 bool cmc_cards_port(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned *num_vfs);
 /* A VF's settings: checked against the model of the card's bridge (vbridge), then

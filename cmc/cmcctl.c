@@ -42,7 +42,8 @@ static void usage(FILE *f)
 		"  functions [slot N]    physical and virtual functions\n"
 		"  blades                the blades of the chassis\n"
 		"  events [-f]           recent events; -f follows new ones\n"
-		"  vfstats               VFs of the cards cmcd drives: MAC, counters, transmit limiter\n"
+		"  vfstats               VFs of the cards cmcd drives: MAC, counters, mailbox messages,\n"
+		"                        resets and penalties, transmit limiter\n"
 		"  portstats             the ports of those cards: packet and byte counters\n"
 		"  trust S P V on|off    let VF V of slot S, PF P change its MAC (or not)\n"
 		"  link-state S P V auto|enable|disable   a VF's link: follow the port, or forced\n"
@@ -352,8 +353,8 @@ static const struct column vfstat_columns[] = {
 	{ "SLOT", "slot", NULL }, { "PF", "pf", NULL }, { "VF", "vf", NULL }, { "MAC", "mac", NULL },
 	{ "RX_PKTS", "rx_packets", NULL }, { "TX_PKTS", "tx_packets", NULL },
 	{ "RX_BYTES", "rx_bytes", NULL }, { "TX_BYTES", "tx_bytes", NULL },
-	{ "MBX", "mbx_messages", NULL }, { "REFUSED", "mbx_refused", NULL }, { "RATE", "rate", NULL },
-	{ "LIMITER", NULL, fmt_limiter }, { 0 },
+	{ "MBX", "mbx_messages", NULL }, { "REFUSED", "mbx_refused", NULL }, { "RESETS", "mbx_resets", NULL },
+	{ "PENALTIES", "mbx_penalties", NULL }, { "RATE", "rate", NULL }, { "LIMITER", NULL, fmt_limiter }, { 0 },
 };
 
 static const struct column portstat_columns[] = {

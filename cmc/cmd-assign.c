@@ -35,6 +35,7 @@ enum cmc_status cmc_cmd_assign(void *ctx, struct cmc_api_request *req)
 	struct cmc_intent *old;
 	enum cmc_status st;
 	char err[256], mac[VB_MAC_STRLEN];
+	int rc;
 
 	if (!d->blades)
 		return cmc_api_refuse(req, CMC_REFUSED, "blades are not available");
@@ -48,9 +49,10 @@ enum cmc_status cmc_cmd_assign(void *ctx, struct cmc_api_request *req)
 		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 	if (cmc_blades_change_begin(d->blades, &old) < 0)
 		return cmc_api_refuse(req, CMC_REFUSED, "out of memory");
-	st = cmc_blades_command_end(d->blades, req, old, cmc_intent_assign(cmc_blades_intent(d->blades), &n, err, sizeof(err)), "assign",
-		    err, sizeof(err));
-	if (st == CMC_OK || cmc_intent_assignment(cmc_blades_intent(d->blades), n.slot, n.pf, n.vf))
+	rc = cmc_intent_assign(cmc_blades_intent(d->blades), &n, err, sizeof(err));
+	st = cmc_blades_command_end(d->blades, req, old, rc, "assign", err, sizeof(err));
+	/* Made (applied, or kept but not applied): the event says what was asked. */
+	if (!rc && cmc_intent_assignment(cmc_blades_intent(d->blades), n.slot, n.pf, n.vf))
 		cmc_events_post(d->events, "assigned", (int)n.slot, "pf %u vf %u to %s (mac %s vlan %u)", n.pf, n.vf,
 				n.blade, vb_mac_str(n.mac, mac),
 				cmc_intent_vlan_of(cmc_blades_intent(d->blades), &n));

@@ -44,7 +44,7 @@ static enum cmc_status lane_create(struct cmcd *d, struct cmc_api_request *req)
 	/* One commit holds the lane and both its VFs. */
 	rc = cmc_intent_lane_add(in, &l, ends, err, sizeof(err));
 	st = cmc_blades_command_end(d->blades, req, old, rc, "lane", err, sizeof(err));
-	if (st == CMC_OK || cmc_intent_lane(in, l.name))
+	if (!rc && cmc_intent_lane(in, l.name))
 		cmc_events_post(d->events, "lane", (int)l.slot, "%s created: pf %u vf %u (%s, 169.254.%u.1) and vf %u "
 				"(%s, 169.254.%u.2), vlan %u", l.name, l.pf, ends[0].vf, ends[0].blade, l.net,
 				ends[1].vf, ends[1].blade, l.net, l.vlan);

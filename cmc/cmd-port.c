@@ -43,6 +43,10 @@ enum cmc_status cmc_cmd_port(void *ctx, struct cmc_api_request *req)
 		return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
 	if (cmc_intent_port(in, slot, pf, NULL) && cmc_intent_role(in, slot, pf) == role)
 		return CMC_OK;
+	if (role == CMC_PORT_MIDPLANE && cmc_cards_port(d->cards, slot, pf, NULL) &&
+	    !(cmc_cards_port_caps(d->cards, slot, pf) & CMC_CARD_CAN_LOOPBACK))
+		return cmc_api_refuse(req, CMC_REFUSED, "slot %u pf %u: its driver cannot hold the port in loopback "
+				      "(a midplane port needs igb-vfio)", slot, pf);
 	if (cmc_blades_change_begin(d->blades, &old) < 0)
 		return cmc_api_refuse(req, CMC_REFUSED, "out of memory");
 	st = cmc_blades_command_end(d->blades, req, old, cmc_intent_role_set(in, slot, pf, role, err, sizeof(err)),
@@ -119,6 +123,10 @@ enum cmc_status cmc_cmd_vbridge(void *ctx, struct cmc_api_request *req)
 		return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
 	if (!in)
 		return cmc_api_refuse(req, CMC_REFUSED, "blades are not available");
+	if (add && cmc_cards_port(d->cards, f.slot, f.pf, NULL) &&
+	    !(cmc_cards_port_caps(d->cards, f.slot, f.pf) & CMC_CARD_CAN_FDB))
+		return cmc_api_refuse(req, CMC_REFUSED, "slot %u pf %u: its driver has no static entries "
+				      "(they need igb-vfio)", f.slot, f.pf);
 	if (add && cmc_blades_mac_not_granted(d->blades, f.mac, f.slot, f.pf, -1, err, sizeof(err)) < 0)
 		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 	if (cmc_blades_change_begin(d->blades, &old) < 0)
