@@ -221,6 +221,9 @@ for my $point (qw(assign:before-commit assign:after-commit assign:after-card ass
 		like($c->run("wait_for 100 'ip -n blade3 link show s1v3 | grep -q $mac'; ip -n blade3 link show s1v3"),
 			qr/\Q$mac\E/, "$point: holding its MAC");
 	}
+	# Once every assigned VF is in its blade: a netdev moving into one while the namespaces
+	# are listed would be seen in two of them.
+	$c->run(q{wait_for 100 '! cmcctl -j assignments | grep -q "\"placed\":false"'}, timeout => 30);
 	my %seen;
 	my @dups = grep { $seen{$_}++ } @{ live_macs() };
 	is_deeply(\@dups, [], "$point: no MAC on two VFs");
