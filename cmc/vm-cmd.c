@@ -8,6 +8,8 @@
 #include "vms.h"
 #include "vm.h"
 
+#include "args.h"
+
 #include "blade.h"
 #include "daemon.h"
 #include "log.h"
@@ -119,7 +121,6 @@ static enum cmc_status vm_start(struct cmcd *d, struct cmc_api_request *req)
 	struct cmc_vms *v = d->vms;
 	struct vm n = { .used = true, .mem_mb = VM_MEM_DEFAULT, .state = VM_RUNNING }, *slot = NULL;
 	char err[256];
-	unsigned x;
 
 	if (req->argc < 5)
 		return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
@@ -127,32 +128,23 @@ static enum cmc_status vm_start(struct cmcd *d, struct cmc_api_request *req)
 		return cmc_api_refuse(req, CMC_REFUSED, "'%.32s' is not a VM name (1-%d of a-z A-Z 0-9 - _)", req->argv[2],
 			      VM_NAME_MAX);
 	snprintf(n.name, sizeof(n.name), "%s", req->argv[2]);
-	for (int i = 3; i < req->argc; i++) {
-		const char *k = req->argv[i], *arg = i + 1 < req->argc ? req->argv[i + 1] : NULL;
-		if (strcmp(k, "trusted") == 0) {
-			n.prof.trusted = true;
-			continue;
-		}
-		if (!arg)
-			return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
-		i++;
-		if (strcmp(k, "blade") == 0 && strlen(arg) < sizeof(n.blade))
-			snprintf(n.blade, sizeof(n.blade), "%s", arg);
-		else if (strcmp(k, "mem") == 0 && !cmc_api_parse_uint(arg, 4096, &x) && x >= 16)
-			n.mem_mb = x;
-		else if (strcmp(k, "mac") == 0) {
-			if (vb_mac_parse(arg, n.prof.mac) < 0 || !vb_mac_is_unicast(n.prof.mac))
-				return cmc_api_refuse(req, CMC_REFUSED, "'%.32s' is not a unicast MAC address", arg);
-			n.has_profile = true;
-		} else if (strcmp(k, "vlan") == 0 && !cmc_api_parse_uint(arg, 3999, &x) && x)
-			n.prof.vlan = (uint16_t)x;
-		else if (strcmp(k, "rate") == 0 && !cmc_api_parse_uint(arg, 1000, &x))
-			n.prof.rate = x;
-		else
-			return cmc_api_refuse(req, CMC_USAGE, "%s (bad '%.32s %.32s')", usage, k, arg);
+	{
+		unsigned vlan = 0;
+		struct cmc_arg args[] = {
+			{ "blade", CMC_ARG_WORD, 0, sizeof(n.blade) - 1, true, n.blade, NULL, false },
+			{ "mem", CMC_ARG_UINT, 16, 4096, false, &n.mem_mb, "a memory size in MiB (16-4096)", false },
+			{ "mac", CMC_ARG_MAC, 0, 0, false, n.prof.mac, "a unicast MAC address", false },
+			{ "vlan", CMC_ARG_UINT, 1, 3999, false, &vlan, "a VLAN id (1-3999)", false },
+			{ "rate", CMC_ARG_UINT, 0, 1000, false, &n.prof.rate, "a rate in Mbit/s (0-1000)", false },
+			{ "trusted", CMC_ARG_FLAG, 0, 0, false, &n.prof.trusted, NULL, false },
+		};
+		enum cmc_status st = cmc_args_parse(req, 3, args, sizeof(args) / sizeof(args[0]), usage);
+
+		if (st != CMC_OK)
+			return st;
+		n.prof.vlan = (uint16_t)vlan;
+		n.has_profile = args[2].seen;
 	}
-	if (!n.blade[0])
-		return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
 	if (!blade_known(d, n.blade))
 		return cmc_api_refuse(req, CMC_REFUSED, "no blade '%s' in this chassis", n.blade);
 	if (vm_find(v, n.name))
