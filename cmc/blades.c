@@ -149,6 +149,24 @@ void cmc_blades_vf_state(const struct cmc_blades *b, unsigned slot, unsigned pf,
 
 /* --- The blades: placing netdevs ------------------------------------------------------ */
 
+/*
+ * A VF driver learns its MAC when it resets: one whose settings changed while nobody had
+ * it up (the kernel PF driver tells no VF) still holds the old MAC. Placed up with a MAC
+ * other than its assignment's, it is taken down and up, so it resets and asks again.
+ */
+static void stale_mac_reset(struct cmc_blades *b, const struct vf_rt *r, const struct cmc_assignment *a)
+{
+	struct mp_blade_netdev nd;
+	char err[128];
+
+	/* Down, it resets when the blade brings it up. */
+	if (mp_blade_netdev(b->be, r->blade, r->ifname, &nd, err, sizeof(err)) < 0 || !nd.present || !nd.up ||
+	    memcmp(nd.mac, a->mac, 6) == 0)
+		return;
+	(void)!mp_blade_set_up(b->be, r->blade, r->ifname, false, err, sizeof(err));
+	(void)!mp_blade_set_up(b->be, r->blade, r->ifname, true, err, sizeof(err));
+}
+
 /* Puts the VF's netdev into its blade; 0, or -EAGAIN while the VF has no netdev yet. */
 static int place(struct cmc_blades *b, const struct cmc_assignment *a)
 {
@@ -187,6 +205,7 @@ static int place(struct cmc_blades *b, const struct cmc_assignment *a)
 	r->placed = true;
 	snprintf(r->blade, sizeof(r->blade), "%s", a->blade);
 	snprintf(r->ifname, sizeof(r->ifname), "%s", ifname);
+	stale_mac_reset(b, r, a);
 	cmc_events_post(b->d->events, "vf-placed", (int)a->slot, "pf %u vf %u is %s in blade %s", a->pf,
 			a->vf, ifname, a->blade);
 	return 0;
