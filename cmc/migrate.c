@@ -121,24 +121,32 @@ void mig_fail(struct cmc_vms *v, struct vm *vm, bool source_dead, const char *fm
 	mig_fail_check(v, vm);
 }
 
-/* The source's last figures (its downtime), then it quits: cleanup, after the VM runs. */
-static void source_final(struct cmc_vms *v, struct vm *vm, int rc, json_t *reply, const char *err)
+/* query-migrate's figures, each by its path: a device section ("vfio", "disk") has a
+ * "transferred" of its own, and may come before "ram". */
+static void read_progress(struct vm *vm, const json_t *reply)
 {
 	uint64_t x;
 
+	if (!qmp_get_u64(reply, "ram.transferred", &x))
+		vm->transferred = x;
+	if (!qmp_get_u64(reply, "ram.remaining", &x))
+		vm->remaining = x;
+	if (!qmp_get_u64(reply, "ram.total", &x))
+		vm->total = x;
+	if (!qmp_get_u64(reply, "ram.mbps", &x))
+		vm->mbps = x;
+	if (!qmp_get_u64(reply, "total-time", &x))
+		vm->total_time = x;
+	if (!qmp_get_u64(reply, "downtime", &x))
+		vm->downtime = x;
+}
+
+/* The source's last figures (its downtime), then it quits: cleanup, after the VM runs. */
+static void source_final(struct cmc_vms *v, struct vm *vm, int rc, json_t *reply, const char *err)
+{
 	(void)err;
-	if (!rc) {
-		if (!qmp_get_u64(reply, "ram.transferred", &x))
-			vm->transferred = x;
-		if (!qmp_get_u64(reply, "ram.total", &x))
-			vm->total = x;
-		if (!qmp_get_u64(reply, "ram.mbps", &x))
-			vm->mbps = x;
-		if (!qmp_get_u64(reply, "total-time", &x))
-			vm->total_time = x;
-		if (!qmp_get_u64(reply, "downtime", &x))
-			vm->downtime = x;
-	}
+	if (!rc)
+		read_progress(vm, reply);
 	finish_migration(v, vm);
 }
 
@@ -375,25 +383,6 @@ void mig_event(struct cmc_vms *v, struct vm *vm, struct qconn *c, json_t *ev)
 		dest_status(v, vm, status);
 }
 
-/* query-migrate's figures, each by its path: a device section ("vfio", "disk") has a
- * "transferred" of its own, and may come before "ram". */
-static void read_progress(struct vm *vm, const json_t *reply)
-{
-	uint64_t x;
-
-	if (!qmp_get_u64(reply, "ram.transferred", &x))
-		vm->transferred = x;
-	if (!qmp_get_u64(reply, "ram.remaining", &x))
-		vm->remaining = x;
-	if (!qmp_get_u64(reply, "ram.total", &x))
-		vm->total = x;
-	if (!qmp_get_u64(reply, "ram.mbps", &x))
-		vm->mbps = x;
-	if (!qmp_get_u64(reply, "total-time", &x))
-		vm->total_time = x;
-	if (!qmp_get_u64(reply, "downtime", &x))
-		vm->downtime = x;
-}
 
 /* No byte moved since last_progress: past the budget, the migration fails. why: what
  * the source's QMP said when it did not answer this time, or NULL. */
