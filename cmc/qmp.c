@@ -361,24 +361,33 @@ static int await(struct qmp *q, uint64_t id, const char *command, json_t **reply
 	}
 }
 
+/*
+ * A fresh non-blocking connection to the socket (the old one dropped). A unix stream
+ * connect does not wait: the listener is there (queued) or not. 0 or -errno.
+ */
+static int stream_connect(struct qmp *q)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	disconnect(q);
+	if (strlen(q->path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, q->path, strlen(q->path) + 1);
+	q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (q->fd < 0 || connect(q->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	return 0;
+}
+
 /* A new connection: socket, greeting, capabilities, all by the deadline. */
 static int open_stream(struct qmp *q, long long deadline, char *err, size_t errlen)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	uint64_t id;
 	int rc;
 
-	disconnect(q);
-	if (strlen(q->path) >= sizeof(sa.sun_path)) {
-		rc = -ENAMETOOLONG;
+	rc = stream_connect(q);
+	if (rc)
 		goto fail;
-	}
-	memcpy(sa.sun_path, q->path, strlen(q->path) + 1);
-	q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (q->fd < 0 || connect(q->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		rc = -errno;
-		goto fail;
-	}
 	while (!q->greeted)
 		if ((rc = pump(q)) < 0 || (!q->greeted && (rc = wait_input(q, deadline)) < 0))
 			goto fail;
@@ -537,21 +546,11 @@ int qmp_open(const char *path, struct qmp **out)
 
 int qmp_start(struct qmp *q, char *err, size_t errlen)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int rc;
 
-	disconnect(q);
-	if (strlen(q->path) >= sizeof(sa.sun_path)) {
-		rc = -ENAMETOOLONG;
+	rc = stream_connect(q);
+	if (rc)
 		goto fail;
-	}
-	memcpy(sa.sun_path, q->path, strlen(q->path) + 1);
-	q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	/* A unix stream connect does not wait: the listener is there (queued) or not. */
-	if (q->fd < 0 || connect(q->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		rc = -errno;
-		goto fail;
-	}
 	q->phase = QMP_GREETING;
 	return 0;
 fail:

@@ -70,6 +70,14 @@ static void rearm(struct cmc_redfish *rf);
 
 /* --- responses ------------------------------------------------------------------------- */
 
+/* What every answer carries (DSP0266 §8.2: OData-Version; never cached; no sniffing). */
+static void common_headers(struct MHD_Response *resp)
+{
+	MHD_add_response_header(resp, "OData-Version", "4.0");
+	MHD_add_response_header(resp, "Cache-Control", "no-cache");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+}
+
 static enum MHD_Result send_body(struct MHD_Connection *conn, unsigned code, char *text,
 				 size_t len, const char *ctype, const char *allow)
 {
@@ -80,9 +88,7 @@ static enum MHD_Result send_body(struct MHD_Connection *conn, unsigned code, cha
 		free(text);
 		return MHD_NO;
 	}
-	MHD_add_response_header(resp, "OData-Version", "4.0");
-	MHD_add_response_header(resp, "Cache-Control", "no-cache");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	common_headers(resp);
 	if (ctype)
 		MHD_add_response_header(resp, "Content-Type", ctype);
 	if (allow)
@@ -161,9 +167,7 @@ static enum MHD_Result send_doc(struct MHD_Connection *conn, struct rf_doc *doc,
 		free(text);
 		return MHD_NO;
 	}
-	MHD_add_response_header(resp, "OData-Version", "4.0");
-	MHD_add_response_header(resp, "Cache-Control", "no-cache");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	common_headers(resp);
 	MHD_add_response_header(resp, "Content-Type", doc->xml ? "application/xml" :
 				"application/json; charset=utf-8");
 	MHD_add_response_header(resp, "ETag", etag);

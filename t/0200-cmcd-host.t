@@ -12,7 +12,7 @@ use JSON::PP;
 use File::Temp qw(tempdir);
 use Time::HiRes qw(sleep time);
 use Chassis;
-use Host qw(sh slurp spew);
+use Host qw(sh slurp spew start_cmcd);
 
 my $B = Chassis::build_dir();
 my ($CMCD, $CMCCTL, $GEN) = ("$B/cmcd", "$B/cmcctl", "$B/tools/mp-gendump");
@@ -34,21 +34,10 @@ system("$GEN -s 3 -e 2,3 -v 2 -o $dir/slot2-pulled.dump") == 0 or BAIL_OUT('mp-g
 
 my $pid;
 sub start_daemon {
-	my ($dump) = @_;
-	$pid = fork() // die;
-	if (!$pid) {
-		open(STDOUT, '>>', "$dir/cmcd.log");
-		open(STDERR, '>&', \*STDOUT);
-		exec($CMCD, '-f', '-c', "$dir/good.conf", '--pci-dump', $dump) or exit 127;
-	}
-	my $end = time + 10;
-	while (time < $end) {
-		return 1 if -S "$dir/run/cmcd.sock" && (sh("$CMCCTL version"))[0] == 0;
-		last if waitpid($pid, 1) == $pid;
-		sleep 0.05;
-	}
-	diag(slurp("$dir/cmcd.log"));
-	return 0;
+	my ($dump, $ok) = @_;
+	($pid, $ok) = start_cmcd(cmcd => $CMCD, cmcctl => $CMCCTL, conf => "$dir/good.conf", dump => $dump,
+				 socket => "$dir/run/cmcd.sock", log => "$dir/cmcd.log", timeout => 10);
+	return $ok;
 }
 sub stop_daemon { my ($sig) = @_; kill($sig // 'TERM', $pid); waitpid($pid, 0); my $st = $?; undef $pid; $st }
 END { kill('KILL', $pid) if $pid }

@@ -18,6 +18,7 @@ use IO::Socket::SSL;
 use HTTP::Tiny;
 use POSIX ();
 use Chassis;
+use Host qw(sh slurp spew start_cmcd);
 
 my $B = Chassis::build_dir();
 my ($CMCD, $CMCCTL, $GEN) = ("$B/cmcd", "$B/cmcctl", "$B/tools/mp-gendump");
@@ -30,9 +31,6 @@ my $dir = tempdir(CLEANUP => 1);
 $ENV{CMC_SOCKET} = "$dir/run/cmcd.sock";
 delete @ENV{qw(REQUESTS_CA_BUNDLE CURL_CA_BUNDLE http_proxy https_proxy HTTP_PROXY HTTPS_PROXY)};
 
-sub sh { my $out = `$_[0] 2>&1`; return ($? >> 8, $out) }
-sub slurp { local $/; open(my $f, '<', $_[0]) or return ''; <$f> }
-sub spew { open(my $f, '>', $_[0]) or die "$_[0]: $!"; print $f $_[1]; close $f }
 sub free_port { my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0) or die; $s->sockport }
 
 my ($PORT, $HPORT) = (free_port(), free_port());
@@ -49,21 +47,10 @@ system("cp $dir/three.dump $dir/live.dump") == 0 or die;
 
 my $pid;
 sub start_daemon {
-	my ($dump) = @_;
-	$pid = fork() // die;
-	if (!$pid) {
-		open(STDOUT, '>>', "$dir/cmcd.log");
-		open(STDERR, '>&', \*STDOUT);
-		exec($CMCD, '-f', '-c', "$dir/rf.conf", '--pci-dump', $dump) or exit 127;
-	}
-	my $end = time + 15;
-	while (time < $end) {
-		return 1 if -S "$dir/run/cmcd.sock" && (sh("$CMCCTL version"))[0] == 0;
-		last if waitpid($pid, 1) == $pid;
-		sleep 0.05;
-	}
-	diag(slurp("$dir/cmcd.log"));
-	return 0;
+	my ($dump, $ok) = @_;
+	($pid, $ok) = start_cmcd(cmcd => $CMCD, cmcctl => $CMCCTL, conf => "$dir/rf.conf", dump => $dump,
+				 socket => "$dir/run/cmcd.sock", log => "$dir/cmcd.log", timeout => 15);
+	return $ok;
 }
 sub stop_daemon { kill('TERM', $pid); waitpid($pid, 0); my $st = $?; undef $pid; $st }
 END { kill('KILL', $pid) if $pid }

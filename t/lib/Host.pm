@@ -1,12 +1,14 @@
 # Helpers of the tests that run on the host (no QEMU): a shell command's exit code and
-# output, a file read whole and written whole.
+# output, a file read whole and written whole, cmcd started over a PCI dump.
 package Host;
 
 use strict;
 use warnings;
 use Exporter qw(import);
+use POSIX qw(WNOHANG);
+use Time::HiRes qw(time sleep);
 
-our @EXPORT_OK = qw(sh slurp spew);
+our @EXPORT_OK = qw(sh slurp spew start_cmcd);
 
 # (exit code, stdout and stderr) of a shell command.
 sub sh { my $out = `$_[0] 2>&1`; return ($? >> 8, $out) }
@@ -14,5 +16,27 @@ sub sh { my $out = `$_[0] 2>&1`; return ($? >> 8, $out) }
 sub slurp { local $/; open(my $f, '<', $_[0]) or return ''; return <$f> // '' }
 # Writes a file whole (dies if it cannot).
 sub spew { open(my $f, '>', $_[0]) or die "$_[0]: $!"; print $f $_[1]; close $f or die "$_[0]: $!" }
+
+# cmcd in the foreground over a PCI dump: cmcd, cmcctl, conf, dump, socket, log (appended
+# to), timeout (s, default 10). Returns (pid, ready): ready once `cmcctl version`
+# answers on the socket; not ready (its log as a diagnostic) if it exits or time runs out,
+# the pid still the caller's to stop.
+sub start_cmcd {
+	my (%o) = @_;
+	my $pid = fork() // die "fork: $!";
+	if (!$pid) {
+		open(STDOUT, '>>', $o{log});
+		open(STDERR, '>&', \*STDOUT);
+		exec($o{cmcd}, '-f', '-c', $o{conf}, '--pci-dump', $o{dump}) or exit 127;
+	}
+	my $end = time + ($o{timeout} // 10);
+	while (time < $end) {
+		return ($pid, 1) if -S $o{socket} && (sh("$o{cmcctl} version"))[0] == 0;
+		last if waitpid($pid, WNOHANG) == $pid;
+		sleep 0.05;
+	}
+	Test::More::diag(slurp($o{log}));
+	return ($pid, 0);
+}
 
 1;
