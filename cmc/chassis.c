@@ -54,6 +54,7 @@ static int compare_and_record(struct cmcd *d, const char *kind, const char *when
 		slot_key(s->number, key, sizeof(key));
 		cmc_inventory_slot_picture(s, now, sizeof(now));
 		was = cmc_store_get(d->store, key);
+		cmc_inventory_carry_card(was, now, sizeof(now));
 		if (was && strcmp(was, now) == 0)
 			continue;
 		if (was) {

@@ -193,6 +193,9 @@ void cmc_inventory_function_records(const struct mp_slot *s, struct cmc_buf *b)
  * "card=8086:10c9 pfs=1 vfs=2" for an occupied slot (as before the slot states, so an
  * old store compares equal); "empty", "link-down", "not-responding"; "unreadable" with
  * the card's identity when a function was read ("unreadable card=8086:10c9 pfs=1").
+ * A slot between occupied and empty (a card being pulled: its link drops before it goes)
+ * keeps the card it had as "last=" (cmc_inventory_carry_card), so the end says which
+ * card was removed.
  */
 void cmc_inventory_slot_picture(const struct mp_slot *s, char *buf, size_t len)
 {
@@ -218,38 +221,62 @@ void cmc_inventory_slot_picture(const struct mp_slot *s, char *buf, size_t len)
 	snprintf(buf, len, "%s", mp_slot_state_str(s->state));
 }
 
-/* A picture's state and card ("" when none). */
-static void picture_parse(const char *pic, char *state, size_t slen, char card[16])
+/* A picture's state, its card ("" when none) and the card it last had ("last="). */
+static void picture_parse(const char *pic, char *state, size_t slen, char card[16], char last[16])
 {
-	const char *c = strstr(pic, "card=");
+	const char *c = strstr(pic, "card="), *l = strstr(pic, "last=");
 
-	card[0] = 0;
+	card[0] = last[0] = 0;
 	if (c)
 		sscanf(c, "card=%15s", card);
+	if (l)
+		sscanf(l, "last=%15s", last);
 	if (strncmp(pic, "card=", 5) == 0)
 		snprintf(state, slen, "occupied");
 	else
 		snprintf(state, slen, "%.*s", (int)strcspn(pic, " "), pic);
 }
 
+void cmc_inventory_carry_card(const char *was, char *now, size_t len)
+{
+	char st_was[24], card_was[16], last_was[16], st_now[24], card_now[16], last_now[16];
+	const char *card;
+	size_t n = strlen(now);
+
+	if (!was)
+		return;
+	picture_parse(was, st_was, sizeof(st_was), card_was, last_was);
+	picture_parse(now, st_now, sizeof(st_now), card_now, last_now);
+	card = *card_was ? card_was : last_was;
+	if (!*card || *card_now || *last_now || strcmp(st_now, "empty") == 0 ||
+	    strcmp(st_now, "occupied") == 0)
+		return;
+	snprintf(now + n, len > n ? len - n : 0, " last=%s", card);
+}
+
 /*
  * What changed between two pictures of a slot, in words. A card that leaves the
  * occupied state for anything but empty has not been removed: the slot went from
- * occupied to (say) not-responding, and the words say so.
+ * occupied to (say) not-responding, and the words say so; when it then goes empty, the
+ * card it last had was removed.
  */
 void cmc_inventory_describe_change(const char *was, const char *now, char *buf, size_t len)
 {
-	char card_was[16], card_now[16], st_was[24], st_now[24];
+	char card_was[16], card_now[16], last_was[16], last_now[16], st_was[24], st_now[24];
+	const char *l = strstr(now, " last=");
+	int now_len = l ? (int)(l - now) : (int)strlen(now); /* now without its " last=" */
 
-	picture_parse(was, st_was, sizeof(st_was), card_was);
-	picture_parse(now, st_now, sizeof(st_now), card_now);
+	picture_parse(was, st_was, sizeof(st_was), card_was, last_was);
+	picture_parse(now, st_now, sizeof(st_now), card_now, last_now);
 	if (strcmp(st_was, "occupied") == 0 && strcmp(st_now, "empty") == 0)
 		snprintf(buf, len, "card %s removed", card_was);
+	else if (*last_was && strcmp(st_now, "empty") == 0)
+		snprintf(buf, len, "card %s removed (was %s)", last_was, st_was);
 	else if (strcmp(st_now, "occupied") == 0 && strcmp(st_was, "occupied") != 0)
-		snprintf(buf, len, "card %s added (was %s)", card_now, was);
+		snprintf(buf, len, "card %s added (was %s)", card_now, st_was);
 	else if (strcmp(st_was, st_now) != 0)
-		snprintf(buf, len, "went from %s%s%s%s to %s", st_was, *card_was ? " (card " : "",
-			 card_was, *card_was ? ")" : "", now);
+		snprintf(buf, len, "went from %s%s%s%s to %.*s", st_was, *card_was ? " (card " : "",
+			 card_was, *card_was ? ")" : "", now_len, now);
 	else if (*card_was && *card_now && strcmp(card_was, card_now) != 0)
 		snprintf(buf, len, "card %s replaced by %s", card_was, card_now);
 	else

@@ -11,6 +11,12 @@ void cmc_inventory_function_records(const struct mp_slot *s, struct cmc_buf *b);
 
 #define CMC_SLOT_PICTURE_LEN 64
 void cmc_inventory_slot_picture(const struct mp_slot *s, char *buf, size_t len);
+/*
+ * now (a picture of len bytes) gets " last=VVVV:DDDD" when the slot is between occupied
+ * and empty (link-down, not-responding) and was (the stored picture, or NULL) had a card
+ * or a last card: a pulled card's identity lasts until the slot is empty.
+ */
+void cmc_inventory_carry_card(const char *was, char *now, size_t len);
 void cmc_inventory_describe_change(const char *was, const char *now, char *buf, size_t len);
 
 struct cmc_store;

@@ -61,7 +61,10 @@ is(($c->run(q{wait_for 150 '[ -e /sys/bus/pci/devices/0000:04:00.0 ]'}, timeout 
 is(($c->run(q{wait_for 20 'cmcctl -j slot 2 | grep -q "\"occupied\":true"'}))[0], 0,
 	'cmcctl shows slot 2 occupied again (within 2 s)');
 my $log = $c->run('cat /tmp/events.json');
-like($log, qr/"kind":"hotplug","slot":2,"detail":"card 8086:10c9 removed"/, 'events -f streamed the removal');
+# The pull may be seen half-way (link down before the card goes): then the removal says
+# what the slot was last ("removed (was link-down)"); either way it names the card.
+like($log, qr/"kind":"hotplug","slot":2,"detail":"card 8086:10c9 removed[" ]/, 'events -f streamed the removal')
+	or diag($log);
 like($log, qr/"kind":"hotplug","slot":2,"detail":"card 8086:10c9 added/, 'and the return');
 is(($c->run('cmcctl version >/dev/null'))[0], 0, 'the daemon still answers');
 

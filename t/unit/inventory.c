@@ -53,6 +53,27 @@ static void change(const char *was, const char *now, const char *want)
 	tap_is_str(buf, want, "'%s' -> '%s'", was, now);
 }
 
+static void carry(const char *was, const char *now, const char *want)
+{
+	char buf[CMC_SLOT_PICTURE_LEN];
+
+	snprintf(buf, sizeof(buf), "%s", now);
+	cmc_inventory_carry_card(was, buf, sizeof(buf));
+	tap_is_str(buf, want, "carried: '%s' then '%s'", was ? was : "(none)", now);
+}
+
+static void test_carry(void)
+{
+	carry("card=8086:10c9 pfs=1 vfs=2", "link-down", "link-down last=8086:10c9");
+	carry("link-down last=8086:10c9", "not-responding", "not-responding last=8086:10c9");
+	carry("link-down last=8086:10c9", "empty", "empty");
+	carry("link-down last=8086:10c9", "card=8086:10d3 pfs=1 vfs=0", "card=8086:10d3 pfs=1 vfs=0");
+	carry("card=8086:10c9 pfs=1 vfs=2", "unreadable card=8086:10c9 pfs=1",
+	      "unreadable card=8086:10c9 pfs=1");
+	carry("empty", "link-down", "link-down");
+	carry(NULL, "link-down", "link-down");
+}
+
 static void test_pictures(void)
 {
 	picture_of("three.dump", 1, "card=8086:10c9 pfs=1 vfs=2");
@@ -75,6 +96,12 @@ static void test_changes(void)
 	       "card 8086:10c9 added (was not-responding)");
 	change("empty", "card=8086:10c9 pfs=1 vfs=2", "card 8086:10c9 added (was empty)");
 	change("link-down", "empty", "went from link-down to empty");
+	/* A pull seen half-way: the link dropped before the card went. */
+	change("card=8086:10c9 pfs=1 vfs=2", "link-down last=8086:10c9",
+	       "went from occupied (card 8086:10c9) to link-down");
+	change("link-down last=8086:10c9", "empty", "card 8086:10c9 removed (was link-down)");
+	change("not-responding last=8086:10c9", "card=8086:10c9 pfs=1 vfs=0",
+	       "card 8086:10c9 added (was not-responding)");
 	change("card=8086:10c9 pfs=1 vfs=2", "card=8086:10d3 pfs=1 vfs=0",
 	       "card 8086:10c9 replaced by 8086:10d3");
 	change("card=8086:10c9 pfs=1 vfs=2", "card=8086:10c9 pfs=1 vfs=4",
@@ -130,6 +157,7 @@ int main(void)
 	log_init("inventory-test", false, LOG_LVL_WARN);
 	test_pictures();
 	test_changes();
+	test_carry();
 	test_once();
 	return tap_done();
 }
