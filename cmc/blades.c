@@ -768,6 +768,13 @@ int cmc_blades_change_end(struct cmc_blades *b, struct cmc_intent *old, const ch
 	return 0;
 }
 
+int cmc_blades_when_done(struct cmc_blades *b, cmc_blades_done_fn fn, void *arg)
+{
+	(void)b;
+	fn(arg);
+	return 0;
+}
+
 int cmc_blades_mac_not_granted(struct cmc_blades *b, const uint8_t mac[6], unsigned slot, unsigned pf, int vf,
 			       char *err, size_t errlen)
 {

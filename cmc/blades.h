@@ -61,6 +61,17 @@ void cmc_blades_change_abort(struct cmc_blades *b, struct cmc_intent *old);
 int cmc_blades_change_end(struct cmc_blades *b, struct cmc_intent *old, const char *what,
 			  unsigned *not_applied, char *err, size_t errlen) __attribute__((warn_unused_result));
 
+/*
+ * Calls fn(arg) on the loop once the blades have done everything asked of them so far
+ * (netdevs placed, taken out, bounced: that work runs on the blade worker, in order).
+ * After cmc_blades_change_end(), a reply given from fn finds the VFs in their blades.
+ * fn may run before this returns (nothing pending) and runs at cmc_blades_stop() when
+ * cmcd stops first. -ENOMEM (fn not called).
+ */
+typedef void (*cmc_blades_done_fn)(void *arg);
+int cmc_blades_when_done(struct cmc_blades *b, cmc_blades_done_fn fn, void *arg)
+	__attribute__((warn_unused_result));
+
 /* Refuses (-EADDRINUSE, err says by whom) a MAC a VF other than slot/pf/vf holds through
  * its mailbox now (a trusted VF's own MAC or extra filter: cards.h); vf -1: any VF. */
 int cmc_blades_mac_not_granted(struct cmc_blades *b, const uint8_t mac[6], unsigned slot, unsigned pf, int vf,
