@@ -5,7 +5,8 @@
  * this file decides nothing about what is allowed, only how and in what order it is
  * written, and what happened when it was.
  *
- * Order of a change: store first (one transaction), then the cards, then the blades. A
+ * Order of a change: store first (one transaction), then the cards, then the blades (on
+ * the blade worker, bladework.h: the loop asks, the worker's answers come back to it). A
  * crash after the commit leaves an intent the next start applies in full; a crash
  * before it leaves nothing behind. For the cards, a VF that is released goes back to
  * its default before any VF is given new settings, so a MAC that moves between two VFs
@@ -14,6 +15,7 @@
 #include "blades.h"
 
 #include "blade.h"
+#include "bladework.h"
 #include "cards.h"
 #include "daemon.h"
 #include "intent.h"
@@ -36,6 +38,8 @@ struct vf_rt {
 	bool used;
 	unsigned slot, pf, vf;
 	bool placed;			/* its netdev is in `blade` as `ifname` */
+	bool placing;			/* asked of the blade worker, not answered yet */
+	unsigned long long gen;		/* of the last request for it: older answers are stale */
 	char blade[CMC_CONFIG_NAME_MAX + 1];
 	char ifname[16];
 	bool failed;			/* the card refused the intent's settings */
@@ -54,7 +58,9 @@ struct blade_watch {
 struct cmc_blades {
 	struct cmcd *d;
 	struct cmc_intent *in;
-	struct mp_blade_backend *be;
+	struct mp_blade_backend *be;	/* used by the worker only */
+	struct cmc_bw *bw;		/* the blade worker: every request to the backend */
+	unsigned long long gen;		/* the last request's number */
 	struct cmc_timer *place_timer;
 	struct cmc_timer *kick_timer;	/* armed for the earliest kick_at, else idle */
 	struct blade_watch watches[CMC_CONFIG_BLADES_MAX];
@@ -149,96 +155,158 @@ void cmc_blades_vf_state(const struct cmc_blades *b, unsigned slot, unsigned pf,
 
 /* --- The blades: placing netdevs ------------------------------------------------------ */
 
-/*
- * A VF driver learns its MAC when it resets: one whose settings changed while nobody had
- * it up (the kernel PF driver tells no VF) still holds the old MAC. Placed up with a MAC
- * other than its assignment's, it is taken down and up, so it resets and asks again.
- */
-static void stale_mac_reset(struct cmc_blades *b, const struct vf_rt *r, const struct cmc_assignment *a)
+static void carrier_seen(struct vf_rt *r, bool present, bool up, bool carrier);
+static void arm_kick_timer(struct cmc_blades *b);
+
+/* The VF's PCI address now; -ENODEV when the inventory has no such function. */
+static int vf_bdf(struct cmc_blades *b, unsigned slot, unsigned pf, unsigned vf, char bdf[MP_BDF_STRLEN])
 {
-	struct mp_blade_netdev nd;
-	char err[128];
+	struct mp_addr addr = { .slot = slot, .pf = pf, .vf = (int)vf };
+	struct mp_bdf a;
 
-	/* Down, it resets when the blade brings it up. */
-	if (mp_blade_netdev(b->be, r->blade, r->ifname, &nd, err, sizeof(err)) < 0 || !nd.present || !nd.up ||
-	    memcmp(nd.mac, a->mac, 6) == 0)
-		return;
-	(void)!mp_blade_set_up(b->be, r->blade, r->ifname, false, err, sizeof(err));
-	(void)!mp_blade_set_up(b->be, r->blade, r->ifname, true, err, sizeof(err));
-}
-
-/* Puts the VF's netdev into its blade; 0, or -EAGAIN while the VF has no netdev yet. */
-static int place(struct cmc_blades *b, const struct cmc_assignment *a)
-{
-	struct mp_addr addr = { .slot = a->slot, .pf = a->pf, .vf = (int)a->vf };
-	struct vf_rt *r = rt_get(b, a->slot, a->pf, a->vf);
-	struct mp_bdf bdf;
-	char bdfs[MP_BDF_STRLEN], ifname[16], err[256] = "";
-	int rc;
-
-	if (r->placed)
-		return 0;
-	if (!b->be)
-		return -ENOTSUP;
-	if (mp_resolve(b->d->inv, &addr, &bdf, NULL, NULL) < 0)
-		return -EAGAIN;
-	cmc_blades_ifname(a, ifname);
-	rc = mp_blade_map(b->be, mp_bdf_str(&bdf, bdfs), a->blade, ifname, err, sizeof(err));
-	if (rc == -EAGAIN)
-		return rc;
-	if (!rc && a->lane[0]) {
-		const struct cmc_lane *l = cmc_intent_lane(b->in, a->lane);
-		const struct cmc_assignment *ends[2];
-		char cidr[32];
-
-		/* The lane's first VF (lower VF number) is .1, the other .2. */
-		if (l && cmc_intent_lane_ends(b->in, a->lane, ends) == 0) {
-			snprintf(cidr, sizeof(cidr), "169.254.%u.%u/24", l->net, ends[0] == a ? 1 : 2);
-			rc = mp_blade_set_addr(b->be, a->blade, ifname, cidr, err, sizeof(err));
-		}
-	}
-	if (rc) {
-		cmc_events_post(b->d->events, "blade-error", (int)a->slot, "pf %u vf %u into %s: %s",
-				a->pf, a->vf, a->blade, *err ? err : strerror(-rc));
-		return rc;
-	}
-	r->placed = true;
-	snprintf(r->blade, sizeof(r->blade), "%s", a->blade);
-	snprintf(r->ifname, sizeof(r->ifname), "%s", ifname);
-	stale_mac_reset(b, r, a);
-	cmc_events_post(b->d->events, "vf-placed", (int)a->slot, "pf %u vf %u is %s in blade %s", a->pf,
-			a->vf, ifname, a->blade);
+	if (mp_resolve(b->d->inv, &addr, &a, NULL, NULL) < 0)
+		return -ENODEV;
+	mp_bdf_str(&a, bdf);
 	return 0;
 }
 
-/* Its netdev leaves the blade it was put in (back to the root namespace). */
-static void unplace(struct cmc_blades *b, struct vf_rt *r)
+/* An operation on r's netdev, numbered: an answer to an older one is stale. */
+static struct cmc_bw_op vf_op(struct cmc_blades *b, struct vf_rt *r, enum cmc_bw_kind kind)
 {
-	struct mp_addr addr = { .slot = r->slot, .pf = r->pf, .vf = (int)r->vf };
-	struct mp_bdf bdf;
-	char bdfs[MP_BDF_STRLEN], err[256] = "";
+	struct cmc_bw_op op = { .kind = kind, .slot = r->slot, .pf = r->pf, .vf = r->vf };
 
-	if (!r->placed)
-		return;
-	r->placed = false;
-	r->kick_at = 0;
-	if (b->be && mp_resolve(b->d->inv, &addr, &bdf, NULL, NULL) == 0 &&
-	    mp_blade_unmap(b->be, mp_bdf_str(&bdf, bdfs), r->blade, r->ifname, err, sizeof(err)) < 0)
-		log_warnx("slot %u pf %u vf %u out of %s: %s", r->slot, r->pf, r->vf, r->blade, err);
+	op.gen = r->gen = ++b->gen;
+	snprintf(op.blade, sizeof(op.blade), "%s", r->blade);
+	snprintf(op.ifname, sizeof(op.ifname), "%s", r->ifname);
+	return op;
 }
 
-static void place_all(struct cmc_blades *b)
+/* The VF an answer is about, if the answer is still its latest. */
+static struct vf_rt *answered(struct cmc_blades *b, const struct cmc_bw_op *op)
 {
+	struct vf_rt *r = rt_find(b, op->slot, op->pf, op->vf);
+
+	return r && r->gen == op->gen ? r : NULL;
+}
+
+static void place_retry(struct cmc_blades *b)
+{
+	if (b->place_timer)
+		(void)!cmc_timer_arm(b->place_timer, PLACE_RETRY_MS, 0);
+}
+
+static void placed(void *arg, struct cmc_bw_op *ops, unsigned n)
+{
+	struct cmc_blades *b = arg;
 	bool pending = false;
 
-	for (unsigned i = 0; i < cmc_intent_assignment_count(b->in); i++) {
-		const struct cmc_assignment *a = cmc_intent_assignment_nth(b->in, i);
+	for (unsigned i = 0; i < n; i++) {
+		const struct cmc_bw_op *op = &ops[i];
+		struct vf_rt *r = answered(b, op);
 
-		if (place(b, a) == -EAGAIN)
+		if (!r || !r->placing)
+			continue;
+		r->placing = false;
+		if (op->rc == -EAGAIN) {	/* no netdev yet: its driver is still probing */
 			pending = true;
+		} else if (op->rc == -ECANCELED) {
+			continue;
+		} else if (op->rc) {
+			cmc_events_post(b->d->events, "blade-error", (int)op->slot, "pf %u vf %u into %s: %s",
+					op->pf, op->vf, op->blade, *op->err ? op->err : strerror(-op->rc));
+		} else {
+			r->placed = true;
+			/* Its link as the worker left it; taken down and up, it has no carrier yet. */
+			carrier_seen(r, true, true, op->nd.carrier && !op->bounced);
+			cmc_events_post(b->d->events, "vf-placed", (int)op->slot, "pf %u vf %u is %s in blade %s",
+					op->pf, op->vf, op->ifname, op->blade);
+		}
 	}
-	if (b->place_timer)
-		(void)!cmc_timer_arm(b->place_timer, pending ? PLACE_RETRY_MS : 0, 0);
+	if (pending)
+		place_retry(b);
+	arm_kick_timer(b);
+}
+
+/*
+ * Asks the worker to put the netdev of every assigned VF that is not in its blade (nor on
+ * its way) into it, as one job. A VF the inventory does not show yet is tried again later.
+ */
+static void place_all(struct cmc_blades *b)
+{
+	unsigned count = cmc_intent_assignment_count(b->in), n = 0;
+	struct cmc_bw_op *ops;
+	bool pending = false;
+
+	if (!b->bw || !count)
+		return;
+	ops = calloc(count, sizeof(*ops));
+	if (!ops) {
+		place_retry(b);
+		return;
+	}
+	for (unsigned i = 0; i < count; i++) {
+		const struct cmc_assignment *a = cmc_intent_assignment_nth(b->in, i);
+		struct vf_rt *r = rt_get(b, a->slot, a->pf, a->vf);
+		struct cmc_bw_op *op = &ops[n];
+		const struct cmc_lane *l;
+		const struct cmc_assignment *ends[2];
+		char bdf[MP_BDF_STRLEN];
+
+		if (r->placed || r->placing)
+			continue;
+		if (vf_bdf(b, a->slot, a->pf, a->vf, bdf) < 0) {
+			pending = true;
+			continue;
+		}
+		snprintf(r->blade, sizeof(r->blade), "%s", a->blade);
+		cmc_blades_ifname(a, r->ifname);
+		*op = vf_op(b, r, CMC_BW_MAP);
+		snprintf(op->bdf, sizeof(op->bdf), "%s", bdf);
+		memcpy(op->mac, a->mac, 6);
+		/* A lane's first VF (lower VF number) is .1, the other .2. */
+		l = a->lane[0] ? cmc_intent_lane(b->in, a->lane) : NULL;
+		if (l && cmc_intent_lane_ends(b->in, a->lane, ends) == 0)
+			snprintf(op->cidr, sizeof(op->cidr), "169.254.%u.%u/24", l->net, ends[0] == a ? 1 : 2);
+		r->placing = true;
+		n++;
+	}
+	if (n && cmc_bw_submit(b->bw, ops, n, placed, b) < 0) {
+		for (unsigned i = 0; i < n; i++) {
+			struct vf_rt *r = rt_find(b, ops[i].slot, ops[i].pf, ops[i].vf);
+
+			if (r)
+				r->placing = false;
+		}
+		pending = true;
+	}
+	free(ops);
+	if (pending)
+		place_retry(b);
+}
+
+static void unplaced(void *arg, struct cmc_bw_op *ops, unsigned n)
+{
+	(void)arg;
+	for (unsigned i = 0; i < n; i++)
+		if (ops[i].rc && ops[i].rc != -ECANCELED)
+			log_warnx("slot %u pf %u vf %u out of %s: %s", ops[i].slot, ops[i].pf, ops[i].vf,
+				  ops[i].blade, ops[i].err);
+}
+
+/* Its netdev leaves the blade it was put in (back to the root namespace): asked now, done
+ * by the worker after whatever was asked before (a placing on its way included). */
+static void unplace(struct cmc_blades *b, struct vf_rt *r)
+{
+	struct cmc_bw_op op;
+
+	if (!r->placed && !r->placing)
+		return;
+	op = vf_op(b, r, CMC_BW_UNMAP);
+	r->placed = r->placing = false;
+	r->kick_at = 0;
+	if (vf_bdf(b, r->slot, r->pf, r->vf, op.bdf) == 0 && cmc_bw_submit(b->bw, &op, 1, unplaced, b) < 0)
+		log_warnx("slot %u pf %u vf %u out of %s: not asked (out of memory or stopping)", r->slot, r->pf,
+			  r->vf, r->blade);
 }
 
 static void place_due(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
@@ -248,22 +316,45 @@ static void place_due(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
 	place_all(arg);
 }
 
-void cmc_blades_kick(struct cmc_blades *b)
+/* Every placed VF looked at, one job: for cmc_blades_kick, the link watch's losses. */
+static int look_all(struct cmc_blades *b, const char *blade, cmc_bw_done_fn done)
 {
-	if (!b)
-		return;
-	/* A VF re-created (a card reset) has a new netdev in the root namespace: whatever
-	 * is no longer in its blade is placed again. */
-	for (unsigned i = 0; b->be && i < CMC_INTENT_ASSIGN_MAX; i++) {
-		struct vf_rt *r = &b->rt[i];
-		struct mp_blade_netdev nd;
-		char err[128];
+	struct cmc_bw_op *ops = calloc(CMC_INTENT_ASSIGN_MAX, sizeof(*ops));
+	unsigned n = 0;
+	int rc = 0;
 
-		if (r->used && r->placed &&
-		    (mp_blade_netdev(b->be, r->blade, r->ifname, &nd, err, sizeof(err)) < 0 || !nd.present))
+	if (!ops)
+		return -ENOMEM;
+	for (unsigned i = 0; i < CMC_INTENT_ASSIGN_MAX; i++) {
+		struct vf_rt *r = &b->rt[i];
+
+		if (r->used && r->placed && (!blade || strcmp(r->blade, blade) == 0))
+			ops[n++] = vf_op(b, r, CMC_BW_LOOK);
+	}
+	rc = cmc_bw_submit(b->bw, ops, n, done, b);
+	free(ops);
+	return rc;
+}
+
+/* A VF re-created (a card reset) has a new netdev in the root namespace: whatever is no
+ * longer in its blade is placed again. */
+static void looked_for_missing(void *arg, struct cmc_bw_op *ops, unsigned n)
+{
+	struct cmc_blades *b = arg;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct vf_rt *r = answered(b, &ops[i]);
+
+		if (r && r->placed && ops[i].rc != -ECANCELED && (ops[i].rc < 0 || !ops[i].nd.present))
 			r->placed = false;
 	}
 	place_all(b);
+}
+
+void cmc_blades_kick(struct cmc_blades *b)
+{
+	if (b && b->bw && look_all(b, NULL, looked_for_missing) < 0)
+		place_all(b);
 }
 
 /* --- Stuck VFs ------------------------------------------------------------------------ */
@@ -290,48 +381,68 @@ static void arm_kick_timer(struct cmc_blades *b)
 /* The link state of r's netdev is now this: start, keep or drop its kick deadline. */
 static void carrier_seen(struct vf_rt *r, bool present, bool up, bool carrier)
 {
-	if (!r->placed || !present || !up || carrier)
+	if ((!r->placed && !r->placing) || !present || !up || carrier)
 		r->kick_at = 0;
 	else if (!r->kick_at)
 		r->kick_at = cmc_now_ms() + KICK_AFTER_MS;
 }
 
-/* Asks the blade for r's netdev as it is now and updates its kick deadline. */
-static void look_again(struct cmc_blades *b, struct vf_rt *r)
+static void kicked(void *arg, struct cmc_bw_op *ops, unsigned n)
 {
-	struct mp_blade_netdev nd;
-	char err[128];
+	struct cmc_blades *b = arg;
 
-	if (!r->placed || mp_blade_netdev(b->be, r->blade, r->ifname, &nd, err, sizeof(err)) < 0)
-		nd.present = false;
-	carrier_seen(r, nd.present, nd.up, nd.carrier);
+	for (unsigned i = 0; i < n; i++) {
+		const struct cmc_bw_op *op = &ops[i];
+		struct vf_rt *r = answered(b, op);
+
+		if (!r || op->rc == -ECANCELED)
+			continue;
+		if (op->bounced)
+			cmc_events_post(b->d->events, "vf-kicked", (int)op->slot,
+					"pf %u vf %u (%s in %s): no carrier for %d s with the port up; reset it",
+					op->pf, op->vf, op->ifname, op->blade, KICK_AFTER_MS / 1000);
+		else	/* it had carrier after all, or is down, or gone */
+			carrier_seen(r, op->rc == 0 && op->nd.present, op->nd.up, op->nd.carrier);
+	}
+	arm_kick_timer(b);
 }
 
 static void kick_due(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
 {
 	struct cmc_blades *b = arg;
 	unsigned long long now = cmc_now_ms();
-	char err[128];
+	struct cmc_bw_op *ops = calloc(CMC_INTENT_ASSIGN_MAX, sizeof(*ops));
+	unsigned n = 0;
 	(void)loop;
 	(void)t;
 
-	for (unsigned i = 0; b->be && i < CMC_INTENT_ASSIGN_MAX; i++) {
+	for (unsigned i = 0; ops && b->bw && i < CMC_INTENT_ASSIGN_MAX; i++) {
 		struct vf_rt *r = &b->rt[i];
 
 		if (!r->used || !r->kick_at || r->kick_at > now)
 			continue;
-		look_again(b, r);
-		if (!r->kick_at)
-			continue;
-		/* Its port down: no carrier is expected; look again later. */
+		/* Looked at again later either way; its port down, no carrier is expected; still
+		 * on its way into the blade, it is not kicked yet. */
 		r->kick_at = now + KICK_AFTER_MS;
-		if (!cmc_cards_port_link_up(b->d->cards, r->slot, r->pf))
-			continue;
-		(void)!mp_blade_set_up(b->be, r->blade, r->ifname, false, err, sizeof(err));
-		(void)!mp_blade_set_up(b->be, r->blade, r->ifname, true, err, sizeof(err));
-		cmc_events_post(b->d->events, "vf-kicked", (int)r->slot,
-				"pf %u vf %u (%s in %s): no carrier for %d s with the port up; reset it", r->pf,
-				r->vf, r->ifname, r->blade, KICK_AFTER_MS / 1000);
+		if (r->placed && cmc_cards_port_link_up(b->d->cards, r->slot, r->pf))
+			ops[n++] = vf_op(b, r, CMC_BW_KICK);
+	}
+	if (n)
+		(void)!cmc_bw_submit(b->bw, ops, n, kicked, b);
+	free(ops);
+	arm_kick_timer(b);
+}
+
+/* The link watch lost changes: every VF of the blade is looked at anew. */
+static void looked_at(void *arg, struct cmc_bw_op *ops, unsigned n)
+{
+	struct cmc_blades *b = arg;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct vf_rt *r = answered(b, &ops[i]);
+
+		if (r && ops[i].rc != -ECANCELED)
+			carrier_seen(r, ops[i].rc == 0 && ops[i].nd.present, ops[i].nd.up, ops[i].nd.carrier);
 	}
 	arm_kick_timer(b);
 }
@@ -341,14 +452,16 @@ static void on_link_change(void *arg, const char *ifname, bool present, bool up,
 	struct blade_watch *bw = arg;
 	struct cmc_blades *b = bw->b;
 
+	if (!ifname) {
+		(void)!look_all(b, bw->blade, looked_at);
+		return;
+	}
 	for (unsigned i = 0; i < CMC_INTENT_ASSIGN_MAX; i++) {
 		struct vf_rt *r = &b->rt[i];
 
-		if (!r->used || !r->placed || strcmp(r->blade, bw->blade) != 0)
-			continue;
-		if (!ifname)	/* changes were lost: look at every VF of the blade anew */
-			look_again(b, r);
-		else if (strcmp(r->ifname, ifname) == 0)
+		/* Placing too: the blade may tell of its arrival before the worker answers. */
+		if (r->used && (r->placed || r->placing) && strcmp(r->blade, bw->blade) == 0 &&
+		    strcmp(r->ifname, ifname) == 0)
 			carrier_seen(r, present, up, carrier);
 	}
 }
@@ -359,6 +472,7 @@ static void blade_link_ready(struct cmc_loop *loop, int fd, uint32_t events, voi
 	int rc;
 	(void)events;
 
+	/* Reads the socket only: the backend itself stays the worker's. */
 	rc = mp_blade_watch_read(bw->b->be, fd, on_link_change, bw);
 	if (rc < 0) {
 		log_warn(rc, "blade %s: link changes no longer followed", bw->blade);
@@ -370,17 +484,24 @@ static void blade_link_ready(struct cmc_loop *loop, int fd, uint32_t events, voi
 	arm_kick_timer(bw->b);
 }
 
-static void watch_blades(struct cmc_blades *b)
+/* The blades exist (or say why not); each one's link changes are followed from the loop. */
+static void created(void *arg, struct cmc_bw_op *ops, unsigned n)
 {
-	const struct cmc_config *cfg = b->d->config;
-	char err[160];
+	struct cmc_blades *b = arg;
 
-	for (unsigned i = 0; b->be && i < cfg->blade_count && i < CMC_CONFIG_BLADES_MAX; i++) {
+	for (unsigned i = 0; i < n && i < CMC_CONFIG_BLADES_MAX; i++) {
 		struct blade_watch *bw = &b->watches[i];
+		const struct cmc_config_blade *cb = &b->d->config->blades[i];
 
-		*bw = (struct blade_watch){ .b = b, .blade = cfg->blades[i].name, .fd = -1 };
-		if (mp_blade_watch_open(b->be, bw->blade, &bw->fd, err, sizeof(err)) < 0) {
-			log_warnx("%s: stuck VFs will not be kicked", err);
+		*bw = (struct blade_watch){ .b = b, .blade = cb->name, .fd = ops[i].fd };
+		if (ops[i].rc == -ECANCELED)
+			continue;
+		if (ops[i].rc) {
+			cmc_events_post(b->d->events, "blade-error", -1, "%s: %s", cb->name, ops[i].err);
+			continue;
+		}
+		if (bw->fd < 0) {
+			log_warnx("%s: stuck VFs will not be kicked", ops[i].err);
 			continue;
 		}
 		if (cmc_loop_add_fd(b->d->loop, bw->fd, EPOLLIN, blade_link_ready, bw, &bw->w) < 0) {
@@ -388,6 +509,19 @@ static void watch_blades(struct cmc_blades *b)
 			bw->fd = -1;
 		}
 	}
+}
+
+static int create_blades(struct cmc_blades *b)
+{
+	const struct cmc_config *cfg = b->d->config;
+	struct cmc_bw_op ops[CMC_CONFIG_BLADES_MAX];
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < cfg->blade_count && i < CMC_CONFIG_BLADES_MAX; i++) {
+		ops[n] = (struct cmc_bw_op){ .kind = CMC_BW_CREATE, .fd = -1 };
+		snprintf(ops[n++].blade, sizeof(ops[0].blade), "%s", cfg->blades[i].name);
+	}
+	return n ? cmc_bw_submit(b->bw, ops, n, created, b) : 0;
 }
 
 static void unwatch_blades(struct cmc_blades *b)
@@ -457,12 +591,27 @@ static void nic_config_of(const struct cmc_vf_settings *s, struct nic_vf_config 
 	memcpy(vc->mac, s->mac, 6);
 }
 
+static void bounced(void *arg, struct cmc_bw_op *ops, unsigned n)
+{
+	struct cmc_blades *b = arg;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct vf_rt *r = answered(b, &ops[i]);
+
+		if (r && ops[i].rc == 0 && !ops[i].nd.present)	/* gone from its blade: placed again */
+			r->placed = false;
+	}
+	if (n)
+		place_all(b);
+}
+
 /*
  * The VF's settings to the card. A change makes the VF reset and ask for its
- * configuration again: if its netdev is up in the blade, it is taken down for the change
- * and up after, so the driver resets at a time of its choosing instead of racing the PF
- * (igbvf gives the PF about a millisecond of guest time to answer, which TCG easily
- * misses). A refusal is kept as the VF's reason and posted.
+ * configuration again: if its netdev is up in the blade, the worker then takes it down and
+ * up, so the driver resets at a time of its choosing and asks afresh (igbvf gives the PF
+ * about a millisecond of guest time to answer the reset the change caused, which TCG
+ * easily misses; without the bounce it would sit without carrier until kicked). A
+ * refusal is kept as the VF's reason and posted.
  */
 static int write_vf(struct cmc_blades *b, unsigned slot, unsigned pf, unsigned vf, unsigned *failed,
 		    char *err, size_t errlen)
@@ -470,23 +619,18 @@ static int write_vf(struct cmc_blades *b, unsigned slot, unsigned pf, unsigned v
 	const struct cmc_assignment *a = cmc_intent_assignment(b->in, slot, pf, vf);
 	struct vf_rt *r = a ? rt_get(b, slot, pf, vf) : rt_find(b, slot, pf, vf);
 	struct cmc_vf_settings s;
-	struct nic_vf_config vc, cur;
-	struct mp_blade_netdev nd = { 0 };
-	char why[160], ignored[128];
-	bool bounce;
+	struct nic_vf_config vc;
+	struct cmc_bw_op op;
+	char why[160];
 	int rc;
 
 	cmc_intent_vf_settings(b->in, slot, pf, vf, &s);
 	nic_config_of(&s, &vc);
-	bounce = r && r->placed && b->be && !b->cards_only &&
-		 cmc_cards_vf_get(b->d->cards, slot, pf, vf, &cur, ignored, sizeof(ignored)) == 0 &&
-		 !nic_vf_config_equal(&cur, &vc) &&
-		 mp_blade_netdev(b->be, r->blade, r->ifname, &nd, ignored, sizeof(ignored)) == 0 && nd.present && nd.up;
-	if (bounce)
-		(void)!mp_blade_set_up(b->be, r->blade, r->ifname, false, ignored, sizeof(ignored));
 	rc = cmc_cards_vf_set(b->d->cards, slot, pf, vf, &vc, why, sizeof(why));
-	if (bounce)
-		(void)!mp_blade_set_up(b->be, r->blade, r->ifname, true, ignored, sizeof(ignored));
+	if (!rc && r && r->placed && !b->cards_only) {
+		op = vf_op(b, r, CMC_BW_BOUNCE);
+		(void)!cmc_bw_submit(b->bw, &op, 1, bounced, b);
+	}
 	if (r && a) {
 		r->failed = rc != 0;
 		snprintf(r->reason, sizeof(r->reason), "%s", rc ? why : "");
@@ -768,10 +912,37 @@ int cmc_blades_change_end(struct cmc_blades *b, struct cmc_intent *old, const ch
 	return 0;
 }
 
+struct barrier {
+	cmc_blades_done_fn fn;
+	void *arg;
+};
+
+static void barrier_reached(void *arg, struct cmc_bw_op *ops, unsigned n)
+{
+	struct barrier x = *(struct barrier *)arg;
+	(void)ops;
+	(void)n;
+
+	free(arg);
+	x.fn(x.arg);
+}
+
 int cmc_blades_when_done(struct cmc_blades *b, cmc_blades_done_fn fn, void *arg)
 {
-	(void)b;
-	fn(arg);
+	struct barrier *x;
+
+	if (!b || !cmc_bw_pending(b->bw)) {
+		fn(arg);
+		return 0;
+	}
+	x = malloc(sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	*x = (struct barrier){ fn, arg };
+	if (cmc_bw_submit(b->bw, NULL, 0, barrier_reached, x) < 0) {
+		free(x);
+		fn(arg);	/* stopping: nothing more will be done */
+	}
 	return 0;
 }
 
@@ -787,11 +958,27 @@ int cmc_blades_mac_not_granted(struct cmc_blades *b, const uint8_t mac[6], unsig
 	return -EADDRINUSE;
 }
 
+struct deferred_reply {
+	struct cmc_api_pending *p;
+	enum cmc_status st;
+	char message[sizeof(((struct cmc_api_request *)0)->message)];
+};
+
+static void reply_now(void *arg)
+{
+	struct deferred_reply *r = arg;
+
+	cmc_api_finish(r->p, r->st, r->st == CMC_OK ? NULL : r->message, NULL);
+	free(r);
+}
+
 enum cmc_status cmc_blades_command_end(struct cmc_blades *b, struct cmc_api_request *req,
 				       struct cmc_intent *old, int rc, const char *what, char *err,
 				       size_t errlen)
 {
 	unsigned failed = 0;
+	enum cmc_status st = CMC_OK;
+	struct deferred_reply *r;
 
 	if (rc) {
 		cmc_blades_change_abort(b, old);
@@ -800,8 +987,20 @@ enum cmc_status cmc_blades_command_end(struct cmc_blades *b, struct cmc_api_requ
 	if (cmc_blades_change_end(b, old, what, &failed, err, errlen) < 0)
 		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 	if (failed)
-		return cmc_api_refuse(req, CMC_REFUSED, "kept, but not applied: %s", err);
-	return CMC_OK;
+		st = cmc_api_refuse(req, CMC_REFUSED, "kept, but not applied: %s", err);
+	/* The reply once the blades are done too: the caller then finds its VFs in place. */
+	if (!cmc_bw_pending(b->bw) || !(r = calloc(1, sizeof(*r))))
+		return st;
+	r->st = st;
+	snprintf(r->message, sizeof(r->message), "%s", req->message);
+	r->p = cmc_api_defer(req);
+	if (!r->p) {
+		free(r);
+		return st;
+	}
+	if (cmc_blades_when_done(b, reply_now, r) < 0)
+		reply_now(r);
+	return st;
 }
 
 /* --- Asked by others ------------------------------------------------------------------ */
@@ -1131,10 +1330,11 @@ int cmc_blades_start(struct cmcd *d, struct cmc_blades **out)
 		log_warnx("blades: %s; VFs will not be placed into blades", err);
 		b->be = NULL;
 	}
-	for (unsigned i = 0; b->be && i < d->config->blade_count; i++)
-		if (mp_blade_create(b->be, d->config->blades[i].name, err, sizeof(err)) < 0)
-			cmc_events_post(d->events, "blade-error", -1, "%s: %s", d->config->blades[i].name, err);
-	watch_blades(b);
+	rc = b->be ? cmc_bw_start(d->loop, b->be, &b->bw) : 0;
+	if (rc)
+		log_warn(rc, "blades: no worker; VFs will not be placed into blades");
+	if (b->bw && create_blades(b) < 0)
+		log_warnx("blades: cannot ask for the blades to be made");
 	for (unsigned i = 0; i < d->config->slot_count; i++)
 		for (unsigned pf = 0; pf < 8; pf++)
 			learn_port(b, d->config->slots[i].number, pf);
@@ -1153,6 +1353,9 @@ void cmc_blades_stop(struct cmcd *d, struct cmc_blades *b)
 {
 	if (!b)
 		return;
+	/* First: the worker's last answers (and cancellations) still find everything. */
+	cmc_bw_stop(b->bw);
+	b->bw = NULL;
 	if (b->place_timer)
 		cmc_loop_del_timer(d->loop, b->place_timer);
 	unwatch_blades(b);

@@ -232,5 +232,6 @@ int cmc_loop_run(struct cmc_loop *loop)
 		}
 		loop_reap(loop);
 	}
+	loop->quit = false;	/* this run is over: a later one runs again */
 	return 0;
 }

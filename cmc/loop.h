@@ -41,7 +41,8 @@ void cmc_loop_del_timer(struct cmc_loop *loop, struct cmc_timer *t);
 int cmc_loop_add_signals(struct cmc_loop *loop, const int *signos, int n, cmc_signal_fn fn,
 			 void *arg) CMC_MUST_CHECK;
 
-/* Runs until cmc_loop_quit; returns 0 or -errno if epoll itself failed. */
+/* Runs until cmc_loop_quit (asked before or during the run; it ends that run only, a later
+ * call runs again); returns 0 or -errno if epoll itself failed. */
 int cmc_loop_run(struct cmc_loop *loop) CMC_MUST_CHECK;
 void cmc_loop_quit(struct cmc_loop *loop);
 
