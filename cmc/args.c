@@ -62,7 +62,7 @@ enum cmc_status cmc_args_parse(struct cmc_api_request *req, int from, struct cmc
 			return cmc_api_refuse(req, CMC_USAGE, "%s: '%.32s' needs a value", usage, k);
 		if (take(a, req->argv[++i]) < 0) {
 			if (a->what)
-				return cmc_api_refuse(req, CMC_REFUSED, "'%.32s' is not %s", req->argv[i], a->what);
+				return cmc_api_refuse(req, CMC_USAGE, "'%.32s' is not %s", req->argv[i], a->what);
 			return cmc_api_refuse(req, CMC_USAGE, "%s (bad '%.32s %.32s')", usage, k, req->argv[i]);
 		}
 	}

@@ -26,15 +26,17 @@ struct cmc_arg {
 	unsigned min, max;
 	bool required;
 	void *out;
-	/* A value that is not one: "'VALUE' is not WHAT" (refused); NULL: the usage. */
+	/* A value that is not one: "'VALUE' is not WHAT"; NULL: the usage. */
 	const char *what;
 	bool seen;		/* set by cmc_args_parse */
 };
 
 /*
- * Parses req->argv[from..] against args[0..n). CMC_OK, or the request refused: CMC_USAGE
- * (unknown or repeated keyword, a value missing, a required keyword absent, a value
- * that is no value and has no `what`), CMC_REFUSED (a value that is not `what`).
+ * Parses req->argv[from..] against args[0..n). CMC_OK, or CMC_USAGE (cmcctl exits 2)
+ * with the reason: an unknown or repeated keyword, a value missing, a required keyword
+ * absent, a value that is not one of its kind or out of range ("'VALUE' is not WHAT", or
+ * the usage when the argument has no `what`). Whether a well-formed value is allowed
+ * (a VLAN taken, a MAC owned) is the command's to say, as CMC_REFUSED (exit 1).
  */
 enum cmc_status cmc_args_parse(struct cmc_api_request *req, int from, struct cmc_arg *args, size_t n,
 			       const char *usage);

@@ -171,12 +171,12 @@ my $snap = $c->run('cmcctl -j assignments; cmcctl -j vbridge show; cmcctl -j dom
 $snap =~ s/"rx_(packets|bytes)":\d+/"rx_$1":N/g;
 $c->refused('cmcctl assign slot 1 vf 3 blade nosuch', qr/no blade 'nosuch' in this chassis \(blades: blade1, blade2, blade3\)/, 'an unknown blade');
 $c->refused('cmcctl assign slot 1 vf 0 blade blade3', qr/slot 1 pf 0 vf 0 is already assigned to blade1/, 'a VF already assigned');
-$c->refused('cmcctl assign slot 1 vf 3 blade blade3 mac 01:00:5e:00:00:01', qr/not a unicast MAC/, 'a multicast MAC');
+$c->malformed('cmcctl assign slot 1 vf 3 blade blade3 mac 01:00:5e:00:00:01', qr/not a unicast MAC/, 'a multicast MAC');
 $c->refused("cmcctl assign slot 1 vf 3 blade blade3 mac $mac1", qr/MAC \Q$mac1\E is already on slot 1 pf 0 vf 1 \(blade2\)/, "an assigned VF's MAC");
 $c->refused('cmcctl assign slot 1 vf 3 blade blade3 mac ' . Chassis::vf_default_mac($id, 1, 0, 5), qr/chassis' own range/,
 	"the default MAC of a VF nobody has");
-$c->refused('cmcctl assign slot 1 vf 3 blade blade3 mac zz', qr/not a unicast MAC/, 'a MAC that is no MAC');
-$c->refused('cmcctl assign slot 1 vf 3 blade blade3 vlan 4095', qr/not a VLAN id \(1-4094\)/, 'VLAN 4095');
+$c->malformed('cmcctl assign slot 1 vf 3 blade blade3 mac zz', qr/not a unicast MAC/, 'a MAC that is no MAC');
+$c->malformed('cmcctl assign slot 1 vf 3 blade blade3 vlan 4095', qr/not a VLAN id \(1-4094\)/, 'VLAN 4095');
 $c->refused('cmcctl assign slot 1 vf 3 blade blade3 vlan 4001', qr/kept for lanes/, 'a lane VLAN');
 $c->refused('cmcctl assign slot 1 vf 6 blade blade3', qr/no VF 6 on slot 1 pf 0 \(4 enabled\)/, 'a VF that is not enabled');
 $c->refused('cmcctl lane create mig blade1 blade3', qr/lane mig exists/, 'a lane twice');

@@ -503,6 +503,15 @@ sub refused {
 	Test::More::like($out, $re, "$name: saying why");
 }
 
+# A command whose words are wrong (a value that is no value of its kind, out of range):
+# exit 2, like every usage error, with what was wrong.
+sub malformed {
+	my ($self, $cmd, $re, $name) = @_;
+	my ($rc, $out) = $self->run("$cmd 2>&1");
+	Test::More::is($rc, 2, "$name: a usage error");
+	Test::More::like($out, $re, "$name: saying why");
+}
+
 # `cmcctl -j vfstats`' record of slot/vf (pf 0 unless given), or {}.
 sub vfstat {
 	my ($self, $slot, $vf, $pf) = @_;

@@ -68,9 +68,9 @@ int main(void)
 	check("a required keyword missing", CMC_USAGE, usage, "vf 1");
 	check("a number out of range, no `what`", CMC_USAGE, "bad 'slot 256'", "slot 256");
 	check("not a number", CMC_USAGE, "bad 'vf x'", "slot 1 vf x");
-	check("a VLAN below its minimum", CMC_REFUSED, "'0' is not a VLAN id (1-4094)", "slot 1 vlan 0");
-	check("a multicast MAC", CMC_REFUSED, "is not a unicast MAC address",
+	check("a VLAN below its minimum", CMC_USAGE, "'0' is not a VLAN id (1-4094)", "slot 1 vlan 0");
+	check("a multicast MAC", CMC_USAGE, "is not a unicast MAC address",
 	      "slot 1 mac 01:00:5e:00:00:01");
-	check("a malformed MAC", CMC_REFUSED, "'zz' is not a unicast MAC address", "slot 1 mac zz");
+	check("a malformed MAC", CMC_USAGE, "'zz' is not a unicast MAC address", "slot 1 mac zz");
 	return tap_done();
 }
