@@ -384,11 +384,37 @@ void mig_event(struct cmc_vms *v, struct vm *vm, struct qconn *c, json_t *ev)
 }
 
 
+/*
+ * Whether the lane's VFs are in their blades. While cmcd puts them back (after it
+ * restarted: the VFs were re-created; a card back), the stream cannot move and TCP backs
+ * off: that time is not the stream's, up to LANE_BACK_TIMEOUT_MS. 0, or the migration
+ * failed.
+ */
+static int lane_back(struct cmc_vms *v, struct vm *vm)
+{
+	char lane[16], a[16], z[16];
+	unsigned long long now = cmc_now_ms();
+
+	if (cmc_blades_lane_between(v->d->blades, vm->from, vm->to, lane, a, z) != -EAGAIN) {
+		vm->lane_down_since = 0;
+		return 0;
+	}
+	if (!vm->lane_down_since)
+		vm->lane_down_since = now;
+	if (now - vm->lane_down_since > LANE_BACK_TIMEOUT_MS) {
+		mig_fail(v, vm, false, "lane %s: its VFs not back in their blades for %d s", vm->lane,
+			 LANE_BACK_TIMEOUT_MS / 1000);
+		return -ETIMEDOUT;
+	}
+	vm->last_progress = now;
+	return 0;
+}
+
 /* No byte moved since last_progress: past the budget, the migration fails. why: what
  * the source's QMP said when it did not answer this time, or NULL. */
 static void check_stall(struct cmc_vms *v, struct vm *vm, const char *why)
 {
-	if (cmc_now_ms() - vm->last_progress <= STALL_TIMEOUT_MS)
+	if (lane_back(v, vm) < 0 || cmc_now_ms() - vm->last_progress <= STALL_TIMEOUT_MS)
 		return;
 	mig_fail(v, vm, false, "no progress for %d s: is lane %s down?%s%.120s%s", STALL_TIMEOUT_MS / 1000, vm->lane,
 	     why ? " (last: " : "", why ? why : "", why ? ")" : "");
@@ -509,6 +535,7 @@ static void migrating_now(struct cmc_vms *v, struct vm *vm, int rc, json_t *repl
 	}
 	vm->mig = MIG_ACTIVE;
 	vm->last_progress = vm->last_query = cmc_now_ms();
+	vm->lane_down_since = 0;
 	(void)vm_save(v, vm);
 }
 
@@ -695,6 +722,7 @@ void mig_resume(struct cmc_vms *v, struct vm *vm)
 		return;
 	/* Events sent while no cmcd listened are lost: the tick asks both QEMUs. */
 	vm->last_progress = cmc_now_ms();
+	vm->lane_down_since = 0;
 	qc_open(v, vm, &vm->src, vm->from, QMP_TIMEOUT_MS, NULL);
 	qc_open(v, vm, &vm->dst, vm->to, QMP_TIMEOUT_MS, NULL);
 	cmc_events_post(v->d->events, "migration", -1, "%s %s -> %s: taken up again after a restart",

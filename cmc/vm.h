@@ -35,6 +35,8 @@
 #define PROGRESS_MS 500			/* query-migrate for the figures; completion is an event */
 #define START_TIMEOUT_MS 30000		/* a QEMU under nested TCG starts in a few seconds */
 #define STALL_TIMEOUT_MS 20000		/* no byte moved for this long: the lane is down */
+#define LANE_BACK_TIMEOUT_MS 60000	/* the lane's VFs being put back (cmcd restarted, a card
+					 * back) for longer: the migration fails */
 #define MIGRATION_PORT 4444
 #define MIG_BANDWIDTH_DEFAULT (128 << 20)	/* bytes/s: QEMU's own default max-bandwidth */
 #define MIG_DOWNTIME_MS 300			/* QEMU's own default downtime-limit */
@@ -109,6 +111,7 @@ struct vm {
 	unsigned port;
 	unsigned bandwidth;		/* Mbit/s the migration may use; 0 = QEMU's default (128 MiB/s) */
 	unsigned long long mig_started, last_progress, last_query;
+	unsigned long long lane_down_since;	/* its lane's VFs not in their blades since (ms; 0: in) */
 	uint64_t total, transferred, remaining, mbps, total_time, downtime, last_transferred;
 	uint64_t switch_us;		/* source "completed" to the destination's cont answered */
 	uint64_t sw_seen_us, sw_moved_us;	/* of which: until cmcd acted, the MAC moved (wall clock) */
