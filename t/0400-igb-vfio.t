@@ -19,6 +19,9 @@ $c->start;
 
 is(($c->run('cmcd -c /cmc/conf/emulated.conf && wait_for 300 "vfs_have_netdevs 0000:02:00.0"', timeout => 60))[0], 0,
 	'cmcd takes both cards and their VFs get igbvf netdevs');
+# cmcd sees them once its rescan (on a worker, after the kernel's uevents) is done.
+is(($c->run(q{wait_for 100 '[ "$(cmcctl -j functions slot 2 | grep -o "\"driver\":\"igbvf\"" | wc -l)" = 4 ]'}, timeout => 30))[0], 0,
+	'and its inventory shows them bound');
 my $fns = $c->json('cmcctl -j functions slot 2') // [];
 my ($pf) = grep { $_->{kind} eq 'pf' } @$fns;
 my @vfs = grep { $_->{kind} eq 'vf' } @$fns;
