@@ -1292,8 +1292,12 @@ void cmc_blades_card_back(struct cmc_blades *b, unsigned slot, unsigned pf)
 	for (unsigned vf = 0; vf < 8; vf++) {
 		struct vf_rt *r = rt_find(b, slot, pf, vf);
 
-		if (r)
-			r->placed = false;	/* its netdev is a new one, in the root namespace */
+		if (!r)
+			continue;
+		/* Its netdev is a new one, in the root namespace; an answer on its way is about
+		 * the old one. */
+		r->placed = r->placing = false;
+		r->gen = ++b->gen;
 	}
 	publish_macs(b);
 	if (cmc_intent_port(b->in, slot, pf, &n))
