@@ -23,7 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#define STORE_LOCK_WAIT_MS 10000	/* how long a start waits for a store another cmcd holds */
+#define STORE_LOCK_POLL_MS 100
 
 #define DEFAULT_CONFIG "/etc/cmc/cmcd.conf"
 #define CMCD_MMAP_THRESHOLD (128 * 1024)	/* bytes: glibc's default starting value */
@@ -83,6 +87,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+
 /* mkdir -p of a file's directory, 0755. */
 static int make_parent_dir(const char *path)
 {
@@ -116,7 +121,18 @@ static int open_store(struct cmcd *d)
 		log_warn(err, "cannot create the directory of the store %s", path);
 		return err;
 	}
-	err = cmc_store_open(path, &d->store, detail, sizeof(detail));
+	/* A cmcd killed a moment ago may still be exiting: the kernel lets go of its cards
+	 * (VFIO resets each PF, its VFs go) before its files, the store's lock among them.
+	 * Waiting for that lock, bounded, makes a restart find the cards free. */
+	for (unsigned waited = 0;; waited += STORE_LOCK_POLL_MS) {
+		err = cmc_store_open(path, &d->store, detail, sizeof(detail));
+		if (err != -EBUSY || waited >= STORE_LOCK_WAIT_MS)
+			break;
+		if (!waited)
+			log_info("the state store is held (%s): waiting up to %d s for it", detail,
+				 STORE_LOCK_WAIT_MS / 1000);
+		(void)!nanosleep(&(struct timespec){ .tv_nsec = STORE_LOCK_POLL_MS * 1000000L }, NULL);
+	}
 	if (err == -EBADMSG) {
 		log_warnx("the state store is damaged: %s", detail);
 		log_warnx("cmcd will not start on a damaged store and has not touched it; "
