@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * assign, unassign, assignments: VFs given to blades. The rules are the intent's
+ * assign, unassign, assignments: VFs given to blades, and the changes Redfish makes the
+ * same way (assign.h). The rules are the intent's
  * (intent.h); the change is made as blades.h says (check, commit, apply).
  */
 #include "args.h"
+#include "assign.h"
 #include "blades.h"
 #include "daemon.h"
 #include "intent.h"
@@ -13,6 +15,97 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+
+/*
+ * The change made on the intent (rc, reason in err) committed and applied, or refused:
+ * cmc_blades_command_end's one set of outcomes, its reason copied into err. 0, rc, or -EIO.
+ */
+static int change_end(struct cmcd *d, struct cmc_intent *old, int rc, const char *what, char *err,
+		      size_t errlen)
+{
+	struct cmc_buf body = { 0 };
+	struct cmc_api_request req = { .body = &body };
+	enum cmc_status st = cmc_blades_command_end(d->blades, &req, old, rc, what, err, errlen);
+
+	cmc_buf_free(&body);
+	if (st == CMC_OK)
+		return 0;
+	snprintf(err, errlen, "%s", req.message);
+	return rc ? rc : -EIO;
+}
+
+int cmc_assign_add(struct cmcd *d, struct cmc_assignment *n, bool mac_given, char *err, size_t errlen)
+{
+	struct cmc_intent *old;
+	char mac[VB_MAC_STRLEN];
+	int rc;
+
+	if (!d->blades)
+		return snprintf(err, errlen, "blades are not available"), -ENODEV;
+	if (!mac_given && cmc_mac_vf_default(d->chassis_id, n->slot, n->pf, n->vf, n->mac) < 0)
+		return snprintf(err, errlen, "slot %u pf %u vf %u has no default MAC", n->slot, n->pf, n->vf),
+		       -EINVAL;
+	rc = cmc_blades_mac_not_granted(d->blades, n->mac, n->slot, n->pf, (int)n->vf, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (cmc_blades_change_begin(d->blades, &old) < 0)
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	rc = change_end(d, old, cmc_intent_assign(cmc_blades_intent(d->blades), n, err, errlen), "assign",
+			err, errlen);
+	/* Made (applied, or kept but not applied): the event says what was asked. */
+	if ((!rc || rc == -EIO) && cmc_intent_assignment(cmc_blades_intent(d->blades), n->slot, n->pf, n->vf))
+		cmc_events_post(d->events, "assigned", (int)n->slot, "pf %u vf %u to %s (mac %s vlan %u)", n->pf,
+				n->vf, n->blade, vb_mac_str(n->mac, mac),
+				cmc_intent_vlan_of(cmc_blades_intent(d->blades), n));
+	return rc;
+}
+
+int cmc_assign_remove(struct cmcd *d, unsigned slot, unsigned pf, unsigned vf, char *err, size_t errlen)
+{
+	const struct cmc_assignment *a;
+	char blade[CMC_CONFIG_NAME_MAX + 1];
+	struct cmc_intent *old;
+	int rc;
+
+	if (!d->blades)
+		return snprintf(err, errlen, "blades are not available"), -ENODEV;
+	a = cmc_intent_assignment(cmc_blades_intent(d->blades), slot, pf, vf);
+	snprintf(blade, sizeof(blade), "%s", a ? a->blade : "");
+	if (cmc_blades_change_begin(d->blades, &old) < 0)
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	rc = change_end(d, old, cmc_intent_unassign(cmc_blades_intent(d->blades), slot, pf, vf, false, err,
+						    errlen), "unassign", err, errlen);
+	if (!rc)
+		cmc_events_post(d->events, "unassigned", (int)slot, "pf %u vf %u from %s", pf, vf, blade);
+	return rc;
+}
+
+int cmc_assign_update(struct cmcd *d, const struct cmc_assignment *n, char *err, size_t errlen)
+{
+	const struct cmc_assignment *a;
+	struct cmc_intent *old;
+	char mac[VB_MAC_STRLEN];
+	int rc;
+
+	if (!d->blades)
+		return snprintf(err, errlen, "blades are not available"), -ENODEV;
+	a = cmc_intent_assignment(cmc_blades_intent(d->blades), n->slot, n->pf, n->vf);
+	if (!a)
+		return snprintf(err, errlen, "slot %u pf %u vf %u is not assigned", n->slot, n->pf, n->vf), -ENOENT;
+	if (memcmp(a->mac, n->mac, 6) != 0 &&
+	    (rc = cmc_blades_mac_not_granted(d->blades, n->mac, n->slot, n->pf, (int)n->vf, err, errlen)) < 0)
+		return rc;
+	if (cmc_blades_change_begin(d->blades, &old) < 0)
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	rc = change_end(d, old, cmc_intent_update(cmc_blades_intent(d->blades), n, err, errlen), "update",
+			err, errlen);
+	if (!rc || rc == -EIO)
+		cmc_events_post(d->events, "assignment-changed", (int)n->slot,
+				"pf %u vf %u of %s: mac %s vlan %u rate %u%s", n->pf, n->vf, n->blade,
+				vb_mac_str(n->mac, mac), cmc_intent_vlan_of(cmc_blades_intent(d->blades), n),
+				n->rate, n->trusted ? " trusted" : "");
+	return rc;
+}
 
 /* assign slot N [pf P] vf V blade B [mac M] [vlan X] [rate MBPS] [trusted] */
 enum cmc_status cmc_cmd_assign(void *ctx, struct cmc_api_request *req)
@@ -32,10 +125,8 @@ enum cmc_status cmc_cmd_assign(void *ctx, struct cmc_api_request *req)
 		{ "rate", CMC_ARG_UINT, 0, CMC_RATE_MAX_MBPS, false, &n.rate, "a rate in Mbit/s (0-1000)", false },
 		{ "trusted", CMC_ARG_FLAG, 0, 0, false, &n.trusted, NULL, false },
 	};
-	struct cmc_intent *old;
 	enum cmc_status st;
-	char err[256], mac[VB_MAC_STRLEN];
-	int rc;
+	char err[256];
 
 	if (!d->blades)
 		return cmc_api_refuse(req, CMC_REFUSED, "blades are not available");
@@ -43,20 +134,9 @@ enum cmc_status cmc_cmd_assign(void *ctx, struct cmc_api_request *req)
 	if (st != CMC_OK)
 		return st;
 	n.vlan = (uint16_t)vlan;
-	if (!args[4].seen && cmc_mac_vf_default(d->chassis_id, n.slot, n.pf, n.vf, n.mac) < 0)
-		return cmc_api_refuse(req, CMC_REFUSED, "slot %u pf %u vf %u has no default MAC", n.slot, n.pf, n.vf);
-	if (cmc_blades_mac_not_granted(d->blades, n.mac, n.slot, n.pf, (int)n.vf, err, sizeof(err)) < 0)
+	if (cmc_assign_add(d, &n, args[4].seen, err, sizeof(err)) < 0)
 		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
-	if (cmc_blades_change_begin(d->blades, &old) < 0)
-		return cmc_api_refuse(req, CMC_REFUSED, "out of memory");
-	rc = cmc_intent_assign(cmc_blades_intent(d->blades), &n, err, sizeof(err));
-	st = cmc_blades_command_end(d->blades, req, old, rc, "assign", err, sizeof(err));
-	/* Made (applied, or kept but not applied): the event says what was asked. */
-	if (!rc && cmc_intent_assignment(cmc_blades_intent(d->blades), n.slot, n.pf, n.vf))
-		cmc_events_post(d->events, "assigned", (int)n.slot, "pf %u vf %u to %s (mac %s vlan %u)", n.pf, n.vf,
-				n.blade, vb_mac_str(n.mac, mac),
-				cmc_intent_vlan_of(cmc_blades_intent(d->blades), &n));
-	return st;
+	return CMC_OK;
 }
 
 /* unassign slot N [pf P] vf V */
@@ -70,24 +150,14 @@ enum cmc_status cmc_cmd_unassign(void *ctx, struct cmc_api_request *req)
 		{ "pf", CMC_ARG_UINT, 0, 7, false, &pf, NULL, false },
 		{ "vf", CMC_ARG_UINT, 0, 7, true, &vf, NULL, false },
 	};
-	const struct cmc_assignment *a;
-	char err[256], blade[CMC_CONFIG_NAME_MAX + 1];
-	struct cmc_intent *old;
+	char err[256];
 	enum cmc_status st = cmc_args_parse(req, 1, args, sizeof(args) / sizeof(args[0]), usage);
 
 	if (st != CMC_OK)
 		return st;
-	if (!d->blades)
-		return cmc_api_refuse(req, CMC_REFUSED, "blades are not available");
-	a = cmc_intent_assignment(cmc_blades_intent(d->blades), slot, pf, vf);
-	snprintf(blade, sizeof(blade), "%s", a ? a->blade : "");
-	if (cmc_blades_change_begin(d->blades, &old) < 0)
-		return cmc_api_refuse(req, CMC_REFUSED, "out of memory");
-	st = cmc_blades_command_end(d->blades, req, old, cmc_intent_unassign(cmc_blades_intent(d->blades), slot, pf, vf, false, err,
-						     sizeof(err)), "unassign", err, sizeof(err));
-	if (st == CMC_OK)
-		cmc_events_post(d->events, "unassigned", (int)slot, "pf %u vf %u from %s", pf, vf, blade);
-	return st;
+	if (cmc_assign_remove(d, slot, pf, vf, err, sizeof(err)) < 0)
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
+	return CMC_OK;
 }
 
 enum cmc_status cmc_cmd_assignments(void *ctx, struct cmc_api_request *req)
