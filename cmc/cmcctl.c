@@ -372,6 +372,10 @@ static const struct column assignment_columns[] = {
 static const struct column account_columns[] = {
 	{ "ACCOUNT", "account", NULL }, { "ROLE", "role", NULL }, { 0 },
 };
+static const struct column audit_columns[] = {
+	{ "ID", "id", NULL }, { "TIME", "time", NULL }, { "WHO", "who", NULL }, { "FROM", "from", NULL },
+	{ "OK", "ok", NULL }, { "WHAT", "what", NULL }, { "OUTCOME", "outcome", NULL }, { 0 },
+};
 static const struct column domain_columns[] = {
 	{ "DOMAIN", "domain", NULL }, { "VLAN", "vlan", NULL }, { "BLADES", "blades", NULL }, { 0 },
 };
@@ -422,7 +426,7 @@ static const struct column *columns_for(const char *type)
 		const struct column *cols;
 	} more[] = {
 		{ "assignment", assignment_columns }, { "domain", domain_columns },
-		{ "account", account_columns },
+		{ "account", account_columns }, { "audit", audit_columns },
 		{ "lane", lane_columns }, { "port", port_columns }, { "veb", veb_columns },
 		{ "fdb", fdb_columns }, { "vm", vm_columns }, { "migration", migration_columns },
 	};
