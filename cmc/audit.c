@@ -82,7 +82,7 @@ int cmc_audit_open(const char *dir, size_t cap, struct cmc_audit **out)
 		return rc;
 	}
 	a->next_id = id + 1;
-	a->fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	a->fd = open(a->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (a->fd < 0 || fstat(a->fd, &st) < 0) {
 		rc = -errno;
 		if (a->fd >= 0)
@@ -91,6 +91,11 @@ int cmc_audit_open(const char *dir, size_t cap, struct cmc_audit **out)
 		return rc;
 	}
 	a->size = (size_t)st.st_size;
+	/* A line torn by a crash is ended, so the next entry starts a line of its own. */
+	char last = '\n';
+	if (a->size && pread(a->fd, &last, 1, (off_t)a->size - 1) == 1 && last != '\n' &&
+	    write(a->fd, "\n", 1) == 1)
+		a->size++;
 	*out = a;
 	return 0;
 }

@@ -23,7 +23,7 @@
 struct cmc_audit;
 
 #define CMC_AUDIT_CAP_DEFAULT (512u << 10)	/* bytes of both files together */
-#define CMC_AUDIT_CAP_MIN (8u << 10)
+#define CMC_AUDIT_CAP_MIN (64u << 10)	/* each half holds the largest entry */
 
 /* One entry as read back; the strings live for the callback only. */
 struct cmc_audit_entry {
