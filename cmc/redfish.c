@@ -532,6 +532,50 @@ static enum MHD_Result send_later(struct rf_req *r, struct MHD_Connection *conn,
 	return send_error(conn, 200, "Success", "The request completed successfully.", NULL);
 }
 
+#ifdef CMC_TEST_BUILD
+/*
+ * Test builds only: CMC_RF_LATE_MS=N (1..10000) has the blades' "done" come N ms later,
+ * from a loop timer, as it will once their work runs on a worker thread; t/0260 runs the
+ * suspended path that way. (A wait still pending when cmcd stops is not freed.)
+ */
+struct rf_late {
+	struct cmc_timer *timer;
+	struct rf_wait *wait;
+};
+
+static void late_fired(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
+{
+	struct rf_late *l = arg;
+
+	cmc_loop_del_timer(loop, t);
+	blades_done(l->wait);
+	free(l);
+}
+
+static bool answered_late(struct cmc_redfish *rf, struct rf_wait *wt)
+{
+	const char *e = getenv("CMC_RF_LATE_MS");
+	unsigned long ms = e ? strtoul(e, NULL, 10) : 0;
+	struct rf_late *l;
+
+	if (ms == 0 || ms > 10000 || !(l = calloc(1, sizeof(*l))))
+		return false;
+	l->wait = wt;
+	if (cmc_loop_add_timer(rf->d->loop, (unsigned)ms, 0, late_fired, l, &l->timer) < 0) {
+		free(l);
+		return false;
+	}
+	return true;
+}
+#else
+static bool answered_late(struct cmc_redfish *rf, struct rf_wait *wt)
+{
+	(void)rf;
+	(void)wt;
+	return false;
+}
+#endif
+
 /* Holds the answer in r until the blades are done (the connection suspended meanwhile).
  * False if it cannot wait (out of memory): the caller answers now. */
 static bool answer_later(struct rf_req *r, struct MHD_Connection *conn, struct rf_write *w, bool patch,
@@ -553,7 +597,7 @@ static bool answer_later(struct rf_req *r, struct MHD_Connection *conn, struct r
 	w->messages = NULL;
 	snprintf(r->later_path, sizeof(r->later_path), "%s", patch ? path : "");
 	MHD_suspend_connection(conn);
-	if (cmc_blades_when_done(r->rf->d->blades, blades_done, wt) < 0)
+	if (!answered_late(r->rf, wt) && cmc_blades_when_done(r->rf->d->blades, blades_done, wt) < 0)
 		blades_done(wt);	/* nothing to wait on that we can be told of: answer now */
 	return true;
 }
