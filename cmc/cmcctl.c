@@ -74,6 +74,8 @@ static void usage(FILE *f)
 		"  account add NAME role Administrator|Operator|ReadOnly   a Redfish account (root);\n"
 		"                        the password from the terminal (not echoed) or stdin\n"
 		"  account del NAME | accounts      delete one | list them\n"
+		"  audit                 every change asked (cmcctl, Redfish): when, who, from\n"
+		"                        where, what, outcome\n"
 		"  version               the daemon's version and uptime\n"
 		"\n"
 		"  -j, --json            JSON output\n"
