@@ -77,7 +77,7 @@ struct rf_req {
 	bool login;		/* the check is a session login, not Basic */
 	char source[48];
 	/* a write answered later (after the blades): what to send when resumed */
-	bool later, later_ready;
+	bool later_ready;
 	unsigned later_code;
 	json_t *later_msgs;
 	char later_path[512];	/* a PATCH's resource, sent as it is then */
@@ -591,7 +591,6 @@ static bool answer_later(struct rf_req *r, struct MHD_Connection *conn, struct r
 	r->rf->waits = wt;
 	r->wait = wt;
 	r->conn = conn;
-	r->later = true;
 	r->later_code = w->code ? w->code : 200;
 	r->later_msgs = w->messages;
 	w->messages = NULL;
