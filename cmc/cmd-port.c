@@ -20,9 +20,6 @@ int cmc_port_role_change(struct cmcd *d, unsigned slot, unsigned pf, enum cmc_po
 			 char *err, size_t errlen)
 {
 	struct cmc_intent *in = cmc_blades_intent(d->blades), *old;
-	struct cmc_buf body = { 0 };
-	struct cmc_api_request req = { .body = &body };
-	enum cmc_status st;
 	int rc;
 
 	if (!in)
@@ -35,13 +32,9 @@ int cmc_port_role_change(struct cmcd *d, unsigned slot, unsigned pf, enum cmc_po
 				"(a midplane port needs igb-vfio)", slot, pf), -EOPNOTSUPP;
 	if (cmc_blades_change_begin(d->blades, &old) < 0)
 		return snprintf(err, errlen, "out of memory"), -ENOMEM;
-	rc = cmc_intent_role_set(in, slot, pf, role, err, errlen);
-	st = cmc_blades_command_end(d->blades, &req, old, rc, "port", err, errlen);
-	cmc_buf_free(&body);
-	if (st != CMC_OK) {
-		snprintf(err, errlen, "%s", req.message);
-		return rc ? rc : -EIO;
-	}
+	rc = cmc_change_end(d, old, cmc_intent_role_set(in, slot, pf, role, err, errlen), "port", err, errlen);
+	if (rc)
+		return rc;
 	cmc_events_post(d->events, "port-role", (int)slot, "pf %u is now %s", pf, cmc_port_role_name(role));
 	return 0;
 }
@@ -71,9 +64,7 @@ enum cmc_status cmc_cmd_port(void *ctx, struct cmc_api_request *req)
 		role = CMC_PORT_MIDPLANE;
 	else
 		return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
-	if (cmc_port_role_change(d, slot, pf, role, err, sizeof(err)) < 0)
-		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
-	return CMC_OK;
+	return cmc_change_reply(d, req, cmc_port_role_change(d, slot, pf, role, err, sizeof(err)), err);
 }
 
 enum cmc_status cmc_cmd_ports(void *ctx, struct cmc_api_request *req)
