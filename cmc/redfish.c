@@ -534,9 +534,10 @@ static enum MHD_Result send_later(struct rf_req *r, struct MHD_Connection *conn,
 
 #ifdef CMC_TEST_BUILD
 /*
- * Test builds only: CMC_RF_LATE_MS=N (1..10000) has the blades' "done" come N ms later,
- * from a loop timer, as it will once their work runs on a worker thread; t/0260 runs the
- * suspended path that way. (A wait still pending when cmcd stops is not freed.)
+ * Test builds only: CMC_RF_LATE_MS=N (1..10000) has the blades' "done" reach the answer N
+ * ms later still, from a loop timer: however soon the blades are done, the answer comes
+ * from a connection suspended and resumed later; t/0260 runs the write path that way.
+ * (A wait still pending when cmcd stops is not freed.)
  */
 struct rf_late {
 	struct cmc_timer *timer;
@@ -552,28 +553,26 @@ static void late_fired(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
 	free(l);
 }
 
-static bool answered_late(struct cmc_redfish *rf, struct rf_wait *wt)
+static void blades_done_late(void *arg)
 {
+	struct rf_wait *w = arg;
 	const char *e = getenv("CMC_RF_LATE_MS");
 	unsigned long ms = e ? strtoul(e, NULL, 10) : 0;
 	struct rf_late *l;
 
-	if (ms == 0 || ms > 10000 || !(l = calloc(1, sizeof(*l))))
-		return false;
-	l->wait = wt;
-	if (cmc_loop_add_timer(rf->d->loop, (unsigned)ms, 0, late_fired, l, &l->timer) < 0) {
-		free(l);
-		return false;
+	if (ms == 0 || ms > 10000 || !w->rf || !(l = calloc(1, sizeof(*l)))) {
+		blades_done(w);
+		return;
 	}
-	return true;
+	l->wait = w;
+	if (cmc_loop_add_timer(w->rf->d->loop, (unsigned)ms, 0, late_fired, l, &l->timer) < 0) {
+		free(l);
+		blades_done(w);
+	}
 }
+static const cmc_blades_done_fn when_blades_done = blades_done_late;
 #else
-static bool answered_late(struct cmc_redfish *rf, struct rf_wait *wt)
-{
-	(void)rf;
-	(void)wt;
-	return false;
-}
+static const cmc_blades_done_fn when_blades_done = blades_done;
 #endif
 
 /* Holds the answer in r until the blades are done (the connection suspended meanwhile).
@@ -596,7 +595,7 @@ static bool answer_later(struct rf_req *r, struct MHD_Connection *conn, struct r
 	w->messages = NULL;
 	snprintf(r->later_path, sizeof(r->later_path), "%s", patch ? path : "");
 	MHD_suspend_connection(conn);
-	if (!answered_late(r->rf, wt) && cmc_blades_when_done(r->rf->d->blades, blades_done, wt) < 0)
+	if (cmc_blades_when_done(r->rf->d->blades, when_blades_done, wt) < 0)
 		blades_done(wt);	/* nothing to wait on that we can be told of: answer now */
 	return true;
 }
