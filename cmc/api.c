@@ -36,6 +36,9 @@ struct api_client {
 
 struct cmc_api_pending {
 	struct api_client *client;	/* NULL once the client hung up */
+	struct cmc_api *api;
+	uid_t uid;
+	char line[512];			/* for the audit hook; "" = not audited */
 	bool in_handler;		/* finished before its handler returned: dispatch answers */
 	bool finished;
 	enum cmc_status st;
@@ -52,6 +55,8 @@ struct cmc_api {
 	void *ctx;
 	struct api_client *clients;
 	unsigned nclients;
+	cmc_api_audit_fn audit;
+	void *audit_ctx;
 };
 
 static void client_close(struct api_client *c)
@@ -122,6 +127,31 @@ static void reply(struct api_client *c, enum cmc_status st, const char *message,
 	cmc_buf_add(&c->out, ".\n", 2);
 }
 
+void cmc_api_set_audit(struct cmc_api *api, cmc_api_audit_fn fn, void *ctx)
+{
+	api->audit = fn;
+	api->audit_ctx = ctx;
+}
+
+/* The request as the audit keeps it: "" when the command changes nothing (or no hook). */
+static void audit_line(const struct cmc_api *api, const struct cmc_api_command *cmd, int argc,
+		       char **argv, char *out, size_t len)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	if (!api->audit || !(cmd->flags & (CMC_API_CHANGES | CMC_API_CHANGES_UNLESS_SHOW)) ||
+	    ((cmd->flags & CMC_API_CHANGES_UNLESS_SHOW) && argc > 1 && strcmp(argv[1], "show") == 0))
+		return;
+	for (int i = 0; i < argc && o < len; i++) {
+		const char *w = i > 0 && strcmp(argv[i - 1], "hash") == 0 ? "(hidden)" : argv[i];
+		int n = snprintf(out + o, len - o, "%s%s", i ? " " : "", w);
+		if (n < 0)
+			break;
+		o += (size_t)n;
+	}
+}
+
 static void dispatch(struct api_client *c, char *line)
 {
 	char *argv[API_MAX_ARGS + 1];
@@ -129,6 +159,7 @@ static void dispatch(struct api_client *c, char *line)
 	struct cmc_api_request req = { .argv = argv, .body = &body, .peer_uid = c->uid };
 	const struct cmc_api_command *cmd;
 	enum cmc_status st;
+	char what[512];
 	int argc = cmc_proto_split(line, argv, API_MAX_ARGS);
 
 	if (argc == 0)
@@ -151,10 +182,14 @@ static void dispatch(struct api_client *c, char *line)
 	}
 	req.argc = argc;
 	req.client = c;
+	audit_line(c->api, cmd, argc, argv, what, sizeof(what));
 	st = cmd->handler(c->api->ctx, &req);
 	if (req.deferred) {
 		struct cmc_api_pending *p = req.deferred;
 
+		p->api = c->api;
+		p->uid = c->uid;
+		snprintf(p->line, sizeof(p->line), "%s", what);
 		cmc_buf_free(&body);
 		p->in_handler = false;
 		if (!p->finished) {
@@ -162,6 +197,8 @@ static void dispatch(struct api_client *c, char *line)
 			return;
 		}
 		/* Finished already (nothing to wait for after all): the answer now. */
+		if (*what)
+			c->api->audit(c->api->audit_ctx, c->uid, what, p->st, p->message);
 		reply(c, p->st, p->message, &p->body);
 		cmc_buf_free(&p->body);
 		free(p);
@@ -171,6 +208,8 @@ static void dispatch(struct api_client *c, char *line)
 		st = CMC_REFUSED;
 		snprintf(req.message, sizeof(req.message), "out of memory");
 	}
+	if (*what)
+		c->api->audit(c->api->audit_ctx, c->uid, what, st, st == CMC_OK ? "" : req.message);
 	reply(c, st, req.message, &body);
 	c->follow = st == CMC_OK && req.follow;
 	cmc_buf_free(&body);
@@ -235,6 +274,8 @@ void cmc_api_finish(struct cmc_api_pending *p, enum cmc_status st, const char *m
 {
 	struct api_client *c = p->client;
 
+	if (!p->in_handler && p->line[0] && p->api)
+		p->api->audit(p->api->audit_ctx, p->uid, p->line, st, message ? message : "");
 	if (p->in_handler) {
 		p->finished = true;
 		p->st = st;

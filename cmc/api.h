@@ -34,7 +34,22 @@ struct cmc_api_command {
 	int min_args, max_args;	/* words after the name */
 	const char *usage;
 	const char *help;
+	unsigned flags;		/* CMC_API_CHANGES... */
 };
+
+/* The command changes something: its every use goes to the audit hook. */
+#define CMC_API_CHANGES 1u
+/* ... except when its first argument is "show" (vbridge show). */
+#define CMC_API_CHANGES_UNLESS_SHOW 2u
+
+/*
+ * Called once per use of a command flagged as a change, with its outcome (for a deferred
+ * request, when it is finished): the caller's uid (-1 unknown), the request line (the
+ * word after "hash" replaced by "(hidden)"), the status and the refusal's reason ("" if none).
+ */
+typedef void (*cmc_api_audit_fn)(void *ctx, uid_t uid, const char *line, enum cmc_status st,
+				 const char *message);
+void cmc_api_set_audit(struct cmc_api *api, cmc_api_audit_fn fn, void *ctx);
 
 /* For handlers: the reason into req->message, returning st (CMC_REFUSED, CMC_USAGE). */
 enum cmc_status cmc_api_refuse(struct cmc_api_request *req, enum cmc_status st, const char *fmt, ...)

@@ -74,6 +74,8 @@ static void usage(FILE *f)
 		"  account add NAME role Administrator|Operator|ReadOnly   a Redfish account (root);\n"
 		"                        the password from the terminal (not echoed) or stdin\n"
 		"  account del NAME | accounts      delete one | list them\n"
+		"  audit                 every change asked (cmcctl, Redfish): when, who, from\n"
+		"                        where, what, outcome\n"
 		"  version               the daemon's version and uptime\n"
 		"\n"
 		"  -j, --json            JSON output\n"
@@ -372,6 +374,10 @@ static const struct column assignment_columns[] = {
 static const struct column account_columns[] = {
 	{ "ACCOUNT", "account", NULL }, { "ROLE", "role", NULL }, { 0 },
 };
+static const struct column audit_columns[] = {
+	{ "ID", "id", NULL }, { "TIME", "time", NULL }, { "WHO", "who", NULL }, { "FROM", "from", NULL },
+	{ "OK", "ok", NULL }, { "WHAT", "what", NULL }, { "OUTCOME", "outcome", NULL }, { 0 },
+};
 static const struct column domain_columns[] = {
 	{ "DOMAIN", "domain", NULL }, { "VLAN", "vlan", NULL }, { "BLADES", "blades", NULL }, { 0 },
 };
@@ -422,7 +428,7 @@ static const struct column *columns_for(const char *type)
 		const struct column *cols;
 	} more[] = {
 		{ "assignment", assignment_columns }, { "domain", domain_columns },
-		{ "account", account_columns },
+		{ "account", account_columns }, { "audit", audit_columns },
 		{ "lane", lane_columns }, { "port", port_columns }, { "veb", veb_columns },
 		{ "fdb", fdb_columns }, { "vm", vm_columns }, { "migration", migration_columns },
 	};

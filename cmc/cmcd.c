@@ -3,6 +3,7 @@
  * cmcd: the chassis management daemon. Owns the chassis' picture (inventory), its state
  * store, and the control socket cmcctl talks to; one epoll loop, asleep when idle.
  */
+#include "audit.h"
 #include "blades.h"
 #include "vms.h"
 #include "cards.h"
@@ -255,6 +256,24 @@ static void card_gone(void *arg, unsigned slot, unsigned pf)
 	cmcd_rescan_soon(d);	/* the card thread has let go of it already */
 }
 
+/* The audit log beside the store (audit.h): without it no change could be attributed, so
+ * cmcd does not start. */
+static int open_audit(struct cmcd *d)
+{
+	char *copy = strdup(d->config->store_path);
+	const char *dir;
+	int rc;
+
+	if (!copy)
+		return -ENOMEM;
+	dir = dirname(copy);
+	rc = cmc_audit_open(dir, 0, &d->audit);
+	if (rc)
+		log_warn(rc, "cannot open the audit log in %s", dir);
+	free(copy);
+	return rc;
+}
+
 static int start_services(struct cmcd *d, bool live)
 {
 	static const int signals[] = { SIGTERM, SIGINT, SIGHUP };
@@ -272,12 +291,16 @@ static int start_services(struct cmcd *d, bool live)
 		log_warn(rc, "cannot create the directory of %s", sock);
 		return rc;
 	}
+	rc = open_audit(d);
+	if (rc)
+		return rc;
 	rc = cmc_api_open(&d->api, d->loop, sock, d->config->socket_group, cmcd_commands,
 			  d, err, sizeof(err));
 	if (rc) {
 		log_warnx("control socket: %s", err);
 		return rc;
 	}
+	cmc_api_set_audit(d->api, cmc_audit_api, d->audit);
 	if (live) {
 		rc = cmc_watchers_start(d, &d->watchers);
 		if (rc) {
@@ -335,6 +358,7 @@ static void shutdown_all(struct cmcd *d)
 	cmc_watchers_stop(d->watchers);
 	t = stop_step("watchers", t);
 	cmc_api_close(d->api);
+	cmc_audit_close(d->audit);
 	cmcd_rescan_stop(d);
 	t = stop_step("rescan (a running scan ends first)", t);
 	if (d->rescan_timer)

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * assign, unassign, assignments: VFs given to blades. The rules are the intent's
+ * assign, unassign, assignments: VFs given to blades, and the changes Redfish makes the
+ * same way (assign.h). The rules are the intent's
  * (intent.h); the change is made as blades.h says (check, commit, apply).
  */
 #include "args.h"
+#include "assign.h"
 #include "blades.h"
 #include "daemon.h"
 #include "intent.h"
@@ -12,7 +14,141 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/*
+ * The change made on the intent (rc, reason in err) committed and applied, or refused:
+ * the outcomes cmc_blades_command_end() gives a command, for callers with no request
+ * (Redfish). 0, rc, or -EIO: the store refused (err says why), or the change is kept but a
+ * card did not apply it (err "kept, but not applied: " and the card's reason).
+ */
+int cmc_change_end(struct cmcd *d, struct cmc_intent *old, int rc, const char *what, char *err,
+		   size_t errlen)
+{
+	unsigned failed = 0;
+	char why[256];
+
+	if (rc) {
+		cmc_blades_change_abort(d->blades, old);
+		return rc;
+	}
+	if (cmc_blades_change_end(d->blades, old, what, &failed, err, errlen) < 0)
+		return -EIO;
+	if (failed) {
+		snprintf(why, sizeof(why), "kept, but not applied: %s", err);
+		snprintf(err, errlen, "%s", why);
+		return -EIO;
+	}
+	return 0;
+}
+
+struct later_reply {
+	struct cmc_api_pending *p;
+	enum cmc_status st;
+	char message[sizeof(((struct cmc_api_request *)0)->message)];
+};
+
+static void reply_now(void *arg)
+{
+	struct later_reply *r = arg;
+
+	cmc_api_finish(r->p, r->st, r->st == CMC_OK ? NULL : r->message, NULL);
+	free(r);
+}
+
+enum cmc_status cmc_change_reply(struct cmcd *d, struct cmc_api_request *req, int rc, const char *err)
+{
+	enum cmc_status st = rc ? cmc_api_refuse(req, CMC_REFUSED, "%s", err) : CMC_OK;
+	struct later_reply *r;
+
+	/* Nothing changed (refused before the store): nothing for the blades to do. */
+	if ((rc && rc != -EIO) || !d->blades || !(r = calloc(1, sizeof(*r))))
+		return st;
+	r->st = st;
+	snprintf(r->message, sizeof(r->message), "%s", req->message);
+	r->p = cmc_api_defer(req);
+	if (!r->p) {
+		free(r);
+		return st;
+	}
+	if (cmc_blades_when_done(d->blades, reply_now, r) < 0)
+		reply_now(r);
+	return st;
+}
+
+int cmc_assign_add(struct cmcd *d, struct cmc_assignment *n, bool mac_given, char *err, size_t errlen)
+{
+	struct cmc_intent *old;
+	char mac[VB_MAC_STRLEN];
+	int rc;
+
+	if (!d->blades)
+		return snprintf(err, errlen, "blades are not available"), -ENODEV;
+	if (!mac_given && cmc_mac_vf_default(d->chassis_id, n->slot, n->pf, n->vf, n->mac) < 0)
+		return snprintf(err, errlen, "slot %u pf %u vf %u has no default MAC", n->slot, n->pf, n->vf),
+		       -EINVAL;
+	rc = cmc_blades_mac_not_granted(d->blades, n->mac, n->slot, n->pf, (int)n->vf, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (cmc_blades_change_begin(d->blades, &old) < 0)
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	rc = cmc_change_end(d, old, cmc_intent_assign(cmc_blades_intent(d->blades), n, err, errlen), "assign",
+			err, errlen);
+	/* Made (applied, or kept but not applied): the event says what was asked. */
+	if ((!rc || rc == -EIO) && cmc_intent_assignment(cmc_blades_intent(d->blades), n->slot, n->pf, n->vf))
+		cmc_events_post(d->events, "assigned", (int)n->slot, "pf %u vf %u to %s (mac %s vlan %u)", n->pf,
+				n->vf, n->blade, vb_mac_str(n->mac, mac),
+				cmc_intent_vlan_of(cmc_blades_intent(d->blades), n));
+	return rc;
+}
+
+int cmc_assign_remove(struct cmcd *d, unsigned slot, unsigned pf, unsigned vf, char *err, size_t errlen)
+{
+	const struct cmc_assignment *a;
+	char blade[CMC_CONFIG_NAME_MAX + 1];
+	struct cmc_intent *old;
+	int rc;
+
+	if (!d->blades)
+		return snprintf(err, errlen, "blades are not available"), -ENODEV;
+	a = cmc_intent_assignment(cmc_blades_intent(d->blades), slot, pf, vf);
+	snprintf(blade, sizeof(blade), "%s", a ? a->blade : "");
+	if (cmc_blades_change_begin(d->blades, &old) < 0)
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	rc = cmc_change_end(d, old, cmc_intent_unassign(cmc_blades_intent(d->blades), slot, pf, vf, false, err,
+						    errlen), "unassign", err, errlen);
+	if (!rc)
+		cmc_events_post(d->events, "unassigned", (int)slot, "pf %u vf %u from %s", pf, vf, blade);
+	return rc;
+}
+
+int cmc_assign_update(struct cmcd *d, const struct cmc_assignment *n, char *err, size_t errlen)
+{
+	const struct cmc_assignment *a;
+	struct cmc_intent *old;
+	char mac[VB_MAC_STRLEN];
+	int rc;
+
+	if (!d->blades)
+		return snprintf(err, errlen, "blades are not available"), -ENODEV;
+	a = cmc_intent_assignment(cmc_blades_intent(d->blades), n->slot, n->pf, n->vf);
+	if (!a)
+		return snprintf(err, errlen, "slot %u pf %u vf %u is not assigned", n->slot, n->pf, n->vf), -ENOENT;
+	if (memcmp(a->mac, n->mac, 6) != 0 &&
+	    (rc = cmc_blades_mac_not_granted(d->blades, n->mac, n->slot, n->pf, (int)n->vf, err, errlen)) < 0)
+		return rc;
+	if (cmc_blades_change_begin(d->blades, &old) < 0)
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	rc = cmc_change_end(d, old, cmc_intent_update(cmc_blades_intent(d->blades), n, err, errlen), "update",
+			err, errlen);
+	if (!rc || rc == -EIO)
+		cmc_events_post(d->events, "assignment-changed", (int)n->slot,
+				"pf %u vf %u of %s: mac %s vlan %u rate %u%s", n->pf, n->vf, n->blade,
+				vb_mac_str(n->mac, mac), cmc_intent_vlan_of(cmc_blades_intent(d->blades), n),
+				n->rate, n->trusted ? " trusted" : "");
+	return rc;
+}
 
 /* assign slot N [pf P] vf V blade B [mac M] [vlan X] [rate MBPS] [trusted] */
 enum cmc_status cmc_cmd_assign(void *ctx, struct cmc_api_request *req)
@@ -32,10 +168,8 @@ enum cmc_status cmc_cmd_assign(void *ctx, struct cmc_api_request *req)
 		{ "rate", CMC_ARG_UINT, 0, CMC_RATE_MAX_MBPS, false, &n.rate, "a rate in Mbit/s (0-1000)", false },
 		{ "trusted", CMC_ARG_FLAG, 0, 0, false, &n.trusted, NULL, false },
 	};
-	struct cmc_intent *old;
 	enum cmc_status st;
-	char err[256], mac[VB_MAC_STRLEN];
-	int rc;
+	char err[256];
 
 	if (!d->blades)
 		return cmc_api_refuse(req, CMC_REFUSED, "blades are not available");
@@ -43,20 +177,7 @@ enum cmc_status cmc_cmd_assign(void *ctx, struct cmc_api_request *req)
 	if (st != CMC_OK)
 		return st;
 	n.vlan = (uint16_t)vlan;
-	if (!args[4].seen && cmc_mac_vf_default(d->chassis_id, n.slot, n.pf, n.vf, n.mac) < 0)
-		return cmc_api_refuse(req, CMC_REFUSED, "slot %u pf %u vf %u has no default MAC", n.slot, n.pf, n.vf);
-	if (cmc_blades_mac_not_granted(d->blades, n.mac, n.slot, n.pf, (int)n.vf, err, sizeof(err)) < 0)
-		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
-	if (cmc_blades_change_begin(d->blades, &old) < 0)
-		return cmc_api_refuse(req, CMC_REFUSED, "out of memory");
-	rc = cmc_intent_assign(cmc_blades_intent(d->blades), &n, err, sizeof(err));
-	st = cmc_blades_command_end(d->blades, req, old, rc, "assign", err, sizeof(err));
-	/* Made (applied, or kept but not applied): the event says what was asked. */
-	if (!rc && cmc_intent_assignment(cmc_blades_intent(d->blades), n.slot, n.pf, n.vf))
-		cmc_events_post(d->events, "assigned", (int)n.slot, "pf %u vf %u to %s (mac %s vlan %u)", n.pf, n.vf,
-				n.blade, vb_mac_str(n.mac, mac),
-				cmc_intent_vlan_of(cmc_blades_intent(d->blades), &n));
-	return st;
+	return cmc_change_reply(d, req, cmc_assign_add(d, &n, args[4].seen, err, sizeof(err)), err);
 }
 
 /* unassign slot N [pf P] vf V */
@@ -70,24 +191,12 @@ enum cmc_status cmc_cmd_unassign(void *ctx, struct cmc_api_request *req)
 		{ "pf", CMC_ARG_UINT, 0, 7, false, &pf, NULL, false },
 		{ "vf", CMC_ARG_UINT, 0, 7, true, &vf, NULL, false },
 	};
-	const struct cmc_assignment *a;
-	char err[256], blade[CMC_CONFIG_NAME_MAX + 1];
-	struct cmc_intent *old;
+	char err[256];
 	enum cmc_status st = cmc_args_parse(req, 1, args, sizeof(args) / sizeof(args[0]), usage);
 
 	if (st != CMC_OK)
 		return st;
-	if (!d->blades)
-		return cmc_api_refuse(req, CMC_REFUSED, "blades are not available");
-	a = cmc_intent_assignment(cmc_blades_intent(d->blades), slot, pf, vf);
-	snprintf(blade, sizeof(blade), "%s", a ? a->blade : "");
-	if (cmc_blades_change_begin(d->blades, &old) < 0)
-		return cmc_api_refuse(req, CMC_REFUSED, "out of memory");
-	st = cmc_blades_command_end(d->blades, req, old, cmc_intent_unassign(cmc_blades_intent(d->blades), slot, pf, vf, false, err,
-						     sizeof(err)), "unassign", err, sizeof(err));
-	if (st == CMC_OK)
-		cmc_events_post(d->events, "unassigned", (int)slot, "pf %u vf %u from %s", pf, vf, blade);
-	return st;
+	return cmc_change_reply(d, req, cmc_assign_remove(d, slot, pf, vf, err, sizeof(err)), err);
 }
 
 enum cmc_status cmc_cmd_assignments(void *ctx, struct cmc_api_request *req)

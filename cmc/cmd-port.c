@@ -5,28 +5,51 @@
  * (intent.h); the change is made as blades.h says (check, commit, apply).
  */
 #include "args.h"
+#include "assign.h"
 #include "blades.h"
 #include "cards.h"
 #include "daemon.h"
 #include "intent.h"
 #include "vbridge.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+
+int cmc_port_role_change(struct cmcd *d, unsigned slot, unsigned pf, enum cmc_port_role role,
+			 char *err, size_t errlen)
+{
+	struct cmc_intent *in = cmc_blades_intent(d->blades), *old;
+	int rc;
+
+	if (!in)
+		return snprintf(err, errlen, "blades are not available"), -ENODEV;
+	if (cmc_intent_port(in, slot, pf, NULL) && cmc_intent_role(in, slot, pf) == role)
+		return 0;
+	if (role == CMC_PORT_MIDPLANE && cmc_cards_port(d->cards, slot, pf, NULL) &&
+	    !(cmc_cards_port_caps(d->cards, slot, pf) & CMC_CARD_CAN_LOOPBACK))
+		return snprintf(err, errlen, "slot %u pf %u: its driver cannot hold the port in loopback "
+				"(a midplane port needs igb-vfio)", slot, pf), -EOPNOTSUPP;
+	if (cmc_blades_change_begin(d->blades, &old) < 0)
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	rc = cmc_change_end(d, old, cmc_intent_role_set(in, slot, pf, role, err, errlen), "port", err, errlen);
+	if (rc)
+		return rc;
+	cmc_events_post(d->events, "port-role", (int)slot, "pf %u is now %s", pf, cmc_port_role_name(role));
+	return 0;
+}
 
 /* port S/P role uplink|midplane */
 enum cmc_status cmc_cmd_port(void *ctx, struct cmc_api_request *req)
 {
 	static const char usage[] = "usage: port SLOT/PF role uplink|midplane";
 	struct cmcd *d = ctx;
-	struct cmc_intent *in = cmc_blades_intent(d->blades), *old;
 	unsigned slot, pf;
 	char sbuf[8], err[256];
 	const char *slash = strchr(req->argv[1], '/');
 	enum cmc_port_role role;
-	enum cmc_status st;
 
-	if (!in)
+	if (!cmc_blades_intent(d->blades))
 		return cmc_api_refuse(req, CMC_REFUSED, "blades are not available");
 	if (req->argc != 4 || strcmp(req->argv[2], "role") != 0 || !slash ||
 	    (size_t)(slash - req->argv[1]) >= sizeof(sbuf))
@@ -41,20 +64,7 @@ enum cmc_status cmc_cmd_port(void *ctx, struct cmc_api_request *req)
 		role = CMC_PORT_MIDPLANE;
 	else
 		return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
-	if (cmc_intent_port(in, slot, pf, NULL) && cmc_intent_role(in, slot, pf) == role)
-		return CMC_OK;
-	if (role == CMC_PORT_MIDPLANE && cmc_cards_port(d->cards, slot, pf, NULL) &&
-	    !(cmc_cards_port_caps(d->cards, slot, pf) & CMC_CARD_CAN_LOOPBACK))
-		return cmc_api_refuse(req, CMC_REFUSED, "slot %u pf %u: its driver cannot hold the port in loopback "
-				      "(a midplane port needs igb-vfio)", slot, pf);
-	if (cmc_blades_change_begin(d->blades, &old) < 0)
-		return cmc_api_refuse(req, CMC_REFUSED, "out of memory");
-	st = cmc_blades_command_end(d->blades, req, old, cmc_intent_role_set(in, slot, pf, role, err, sizeof(err)),
-				    "port", err, sizeof(err));
-	if (st != CMC_OK)
-		return st;
-	cmc_events_post(d->events, "port-role", (int)slot, "pf %u is now %s", pf, cmc_port_role_name(role));
-	return CMC_OK;
+	return cmc_change_reply(d, req, cmc_port_role_change(d, slot, pf, role, err, sizeof(err)), err);
 }
 
 enum cmc_status cmc_cmd_ports(void *ctx, struct cmc_api_request *req)

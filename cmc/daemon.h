@@ -22,6 +22,7 @@ struct cmc_blades;
 struct cmc_vms;
 struct cmc_rescan;
 struct cmc_redfish;
+struct cmc_audit;
 
 struct cmcd {
 	struct cmc_loop *loop;
@@ -36,6 +37,7 @@ struct cmcd {
 	struct cmc_blades *blades;
 	struct cmc_vms *vms;
 	struct cmc_redfish *redfish;	/* NULL: not configured */
+	struct cmc_audit *audit;	/* the audit log (audit.h); NULL if it could not open */
 	struct cmc_timer *rescan_timer;
 	bool rescan_pending;
 	struct cmc_rescan *rescan;	/* the rescan worker (chassis.c), NULL until the first */

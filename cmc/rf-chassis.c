@@ -7,7 +7,9 @@
  */
 #include "rf-tree.h"
 
+#include "assign.h"
 #include "blades.h"
+#include "vbridge.h"
 #include "cards.h"
 #include "daemon.h"
 
@@ -316,6 +318,7 @@ static int ndf(const struct rf_ctx *c, const struct mp_slot *s, const char *fid,
 		return rf_done(doc, j, "NetworkDeviceFunction.v1_11_1.json");
 	}
 	vf_settings(c, j, s, pf->index, (unsigned)vfn);
+	doc->allow = RF_ALLOW_PATCH;
 	return rf_done(doc, j, "NetworkDeviceFunction.v1_11_1.json");
 }
 
@@ -354,6 +357,7 @@ static int port(const struct rf_ctx *c, const struct mp_slot *s, const char *pid
 	json_object_set_new(j, "Status", rf_status("Enabled", "OK"));
 	json_object_set_new(j, "Oem", json_pack("{s:{s:s, s:s, s:b}}", "Cmc", "@odata.type", "#CmcOem.v1_0_0.Port",
 		"ConfiguredRole", role, "DrivenByCmc", cmc_cards_port(c->d->cards, s->number, pf->index, NULL)));
+	doc->allow = RF_ALLOW_PATCH;
 	return rf_done(doc, j, "Port.v1_18_0.json");
 }
 
@@ -417,4 +421,219 @@ int rf_chassis_get(const struct rf_ctx *c, const struct rf_path *p, struct rf_do
 	if (strcmp(p->seg[2], "NetworkAdapters") == 0)
 		return adapters(c, p, doc);
 	return -ENOENT;
+}
+
+/* --- PATCH: a VF's settings, a port's role (cmcctl's paths, assign.h) -------------------- */
+
+/* The value at pointer p ("/Ethernet/VLAN/VLANId") in j, or NULL. */
+static json_t *at(json_t *j, const char *p)
+{
+	char seg[64];
+
+	while (j && *p == '/') {
+		size_t n = strcspn(p + 1, "/");
+		if (n >= sizeof(seg))
+			return NULL;
+		memcpy(seg, p + 1, n);
+		seg[n] = '\0';
+		j = json_object_get(j, seg);
+		p += n + 1;
+	}
+	return j;
+}
+
+/* A refusal of the value v of the property at pointer p (id: PropertyValue...). Returns 0. */
+static int bad_value(struct rf_write *w, const char *id, const char *p, json_t *v)
+{
+	/* The registry quotes the value: a string as it is, anything else as JSON. */
+	char *text = json_is_string(v) ? strdup(json_string_value(v)) : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	char rel[128];
+
+	snprintf(rel, sizeof(rel), "#%s", p);
+	rf_fail(w, 400, rf_message(id, rel, 2, text ? text : "?", strrchr(p, '/') + 1));
+	free(text);
+	return 0;
+}
+
+/* rf_fail(w, 400, msg), as a value to return. */
+static int fail400(struct rf_write *w, json_t *msg)
+{
+	rf_fail(w, 400, msg);
+	return 0;
+}
+
+static int patch_mac(struct rf_write *w, struct cmc_assignment *n)
+{
+	static const char p[] = "/Ethernet/MACAddress";
+	json_t *v = at(w->body, p);
+
+	if (!v)
+		return 0;
+	if (!json_is_string(v))
+		bad_value(w, "PropertyValueTypeError", p, v);
+	else if (vb_mac_parse(json_string_value(v), n->mac) < 0 || (n->mac[0] & 1))
+		bad_value(w, "PropertyValueFormatError", p, v);
+	return 0;
+}
+
+static int patch_vlan(struct rf_write *w, struct cmc_assignment *n)
+{
+	static const char pid[] = "/Ethernet/VLAN/VLANId", pen[] = "/Ethernet/VLAN/VLANEnable";
+	json_t *id = at(w->body, pid), *en = at(w->body, pen);
+
+	if (id && !json_is_integer(id))
+		return bad_value(w, "PropertyValueTypeError", pid, id);
+	if (en && !json_is_boolean(en))
+		return bad_value(w, "PropertyValueTypeError", pen, en);
+	if (id && (json_integer_value(id) < 1 || json_integer_value(id) > 4094))
+		return bad_value(w, "PropertyValueOutOfRange", pid, id);
+	if ((en && json_is_false(en) && id) || (en && json_is_true(en) && !id && !n->vlan)) {
+		rf_fail(w, 400, rf_message("PropertyValueConflict", "#" "/Ethernet/VLAN/VLANEnable", 2,
+					   "VLANEnable", "VLANId"));
+		return 0;
+	}
+	if (id)
+		n->vlan = (uint16_t)json_integer_value(id);
+	if (en && json_is_false(en))
+		n->vlan = 0;	/* back to the blade's domain's VLAN, or untagged */
+	return 0;
+}
+
+/* One Limit: Egress, SustainedBytesPerSecond a whole number of Mbit/s (125000 bytes/s). */
+static int patch_limit(struct rf_write *w, json_t *l, size_t i, struct cmc_assignment *n, bool *seen)
+{
+	json_t *dir = json_object_get(l, "Direction"), *sus = json_object_get(l, "SustainedBytesPerSecond");
+	const char *key;
+	char p[64];
+	json_t *v;
+
+	json_object_foreach(l, key, v) {
+		bool known = strcmp(key, "BurstBytesPerSecond") == 0 || strcmp(key, "BurstPacketsPerSecond") == 0 ||
+			     strcmp(key, "SustainedPacketsPerSecond") == 0;
+		snprintf(p, sizeof(p), "#/Limits/%zu/%s", i, key);
+		if (known)
+			rf_fail(w, 400, rf_message("PropertyNotWritable", p, 1, key));
+		else if (strcmp(key, "Direction") != 0 && strcmp(key, "SustainedBytesPerSecond") != 0)
+			rf_fail(w, 400, rf_message("PropertyUnknown", p, 1, key));
+	}
+	snprintf(p, sizeof(p), "/Limits/%zu/Direction", i);
+	if (dir && !json_is_string(dir))
+		return bad_value(w, "PropertyValueTypeError", p, dir);
+	if (dir && strcmp(json_string_value(dir), "Egress") != 0)
+		return bad_value(w, "PropertyValueNotInList", p, dir);
+	snprintf(p, sizeof(p), "/Limits/%zu/SustainedBytesPerSecond", i);
+	if (!sus)
+		return fail400(w, rf_message("PropertyMissing", "#/Limits", 1, "SustainedBytesPerSecond"));
+	if (!json_is_integer(sus))
+		return bad_value(w, "PropertyValueTypeError", p, sus);
+	if (json_integer_value(sus) < 0 || json_integer_value(sus) % 125000 ||
+	    json_integer_value(sus) / 125000 > CMC_RATE_MAX_MBPS)
+		return bad_value(w, "PropertyValueOutOfRange", p, sus);
+	if (*seen)
+		return fail400(w, rf_message("PropertyValueConflict", "#/Limits", 2, "Limits", "Direction"));
+	*seen = true;
+	n->rate = (unsigned)(json_integer_value(sus) / 125000);
+	return 0;
+}
+
+static int patch_limits(struct rf_write *w, struct cmc_assignment *n)
+{
+	json_t *v = json_object_get(w->body, "Limits");
+	bool seen = false;
+
+	if (!v)
+		return 0;
+	if (!json_is_array(v))
+		return bad_value(w, "PropertyValueTypeError", "/Limits", v);
+	for (size_t i = 0; i < json_array_size(v); i++) {
+		if (!json_is_object(json_array_get(v, i)))
+			return bad_value(w, "PropertyValueTypeError", "/Limits", json_array_get(v, i));
+		patch_limit(w, json_array_get(v, i), i, n, &seen);
+	}
+	if (!seen)
+		n->rate = 0;	/* [] : no limit */
+	return 0;
+}
+
+static int patch_trust(struct rf_write *w, struct cmc_assignment *n)
+{
+	static const char p[] = "/Oem/Cmc/Trusted";
+	json_t *v = at(w->body, p);
+
+	if (v && !json_is_boolean(v))
+		bad_value(w, "PropertyValueTypeError", p, v);
+	else if (v)
+		n->trusted = json_is_true(v);
+	return 0;
+}
+
+int rf_ndf_patch(struct rf_write *w, unsigned slot, const char *fid)
+{
+	static const char *const writable[] = { "/Ethernet/MACAddress", "/Ethernet/VLAN/VLANId",
+						"/Ethernet/VLAN/VLANEnable", "/Limits", "/Oem/Cmc/Trusted" };
+	struct cmc_intent *in = cmc_blades_intent(w->c->d->blades);
+	const struct cmc_assignment *a;
+	struct cmc_assignment n = { 0 };
+	char err[256], mac[18];
+	unsigned pf;
+	int vf, rc;
+
+	if (rf_fn_parse(fid, &pf, &vf) < 0 || vf < 0)
+		return -EOPNOTSUPP;
+	a = in ? cmc_intent_assignment(in, slot, pf, (unsigned)vf) : NULL;
+	if (a)
+		n = *a;
+	/* Every property checked before anything changes: all or nothing. */
+	rf_patch_check(w, writable, sizeof(writable) / sizeof(writable[0]));
+	patch_mac(w, &n);
+	patch_vlan(w, &n);
+	patch_limits(w, &n);
+	patch_trust(w, &n);
+	snprintf(w->what, sizeof(w->what), "set slot %u pf %u vf %d", slot, pf, vf);
+	if (w->messages)
+		return 0;
+	if (!a) {
+		snprintf(err, sizeof(err), in ? "slot %u pf %u vf %d is not assigned: give it to a blade first "
+			 "(Zone.AddEndpoint)" : "blades are not available", slot, pf, vf);
+		rf_refuse(w, in ? -ENOENT : -ENODEV, err);
+		return 0;
+	}
+	rf_mac_str(n.mac, mac);
+	snprintf(w->what, sizeof(w->what), "set slot %u pf %u vf %d of %s: mac %s vlan %u rate %u%s", slot, pf,
+		 vf, n.blade, mac, n.vlan, n.rate, n.trusted ? " trusted" : "");
+	rc = cmc_assign_update(w->c->d, &n, err, sizeof(err));
+	if (rc < 0)
+		rf_refuse(w, rc, err);
+	w->wait_blades = rc == 0 || rc == -EIO;
+	return 0;
+}
+
+int rf_port_patch(struct rf_write *w, unsigned slot, const char *pid)
+{
+	static const char *const writable[] = { "/Oem/Cmc/ConfiguredRole" };
+	static const char p[] = "/Oem/Cmc/ConfiguredRole";
+	json_t *v = at(w->body, p);
+	enum cmc_port_role role = CMC_PORT_UPLINK;
+	char err[256];
+	unsigned pf;
+	int rc;
+
+	if (sscanf(pid, "%u", &pf) != 1 || pf > 7)
+		return -EOPNOTSUPP;
+	rf_patch_check(w, writable, 1);
+	if (v && !json_is_string(v))
+		bad_value(w, "PropertyValueTypeError", p, v);
+	else if (v && strcmp(json_string_value(v), "midplane") == 0)
+		role = CMC_PORT_MIDPLANE;
+	else if (v && strcmp(json_string_value(v), "uplink") != 0)
+		bad_value(w, "PropertyValueNotInList", p, v);
+	snprintf(w->what, sizeof(w->what), "port %u/%u role %.32s", slot, pf,
+		 json_is_string(v) ? json_string_value(v) : "(not a string)");
+	if (w->messages || !v)
+		return 0;
+	rc = cmc_port_role_change(w->c->d, slot, pf, role, err, sizeof(err));
+	if (rc < 0)
+		rf_refuse(w, rc, err);
+	w->wait_blades = rc == 0 || rc == -EIO;
+	return 0;
 }

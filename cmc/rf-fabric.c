@@ -7,6 +7,7 @@
  */
 #include "rf-tree.h"
 
+#include "assign.h"
 #include "daemon.h"
 
 #include <errno.h>
@@ -208,10 +209,91 @@ static int zone(const struct rf_ctx *c, const char *id, struct rf_doc *doc)
 	free(as);
 	j = rf_resource("Zone.v1_6_3.Zone", b->name, b->name, FAB "/Zones/%s", b->name);
 	json_object_set_new(j, "ZoneType", json_string("ZoneOfEndpoints"));
+	json_object_set_new(j, "Actions", json_pack("{s:{s:o}, s:{s:o}}",
+		"#Zone.AddEndpoint", "target", json_sprintf(FAB "/Zones/%s/Actions/Zone.AddEndpoint", b->name),
+		"#Zone.RemoveEndpoint", "target", json_sprintf(FAB "/Zones/%s/Actions/Zone.RemoveEndpoint", b->name)));
 	json_object_set_new(j, "Status", rf_status("Enabled", "OK"));
 	json_object_set_new(j, "Links", json_pack("{s:o, s:I}", "Endpoints", eps, "Endpoints@odata.count",
 						  (json_int_t)json_array_size(eps)));
 	return rf_done(doc, j, "Zone.v1_6_3.json");
+}
+
+/* --- Zone.AddEndpoint, Zone.RemoveEndpoint: assign, unassign (cmcctl's path, assign.h) --- */
+
+/* The one VF endpoint of the action's Endpoints parameter; false (w refused) if none. */
+static bool action_endpoint(struct rf_write *w, unsigned *slot, unsigned *pf, unsigned *vf)
+{
+	json_t *eps = json_object_get(w->body, "Endpoints");
+	const char *key, *id;
+	char fid[24];
+	json_t *v;
+	int vfn;
+
+	json_object_foreach(w->body, key, v)
+		if (strcmp(key, "Endpoints") != 0)
+			rf_fail(w, 400, rf_message("ActionParameterUnknown", NULL, 2, w->action, key));
+	if (!eps) {
+		rf_fail(w, 400, rf_message("ActionParameterMissing", "#/Endpoints", 2, w->action, "Endpoints"));
+		return false;
+	}
+	id = json_string_value(json_object_get(json_array_get(eps, 0), "@odata.id"));
+	if (!json_is_array(eps) || !id) {
+		rf_fail(w, 400, rf_message("ActionParameterValueTypeError", "#/Endpoints", 3, "(value)", "Endpoints",
+					   w->action));
+		return false;
+	}
+	if (json_array_size(eps) != 1) {
+		rf_fail(w, 400, rf_message("ActionParameterValueError", "#/Endpoints", 2, "Endpoints", w->action));
+		rf_fail(w, 400, rf_message("GeneralError", NULL, 1, "one endpoint per call: each is a change of its own"));
+		return false;
+	}
+	if (strncmp(id, FAB "/Endpoints/", sizeof(FAB "/Endpoints/") - 1) != 0 ||
+	    ep_parse(id + sizeof(FAB "/Endpoints/") - 1, slot, fid) < 0 || rf_fn_parse(fid, pf, &vfn) < 0 ||
+	    vfn < 0) {
+		rf_fail(w, 400, rf_message("ActionParameterValueFormatError", "#/Endpoints/0", 3, id, "Endpoints",
+					   w->action));
+		rf_fail(w, 400, rf_message("GeneralError", NULL, 1,
+					   "a zone takes the endpoint of a VF: " FAB "/Endpoints/slotN-pfP-vfV"));
+		return false;
+	}
+	*vf = (unsigned)vfn;
+	return !w->messages;
+}
+
+int rf_zone_action(struct rf_write *w, const char *zone)
+{
+	const struct cmc_config_blade *b = cmc_config_blade_by_name(w->c->d->config, zone);
+	bool add = strcmp(w->action, "Zone.AddEndpoint") == 0;
+	struct cmc_assignment n = { 0 };
+	const struct cmc_assignment *a;
+	char err[256];
+	int rc;
+
+	if (!b || (!add && strcmp(w->action, "Zone.RemoveEndpoint") != 0))
+		return -ENOENT;
+	if (!action_endpoint(w, &n.slot, &n.pf, &n.vf))
+		return 0;
+	snprintf(w->what, sizeof(w->what), "%s slot %u pf %u vf %u %s %s", add ? "assign" : "unassign",
+		 n.slot, n.pf, n.vf, add ? "to" : "from", b->name);
+	if (add) {
+		snprintf(n.blade, sizeof(n.blade), "%s", b->name);
+		rc = cmc_assign_add(w->c->d, &n, false, err, sizeof(err));
+	} else {
+		a = cmc_blades_intent(w->c->d->blades) ?
+		    cmc_intent_assignment(cmc_blades_intent(w->c->d->blades), n.slot, n.pf, n.vf) : NULL;
+		if (a && strcmp(a->blade, b->name) != 0) {
+			snprintf(err, sizeof(err), "slot %u pf %u vf %u is in zone %s, not %s", n.slot, n.pf, n.vf,
+				 a->blade, b->name);
+			rf_refuse(w, -EINVAL, err);
+			return 0;
+		}
+		rc = cmc_assign_remove(w->c->d, n.slot, n.pf, n.vf, err, sizeof(err));
+	}
+	if (rc < 0)
+		rf_refuse(w, rc, err);
+	/* Made (also when kept but not applied): the reply waits for the blades. */
+	w->wait_blades = rc == 0 || rc == -EIO;
+	return 0;
 }
 
 int rf_fabrics_get(const struct rf_ctx *c, const struct rf_path *p, struct rf_doc *doc)

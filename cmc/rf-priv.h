@@ -108,6 +108,67 @@ struct rf_doc {
 };
 int rf_tree_get(const struct rf_ctx *c, const char *path, struct rf_doc *doc);
 
+/* --- rf-write.c: writes (POST actions, PATCH), their messages and privileges ----------- */
+
+#define RF_ALLOW_PATCH "GET, HEAD, PATCH"
+
+/* The privileges of DSP0266 §13.2 (the Privilege registry's names) a write may need. */
+enum rf_priv {
+	RF_PRIV_LOGIN,			/* reads */
+	RF_PRIV_CONFIGURE_COMPONENTS,	/* assign, configure a VF or a port */
+	RF_PRIV_CONFIGURE_MANAGER,	/* the service itself */
+	RF_PRIV_CONFIGURE_USERS,	/* accounts */
+	RF_PRIV_CONFIGURE_SELF,		/* one's own session */
+};
+/* Whether role holds p: ReadOnly has Login and ConfigureSelf; Operator also
+ * ConfigureComponents; Administrator all (the Role schema's AssignedPrivileges). */
+bool rf_role_has(enum cmc_role role, enum rf_priv p);
+const char *rf_priv_name(enum rf_priv p);
+/* The privilege a write of path (its resource's path; action NULL for a PATCH) needs. */
+enum rf_priv rf_write_priv(const char *path, const char *action);
+
+/* A write, from redfish.c to the resource files and back. */
+struct rf_write {
+	const struct rf_ctx *c;
+	const char *path;	/* the resource (an action's: the resource it is on) */
+	const char *action;	/* "Zone.AddEndpoint"; NULL for a PATCH */
+	json_t *body;		/* the request's JSON object */
+	json_t *current;	/* PATCH: the resource as GET shows it now */
+	/* filled by the handler */
+	unsigned code;		/* HTTP status; 0 = 200 */
+	json_t *messages;	/* Message objects (errors); NULL = none */
+	bool wait_blades;	/* a change the blades act on: answer after cmc_blades_when_done */
+	char what[256];		/* the change in words, for the audit */
+};
+/*
+ * The write w names, checked in full and made (or refused) through the same functions as
+ * cmcctl (assign.h). 0: handled (w->code, w->messages); -ENOENT: no such action or
+ * resource (404); -EOPNOTSUPP: the resource takes no such write (405).
+ */
+int rf_tree_post(struct rf_write *w);
+int rf_tree_patch(struct rf_write *w);
+
+/*
+ * A Message (DSP0266 §9.6.4) of the Base registry: id without prefix ("PropertyUnknown"),
+ * its text with %1.. replaced by the nargs string arguments, related (a JSON pointer such
+ * as "#/Ethernet/MACAddress") or NULL. GeneralError takes one argument: our reason, which
+ * becomes its Message. NULL when out of memory.
+ */
+json_t *rf_message(const char *id, const char *related, unsigned nargs, ...);
+/* Adds msg to w->messages; the first failure's code is the answer's. */
+void rf_fail(struct rf_write *w, unsigned code, json_t *msg);
+/* A refusal from assign.h (rc, err) as the Redfish answer: 400, 409 for a VF or MAC in
+ * use, 503 when blades are not available, 500 when the store or a card failed. */
+void rf_refuse(struct rf_write *w, int rc, const char *err);
+/*
+ * A PATCH body's properties against the writable ones (JSON pointers such as
+ * "/Ethernet/MACAddress"): every other one is refused by name in w, PropertyNotWritable
+ * when the resource (w->current) has it, PropertyUnknown when it does not.
+ */
+void rf_patch_check(struct rf_write *w, const char *const *writable, size_t n);
+/* The Base registry parsed once; freed by rf_messages_free() (at the service's stop). */
+void rf_messages_free(void);
+
 /* rf-registries.c: the message registries served at /redfish/v1/Registries (embedded). */
 size_t rf_registry_count(void);
 /* Id ("Base.1.22.1"), prefix ("Base") and the registry's JSON text. */

@@ -7,6 +7,8 @@
  */
 #include "rf-tree.h"
 
+#include "audit.h"
+
 #include "daemon.h"
 
 #include <errno.h>
@@ -230,6 +232,87 @@ static int odata(struct rf_doc *doc)
 	return doc->json ? 0 : -ENOMEM;
 }
 
+/* --- the audit log as a LogService (audit.h) --------------------------------------------------- */
+
+#define AUDIT_LOG RF_ROOT "/Managers/cmc/LogServices/Audit"
+
+static json_t *log_entry(const struct cmc_audit_entry *e)
+{
+	char id[24], msg[1200];
+	json_t *j;
+
+	snprintf(id, sizeof(id), "%llu", e->id);
+	snprintf(msg, sizeof(msg), "%s from %s: %s: %s", e->who, e->from, e->what, e->outcome);
+	j = rf_resource("LogEntry.v1_21_0.LogEntry", id, "Audit entry", AUDIT_LOG "/Entries/%s", id);
+	json_object_set_new(j, "EntryType", json_string("Oem"));
+	json_object_set_new(j, "OemRecordFormat", json_string("CmcAudit"));
+	json_object_set_new(j, "Created", json_string(e->time));
+	json_object_set_new(j, "Severity", json_string(e->ok ? "OK" : "Warning"));
+	json_object_set_new(j, "Message", json_string(msg));
+	json_object_set_new(j, "Oem", json_pack("{s:{s:s, s:s, s:s, s:s, s:b, s:s}}", "Cmc",
+		"@odata.type", "#CmcOem.v1_0_0.AuditEntry", "Who", e->who, "From", e->from, "What", e->what,
+		"Succeeded", e->ok, "Outcome", e->outcome));
+	return j;
+}
+
+struct entries {
+	json_t *coll;		/* the collection, or NULL when one entry is looked for */
+	unsigned long long want;
+	json_t *found;
+};
+
+static int add_entry(const struct cmc_audit_entry *e, void *arg)
+{
+	struct entries *en = arg;
+
+	if (en->coll) {
+		json_array_append_new(json_object_get(en->coll, "Members"), log_entry(e));
+		return 0;
+	}
+	if (e->id != en->want)
+		return 0;
+	en->found = log_entry(e);
+	return 1;
+}
+
+static int log_services(const struct rf_ctx *c, const struct rf_path *p, struct rf_doc *doc)
+{
+	struct entries en = { 0 };
+	char tail;
+	json_t *j;
+
+	if (strcmp(p->seg[2], "LogServices") != 0 || p->n > 6 || (p->n > 3 && strcmp(p->seg[3], "Audit") != 0) ||
+	    (p->n > 4 && strcmp(p->seg[4], "Entries") != 0))
+		return -ENOENT;
+	if (p->n == 3) {
+		j = rf_collection("LogServiceCollection", "Log services", RF_ROOT "/Managers/cmc/LogServices");
+		rf_member(j, rf_link(AUDIT_LOG));
+		return rf_done(doc, j, "LogServiceCollection.json");
+	}
+	if (p->n == 4) {
+		j = rf_resource("LogService.v1_9_0.LogService", "Audit", "Audit log: every change, who, from where, "
+				"what, outcome", AUDIT_LOG);
+		json_object_set_new(j, "ServiceEnabled", json_true());
+		json_object_set_new(j, "OverWritePolicy", json_string("WrapsWhenFull"));
+		json_object_set_new(j, "LogEntryType", json_string("OEM"));
+		json_object_set_new(j, "Entries", rf_link(AUDIT_LOG "/Entries"));
+		json_object_set_new(j, "Status", rf_status("Enabled", c->d->audit ? "OK" : "Critical"));
+		return rf_done(doc, j, "LogService.v1_9_0.json");
+	}
+	if (p->n == 5) {
+		en.coll = rf_collection("LogEntryCollection", "Audit entries", AUDIT_LOG "/Entries");
+		if (cmc_audit_foreach(c->d->audit, add_entry, &en) < 0) {
+			json_decref(en.coll);
+			return -EIO;
+		}
+		return rf_done(doc, en.coll, "LogEntryCollection.json");
+	}
+	if (sscanf(p->seg[5], "%llu%c", &en.want, &tail) != 1 || cmc_audit_foreach(c->d->audit, add_entry, &en) < 0 ||
+	    !en.found)
+		return -ENOENT;
+	return rf_done(doc, en.found, "LogEntry.v1_21_0.json");
+}
+
 /* --- the manager ---------------------------------------------------------------------------- */
 
 static int managers(const struct rf_ctx *c, const struct rf_path *p, struct rf_doc *doc)
@@ -243,8 +326,10 @@ static int managers(const struct rf_ctx *c, const struct rf_path *p, struct rf_d
 		rf_member(j, rf_link(RF_ROOT "/Managers/cmc"));
 		return rf_done(doc, j, "ManagerCollection.json");
 	}
-	if (p->n != 2 || strcmp(p->seg[1], "cmc") != 0)
+	if (p->n < 2 || strcmp(p->seg[1], "cmc") != 0)
 		return -ENOENT;
+	if (p->n > 2)
+		return log_services(c, p, doc);
 	j = rf_resource("Manager.v1_24_0.Manager", "cmc", "cmcd, the chassis manager",
 			RF_ROOT "/Managers/cmc");
 	service_uuid(c, uuid);
@@ -261,6 +346,7 @@ static int managers(const struct rf_ctx *c, const struct rf_path *p, struct rf_d
 	json_object_set_new(j, "ServiceEntryPointUUID", json_string(uuid));
 	json_object_set_new(j, "UUID", json_string(uuid));
 	json_object_set_new(j, "Status", rf_status("Enabled", "OK"));
+	json_object_set_new(j, "LogServices", rf_link(RF_ROOT "/Managers/cmc/LogServices"));
 	json_object_set_new(j, "Links", json_pack("{s:o, s:I, s:o, s:I, s:[o], s:I, s:o}",
 		"ManagerForChassis", chassis, "ManagerForChassis@odata.count", (json_int_t)json_array_size(chassis),
 		"ManagerForServers", servers, "ManagerForServers@odata.count", (json_int_t)json_array_size(servers),
@@ -484,7 +570,7 @@ static int registries(const struct rf_path *p, struct rf_doc *doc)
 
 /* --- the router ----------------------------------------------------------------------------- */
 
-static int split(const char *path, char *buf, size_t len, struct rf_path *p)
+int rf_path_split(const char *path, char *buf, size_t len, struct rf_path *p)
 {
 	char *save = NULL;
 
@@ -527,7 +613,7 @@ int rf_tree_get(const struct rf_ctx *c, const char *path, struct rf_doc *doc)
 		doc->allow = RF_ALLOW_GET;
 		return 0;
 	}
-	if (split(path + sizeof(RF_ROOT), buf, sizeof(buf), &p) < 0 || p.n == 0)
+	if (rf_path_split(path + sizeof(RF_ROOT), buf, sizeof(buf), &p) < 0 || p.n == 0)
 		return -ENOENT;
 	if (strcmp(p.seg[0], "Chassis") == 0)
 		return rf_chassis_get(c, &p, doc);

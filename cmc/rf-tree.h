@@ -18,6 +18,13 @@ struct rf_path {
 	const char *seg[RF_SEGS_MAX];
 };
 
+/* path (after "/redfish/v1/") split into p, in buf. -ENOENT if too long or too deep. */
+int rf_path_split(const char *path, char *buf, size_t len, struct rf_path *p);
+/* The writes of each resource file (rf-write.c routes them). */
+int rf_zone_action(struct rf_write *w, const char *zone);
+int rf_ndf_patch(struct rf_write *w, unsigned slot, const char *fid);
+int rf_port_patch(struct rf_write *w, unsigned slot, const char *pid);
+
 /* {"@odata.id": printf(fmt, ...)} */
 json_t *rf_link(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A resource's start: @odata.id, @odata.type ("#T.vX.T"), Id, Name. */

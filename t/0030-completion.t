@@ -45,7 +45,7 @@ sub check {
 # --- no daemon ------------------------------------------------------------------------
 check('', 'slots slot functions blades events vfstats portstats trust link-state rescan assign '
 	. 'unassign assignments domain domains lane lanes port ports vbridge vm vms migrate migrations '
-	. 'profile account accounts version');
+	. 'profile account accounts audit version');
 check('mig', 'migrate migrations');
 check('account ', 'add del');
 check('account add ops role ', 'Administrator Operator ReadOnly');

@@ -4,7 +4,16 @@
 # to a free host port): rf-check crawls everything and finds 0 problems; sushy reads
 # each blade's EthernetInterfaces, whose MACs are the VFs' (assigned with cmcctl), linked
 # to their NetworkDeviceFunctions; redfishtool lists the systems and the fabric; the
-# zones hold the assignments; an unassigned VF leaves its blade's tree at once.
+# zones hold the assignments; an unassigned VF leaves its blade's tree at once. Then the
+# same over Redfish alone (issue #13): an Operator assigns a VF with Zone.AddEndpoint
+# (redfishtool raw) and, as soon as the answer comes, finds it in the blade (ip -n) with
+# its MAC, and in the blade's EthernetInterfaces; PATCHes its VLAN and rate with If-Match
+# and sees them in cmcctl assignments; a refused AddEndpoint carries cmcctl's reason; a
+# ReadOnly account is refused (403); RemoveEndpoint takes it back; the audit log holds
+# all of it, who and from where; rf-check still finds 0 problems, the LogService too.
+# cmcd runs with CMC_RF_LATE_MS=300 (test builds): the blades' "done" comes 300 ms after
+# each change, from a timer, as it will from the blade worker, so every Redfish write here
+# answers from a suspended connection resumed later.
 use strict;
 use warnings;
 use FindBin;
@@ -12,6 +21,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use JSON::PP;
 use HTTP::Tiny;
+use Time::HiRes ();
 use Chassis;
 
 my $PY = '/usr/bin/python3';
@@ -29,7 +39,7 @@ my ($mrc, $dev) = $c->mgmt_up;
 ok($mrc == 0 && $dev =~ /\S/, 'the management port is up in the guest (10.0.2.15)') or diag($dev);
 ok_run(q{cp /cmc/conf/emulated.conf /etc/cmc/rf.conf && }
 	. q{printf 'redfish = { address = "0.0.0.0"; port = 443; };\n' >> /etc/cmc/rf.conf && }
-	. q{cmcd -c /etc/cmc/rf.conf && wait_for 300 "vfs_probed 0000:01:00.0 && vfs_probed 0000:02:00.0"},
+	. q{CMC_RF_LATE_MS=300 cmcd -c /etc/cmc/rf.conf && wait_for 300 "vfs_probed 0000:01:00.0 && vfs_probed 0000:02:00.0"},
 	'cmcd up with its Redfish service, VFs probed', timeout => 120);
 ok_run(q{printf 'chassis-pass-1\n' | cmcctl account add admin role Administrator}, 'an account');
 ok_run('cmcctl assign slot 1 vf 0 blade blade1', 'slot 1 VF 0 to blade1');
@@ -42,10 +52,7 @@ my ($mac0, $mac1) = map { Chassis::vf_default_mac($id, 1, 0, $_) } 0, 1;
 my $http = HTTP::Tiny->new(verify_SSL => 0, timeout => 20);
 my $r = $http->get("$BASE/redfish/v1/");
 is($r->{status}, 200, 'the service root through the management port') or diag("$r->{status} $r->{content}");
-my ($rc, $out) = sh("$PY $TOOLS/rf-check -u admin -p chassis-pass-1 --session $BASE");
-is($rc, 0, 'rf-check crawls the whole emulated chassis: 0 problems') or diag($out);
-diag($out =~ /(rf-check: .*)/ ? $1 : '');
-($rc, $out) = sh("$PY $TOOLS/rf-sushy $BASE admin chassis-pass-1");
+my ($rc, $out) = sh("$PY $TOOLS/rf-sushy $BASE admin chassis-pass-1");
 like($out, qr/^nic blade1 slot1-pf0-vf0 \Q$mac0\E$/m, "sushy: blade1's interface has VF 0's MAC") or diag($out);
 like($out, qr/^nic blade2 slot1-pf0-vf1 \Q$mac1\E$/m, "sushy: blade2's has VF 1's");
 like($out, qr/^function emulated slot1 pf0-vf1 \Q$mac1\E$/m, 'and the same MAC on the network device function');
@@ -77,5 +84,73 @@ is($b->{'Members@odata.count'}, 0, "blade1 has no interface left, at once");
 ($st) = get('/redfish/v1/Systems/blade1/EthernetInterfaces/slot1-pf0-vf0');
 is($st, 404, 'the interface answers 404');
 ok_run('cmcctl version', 'cmcctl still answers');
+
+# --- over Redfish alone: assign, configure, refuse, take back; the audit -----------------------
+ok_run(q{printf 'oper-pass-1\n' | cmcctl account add oper role Operator}, 'an Operator account');
+ok_run(q{printf 'reader-pass-1\n' | cmcctl account add reader role ReadOnly}, 'a ReadOnly account');
+my $ZONE1 = '/redfish/v1/Fabrics/PCIe/Zones/blade1';
+my $NDF2 = '/redfish/v1/Chassis/emulated/NetworkAdapters/slot1/NetworkDeviceFunctions/pf0-vf2';
+my $ep = sub { qq('{"Endpoints":[{"\@odata.id":"/redfish/v1/Fabrics/PCIe/Endpoints/$_[0]"}]}') };
+my @op = ('redfishtool', '-r', '127.0.0.1:' . $c->mgmt_port, '-u', 'oper', '-p', 'oper-pass-1', '-A', 'Session', '-S', 'Always');
+my $mac2 = Chassis::vf_default_mac($id, 1, 0, 2);
+my $t0 = Time::HiRes::time();
+($rc, $out) = sh(join(' ', @op, 'raw', 'POST', "$ZONE1/Actions/Zone.AddEndpoint", '-d', $ep->('slot1-pf0-vf2')));
+is($rc, 0, 'redfishtool raw POST Zone.AddEndpoint: slot 1 VF 2 to blade1') or diag($out);
+# A lower bound only (a timer never fires early): the answer came from the resumed connection.
+cmp_ok(Time::HiRes::time() - $t0, '>=', 0.3, "... answered once the blades' (delayed) done came");
+($rc, $out) = $c->run('ip -n blade1 -o link show s1v2');
+is($rc, 0, 'the VF is in blade1 when the answer comes (it waited for the blades)') or diag($out);
+ok_run(qq{wait_for 100 'ip -n blade1 -o link show s1v2 | grep -q "link/ether $mac2"'},
+	"blade1 sees the VF's MAC ($mac2)", timeout => 30);
+sub rf { my ($m, $path, %o) = @_;
+	my %h = (Authorization => 'Basic ' . MIME::Base64::encode_base64("$o{user}:$o{pass}", ''), %{ $o{headers} // {} });
+	$h{'Content-Type'} = 'application/json' if $o{json};
+	my $g = $http->request($m, "$BASE$path", { headers => \%h, $o{json} ? (content => encode_json($o{json})) : () });
+	($g->{status}, eval { decode_json($g->{content}) } // {}, $g->{headers}) }
+require MIME::Base64;
+my @OP = (user => 'oper', pass => 'oper-pass-1');
+($st, $b) = rf('GET', '/redfish/v1/Systems/blade1/EthernetInterfaces/slot1-pf0-vf2', @OP);
+is($b->{MACAddress}, $mac2, "blade1's EthernetInterfaces show it with its MAC");
+($st, $b, my $h) = rf('GET', $NDF2, @OP);
+($st, $b) = rf('PATCH', $NDF2, @OP, headers => { 'If-Match' => '"0000000000000000"' },
+	       json => { Ethernet => { VLAN => { VLANId => 30 } } });
+is($st, 412, 'PATCH with a stale If-Match: 412');
+($st, $b) = rf('PATCH', $NDF2, @OP, headers => { 'If-Match' => $h->{etag} },
+	       json => { Ethernet => { VLAN => { VLANId => 30 } }, Limits => [{ Direction => 'Egress', SustainedBytesPerSecond => 25000000 }] });
+is($st, 200, 'PATCH its VLAN and rate with the current ETag: 200') or diag(encode_json($b));
+is($b->{Ethernet}{VLAN}{VLANId}, 30, '... the answer shows VLAN 30');
+my ($as) = grep { $_->{slot} == 1 && $_->{vf} == 2 } @{ decode_json(scalar $c->run('cmcctl -j assignments')) };
+ok($as && $as->{vlan} == 30 && $as->{rate} == 200 && $as->{blade} eq 'blade1', 'cmcctl assignments: blade1, VLAN 30, 200 Mbit/s')
+	or diag(encode_json($as // {}));
+my (undef, $why) = $c->run('cmcctl assign slot 1 vf 1 blade blade1');
+($st, $b) = rf('POST', "$ZONE1/Actions/Zone.AddEndpoint", @OP,
+	       json => { Endpoints => [{ '@odata.id' => '/redfish/v1/Fabrics/PCIe/Endpoints/slot1-pf0-vf1' }] });
+my $msg = $b->{error}{'@Message.ExtendedInfo'}[0]{Message} // '';
+is($st, 409, "AddEndpoint of blade2's VF: refused (409)");
+ok(length $msg && index($why, $msg) >= 0, "... with cmcctl's reason ($msg)") or diag("cmcctl: $why");
+($st) = rf('POST', "$ZONE1/Actions/Zone.RemoveEndpoint", user => 'reader', pass => 'reader-pass-1',
+	   json => { Endpoints => [{ '@odata.id' => '/redfish/v1/Fabrics/PCIe/Endpoints/slot1-pf0-vf2' }] });
+is($st, 403, 'a ReadOnly account may not RemoveEndpoint (403)');
+($rc, $out) = sh(join(' ', @op, 'raw', 'POST', "$ZONE1/Actions/Zone.RemoveEndpoint", '-d', $ep->('slot1-pf0-vf2')));
+is($rc, 0, 'redfishtool raw POST Zone.RemoveEndpoint') or diag($out);
+($rc) = $c->run('ip -n blade1 link show s1v2');
+isnt($rc, 0, 'the VF left blade1 when the answer came');
+($st, $b) = rf('GET', '/redfish/v1/Systems/blade1/EthernetInterfaces', @OP);
+is($b->{'Members@odata.count'}, 0, "blade1's EthernetInterfaces are empty again");
+my $audit = decode_json(scalar $c->run('cmcctl -j audit'));
+my @mine = grep { $_->{who} eq 'oper' && $_->{from} eq 'redfish 10.0.2.2' } @$audit;
+ok((grep { $_->{ok} && $_->{what} =~ /Zone\.AddEndpoint: assign slot 1 pf 0 vf 2 to blade1/ } @mine), 'audit: the Operator\'s assign, from the host\'s address')
+	or diag(scalar $c->run('cmcctl audit'));
+ok((grep { $_->{ok} && $_->{what} =~ /pf0-vf2: set slot 1 pf 0 vf 2 of blade1: mac \S+ vlan 30 rate 200/ } @mine), '... the PATCH');
+ok((grep { !$_->{ok} && $_->{outcome} eq "409 $msg" } @mine), '... the refusal with its reason');
+ok((grep { $_->{ok} && $_->{what} =~ /Zone\.RemoveEndpoint: unassign slot 1 pf 0 vf 2 from blade1/ } @mine), '... the unassign');
+ok((grep { $_->{who} eq 'reader' && $_->{outcome} =~ /^403/ } @$audit), "... the reader's refused write");
+ok((grep { $_->{who} =~ /^uid 0 \(root\)$/ && $_->{from} eq 'unix socket' && $_->{what} eq 'assign slot 1 vf 1 blade blade2 vlan 20 rate 100' } @$audit),
+   "... and cmcctl's assign, by root over the unix socket");
+($st, $b) = rf('GET', '/redfish/v1/Managers/cmc/LogServices/Audit/Entries', @OP);
+is($b->{'Members@odata.count'}, scalar @$audit, 'the LogService holds the same entries');
+($rc, $out) = sh("$PY $TOOLS/rf-check -u admin -p chassis-pass-1 --session $BASE");
+is($rc, 0, 'rf-check crawls the whole emulated chassis: 0 problems') or diag($out);
+diag($out =~ /(rf-check: .*)/ ? $1 : '');
 $c->stop;
 done_testing();

@@ -54,10 +54,10 @@ static enum cmc_status cmd_fast(void *arg, struct cmc_api_request *req)
 }
 
 static const struct cmc_api_command table[] = {
-	{ "slow", cmd_slow, 0, 0, "slow", "" },
-	{ "now", cmd_now, 0, 0, "now", "" },
-	{ "fast", cmd_fast, 0, 0, "fast", "" },
-	{ NULL, NULL, 0, 0, NULL, NULL },
+	{ "slow", cmd_slow, 0, 0, "slow", "", 0 },
+	{ "now", cmd_now, 0, 0, "now", "", 0 },
+	{ "fast", cmd_fast, 0, 0, "fast", "", 0 },
+	{ NULL, NULL, 0, 0, NULL, NULL, 0 },
 };
 
 static int client(const char *path)
