@@ -34,19 +34,4 @@ int cmc_assign_update(struct cmcd *d, const struct cmc_assignment *n, char *err,
 int cmc_port_role_change(struct cmcd *d, unsigned slot, unsigned pf, enum cmc_port_role role,
 			 char *err, size_t errlen) __attribute__((warn_unused_result));
 
-/*
- * The end of a change made on the intent between cmc_blades_change_begin() and here (rc
- * its result, err its reason): committed and applied, or aborted. 0, rc, or -EIO (the
- * store refused; or kept but not applied by a card: err "kept, but not applied: ...").
- */
-int cmc_change_end(struct cmcd *d, struct cmc_intent *old, int rc, const char *what, char *err,
-		   size_t errlen) __attribute__((warn_unused_result));
-/*
- * For the cmcctl commands: the outcome of one of the changes above (rc, err) as the reply,
- * given once the blades have done their part (cmc_blades_when_done(): the caller finds
- * its VFs in place); a change refused before the store is answered at once. CMC_OK or
- * CMC_REFUSED with err.
- */
-enum cmc_status cmc_change_reply(struct cmcd *d, struct cmc_api_request *req, int rc, const char *err);
-
 #endif

@@ -958,7 +958,27 @@ int cmc_blades_mac_not_granted(struct cmc_blades *b, const uint8_t mac[6], unsig
 	return -EADDRINUSE;
 }
 
-struct deferred_reply {
+int cmc_blades_change_finish(struct cmc_blades *b, struct cmc_intent *old, int rc, const char *what, char *err,
+			     size_t errlen)
+{
+	unsigned failed = 0;
+	char why[256];
+
+	if (rc) {
+		cmc_blades_change_abort(b, old);
+		return rc;
+	}
+	if (cmc_blades_change_end(b, old, what, &failed, err, errlen) < 0)
+		return -EIO;
+	if (failed) {
+		snprintf(why, sizeof(why), "kept, but not applied: %s", err);
+		snprintf(err, errlen, "%s", why);
+		return -EIO;
+	}
+	return 0;
+}
+
+struct later_reply {
 	struct cmc_api_pending *p;
 	enum cmc_status st;
 	char message[sizeof(((struct cmc_api_request *)0)->message)];
@@ -966,30 +986,19 @@ struct deferred_reply {
 
 static void reply_now(void *arg)
 {
-	struct deferred_reply *r = arg;
+	struct later_reply *r = arg;
 
 	cmc_api_finish(r->p, r->st, r->st == CMC_OK ? NULL : r->message, NULL);
 	free(r);
 }
 
-enum cmc_status cmc_blades_command_end(struct cmc_blades *b, struct cmc_api_request *req,
-				       struct cmc_intent *old, int rc, const char *what, char *err,
-				       size_t errlen)
+enum cmc_status cmc_blades_reply(struct cmc_blades *b, struct cmc_api_request *req, int rc, const char *err)
 {
-	unsigned failed = 0;
-	enum cmc_status st = CMC_OK;
-	struct deferred_reply *r;
+	enum cmc_status st = rc ? cmc_api_refuse(req, CMC_REFUSED, "%s", err) : CMC_OK;
+	struct later_reply *r;
 
-	if (rc) {
-		cmc_blades_change_abort(b, old);
-		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
-	}
-	if (cmc_blades_change_end(b, old, what, &failed, err, errlen) < 0)
-		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
-	if (failed)
-		st = cmc_api_refuse(req, CMC_REFUSED, "kept, but not applied: %s", err);
-	/* The reply once the blades are done too: the caller then finds its VFs in place. */
-	if (!cmc_bw_pending(b->bw) || !(r = calloc(1, sizeof(*r))))
+	/* Refused before the store: nothing changed, nothing for the blades to do. */
+	if ((rc && rc != -EIO) || !b || !cmc_bw_pending(b->bw) || !(r = calloc(1, sizeof(*r))))
 		return st;
 	r->st = st;
 	snprintf(r->message, sizeof(r->message), "%s", req->message);
@@ -1001,6 +1010,13 @@ enum cmc_status cmc_blades_command_end(struct cmc_blades *b, struct cmc_api_requ
 	if (cmc_blades_when_done(b, reply_now, r) < 0)
 		reply_now(r);
 	return st;
+}
+
+enum cmc_status cmc_blades_command_end(struct cmc_blades *b, struct cmc_api_request *req,
+				       struct cmc_intent *old, int rc, const char *what, char *err,
+				       size_t errlen)
+{
+	return cmc_blades_reply(b, req, cmc_blades_change_finish(b, old, rc, what, err, errlen), err);
 }
 
 /* --- Asked by others ------------------------------------------------------------------ */
@@ -1114,20 +1130,6 @@ static void profile_fill(struct cmc_assignment *a, const struct cmc_profile *p)
 	a->trusted = p->trusted;
 }
 
-/* The change made, committed and applied; any failure of it in err. */
-static int finish_change(struct cmc_blades *b, struct cmc_intent *old, int rc, const char *what, char *err,
-			 size_t errlen)
-{
-	unsigned failed = 0;
-
-	if (rc) {
-		cmc_blades_change_abort(b, old);
-		return rc;
-	}
-	rc = cmc_blades_change_end(b, old, what, &failed, err, errlen);
-	return rc ? rc : failed ? -EIO : 0;
-}
-
 int cmc_blades_profile_add(struct cmc_blades *b, const char *vm, const char *blade,
 			   const struct cmc_profile *p, bool live, unsigned loc[3], char *err,
 			   size_t errlen)
@@ -1143,7 +1145,7 @@ int cmc_blades_profile_add(struct cmc_blades *b, const char *vm, const char *bla
 	rc = cmc_blades_change_begin(b, &old);
 	if (rc)
 		return rc;
-	rc = finish_change(b, old, cmc_intent_assign(b->in, &n, err, errlen), "profile", err, errlen);
+	rc = cmc_blades_change_finish(b, old, cmc_intent_assign(b->in, &n, err, errlen), "profile", err, errlen);
 	if (rc == -EIO && cmc_intent_assignment(b->in, n.slot, n.pf, n.vf)) {
 		/* Kept but the card refused it: a profile half there helps no VM. */
 		unsigned at[3] = { n.slot, n.pf, n.vf };
@@ -1179,7 +1181,7 @@ int cmc_blades_profile_set(struct cmc_blades *b, const unsigned loc[3], const st
 	rc = cmc_blades_change_begin(b, &old);
 	if (rc)
 		return rc;
-	return finish_change(b, old, cmc_intent_update(b->in, &n, err, errlen), "profile", err, errlen);
+	return cmc_blades_change_finish(b, old, cmc_intent_update(b->in, &n, err, errlen), "profile", err, errlen);
 }
 
 int cmc_blades_profile_remove(struct cmc_blades *b, const unsigned loc[3], char *err, size_t errlen)
@@ -1192,7 +1194,7 @@ int cmc_blades_profile_remove(struct cmc_blades *b, const unsigned loc[3], char 
 	rc = cmc_blades_change_begin(b, &old);
 	if (rc)
 		return rc;
-	return finish_change(b, old, cmc_intent_unassign(b->in, loc[0], loc[1], loc[2], true, err, errlen),
+	return cmc_blades_change_finish(b, old, cmc_intent_unassign(b->in, loc[0], loc[1], loc[2], true, err, errlen),
 			     "profile", err, errlen);
 }
 
@@ -1217,7 +1219,7 @@ int cmc_blades_profile_move(struct cmc_blades *b, const unsigned from[3], const 
 	if (!rc)
 		rc = cmc_intent_update(b->in, &n, err, errlen);
 	b->cards_only = true;
-	rc = finish_change(b, old, rc, "profile-move", err, errlen);
+	rc = cmc_blades_change_finish(b, old, rc, "profile-move", err, errlen);
 	b->cards_only = false;
 	return rc;
 }

@@ -77,10 +77,20 @@ int cmc_blades_when_done(struct cmc_blades *b, cmc_blades_done_fn fn, void *arg)
 int cmc_blades_mac_not_granted(struct cmc_blades *b, const uint8_t mac[6], unsigned slot, unsigned pf, int vf,
 			       char *err, size_t errlen);
 /*
- * For the commands: the change made on the intent (rc its result, err its reason) is
- * committed and applied (change_end), or refused (change_abort). CMC_OK, or CMC_REFUSED
- * with the reason: the change's, the store's, or "kept, but not applied: " the card's.
+ * The end of a change made on the intent since cmc_blades_change_begin() (rc its result,
+ * err its reason): committed and applied (change_end), or aborted. 0, rc, or -EIO (the
+ * store refused; or kept but a card did not apply it: err "kept, but not applied: ...").
  */
+int cmc_blades_change_finish(struct cmc_blades *b, struct cmc_intent *old, int rc, const char *what, char *err,
+			     size_t errlen) __attribute__((warn_unused_result));
+/*
+ * For the commands: the outcome of a change (rc, err, as change_finish gives them) as the
+ * reply, given once the blades have done their part (cmc_blades_when_done(): the caller
+ * finds its VFs in place); a change refused before the store is answered at once.
+ * CMC_OK or CMC_REFUSED with err.
+ */
+enum cmc_status cmc_blades_reply(struct cmc_blades *b, struct cmc_api_request *req, int rc, const char *err);
+/* change_finish, then reply. */
 enum cmc_status cmc_blades_command_end(struct cmc_blades *b, struct cmc_api_request *req,
 				       struct cmc_intent *old, int rc, const char *what, char *err,
 				       size_t errlen);

@@ -17,66 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * The change made on the intent (rc, reason in err) committed and applied, or refused:
- * the outcomes cmc_blades_command_end() gives a command, for callers with no request
- * (Redfish). 0, rc, or -EIO: the store refused (err says why), or the change is kept but a
- * card did not apply it (err "kept, but not applied: " and the card's reason).
- */
-int cmc_change_end(struct cmcd *d, struct cmc_intent *old, int rc, const char *what, char *err,
-		   size_t errlen)
-{
-	unsigned failed = 0;
-	char why[256];
-
-	if (rc) {
-		cmc_blades_change_abort(d->blades, old);
-		return rc;
-	}
-	if (cmc_blades_change_end(d->blades, old, what, &failed, err, errlen) < 0)
-		return -EIO;
-	if (failed) {
-		snprintf(why, sizeof(why), "kept, but not applied: %s", err);
-		snprintf(err, errlen, "%s", why);
-		return -EIO;
-	}
-	return 0;
-}
-
-struct later_reply {
-	struct cmc_api_pending *p;
-	enum cmc_status st;
-	char message[sizeof(((struct cmc_api_request *)0)->message)];
-};
-
-static void reply_now(void *arg)
-{
-	struct later_reply *r = arg;
-
-	cmc_api_finish(r->p, r->st, r->st == CMC_OK ? NULL : r->message, NULL);
-	free(r);
-}
-
-enum cmc_status cmc_change_reply(struct cmcd *d, struct cmc_api_request *req, int rc, const char *err)
-{
-	enum cmc_status st = rc ? cmc_api_refuse(req, CMC_REFUSED, "%s", err) : CMC_OK;
-	struct later_reply *r;
-
-	/* Nothing changed (refused before the store): nothing for the blades to do. */
-	if ((rc && rc != -EIO) || !d->blades || !(r = calloc(1, sizeof(*r))))
-		return st;
-	r->st = st;
-	snprintf(r->message, sizeof(r->message), "%s", req->message);
-	r->p = cmc_api_defer(req);
-	if (!r->p) {
-		free(r);
-		return st;
-	}
-	if (cmc_blades_when_done(d->blades, reply_now, r) < 0)
-		reply_now(r);
-	return st;
-}
-
 int cmc_assign_add(struct cmcd *d, struct cmc_assignment *n, bool mac_given, char *err, size_t errlen)
 {
 	struct cmc_intent *old;
@@ -93,7 +33,7 @@ int cmc_assign_add(struct cmcd *d, struct cmc_assignment *n, bool mac_given, cha
 		return rc;
 	if (cmc_blades_change_begin(d->blades, &old) < 0)
 		return snprintf(err, errlen, "out of memory"), -ENOMEM;
-	rc = cmc_change_end(d, old, cmc_intent_assign(cmc_blades_intent(d->blades), n, err, errlen), "assign",
+	rc = cmc_blades_change_finish(d->blades, old, cmc_intent_assign(cmc_blades_intent(d->blades), n, err, errlen), "assign",
 			err, errlen);
 	/* Made (applied, or kept but not applied): the event says what was asked. */
 	if ((!rc || rc == -EIO) && cmc_intent_assignment(cmc_blades_intent(d->blades), n->slot, n->pf, n->vf))
@@ -116,7 +56,7 @@ int cmc_assign_remove(struct cmcd *d, unsigned slot, unsigned pf, unsigned vf, c
 	snprintf(blade, sizeof(blade), "%s", a ? a->blade : "");
 	if (cmc_blades_change_begin(d->blades, &old) < 0)
 		return snprintf(err, errlen, "out of memory"), -ENOMEM;
-	rc = cmc_change_end(d, old, cmc_intent_unassign(cmc_blades_intent(d->blades), slot, pf, vf, false, err,
+	rc = cmc_blades_change_finish(d->blades, old, cmc_intent_unassign(cmc_blades_intent(d->blades), slot, pf, vf, false, err,
 						    errlen), "unassign", err, errlen);
 	if (!rc)
 		cmc_events_post(d->events, "unassigned", (int)slot, "pf %u vf %u from %s", pf, vf, blade);
@@ -140,7 +80,7 @@ int cmc_assign_update(struct cmcd *d, const struct cmc_assignment *n, char *err,
 		return rc;
 	if (cmc_blades_change_begin(d->blades, &old) < 0)
 		return snprintf(err, errlen, "out of memory"), -ENOMEM;
-	rc = cmc_change_end(d, old, cmc_intent_update(cmc_blades_intent(d->blades), n, err, errlen), "update",
+	rc = cmc_blades_change_finish(d->blades, old, cmc_intent_update(cmc_blades_intent(d->blades), n, err, errlen), "update",
 			err, errlen);
 	if (!rc || rc == -EIO)
 		cmc_events_post(d->events, "assignment-changed", (int)n->slot,
@@ -177,7 +117,7 @@ enum cmc_status cmc_cmd_assign(void *ctx, struct cmc_api_request *req)
 	if (st != CMC_OK)
 		return st;
 	n.vlan = (uint16_t)vlan;
-	return cmc_change_reply(d, req, cmc_assign_add(d, &n, args[4].seen, err, sizeof(err)), err);
+	return cmc_blades_reply(d->blades, req, cmc_assign_add(d, &n, args[4].seen, err, sizeof(err)), err);
 }
 
 /* unassign slot N [pf P] vf V */
@@ -196,7 +136,7 @@ enum cmc_status cmc_cmd_unassign(void *ctx, struct cmc_api_request *req)
 
 	if (st != CMC_OK)
 		return st;
-	return cmc_change_reply(d, req, cmc_assign_remove(d, slot, pf, vf, err, sizeof(err)), err);
+	return cmc_blades_reply(d->blades, req, cmc_assign_remove(d, slot, pf, vf, err, sizeof(err)), err);
 }
 
 enum cmc_status cmc_cmd_assignments(void *ctx, struct cmc_api_request *req)

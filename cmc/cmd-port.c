@@ -32,7 +32,7 @@ int cmc_port_role_change(struct cmcd *d, unsigned slot, unsigned pf, enum cmc_po
 				"(a midplane port needs igb-vfio)", slot, pf), -EOPNOTSUPP;
 	if (cmc_blades_change_begin(d->blades, &old) < 0)
 		return snprintf(err, errlen, "out of memory"), -ENOMEM;
-	rc = cmc_change_end(d, old, cmc_intent_role_set(in, slot, pf, role, err, errlen), "port", err, errlen);
+	rc = cmc_blades_change_finish(d->blades, old, cmc_intent_role_set(in, slot, pf, role, err, errlen), "port", err, errlen);
 	if (rc)
 		return rc;
 	cmc_events_post(d->events, "port-role", (int)slot, "pf %u is now %s", pf, cmc_port_role_name(role));
@@ -64,7 +64,7 @@ enum cmc_status cmc_cmd_port(void *ctx, struct cmc_api_request *req)
 		role = CMC_PORT_MIDPLANE;
 	else
 		return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
-	return cmc_change_reply(d, req, cmc_port_role_change(d, slot, pf, role, err, sizeof(err)), err);
+	return cmc_blades_reply(d->blades, req, cmc_port_role_change(d, slot, pf, role, err, sizeof(err)), err);
 }
 
 enum cmc_status cmc_cmd_ports(void *ctx, struct cmc_api_request *req)
