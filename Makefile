@@ -21,7 +21,7 @@ O ?= build
 endif
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libpci libnl-3.0 libnl-route-3.0 libconfig jansson libmicrohttpd gnutls libxcrypt
+PKGS := libpci libnl-3.0 libnl-route-3.0 libconfig jansson libmicrohttpd gnutls libxcrypt libcurl
 
 ifeq ($(V),1)
 Q :=
