@@ -224,10 +224,34 @@ static void replay(struct rf_events *ev, struct sse *s, const char *last)
 	}
 }
 
+/*
+ * The $filter as sent: redfish.c's unescape leaves %2F encoded everywhere (a '/' must
+ * not add a path segment), but in a filter's value it is the '/' of a URI.
+ */
+static const char *filter_text(struct MHD_Connection *conn, char *buf, size_t len)
+{
+	const char *raw = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "$filter");
+	size_t w = 0;
+
+	if (!raw || strlen(raw) >= len)
+		return raw;
+	for (const char *p = raw; *p; p++) {
+		if (p[0] == '%' && p[1] == '2' && (p[2] == 'F' || p[2] == 'f')) {
+			buf[w++] = '/';
+			p += 2;
+		} else {
+			buf[w++] = *p;
+		}
+	}
+	buf[w] = '\0';
+	return buf;
+}
+
 /* GET ServerSentEventUri: a new stream ($filter, Last-Event-ID). */
 static enum MHD_Result open_stream(struct rf_events *ev, struct MHD_Connection *conn, const struct rf_who *who)
 {
-	const char *ftext = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "$filter");
+	char fbuf[RF_FILTER_MAX + 1];
+	const char *ftext = filter_text(conn, fbuf, sizeof(fbuf));
 	const char *last = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Last-Event-ID");
 	struct MHD_Response *resp;
 	struct rf_filter *f = NULL;
