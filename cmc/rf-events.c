@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define SSE_KEEPALIVE ": keep-alive\n\n"
 
@@ -247,6 +248,17 @@ static const char *filter_text(struct MHD_Connection *conn, char *buf, size_t le
 	return buf;
 }
 
+/* The kernel's send buffer of a stream kept small too: what one slow client can hold in
+ * cmcd (MHD's buffer, ours, the socket's) stays bounded, and its fill shows soon. */
+static void small_sndbuf(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	int size = RF_SSE_SNDBUF;
+
+	if (ci)
+		(void)setsockopt(ci->connect_fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
 /* GET ServerSentEventUri: a new stream ($filter, Last-Event-ID). */
 static enum MHD_Result open_stream(struct rf_events *ev, struct MHD_Connection *conn, const struct rf_who *who)
 {
@@ -270,6 +282,7 @@ static enum MHD_Result open_stream(struct rf_events *ev, struct MHD_Connection *
 				     "The service is temporarily unavailable.  Retry in 5 seconds.", NULL);
 	}
 	*s = (struct sse){ .ev = ev, .conn = conn, .filter = f, .last_ms = cmc_now_ms() };
+	small_sndbuf(conn);
 	snprintf(s->user, sizeof(s->user), "%s", who->user);
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, sse_read, s, sse_free);
 	if (!resp) {

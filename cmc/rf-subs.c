@@ -205,7 +205,7 @@ static void free_sub(struct sub *s)
 static int schedule(struct rf_subs *rs)
 {
 	unsigned long long now = cmc_now_ms();
-	long sleep_ms = 1000;
+	long sleep_ms = 3600000;	/* nothing due: asleep until woken (an idle cmcd wakes never) */
 
 	for (struct sub **pp = &rs->subs; *pp; ) {
 		struct sub *s = *pp;
@@ -232,6 +232,7 @@ static void *worker(void *arg)
 {
 	struct rf_subs *rs = arg;
 	int running, timeout;
+	long t;
 	CURLMsg *m;
 
 	pthread_mutex_lock(&rs->lock);
@@ -250,6 +251,9 @@ static void *worker(void *arg)
 			pthread_mutex_unlock(&rs->lock);
 			timeout = 0;
 		}
+		t = -1;
+		if (curl_multi_timeout(rs->multi, &t) == CURLM_OK && t >= 0 && t < timeout)
+			timeout = (int)t;	/* curl's own: a transfer's timeout, a retry of its own */
 		curl_multi_poll(rs->multi, NULL, 0, timeout, NULL);
 		pthread_mutex_lock(&rs->lock);
 	}

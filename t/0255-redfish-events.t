@@ -15,6 +15,7 @@ use JSON::PP;
 use File::Temp qw(tempdir);
 use Time::HiRes qw(sleep time);
 use IO::Socket::INET;
+use Socket qw(PF_INET SOCK_STREAM SOL_SOCKET SO_RCVBUF pack_sockaddr_in inet_aton);
 use HTTP::Tiny;
 use Chassis;
 use Host qw(sh slurp spew start_cmcd);
@@ -188,6 +189,36 @@ is(rec($missed[0])->{OriginOfCondition}{'@odata.id'}, '/redfish/v1/AccountServic
 is(rec($missed[0])->{MessageId}, 'ResourceEvent.1.4.3.ResourceCreated', '... ResourceCreated');
 my ($pe, $fe) = stream($rtok, last => 0);
 ok(wait_for(sub { scalar(events_in($fe)) >= 6 }, 5), 'Last-Event-ID 0: the whole history (' . scalar(events_in($fe)) . ' events)');
+
+# --- a client that does not read is dropped; the others go on -------------------------------------
+socket(my $slow, PF_INET, SOCK_STREAM, 0) or die;
+setsockopt($slow, SOL_SOCKET, SO_RCVBUF, 4096) or die;
+connect($slow, pack_sockaddr_in($HPORT, inet_aton('127.0.0.1'))) or die;
+syswrite($slow, "GET /redfish/v1/EventService/SSE HTTP/1.1\r\nHost: x\r\nX-Auth-Token: $tok\r\n\r\n");
+sleep 0.2;
+my ($rescans, $dropped, $slowest) = (0, 0, 0);
+my $t_end = time + 60;
+while (time < $t_end) {
+	my $t = time;
+	sh("$CMCCTL rescan");
+	$slowest = time - $t if time - $t > $slowest;
+	$rescans++;
+	next if $rescans % 20;
+	(undef, undef, $b) = req('GET', '/redfish/v1/EventService', token => $tok);
+	last if ($dropped = $b->{Oem}{Cmc}{StreamsDropped});
+}
+is($dropped, 1, "a stream whose client reads nothing is dropped once its buffers are full ($rescans rescans)");
+ok($slowest < 0.5, sprintf('cmcctl was never held up meanwhile (slowest rescan command %.3f s)', $slowest));
+like(slurp("$dir/cmcd.log"), qr/SSE stream of 'admin' dropped: it does not read/, '... and the log says so');
+my $last_rescan = (grep { rec($_)->{Oem}{Cmc}{Kind} eq 'rescan' } events_in($fe))[-1];
+sh("$CMCCTL rescan");
+ok(wait_for(sub { (grep { rec($_)->{Oem}{Cmc}{Kind} eq 'rescan' } events_in($fe))[-1]{id} > $last_rescan->{id} }, 3),
+	'a reading stream still gets every new event');
+my $eof = 0;
+$t_end = time + 5;
+while (time < $t_end) { my $n = sysread($slow, my $junk, 65536); if (defined $n && $n == 0) { $eof = 1; last } }
+ok($eof, 'the dropped client\'s connection is closed by cmcd');
+close $slow;
 
 # --- push subscriptions ----------------------------------------------------------------------------
 my ($RP, $DEADP, $FLAKYP, $REFUSEDP) = (free_port(), free_port(), free_port(), free_port());
