@@ -88,7 +88,7 @@ static void queue(struct sse *s, const char *text, size_t n)
 		wake(s);
 		return;
 	}
-	if (s->len + n > s->cap) {
+	if (s->len + n > s->cap && s->off > 0) {
 		memmove(s->buf, s->buf + s->off, s->len - s->off);
 		s->len -= s->off;
 		s->off = 0;
