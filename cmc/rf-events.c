@@ -33,6 +33,8 @@ struct sse {
 	size_t len, off, cap;		/* buf[off..len) waits for MHD */
 	unsigned long long last_ms;	/* when something was last queued */
 	bool suspended, dropped;
+	bool replaying;			/* Last-Event-ID: the history after replay_from comes first */
+	unsigned long long replay_from;
 	char user[CMC_ACCOUNT_NAME_MAX + 1];
 	struct sse *next;
 };
@@ -134,6 +136,8 @@ static void queue_event(struct sse *s, const struct rf_event *e)
 	free(payload);
 }
 
+static void replay_more(struct rf_events *ev, struct sse *s);
+
 /* MHD asks for more of the body: what is buffered, else the connection is suspended. */
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
@@ -145,6 +149,10 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	if (s->ev && s->ev->quiescing)
 		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (s->off == s->len && s->replaying && s->ev)
+		replay_more(s->ev, s);
+	if (s->dropped)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
 	if (s->off == s->len) {
 		s->off = s->len = 0;
 		s->suspended = true;
@@ -204,25 +212,42 @@ static void arm_keepalive(struct rf_events *ev)
 	(void)!cmc_timer_arm(ev->timer, due ? (due > now ? (unsigned)(due - now) : 1) : 0, 0);
 }
 
-/* The events the client missed: those after last (all, if last is from before a restart). */
-static void replay(struct rf_events *ev, struct sse *s, const char *last)
+/* Where a replay starts: after Last-Event-ID (after 0, all, if it is from before a restart). */
+static void replay_start(struct rf_events *ev, struct sse *s, const char *last)
 {
 	char *end;
 	unsigned long long id;
-	unsigned first = (ev->hhead + RF_EVENTS_HISTORY - ev->hcount) % RF_EVENTS_HISTORY;
 
-	if (!last || !*last)
+	if (!last || !*last || ev->hcount == 0)
 		return;
 	id = strtoull(last, &end, 10);
-	if (*end || ev->hcount == 0)
+	if (*end)
 		return;
 	if (id > ev->hist[(ev->hhead + RF_EVENTS_HISTORY - 1) % RF_EVENTS_HISTORY].id)
 		id = 0;
-	for (unsigned i = 0; i < ev->hcount; i++) {
+	s->replaying = true;
+	s->replay_from = id;
+}
+
+/*
+ * The next retained events of a replay into the buffer, RF_SSE_REPLAY_CHUNK bytes or so at
+ * a time as the client reads them (a whole history at once would pass the stream's bound).
+ * New events go into the history meanwhile and are reached the same way; once it is all
+ * sent, the stream takes events as they come.
+ */
+static void replay_more(struct rf_events *ev, struct sse *s)
+{
+	unsigned first = (ev->hhead + RF_EVENTS_HISTORY - ev->hcount) % RF_EVENTS_HISTORY;
+
+	for (unsigned i = 0; i < ev->hcount && s->len - s->off < RF_SSE_REPLAY_CHUNK && !s->dropped; i++) {
 		const struct rf_event *e = &ev->hist[(first + i) % RF_EVENTS_HISTORY];
-		if (e->id > id)
-			queue_event(s, e);
+		if (e->id <= s->replay_from)
+			continue;
+		queue_event(s, e);
+		s->replay_from = e->id;
 	}
+	if (ev->hcount == 0 || s->replay_from >= ev->hist[(ev->hhead + RF_EVENTS_HISTORY - 1) % RF_EVENTS_HISTORY].id)
+		s->replaying = false;
 }
 
 /*
@@ -296,7 +321,9 @@ static enum MHD_Result open_stream(struct rf_events *ev, struct MHD_Connection *
 	ev->streams_opened++;
 	/* The first bytes at once, so that the client sees the stream open. */
 	queue(s, ": cmc event stream\n\n", 20);
-	replay(ev, s, last);
+	replay_start(ev, s, last);
+	if (s->replaying)
+		replay_more(ev, s);
 	MHD_add_response_header(resp, "Content-Type", "text/event-stream");
 	MHD_add_response_header(resp, "Cache-Control", "no-cache");
 	MHD_add_response_header(resp, "OData-Version", "4.0");
@@ -326,8 +353,12 @@ static void on_event(const struct cmc_event_view *v, void *arg)
 
 	rf_event_map(v, ev->d->config, &e);
 	remember(ev, &e);
-	for (struct sse *s = ev->streams; s; s = s->next)
-		queue_event(s, &e);
+	for (struct sse *s = ev->streams; s; s = s->next) {
+		if (s->replaying)
+			wake(s);	/* it reaches this one in the history */
+		else
+			queue_event(s, &e);
+	}
 	rf_subs_post(ev->subs, &e);
 }
 

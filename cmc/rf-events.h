@@ -96,6 +96,7 @@ bool rf_origin_match(const char *pattern, const char *origin, bool subordinate);
 #define RF_EVENTS_HISTORY 256	/* events kept for Last-Event-ID */
 #define RF_SSE_STREAMS_MAX 32
 #define RF_SSE_QUEUE_MAX (64u << 10)	/* bytes waiting for one stream before it is dropped */
+#define RF_SSE_REPLAY_CHUNK (16u << 10)	/* bytes of a Last-Event-ID replay rendered at a time */
 #define RF_SSE_SNDBUF (32 << 10)	/* its socket's send buffer (the kernel doubles it) */
 
 struct rf_events;

@@ -219,6 +219,14 @@ $t_end = time + 5;
 while (time < $t_end) { my $n = sysread($slow, my $junk, 65536); if (defined $n && $n == 0) { $eof = 1; last } }
 ok($eof, 'the dropped client\'s connection is closed by cmcd');
 close $slow;
+(undef, undef, $b) = req('GET', '/redfish/v1/EventService', token => $tok);
+my $kept = $b->{Oem}{Cmc}{HistoryEvents};
+my ($pf, $ff) = stream($tok, last => 0);
+ok(wait_for(sub { scalar(events_in($ff)) >= $kept }, 10) && -s $ff > 65536, "Last-Event-ID 0 with a long history: all $kept retained events ("
+	. int((-s $ff) / 1024) . ' KiB, more than a stream may hold waiting: sent as the client reads)');
+($st, $h, $b) = req('GET', '/redfish/v1/EventService', token => $tok);
+is($b->{Oem}{Cmc}{StreamsDropped}, 1, '... and that stream is not dropped');
+kill('TERM', $pf);
 
 # --- push subscriptions ----------------------------------------------------------------------------
 my ($RP, $DEADP, $FLAKYP, $REFUSEDP) = (free_port(), free_port(), free_port(), free_port());
