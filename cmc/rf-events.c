@@ -373,6 +373,8 @@ static void on_old_event(const struct cmc_event_view *v, void *arg)
 
 /* --- resources --------------------------------------------------------------------------------- */
 
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
 static json_t *strings(const char *const *v, size_t n)
 {
 	json_t *a = json_array();
@@ -398,9 +400,9 @@ static int service(struct rf_events *ev, struct rf_doc *doc)
 	json_object_set_new(j, "DeliveryRetryAttempts", json_integer(c->event_retry_attempts));
 	json_object_set_new(j, "DeliveryRetryIntervalSeconds", json_integer(c->event_retry_interval));
 	json_object_set_new(j, "EventFormatTypes", json_pack("[s]", "Event"));
-	json_object_set_new(j, "EventTypesForSubscription", strings(types, 6));
-	json_object_set_new(j, "RegistryPrefixes", strings(prefixes, 2));
-	json_object_set_new(j, "ResourceTypes", strings(resources, 9));
+	json_object_set_new(j, "EventTypesForSubscription", strings(types, N_OF(types)));
+	json_object_set_new(j, "RegistryPrefixes", strings(prefixes, N_OF(prefixes)));
+	json_object_set_new(j, "ResourceTypes", strings(resources, N_OF(resources)));
 	json_object_set_new(j, "ServerSentEventUri", json_string(RF_EVENTS_SSE));
 	json_object_set_new(j, "SSEFilterPropertiesSupported", json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b}",
 		"EventFormatType", 1, "EventType", 1, "MessageId", 1, "MetricReportDefinition", 0,
@@ -545,11 +547,6 @@ enum MHD_Result rf_events_request(struct rf_events *ev, struct MHD_Connection *c
 
 /* --- life --------------------------------------------------------------------------------------- */
 
-static void on_timer_cb(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
-{
-	on_keepalive(loop, t, arg);
-}
-
 int rf_events_new(struct cmcd *d, rf_kick_fn kick, void *kick_arg, struct rf_events **out)
 {
 	struct rf_events *ev = calloc(1, sizeof(*ev));
@@ -563,7 +560,7 @@ int rf_events_new(struct cmcd *d, rf_kick_fn kick, void *kick_arg, struct rf_eve
 	ev->hist = calloc(RF_EVENTS_HISTORY, sizeof(*ev->hist));
 	if (!ev->hist)
 		goto fail;
-	if ((rc = cmc_loop_add_timer(d->loop, 0, 0, on_timer_cb, ev, &ev->timer)) < 0)
+	if ((rc = cmc_loop_add_timer(d->loop, 0, 0, on_keepalive, ev, &ev->timer)) < 0)
 		goto fail;
 	if ((rc = rf_subs_new(d, &ev->subs)) < 0)
 		goto fail;

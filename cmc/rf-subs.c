@@ -285,7 +285,7 @@ static void dec(const char *s, size_t n, char *out, size_t len)
 
 	for (size_t i = 0; i < n && w + 1 < len; i++) {
 		unsigned v;
-		if (s[i] == '%' && i + 2 < n + 1 && sscanf(s + i + 1, "%2x", &v) == 1) {
+		if (s[i] == '%' && i + 2 < n && sscanf(s + i + 1, "%2x", &v) == 1) {
 			out[w++] = (char)v;
 			i += 2;
 		} else {
