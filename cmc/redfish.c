@@ -799,7 +799,7 @@ int cmc_redfish_start(struct cmcd *d, struct cmc_redfish **out)
 	rc = cmc_loop_add_timer(d->loop, 0, 0, on_timer, rf, &rf->timer);
 	if (rc)
 		goto fail;
-	rc = rf_events_new(d, kick, rf, &rf->events);
+	rc = rf_events_new(d, rf->auth, kick, rf, &rf->events);
 	if (rc) {
 		log_warn(rc, "redfish: the event service");
 		goto fail;

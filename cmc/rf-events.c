@@ -32,15 +32,17 @@ struct sse {
 	char *buf;
 	size_t len, off, cap;		/* buf[off..len) waits for MHD */
 	unsigned long long last_ms;	/* when something was last queued */
-	bool suspended, dropped;
+	bool suspended, dropped, ending;
 	bool replaying;			/* Last-Event-ID: the history after replay_from comes first */
 	unsigned long long replay_from;
 	char user[CMC_ACCOUNT_NAME_MAX + 1];
+	char token[RF_TOKEN_LEN + 1];	/* its session's ("" for Basic): checked, kept alive */
 	struct sse *next;
 };
 
 struct rf_events {
 	struct cmcd *d;
+	struct rf_auth *auth;
 	rf_kick_fn kick;
 	void *kick_arg;
 	struct rf_event *hist;		/* ring of RF_EVENTS_HISTORY */
@@ -147,7 +149,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 	(void)pos;
 	if (s->dropped)
 		return MHD_CONTENT_READER_END_WITH_ERROR;
-	if (s->ev && s->ev->quiescing)
+	if (s->ending || (s->ev && s->ev->quiescing))
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	if (s->off == s->len && s->replaying && s->ev)
 		replay_more(s->ev, s);
@@ -180,8 +182,24 @@ static void sse_free(void *cls)
 		}
 	}
 	rf_filter_free(s->filter);
+	explicit_bzero(s->token, sizeof(s->token));
 	free(s->buf);
 	free(s);
+}
+
+/*
+ * Whether the stream's client may still read events: its account still exists and, for
+ * a session's stream, the session too (deleted, or ended with its account, it ends the
+ * stream; an open stream counts as the session's use, so it does not expire under it).
+ */
+static bool still_allowed(struct rf_events *ev, const struct sse *s)
+{
+	char hash[CMC_ACCOUNT_HASH_MAX + 1];
+	enum cmc_role role;
+
+	if (cmc_account_get(ev->d->store, s->user, &role, hash, sizeof(hash)) < 0)
+		return false;
+	return !*s->token || rf_session_by_token(ev->auth, s->token);
 }
 
 static void arm_keepalive(struct rf_events *ev);
@@ -193,9 +211,17 @@ static void on_keepalive(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
 
 	(void)loop;
 	(void)t;
-	for (struct sse *s = ev->streams; s; s = s->next)
-		if (!s->dropped && now - s->last_ms + 5 >= ev->keepalive_ms)
+	for (struct sse *s = ev->streams; s; s = s->next) {
+		if (s->dropped || s->ending)
+			continue;
+		if (!still_allowed(ev, s)) {
+			log_info("redfish: SSE stream of '%s' ended: its session or account is gone", s->user);
+			s->ending = true;
+			wake(s);
+		} else if (now - s->last_ms + 5 >= ev->keepalive_ms) {
 			queue(s, SSE_KEEPALIVE, strlen(SSE_KEEPALIVE));
+		}
+	}
 	arm_keepalive(ev);
 }
 
@@ -206,7 +232,7 @@ static void arm_keepalive(struct rf_events *ev)
 
 	for (struct sse *s = ev->streams; s; s = s->next) {
 		unsigned long long d = s->last_ms + ev->keepalive_ms;
-		if (!s->dropped && (!due || d < due))
+		if (!s->dropped && !s->ending && (!due || d < due))
 			due = d;
 	}
 	(void)!cmc_timer_arm(ev->timer, due ? (due > now ? (unsigned)(due - now) : 1) : 0, 0);
@@ -309,6 +335,9 @@ static enum MHD_Result open_stream(struct rf_events *ev, struct MHD_Connection *
 	*s = (struct sse){ .ev = ev, .conn = conn, .filter = f, .last_ms = cmc_now_ms() };
 	small_sndbuf(conn);
 	snprintf(s->user, sizeof(s->user), "%s", who->user);
+	if (who->session_id)
+		snprintf(s->token, sizeof(s->token), "%s",
+			 MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Auth-Token"));
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, sse_read, s, sse_free);
 	if (!resp) {
 		s->ev = NULL;
@@ -547,7 +576,8 @@ enum MHD_Result rf_events_request(struct rf_events *ev, struct MHD_Connection *c
 
 /* --- life --------------------------------------------------------------------------------------- */
 
-int rf_events_new(struct cmcd *d, rf_kick_fn kick, void *kick_arg, struct rf_events **out)
+int rf_events_new(struct cmcd *d, struct rf_auth *auth, rf_kick_fn kick, void *kick_arg,
+		  struct rf_events **out)
 {
 	struct rf_events *ev = calloc(1, sizeof(*ev));
 	int rc = -ENOMEM;
@@ -555,7 +585,7 @@ int rf_events_new(struct cmcd *d, rf_kick_fn kick, void *kick_arg, struct rf_eve
 	*out = NULL;
 	if (!ev)
 		return -ENOMEM;
-	*ev = (struct rf_events){ .d = d, .kick = kick, .kick_arg = kick_arg,
+	*ev = (struct rf_events){ .d = d, .auth = auth, .kick = kick, .kick_arg = kick_arg,
 				  .keepalive_ms = d->config->redfish.event_keepalive * 1000u };
 	ev->hist = calloc(RF_EVENTS_HISTORY, sizeof(*ev->hist));
 	if (!ev->hist)

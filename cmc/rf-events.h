@@ -106,8 +106,10 @@ struct rf_subs;
 typedef void (*rf_kick_fn)(void *arg);
 
 /* Starts listening to cmcd's events (those already retained go into the history) and
- * opens the subscriptions (rf-subs.c). 0 or -errno. */
-int rf_events_new(struct cmcd *d, rf_kick_fn kick, void *kick_arg, struct rf_events **out)
+ * opens the subscriptions (rf-subs.c). auth: the sessions, which a stream's must stay
+ * among (it must outlive the service's streams). 0 or -errno. */
+int rf_events_new(struct cmcd *d, struct rf_auth *auth, rf_kick_fn kick, void *kick_arg,
+		  struct rf_events **out)
 	__attribute__((warn_unused_result));
 /* Before MHD stops: every stream ends (resumed, end of stream). */
 void rf_events_quiesce(struct rf_events *ev);

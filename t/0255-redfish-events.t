@@ -17,6 +17,7 @@ use Time::HiRes qw(sleep time);
 use IO::Socket::INET;
 use Socket qw(PF_INET SOCK_STREAM SOL_SOCKET SO_RCVBUF pack_sockaddr_in inet_aton);
 use HTTP::Tiny;
+use POSIX ();
 use Chassis;
 use Host qw(sh slurp spew start_cmcd);
 
@@ -227,6 +228,21 @@ ok(wait_for(sub { scalar(events_in($ff)) >= $kept }, 10) && -s $ff > 65536, "Las
 ($st, $h, $b) = req('GET', '/redfish/v1/EventService', token => $tok);
 is($b->{Oem}{Cmc}{StreamsDropped}, 1, '... and that stream is not dropped');
 kill('TERM', $pf);
+
+# --- a stream ends with its session, or its account -------------------------------------------------
+sub ended { my ($k, $secs) = @_; wait_for(sub { waitpid($k, POSIX::WNOHANG()) == $k }, $secs) }
+my ($sst, $sh) = req('POST', '/redfish/v1/SessionService/Sessions', json => { UserName => 'reader', Password => 'reader-pass-1' });
+my ($pg, $fg) = stream($sh->{'x-auth-token'});
+sleep($KEEPALIVE * 1.5);
+ok(waitpid($pg, POSIX::WNOHANG()) == 0, 'a stream stays open while its session lives');
+($st) = req('DELETE', $sh->{location}, token => $tok);
+is($st, 200, 'its session is deleted');
+ok(ended($pg, $KEEPALIVE * 2 + 2), "the stream ends within a keep-alive interval");
+is((sh("printf 'gone-pass-1\\n' | $CMCCTL account add gone role ReadOnly"))[0], 0, 'an account');
+my ($ph, $fh) = stream(login('gone', 'gone-pass-1'));
+is((sh("$CMCCTL account del gone"))[0], 0, 'its stream open, it is deleted');
+ok(ended($ph, $KEEPALIVE * 2 + 2), 'the stream ends too');
+like(slurp("$dir/cmcd.log"), qr/SSE stream of 'gone' ended: its session or account is gone/, '... and the log says why');
 
 # --- push subscriptions ----------------------------------------------------------------------------
 my ($RP, $DEADP, $FLAKYP, $REFUSEDP) = (free_port(), free_port(), free_port(), free_port());
