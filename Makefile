@@ -21,7 +21,7 @@ O ?= build
 endif
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libpci libnl-3.0 libnl-route-3.0 libconfig jansson libmicrohttpd gnutls libxcrypt
+PKGS := libpci libnl-3.0 libnl-route-3.0 libconfig jansson libmicrohttpd gnutls libxcrypt libcurl
 
 ifeq ($(V),1)
 Q :=
@@ -182,6 +182,8 @@ build-fuzz/%: fuzz/%.c $(COMMON_SRCS) $(MP_SRCS) $(VB_SRCS) $(DRV_SRCS)
 	@mkdir -p $(dir $@)
 	$(Q)clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(INCLUDES) $(PKG_CFLAGS) \
 		-o $@ $< $(filter-out fuzz/%,$^) $(PKG_LIBS)
+# Targets of cmc/ code name their sources here (cmc/ is no library the fuzzers link).
+build-fuzz/rf_filter: cmc/rf-evfilter.c
 fuzz: $(FUZZERS)
 	$(Q)for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
 		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build-fuzz/corpus-$$n \

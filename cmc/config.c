@@ -621,13 +621,17 @@ static int parse_redfish_address(struct loader *ld, const config_setting_t *grou
 static int parse_redfish(struct loader *ld, const config_setting_t *root)
 {
 	static const char *const known[] = { "enable", "address", "port", "certificate", "key",
-					     "http_port", "session_timeout", NULL };
+					     "http_port", "session_timeout", "event_keepalive",
+					     "event_retry_attempts", "event_retry_interval", NULL };
 	struct cmc_config_redfish *rf = &ld->cfg->redfish;
 	const config_setting_t *group, *s;
 	int rc;
 
 	*rf = (struct cmc_config_redfish){ .port = CMC_CONFIG_REDFISH_PORT,
-					   .session_timeout = CMC_CONFIG_SESSION_TIMEOUT };
+					   .session_timeout = CMC_CONFIG_SESSION_TIMEOUT,
+					   .event_keepalive = CMC_CONFIG_EVENT_KEEPALIVE,
+					   .event_retry_attempts = CMC_CONFIG_EVENT_RETRY_ATTEMPTS,
+					   .event_retry_interval = CMC_CONFIG_EVENT_RETRY_INTERVAL };
 	snprintf(rf->address, sizeof(rf->address), "0.0.0.0");
 	rc = get_group(ld, root, "redfish", false, known, &group);
 	if (rc)
@@ -638,6 +642,9 @@ static int parse_redfish(struct loader *ld, const config_setting_t *root)
 	    (rc = get_uint(ld, group, "port", 1, 65535, false, &rf->port)) < 0 ||
 	    (rc = get_uint(ld, group, "http_port", 1, 65535, false, &rf->http_port)) < 0 ||
 	    (rc = get_uint(ld, group, "session_timeout", 30, 86400, false, &rf->session_timeout)) < 0 ||
+	    (rc = get_uint(ld, group, "event_keepalive", 1, 300, false, &rf->event_keepalive)) < 0 ||
+	    (rc = get_uint(ld, group, "event_retry_attempts", 0, 10, false, &rf->event_retry_attempts)) < 0 ||
+	    (rc = get_uint(ld, group, "event_retry_interval", 1, 3600, false, &rf->event_retry_interval)) < 0 ||
 	    (rc = get_abs_path(ld, group, "certificate", rf->certificate, sizeof(rf->certificate))) ||
 	    (rc = get_abs_path(ld, group, "key", rf->key, sizeof(rf->key))))
 		return rc;
@@ -872,7 +879,9 @@ size_t cmc_config_format(const struct cmc_config *cfg, char *buf, size_t len)
 			put(&o, "  certificate = \"%s\";\n  key = \"%s\";\n", rf->certificate, rf->key);
 		if (rf->http_port)
 			put(&o, "  http_port = %u;\n", rf->http_port);
-		put(&o, "  session_timeout = %u;\n};\n", rf->session_timeout);
+		put(&o, "  session_timeout = %u;\n", rf->session_timeout);
+		put(&o, "  event_keepalive = %u;\n  event_retry_attempts = %u;\n  event_retry_interval = %u;\n};\n",
+		    rf->event_keepalive, rf->event_retry_attempts, rf->event_retry_interval);
 	}
 	return o.used;
 }

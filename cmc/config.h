@@ -105,6 +105,9 @@ struct cmc_config_slot {
 #define CMC_CONFIG_ADDR_MAX 46			/* INET6_ADDRSTRLEN */
 #define CMC_CONFIG_REDFISH_PORT 443
 #define CMC_CONFIG_SESSION_TIMEOUT 1800		/* s */
+#define CMC_CONFIG_EVENT_KEEPALIVE 15		/* s */
+#define CMC_CONFIG_EVENT_RETRY_ATTEMPTS 3
+#define CMC_CONFIG_EVENT_RETRY_INTERVAL 30	/* s */
 struct cmc_config_redfish {
 	bool enabled;
 	char address[CMC_CONFIG_ADDR_MAX];	/* numeric IPv4 or IPv6; default 0.0.0.0 */
@@ -113,6 +116,9 @@ struct cmc_config_redfish {
 	char key[CMC_CONFIG_PATH_MAX];
 	unsigned http_port;			/* 0 = no plain HTTP */
 	unsigned session_timeout;		/* s of idleness that end a session, 30..86400 */
+	unsigned event_keepalive;		/* s of silence before an SSE keep-alive, 1..300 */
+	unsigned event_retry_attempts;		/* retries of a push event, 0..10 */
+	unsigned event_retry_interval;		/* s before the first retry (then doubling), 1..3600 */
 };
 
 struct cmc_config {

@@ -24,6 +24,10 @@ struct cmc_events {
 	unsigned long long seq;
 	cmc_event_sink sink;
 	void *sink_arg;
+	struct {
+		cmc_event_listener fn;
+		void *arg;
+	} listeners[CMC_EVENTS_LISTENERS_MAX];
 };
 
 int cmc_events_new(struct cmc_events **out, unsigned capacity)
@@ -101,6 +105,41 @@ void cmc_events_post(struct cmc_events *ev, const char *kind, int slot, const ch
 		if (!rec.failed)
 			ev->sink(rec.data, rec.len, ev->sink_arg);
 		cmc_buf_free(&rec);
+	}
+	for (unsigned i = 0; i < CMC_EVENTS_LISTENERS_MAX; i++) {
+		struct cmc_event_view v = { e->seq, e->when, e->kind, e->slot, e->detail };
+		if (ev->listeners[i].fn)
+			ev->listeners[i].fn(&v, ev->listeners[i].arg);
+	}
+}
+
+int cmc_events_add_listener(struct cmc_events *ev, cmc_event_listener fn, void *arg)
+{
+	for (unsigned i = 0; i < CMC_EVENTS_LISTENERS_MAX; i++) {
+		if (!ev->listeners[i].fn) {
+			ev->listeners[i].fn = fn;
+			ev->listeners[i].arg = arg;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+void cmc_events_remove_listener(struct cmc_events *ev, cmc_event_listener fn, void *arg)
+{
+	for (unsigned i = 0; i < CMC_EVENTS_LISTENERS_MAX; i++)
+		if (ev->listeners[i].fn == fn && ev->listeners[i].arg == arg)
+			ev->listeners[i].fn = NULL;
+}
+
+void cmc_events_foreach(const struct cmc_events *ev, cmc_event_listener fn, void *arg)
+{
+	unsigned first = (ev->head + ev->capacity - ev->count) % ev->capacity;
+
+	for (unsigned i = 0; i < ev->count; i++) {
+		const struct cmc_event *e = &ev->ring[(first + i) % ev->capacity];
+		struct cmc_event_view v = { e->seq, e->when, e->kind, e->slot, e->detail };
+		fn(&v, arg);
 	}
 }
 

@@ -7,6 +7,7 @@
  */
 #include "redfish.h"
 
+#include "rf-events.h"
 #include "rf-priv.h"
 
 #include "audit.h"
@@ -59,6 +60,7 @@ struct cmc_redfish {
 	struct cmc_watch *wake_watch;
 	char *cert, *key;
 	struct rf_wait *waits;		/* writes answered once the blades are done */
+	struct rf_events *events;	/* the event service (rf-events.c) */
 };
 
 /* One request, from its first header callback to its end. */
@@ -219,6 +221,19 @@ static enum MHD_Result send_doc(struct MHD_Connection *conn, struct rf_doc *doc,
 	r = MHD_queue_response(conn, code, resp);
 	MHD_destroy_response(resp);
 	return r;
+}
+
+/* What the other request handlers (rf-events.c) answer with. */
+enum MHD_Result rf_send_error(struct MHD_Connection *conn, unsigned code, const char *id,
+			      const char *message, const char *allow)
+{
+	return send_error(conn, code, id, message, allow);
+}
+
+enum MHD_Result rf_send_doc(struct MHD_Connection *conn, struct rf_doc *doc, unsigned code,
+			    const char *location)
+{
+	return send_doc(conn, doc, code, location, NULL);
 }
 
 /* --- authentication -------------------------------------------------------------------- */
@@ -753,6 +768,11 @@ static enum MHD_Result dispatch(struct rf_req *r, struct MHD_Connection *conn, c
 	case ID_KNOWN:
 		break;
 	}
+	/* The event service's own requests (its stream, its subscriptions) first: write_()
+	 * takes every other POST and PATCH. */
+	if (strncmp(path, RF_EVENTS, strlen(RF_EVENTS)) == 0 &&
+	    (path[strlen(RF_EVENTS)] == '\0' || path[strlen(RF_EVENTS)] == '/'))
+		return rf_events_request(r->rf->events, conn, path, method, &who, r->body, r->body_len);
 	if (r->later_ready)
 		return send_later(r, conn, &who);
 	if (strcmp(method, "POST") == 0 || strcmp(method, "PATCH") == 0)
@@ -1000,6 +1020,15 @@ static int listener_start(struct cmc_redfish *rf, struct rf_listener *l, const c
 	return rc;
 }
 
+/* A stream resumed from the loop: MHD runs at the next turn of the loop (wake_fd). */
+static void kick(void *arg)
+{
+	struct cmc_redfish *rf = arg;
+	uint64_t one = 1;
+
+	(void)!write(rf->wake_fd, &one, sizeof(one));
+}
+
 static void listener_stop(struct cmc_redfish *rf, struct rf_listener *l)
 {
 	if (l->watch)
@@ -1055,6 +1084,11 @@ int cmc_redfish_start(struct cmcd *d, struct cmc_redfish **out)
 	rc = cmc_loop_add_timer(d->loop, 0, 0, on_timer, rf, &rf->timer);
 	if (rc)
 		goto fail;
+	rc = rf_events_new(d, rf->auth, kick, rf, &rf->events);
+	if (rc) {
+		log_warn(rc, "redfish: the event service");
+		goto fail;
+	}
 	rc = listener_start(rf, &rf->https, c->address, c->port, true);
 	if (rc) {
 		log_warnx("redfish: cannot serve HTTPS on %s port %u (in use, or not this host's)",
@@ -1095,8 +1129,10 @@ void cmc_redfish_stop(struct cmc_redfish *rf)
 	}
 	rf->waits = NULL;
 	rf_messages_free();
+	rf_events_quiesce(rf->events);	/* no stream left suspended either */
 	listener_stop(rf, &rf->https);
 	listener_stop(rf, &rf->http);
+	rf_events_free(rf->events);
 	if (rf->timer)
 		cmc_loop_del_timer(rf->d->loop, rf->timer);
 	if (rf->wake_watch)

@@ -205,6 +205,7 @@ static int root(const struct rf_ctx *c, struct rf_doc *doc)
 	json_object_set_new(j, "SessionService", rf_link(RF_ROOT "/SessionService"));
 	json_object_set_new(j, "AccountService", rf_link(RF_ROOT "/AccountService"));
 	json_object_set_new(j, "Registries", rf_link(RF_ROOT "/Registries"));
+	json_object_set_new(j, "EventService", rf_link(RF_ROOT "/EventService"));
 	json_object_set_new(j, "Links", json_pack("{s:o}", "Sessions",
 						  rf_link(RF_ROOT "/SessionService/Sessions")));
 	json_object_set_new(j, "ProtocolFeaturesSupported",
