@@ -72,7 +72,7 @@ sub req {
 	my $body = eval { decode_json($r->{content}) } // $r->{content};
 	return ($r->{status}, $r->{headers}, $body);
 }
-sub msgid { my ($b) = @_; ref $b eq 'HASH' ? ($b->{error}{'@Message.ExtendedInfo'}[0]{MessageId} // '') : '' }
+sub msgid { my ($body) = @_; ref $body eq 'HASH' ? ($body->{error}{'@Message.ExtendedInfo'}[0]{MessageId} // '') : '' }
 sub login {
 	my ($user, $pass) = @_;
 	my ($st, $h) = req('POST', '/redfish/v1/SessionService/Sessions', json => { UserName => $user, Password => $pass });
@@ -122,20 +122,20 @@ my $rtok = login('reader', 'reader-pass-1');
 ok($tok && $rtok, 'both log in');
 
 # --- the resource --------------------------------------------------------------------------
-my ($st, $h, $b) = req('GET', '/redfish/v1/', token => $tok);
-is($b->{EventService}{'@odata.id'}, '/redfish/v1/EventService', 'the ServiceRoot links the EventService');
-($st, $h, $b) = req('GET', '/redfish/v1/EventService', token => $rtok);
+my ($st, $h, $body) = req('GET', '/redfish/v1/', token => $tok);
+is($body->{EventService}{'@odata.id'}, '/redfish/v1/EventService', 'the ServiceRoot links the EventService');
+($st, $h, $body) = req('GET', '/redfish/v1/EventService', token => $rtok);
 is($st, 200, 'GET EventService (ReadOnly: Login is enough)');
-is($b->{ServerSentEventUri}, '/redfish/v1/EventService/SSE', 'ServerSentEventUri');
-is_deeply($b->{RegistryPrefixes}, ['ResourceEvent', 'TaskEvent'], 'the registries it uses');
-ok($b->{SSEFilterPropertiesSupported}{MessageId} && $b->{SSEFilterPropertiesSupported}{OriginResource},
+is($body->{ServerSentEventUri}, '/redfish/v1/EventService/SSE', 'ServerSentEventUri');
+is_deeply($body->{RegistryPrefixes}, ['ResourceEvent', 'TaskEvent'], 'the registries it uses');
+ok($body->{SSEFilterPropertiesSupported}{MessageId} && $body->{SSEFilterPropertiesSupported}{OriginResource},
 	'SSEFilterPropertiesSupported: MessageId and OriginResource');
-is($b->{DeliveryRetryAttempts}, 2, 'DeliveryRetryAttempts from the configuration');
+is($body->{DeliveryRetryAttempts}, 2, 'DeliveryRetryAttempts from the configuration');
 ($st) = req('GET', '/redfish/v1/EventService/SSE');
 is($st, 401, 'the stream needs a login');
-($st, $h, $b) = req('GET', '/redfish/v1/EventService/SSE?$filter=' . uri_escape("Colour eq 'red'"), token => $tok);
+($st, $h, $body) = req('GET', '/redfish/v1/EventService/SSE?$filter=' . uri_escape("Colour eq 'red'"), token => $tok);
 is($st, 400, 'a $filter on an unknown property: 400');
-is(msgid($b), 'Base.1.22.QueryParameterValueFormatError', '... QueryParameterValueFormatError');
+is(msgid($body), 'Base.1.22.QueryParameterValueFormatError', '... QueryParameterValueFormatError');
 ($st) = req('GET', '/redfish/v1/EventService/SSE?$filter=' . uri_escape("MessageId eq 'x' and ("), token => $tok);
 is($st, 400, 'an unbalanced $filter: 400');
 
@@ -205,8 +205,8 @@ while (time < $t_end) {
 	$slowest = time - $t if time - $t > $slowest;
 	$rescans++;
 	next if $rescans % 20;
-	(undef, undef, $b) = req('GET', '/redfish/v1/EventService', token => $tok);
-	last if ($dropped = $b->{Oem}{Cmc}{StreamsDropped});
+	(undef, undef, $body) = req('GET', '/redfish/v1/EventService', token => $tok);
+	last if ($dropped = $body->{Oem}{Cmc}{StreamsDropped});
 }
 is($dropped, 1, "a stream whose client reads nothing is dropped once its buffers are full ($rescans rescans)");
 ok($slowest < 0.5, sprintf('cmcctl was never held up meanwhile (slowest rescan command %.3f s)', $slowest));
@@ -220,13 +220,13 @@ $t_end = time + 5;
 while (time < $t_end) { my $n = sysread($slow, my $junk, 65536); if (defined $n && $n == 0) { $eof = 1; last } }
 ok($eof, 'the dropped client\'s connection is closed by cmcd');
 close $slow;
-(undef, undef, $b) = req('GET', '/redfish/v1/EventService', token => $tok);
-my $kept = $b->{Oem}{Cmc}{HistoryEvents};
+(undef, undef, $body) = req('GET', '/redfish/v1/EventService', token => $tok);
+my $kept = $body->{Oem}{Cmc}{HistoryEvents};
 my ($pf, $ff) = stream($tok, last => 0);
 ok(wait_for(sub { scalar(events_in($ff)) >= $kept }, 10) && -s $ff > 65536, "Last-Event-ID 0 with a long history: all $kept retained events ("
 	. int((-s $ff) / 1024) . ' KiB, more than a stream may hold waiting: sent as the client reads)');
-($st, $h, $b) = req('GET', '/redfish/v1/EventService', token => $tok);
-is($b->{Oem}{Cmc}{StreamsDropped}, 1, '... and that stream is not dropped');
+($st, $h, $body) = req('GET', '/redfish/v1/EventService', token => $tok);
+is($body->{Oem}{Cmc}{StreamsDropped}, 1, '... and that stream is not dropped');
 kill('TERM', $pf);
 
 # --- a stream ends with its session, or its account -------------------------------------------------
@@ -252,30 +252,30 @@ spawn($PY, "$TOOLS/rf-receiver", $FLAKYP, "$dir/flaky.out", '--fail', 2);
 wait_for(sub { IO::Socket::INET->new("127.0.0.1:$RP") && IO::Socket::INET->new("127.0.0.1:$FLAKYP") }, 5);
 my $sub = { Destination => "http://127.0.0.1:$RP/events", Protocol => 'Redfish', Context => 'fleet tool 1',
 	    RegistryPrefixes => ['ResourceEvent'] };
-($st, $h, $b) = req('POST', '/redfish/v1/EventService/Subscriptions', token => $rtok, json => $sub);
+($st, $h, $body) = req('POST', '/redfish/v1/EventService/Subscriptions', token => $rtok, json => $sub);
 is($st, 403, 'ReadOnly cannot create a subscription');
-is(msgid($b), 'Base.1.22.InsufficientPrivilege', '... InsufficientPrivilege');
+is(msgid($body), 'Base.1.22.InsufficientPrivilege', '... InsufficientPrivilege');
 my $otok = login('other', 'other-pass-1');
 ($st) = req('POST', '/redfish/v1/EventService/Subscriptions', token => $otok, json => $sub);
 is($st, 403, 'nor can an Operator (ConfigureManager is the Administrator\'s)');
-($st, $h, $b) = req('POST', '/redfish/v1/EventService/Subscriptions', token => $tok, json => { %$sub, Colour => 'red' });
-is(msgid($b), 'Base.1.22.PropertyUnknown', 'an unknown property: PropertyUnknown');
-($st, $h, $b) = req('POST', '/redfish/v1/EventService/Subscriptions', token => $tok, json => { Protocol => 'Redfish' });
-is(msgid($b), 'Base.1.22.PropertyMissing', 'no Destination: PropertyMissing');
-($st, $h, $b) = req('POST', '/redfish/v1/EventService/Subscriptions', token => $tok, json => { %$sub, Protocol => 'SNMPv2c' });
-is(msgid($b), 'Base.1.22.PropertyValueNotInList', 'a protocol other than Redfish: PropertyValueNotInList');
-($st, $h, $b) = req('POST', '/redfish/v1/EventService/Subscriptions', token => $tok, json => $sub);
+($st, $h, $body) = req('POST', '/redfish/v1/EventService/Subscriptions', token => $tok, json => { %$sub, Colour => 'red' });
+is(msgid($body), 'Base.1.22.PropertyUnknown', 'an unknown property: PropertyUnknown');
+($st, $h, $body) = req('POST', '/redfish/v1/EventService/Subscriptions', token => $tok, json => { Protocol => 'Redfish' });
+is(msgid($body), 'Base.1.22.PropertyMissing', 'no Destination: PropertyMissing');
+($st, $h, $body) = req('POST', '/redfish/v1/EventService/Subscriptions', token => $tok, json => { %$sub, Protocol => 'SNMPv2c' });
+is(msgid($body), 'Base.1.22.PropertyValueNotInList', 'a protocol other than Redfish: PropertyValueNotInList');
+($st, $h, $body) = req('POST', '/redfish/v1/EventService/Subscriptions', token => $tok, json => $sub);
 is($st, 201, 'an Administrator creates one: 201');
 my $loc = $h->{location};
 like($loc // '', qr{^/redfish/v1/EventService/Subscriptions/\d+$}, '... with a Location');
-is($b->{Context}, 'fleet tool 1', '... which reads back');
-($st, $h, $b) = req('POST', '/redfish/v1/EventService/Subscriptions', token => $tok,
+is($body->{Context}, 'fleet tool 1', '... which reads back');
+($st, $h, $body) = req('POST', '/redfish/v1/EventService/Subscriptions', token => $tok,
 		   json => { Destination => "http://127.0.0.1:$DEADP/", Protocol => 'Redfish' });
 my $dead = $h->{location};
-($st, $h, $b) = req('POST', '/redfish/v1/EventService/Subscriptions', token => $tok,
+($st, $h, $body) = req('POST', '/redfish/v1/EventService/Subscriptions', token => $tok,
 		   json => { Destination => "http://127.0.0.1:$FLAKYP/", Protocol => 'Redfish', MessageIds => ['ResourceEvent.ResourceCreated'] });
 my $flaky = $h->{location};
-($st, $h, $b) = req('POST', '/redfish/v1/EventService/Subscriptions', token => $tok,
+($st, $h, $body) = req('POST', '/redfish/v1/EventService/Subscriptions', token => $tok,
 		   json => { Destination => "http://127.0.0.1:$REFUSEDP/", Protocol => 'Redfish' });
 my $refused = $h->{location};
 ok($dead && $flaky && $refused, 'three more: a receiver that hangs, one that fails twice, one refused');
@@ -306,32 +306,32 @@ ok(wait_for(sub { () = slurp("$dir/recv.out") =~ /Accounts\/fourth/ }, 2),
 # Retries: the flaky receiver fails twice, then takes the event (1 s, then 2 s later).
 ok(wait_for(sub { slurp("$dir/flaky.out") =~ /Accounts\/fourth/ }, 8), 'the receiver that failed twice gets it on the third try');
 is(() = slurp("$dir/flaky.out") =~ /^FAILED/mg, 2, '... after two failures');
-($st, $h, $b) = req('GET', $flaky, token => $tok);
-is($b->{Oem}{Cmc}{Retries}, 2, '... two retries counted');
-is($b->{Oem}{Cmc}{EventsDelivered}, 1, '... one event delivered (its filter: ResourceCreated only)');
+($st, $h, $body) = req('GET', $flaky, token => $tok);
+is($body->{Oem}{Cmc}{Retries}, 2, '... two retries counted');
+is($body->{Oem}{Cmc}{EventsDelivered}, 1, '... one event delivered (its filter: ResourceCreated only)');
 ok(wait_for(sub { (req('GET', $refused, token => $tok))[2]{Oem}{Cmc}{EventsDropped} >= 1 }, 10),
 	'the refused destination: its events dropped after the retries, counted');
-($st, $h, $b) = req('GET', $refused, token => $tok);
-like($b->{Oem}{Cmc}{LastError}, qr/connect/i, "... with the reason ($b->{Oem}{Cmc}{LastError})");
-is($b->{Status}{Health}, 'Warning', '... and Health Warning');
-($st, $h, $b) = req('GET', '/redfish/v1/EventService', token => $tok);
-ok($b->{Oem}{Cmc}{SubscriberEventsDropped} >= 1, 'EventService counts the drops');
+($st, $h, $body) = req('GET', $refused, token => $tok);
+like($body->{Oem}{Cmc}{LastError}, qr/connect/i, "... with the reason ($body->{Oem}{Cmc}{LastError})");
+is($body->{Status}{Health}, 'Warning', '... and Health Warning');
+($st, $h, $body) = req('GET', '/redfish/v1/EventService', token => $tok);
+ok($body->{Oem}{Cmc}{SubscriberEventsDropped} >= 1, 'EventService counts the drops');
 
 # --- rf-check, restart, delete, the limit --------------------------------------------------------
 my ($rc, $out) = sh("$PY $TOOLS/rf-check -u admin -p secret-pass-1 --session $URL");
 is($rc, 0, 'rf-check: 0 problems with the EventService and subscriptions') or diag($out);
-($st, $h, $b) = req('GET', '/redfish/v1/EventService/Subscriptions', token => $tok);
-is($b->{'Members@odata.count'}, 4, 'four subscriptions');
+($st, $h, $body) = req('GET', '/redfish/v1/EventService/Subscriptions', token => $tok);
+is($body->{'Members@odata.count'}, 4, 'four subscriptions');
 kill('TERM', $_) for $pb, $pc, $pd, $pa2, $pe;
 is(stop_daemon(), 0, 'cmcd stops cleanly with streams open and a POST hanging');
 ok(start_daemon(), 'and starts again');
 $tok = login('admin', 'secret-pass-1');
-($st, $h, $b) = req('GET', '/redfish/v1/EventService/Subscriptions', token => $tok);
-is($b->{'Members@odata.count'}, 4, 'the four subscriptions survive the restart');
-($st, $h, $b) = req('GET', $loc, token => $tok);
-is($b->{Destination}, "http://127.0.0.1:$RP/events", '... with their destination');
-is($b->{Context}, 'fleet tool 1', '... and Context (spaces and all)');
-is_deeply($b->{RegistryPrefixes}, ['ResourceEvent'], '... and filters');
+($st, $h, $body) = req('GET', '/redfish/v1/EventService/Subscriptions', token => $tok);
+is($body->{'Members@odata.count'}, 4, 'the four subscriptions survive the restart');
+($st, $h, $body) = req('GET', $loc, token => $tok);
+is($body->{Destination}, "http://127.0.0.1:$RP/events", '... with their destination');
+is($body->{Context}, 'fleet tool 1', '... and Context (spaces and all)');
+is_deeply($body->{RegistryPrefixes}, ['ResourceEvent'], '... and filters');
 my $n_before = () = slurp("$dir/recv.out") =~ /^\{/mg;
 sh("$CMCCTL rescan");
 ok(wait_for(sub { my $n = () = slurp("$dir/recv.out") =~ /^\{/mg; $n > $n_before }, 3), 'and are delivered to after it');
@@ -345,13 +345,13 @@ is($st, 404, 'it is gone');
 req('DELETE', $_, token => $tok) for $dead, $flaky, $refused;
 my $made = 0;
 for (1 .. 20) {
-	($st, $h, $b) = req('POST', '/redfish/v1/EventService/Subscriptions', token => $tok,
+	($st, $h, $body) = req('POST', '/redfish/v1/EventService/Subscriptions', token => $tok,
 			   json => { Destination => "http://127.0.0.1:$REFUSEDP/$_", Protocol => 'Redfish' });
 	last if $st != 201;
 	$made++;
 }
 is($made, 16, 'at most 16 subscriptions');
-is(msgid($b), 'Base.1.22.EventSubscriptionLimitExceeded', '... then EventSubscriptionLimitExceeded');
+is(msgid($body), 'Base.1.22.EventSubscriptionLimitExceeded', '... then EventSubscriptionLimitExceeded');
 is(stop_daemon(), 0, 'stops cleanly');
 
 done_testing();
