@@ -18,7 +18,7 @@ use IO::Socket::SSL;
 use HTTP::Tiny;
 use POSIX ();
 use Chassis;
-use Host qw(sh slurp spew start_cmcd);
+use Host qw(sh slurp spew start_cmcd free_port redfish_conf);
 
 my $B = Chassis::build_dir();
 my ($CMCD, $CMCCTL, $GEN) = ("$B/cmcd", "$B/cmcctl", "$B/tools/mp-gendump");
@@ -31,15 +31,11 @@ my $dir = tempdir(CLEANUP => 1);
 $ENV{CMC_SOCKET} = "$dir/run/cmcd.sock";
 delete @ENV{qw(REQUESTS_CA_BUNDLE CURL_CA_BUNDLE http_proxy https_proxy HTTP_PROXY HTTPS_PROXY)};
 
-sub free_port { my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0) or die; $s->sockport }
 
 my ($PORT, $HPORT) = (free_port(), free_port());
 my $TLS = "https://127.0.0.1:$PORT";
 my $PLAIN = "http://127.0.0.1:$HPORT";
-spew("$dir/rf.conf", qq(chassis = { name = "enc1"; };\n)
-	. qq(daemon = { socket = "$dir/run/cmcd.sock"; group = ""; store = "$dir/state/store"; };\n)
-	. qq(blades = ( { name = "blade1"; id = 1; }, { name = "blade2"; id = 2; } );\n)
-	. qq(redfish = { address = "127.0.0.1"; port = $PORT; http_port = $HPORT; session_timeout = 60; };\n));
+redfish_conf($dir, $PORT, $HPORT, 'session_timeout = 60;');
 system("$GEN -s 3 -e 3 -v 2 -o $dir/three.dump") == 0 or BAIL_OUT('mp-gendump failed');
 system("$GEN -s 3 -e 2,3 -v 2 -o $dir/pulled.dump") == 0 or BAIL_OUT('mp-gendump failed');
 system("$GEN -s 64 -v 7 -o $dir/big.dump") == 0 or BAIL_OUT('mp-gendump failed');

@@ -19,7 +19,7 @@ use Socket qw(PF_INET SOCK_STREAM SOL_SOCKET SO_RCVBUF pack_sockaddr_in inet_ato
 use HTTP::Tiny;
 use POSIX ();
 use Chassis;
-use Host qw(sh slurp spew start_cmcd);
+use Host qw(sh slurp spew start_cmcd free_port redfish_conf);
 
 my $B = Chassis::build_dir();
 my ($CMCD, $CMCCTL, $GEN) = ("$B/cmcd", "$B/cmcctl", "$B/tools/mp-gendump");
@@ -32,16 +32,11 @@ my $dir = tempdir(CLEANUP => 1);
 $ENV{CMC_SOCKET} = "$dir/run/cmcd.sock";
 delete @ENV{qw(http_proxy https_proxy HTTP_PROXY HTTPS_PROXY no_proxy NO_PROXY)};
 
-sub free_port { my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0) or die; $s->sockport }
 
 my ($PORT, $HPORT) = (free_port(), free_port());
 my $URL = "http://127.0.0.1:$HPORT";
 my $KEEPALIVE = 1;
-spew("$dir/rf.conf", qq(chassis = { name = "enc1"; };\n)
-	. qq(daemon = { socket = "$dir/run/cmcd.sock"; group = ""; store = "$dir/state/store"; };\n)
-	. qq(blades = ( { name = "blade1"; id = 1; }, { name = "blade2"; id = 2; } );\n)
-	. qq(redfish = { address = "127.0.0.1"; port = $PORT; http_port = $HPORT; event_keepalive = $KEEPALIVE;\n)
-	. qq(  event_retry_attempts = 2; event_retry_interval = 1; };\n));
+redfish_conf($dir, $PORT, $HPORT, "event_keepalive = $KEEPALIVE; event_retry_attempts = 2; event_retry_interval = 1;");
 system("$GEN -s 3 -e 3 -v 2 -o $dir/three.dump") == 0 or BAIL_OUT('mp-gendump failed');
 system("$GEN -s 3 -e 2,3 -v 2 -o $dir/pulled.dump") == 0 or BAIL_OUT('mp-gendump failed');
 system("cp $dir/three.dump $dir/live.dump") == 0 or die;

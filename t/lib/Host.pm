@@ -7,8 +7,9 @@ use warnings;
 use Exporter qw(import);
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(time sleep);
+use IO::Socket::INET;
 
-our @EXPORT_OK = qw(sh slurp spew start_cmcd);
+our @EXPORT_OK = qw(sh slurp spew start_cmcd free_port redfish_conf);
 
 # (exit code, stdout and stderr) of a shell command.
 sub sh { my $out = `$_[0] 2>&1`; return ($? >> 8, $out) }
@@ -16,6 +17,26 @@ sub sh { my $out = `$_[0] 2>&1`; return ($? >> 8, $out) }
 sub slurp { local $/; open(my $f, '<', $_[0]) or return ''; return <$f> // '' }
 # Writes a file whole (dies if it cannot).
 sub spew { open(my $f, '>', $_[0]) or die "$_[0]: $!"; print $f $_[1]; close $f or die "$_[0]: $!" }
+
+# A TCP port on 127.0.0.1 nobody listens on now.
+sub free_port {
+	my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0) or die "no free port: $!";
+	return $s->sockport;
+}
+
+# The configuration the Redfish host tests share, written to DIR/rf.conf: chassis enc1,
+# blades blade1 and blade2, the socket and store under DIR, the service on 127.0.0.1 at
+# port (TLS) and http_port (plain, loopback), plus `extra` (more settings of the redfish
+# group, as libconfig text). Returns the file's path.
+sub redfish_conf {
+	my ($dir, $port, $hport, $extra) = @_;
+	my $conf = "$dir/rf.conf";
+	spew($conf, qq(chassis = { name = "enc1"; };\n)
+		. qq(daemon = { socket = "$dir/run/cmcd.sock"; group = ""; store = "$dir/state/store"; };\n)
+		. qq(blades = ( { name = "blade1"; id = 1; }, { name = "blade2"; id = 2; } );\n)
+		. qq(redfish = { address = "127.0.0.1"; port = $port; http_port = $hport; ) . ($extra // '') . qq( };\n));
+	return $conf;
+}
 
 # cmcd in the foreground over a PCI dump: cmcd, cmcctl, conf, dump, socket, log (appended
 # to), timeout (s, default 10). Returns (pid, ready): ready once `cmcctl version`
