@@ -161,7 +161,8 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	$(Q)$(MAKE) --no-print-directory image
 	$(Q)$(MAKE) --no-print-directory image-vm
-	prove --exec '' --timer $(UNITS) $(patsubst $(O)/%,build-san/%,$(UNITS)) $(sort $(wildcard t/*.t))
+	t/tools/prove-check $(O)/chassis-run/stalled --exec '' --timer -- \
+		$(UNITS) $(patsubst $(O)/%,build-san/%,$(UNITS)) $(sort $(wildcard t/*.t))
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory image

@@ -462,16 +462,38 @@ sub reboot {
 	return $self->start;
 }
 
+# The guest kernel's words when a vCPU's timer stopped firing under TCG: QEMU's fault,
+# not cmc's (doc/emulator.md). A test file that failed with them in a console leaves a
+# mark, STALLED_DIR/<file>, so that `make check` runs it once more (t/tools/rerun-stalled).
+our $STALL_RE = qr/rcu_preempt kthread timer wakeup didn't happen[^\n]*/;
+sub stalled_dir { build_dir() . '/chassis-run/stalled' }
+
+sub mark_stalled {
+	my ($line) = @_;
+	my ($file) = $0 =~ m{([^/]+\.t)$} or return;
+	File::Path::make_path(stalled_dir());
+	open(my $f, '>', stalled_dir() . "/$file") or return;
+	print $f "$0: $line\n";
+	close $f;
+}
+
 # Print the console when the test file failed, then make sure no QEMU is left behind.
 END {
 	local $?;	# killing QEMU below must not change the test file's exit status
 	my $failing = eval { require Test::More; !Test::More->builder->is_passing };
 	my %shown;    # two chassis of one name share a run directory: show it once
+	my $stall;
 	for my $c (@ALL) {
+		my $log = $failing ? $c->console : '';
+		$stall //= $1 if $log =~ /($STALL_RE)/;
 		if ($failing && !$c->{console_shown} && !$shown{ $c->{dir} }++) {
-			Test::More::diag("---- guest console ($c->{name}) ----\n" . $c->console . '---- end of console ----');
+			Test::More::diag("---- guest console ($c->{name}) ----\n" . $log . '---- end of console ----');
 		}
 		$c->kill;
+	}
+	if ($stall) {
+		Test::More::diag("the guest's timer stalled (TCG): $stall");
+		mark_stalled($stall);
 	}
 }
 
