@@ -3,7 +3,8 @@
  * Redfish: each blade as a ComputerSystem (Systems/<blade>) and a Chassis
  * (Chassis/<blade>), with an EthernetInterface per VF assigned to it, linked to the VF's
  * NetworkDeviceFunction (links, never copies). The assignments are read only through
- * cmc_blades_foreach_assignment() and cmc_blades_functions().
+ * cmc_blades_foreach_assignment() and cmc_blades_functions(). Its Actions.Oem has
+ * CmcVm.Migrate for the VMs it hosts (rf-tasks.c).
  */
 #include "rf-tree.h"
 
@@ -191,7 +192,7 @@ static int system_(const struct rf_ctx *c, const struct cmc_config_blade *b, str
 	 * such as sushy require both properties to be there. */
 	json_object_set_new(j, "Boot", json_pack("{s:s, s:s}", "BootSourceOverrideEnabled", "Disabled",
 						 "BootSourceOverrideTarget", "None"));
-	json_object_set_new(j, "Actions", json_object());
+	json_object_set_new(j, "Actions", json_pack("{s:o}", "Oem", rf_vm_actions(c, b->name)));
 	json_object_set_new(j, "Status", rf_status("Enabled", "OK"));
 	json_object_set_new(j, "EthernetInterfaces", rf_link(RF_ROOT "/Systems/%s/EthernetInterfaces", b->name));
 	json_object_set_new(j, "Links", json_pack("{s:[o], s:I, s:[o], s:I, s:[o], s:I}",

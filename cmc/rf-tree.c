@@ -206,6 +206,7 @@ static int root(const struct rf_ctx *c, struct rf_doc *doc)
 	json_object_set_new(j, "AccountService", rf_link(RF_ROOT "/AccountService"));
 	json_object_set_new(j, "Registries", rf_link(RF_ROOT "/Registries"));
 	json_object_set_new(j, "EventService", rf_link(RF_ROOT "/EventService"));
+	json_object_set_new(j, "Tasks", rf_link(RF_ROOT "/TaskService"));
 	json_object_set_new(j, "Links", json_pack("{s:o}", "Sessions",
 						  rf_link(RF_ROOT "/SessionService/Sessions")));
 	json_object_set_new(j, "ProtocolFeaturesSupported",
@@ -630,5 +631,7 @@ int rf_tree_get(const struct rf_ctx *c, const char *path, struct rf_doc *doc)
 		return accounts(c, &p, doc);
 	if (strcmp(p.seg[0], "Registries") == 0)
 		return registries(&p, doc);
+	if (strcmp(p.seg[0], "TaskService") == 0)
+		return rf_tasks_get(c, &p, doc);
 	return -ENOENT;
 }

@@ -362,6 +362,7 @@ static void view(const struct vm *vm, struct cmc_vm_view *out)
 				     .mig_final = (vm->mig == MIG_COMPLETED || vm->mig == MIG_FAILED) &&
 						  !vm->failing,
 				     .transferred = vm->transferred, .total = vm->total,
+				     .total_time_ms = vm->total_time,
 				     .mig_started = vm->mig_started };
 	memcpy(out->name, vm->name, sizeof(out->name));
 	memcpy(out->blade, vm->blade, sizeof(out->blade));

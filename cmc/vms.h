@@ -48,6 +48,7 @@ struct cmc_vm_view {
 	bool mig_final;			/* completed, or failed with everything put back */
 	char from[33], to[33], lane[16];
 	uint64_t transferred, total;	/* bytes, as QEMU counts them (transferred may pass total) */
+	uint64_t total_time_ms;		/* QEMU's time of a completed migration */
 	unsigned long long mig_started;	/* ms, monotonic: tells one migration of the VM from the next */
 	char reason[256];		/* a failure's reason, "" if none */
 };
