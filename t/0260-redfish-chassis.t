@@ -13,7 +13,8 @@
 # all of it, who and from where. A VM migrated over Redfish alone: CmcVm.Migrate (plain
 # python3, urllib) answers 202 with a Task; its monitor answers 202 while the migration
 # runs and the Task Completed at 100 % at the end, with the VM on blade2 in cmcctl vms; a
-# migration to where the VM runs is refused with cmcctl's reason; ReadOnly gets 403.
+# migration to where the VM runs is refused with cmcctl's reason; ReadOnly gets 403. The
+# VM is a ComputerSystem (Virtual) at Systems/vm.vm1, hosted by blade1, then by blade2.
 # rf-check still finds 0 problems, the LogService and the TaskService too.
 # cmcd runs with CMC_RF_LATE_MS=300 (test builds): the blades' "done" comes 300 ms after
 # each change, from a timer, as it will from the blade worker, so every Redfish write here
@@ -145,12 +146,20 @@ isnt($rc, 0, 'the VF left blade1 when the answer came');
 is($b->{'Members@odata.count'}, 0, "blade1's EthernetInterfaces are empty again");
 # --- a VM migrated over Redfish alone: the action, its task and monitor ------------------------
 SKIP: {
-skip "no VM image ($vmimg): make image-vm", 15 unless -e $vmimg;
+skip "no VM image ($vmimg): make image-vm", 19 unless -e $vmimg;
 ok_run(q{cmcctl lane create mig blade1 blade2 && }
 	. q{wait_for 300 'ip -n blade2 addr show ln-mig 2>/dev/null | grep -q 169.254.1.2' && blade_carrier blade1 300 && }
 	. q{blade_carrier blade2 300 && wait_for 100 'ip netns exec blade1 ping -c 1 -W 1 169.254.1.2 >/dev/null'},
 	'a lane between blade1 and blade2 (card 2), up', timeout => 120);
 ok_run('cmcctl vm start vm1 blade blade1 mem 64 mac 02:00:00:00:0a:01', 'vm1 runs on blade1', timeout => 90);
+($st, $b) = rf('GET', '/redfish/v1/Systems/vm.vm1', @OP);
+is("$st $b->{SystemType} $b->{Links}{HostingComputerSystem}{'@odata.id'}", '200 Virtual /redfish/v1/Systems/blade1',
+   'vm1 is a ComputerSystem, Virtual, hosted by blade1 (Systems/vm.vm1)');
+($st, $b) = rf('GET', '/redfish/v1/Systems/blade1', @OP);
+is_deeply($b->{Links}{VirtualMachines}, [{ '@odata.id' => '/redfish/v1/Systems/vm.vm1' }], "blade1's Links.VirtualMachines: vm1");
+($st, $b) = rf('GET', '/redfish/v1/Systems/vm.vm1/EthernetInterfaces', @OP);
+like($b->{Members}[0]{'@odata.id'} // '', qr{^/redfish/v1/Systems/blade1/EthernetInterfaces/slot\d-pf\d-vf\d+$},
+     "vm1's interface: its profile's VF, blade1's interface");
 my $MIG = '/redfish/v1/Systems/blade1/Actions/Oem/CmcVm.Migrate';
 ($st) = rf('POST', $MIG, user => 'reader', pass => 'reader-pass-1', json => { VM => 'vm1', TargetBlade => 'blade2' });
 is($st, 403, 'a ReadOnly account may not migrate (403)');
@@ -174,6 +183,8 @@ ok((grep { $_->{MessageId} eq 'TaskEvent.1.0.TaskCompletedOK' } @{ $f->{final}{M
 note('percent seen: ' . join(' ', map { "$_->[0]:$_->[1]" } @{ $f->{polls} // [] }));
 my ($vmj) = grep { $_->{vm} eq 'vm1' } @{ decode_json(scalar $c->run('cmcctl -j vms')) };
 is("$vmj->{blade} $vmj->{state}", 'blade2 running', 'cmcctl vms: vm1 runs on blade2');
+($st, $b) = rf('GET', '/redfish/v1/Systems/vm.vm1', @OP);
+is($b->{Links}{HostingComputerSystem}{'@odata.id'}, '/redfish/v1/Systems/blade2', '... and Systems/vm.vm1 is hosted by blade2, same URI');
 my $mau = decode_json(scalar $c->run('cmcctl -j audit'));
 ok((grep { $_->{who} eq 'oper' && $_->{ok} && $_->{what} =~ /CmcVm\.Migrate: migrate vm1 from blade1 to blade2/ } @$mau),
    'audit: the Operator\'s migration') or diag(scalar $c->run('cmcctl audit'));
