@@ -14,7 +14,9 @@
 # python3, urllib) answers 202 with a Task; its monitor answers 202 while the migration
 # runs and the Task Completed at 100 % at the end, with the VM on blade2 in cmcctl vms; a
 # migration to where the VM runs is refused with cmcctl's reason; ReadOnly gets 403. The
-# VM is a ComputerSystem (Virtual) at Systems/vm.vm1, hosted by blade1, then by blade2.
+# VM is a ComputerSystem (Virtual) at Systems/vm.vm1, hosted by blade1, then by blade2. A
+# slow migration back whose destination is killed: its task ends in Exception, with
+# TaskAborted and cmcctl migrations' reason.
 # rf-check still finds 0 problems, the LogService and the TaskService too.
 # cmcd runs with CMC_RF_LATE_MS=300 (test builds): the blades' "done" comes 300 ms after
 # each change, from a timer, as it will from the blade worker, so every Redfish write here
@@ -146,7 +148,7 @@ isnt($rc, 0, 'the VF left blade1 when the answer came');
 is($b->{'Members@odata.count'}, 0, "blade1's EthernetInterfaces are empty again");
 # --- a VM migrated over Redfish alone: the action, its task and monitor ------------------------
 SKIP: {
-skip "no VM image ($vmimg): make image-vm", 19 unless -e $vmimg;
+skip "no VM image ($vmimg): make image-vm", 24 unless -e $vmimg;
 ok_run(q{cmcctl lane create mig blade1 blade2 && }
 	. q{wait_for 300 'ip -n blade2 addr show ln-mig 2>/dev/null | grep -q 169.254.1.2' && blade_carrier blade1 300 && }
 	. q{blade_carrier blade2 300 && wait_for 100 'ip netns exec blade1 ping -c 1 -W 1 169.254.1.2 >/dev/null'},
@@ -185,6 +187,20 @@ my ($vmj) = grep { $_->{vm} eq 'vm1' } @{ decode_json(scalar $c->run('cmcctl -j 
 is("$vmj->{blade} $vmj->{state}", 'blade2 running', 'cmcctl vms: vm1 runs on blade2');
 ($st, $b) = rf('GET', '/redfish/v1/Systems/vm.vm1', @OP);
 is($b->{Links}{HostingComputerSystem}{'@odata.id'}, '/redfish/v1/Systems/blade2', '... and Systems/vm.vm1 is hosted by blade2, same URI');
+# A migration that fails: its task ends in Exception with cmcctl migrations' reason.
+($st, $b, my $mh) = rf('POST', '/redfish/v1/Systems/blade2/Actions/Oem/CmcVm.Migrate', @OP,
+		      json => { VM => 'vm1', TargetBlade => 'blade1', BandwidthMbps => 8 });
+is($st, 202, 'a slow migration back to blade1 (8 Mbit/s): 202') or diag(encode_json($b));
+my ($mon, $tk) = ($mh->{location} // '/none', {});
+for (1 .. 300) { ($st, $tk) = rf('GET', $mon, @OP); last if $st != 202 || ($tk->{TaskState} // '') eq 'Running'; select(undef, undef, undef, 0.1) }
+is("$st " . ($tk->{TaskState} // ''), '202 Running', '... its monitor: 202, Running');
+$c->run('sleep 2; kill -9 $(cat /run/cmc/vm/vm1@blade1.pid)');
+for (1 .. 400) { ($st, $tk) = rf('GET', $mon, @OP); last if $st != 202; select(undef, undef, undef, 0.1) }
+my ($mg) = grep { $_->{vm} eq 'vm1' } @{ decode_json(scalar $c->run('cmcctl -j migrations')) };
+is("$st " . ($tk->{TaskState} // '') . ' ' . ($tk->{TaskStatus} // ''), '200 Exception Critical',
+   'the destination killed: the monitor answers 200, the task Exception');
+is($tk->{Messages}[1]{MessageId}, 'TaskEvent.1.0.TaskAborted', '... TaskAborted');
+is($tk->{Messages}[2]{Message}, $mg->{reason}, "... and cmcctl migrations' reason ($mg->{reason})");
 my $mau = decode_json(scalar $c->run('cmcctl -j audit'));
 ok((grep { $_->{who} eq 'oper' && $_->{ok} && $_->{what} =~ /CmcVm\.Migrate: migrate vm1 from blade1 to blade2/ } @$mau),
    'audit: the Operator\'s migration') or diag(scalar $c->run('cmcctl audit'));
