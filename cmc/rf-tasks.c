@@ -283,7 +283,10 @@ int rf_vm_migrate(struct rf_write *w, const char *blade)
 		return -ENOENT;
 	if (!migrate_params(w, &vm, &to, &bw))
 		return 0;
-	snprintf(w->what, sizeof(w->what), "migrate %.16s from %s to %.32s%s", vm, blade, to, bw ? " (bandwidth set)" : "");
+	char bws[24] = "";
+	if (bw)
+		snprintf(bws, sizeof(bws), " bandwidth %u", bw);
+	snprintf(w->what, sizeof(w->what), "migrate %.16s from %s to %.32s%s", vm, blade, to, bws);
 	/* The action is the VM's host's: a VM elsewhere is not this system's to move. */
 	if (cmc_vms_get(d->vms, vm, &now) == 0 && strcmp(now.blade, blade) != 0) {
 		snprintf(err, sizeof(err), "VM %s runs on %s, not %s", vm, now.blade, blade);
