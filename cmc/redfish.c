@@ -710,7 +710,7 @@ static enum MHD_Result write_(struct rf_req *r, struct MHD_Connection *conn, con
 		goto out;
 	}
 	audit(r, who, method, path, w.what, w.code ? w.code : 200, w.messages);
-	if (w.answer && !w.messages) {	/* accepted: a Task and its monitor (DSP0266 §13.2.6) */
+	if (w.answer && !w.messages) {	/* accepted: a Task and its monitor (DSP0266, asynchronous operations) */
 		struct rf_doc task = { .json = w.answer, .allow = RF_ALLOW_GET, .schema = "Task.v1_7_4.json" };
 		w.answer = NULL;
 		res = send_doc(conn, &task, w.code ? w.code : 202, w.location[0] ? w.location : NULL, NULL);
