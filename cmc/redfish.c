@@ -476,7 +476,7 @@ static enum MHD_Result serve(struct rf_req *r, struct MHD_Connection *conn, cons
 	if (rc < 0)
 		return send_error(conn, 500, "InternalError", "The request failed due to an internal service error.  The service is still operational.", NULL);
 	if (get)
-		return send_doc(conn, &doc, 200, NULL, NULL);
+		return send_doc(conn, &doc, doc.code ? doc.code : 200, NULL, NULL);
 	const char *allow = doc.allow ? doc.allow : RF_ALLOW_GET;
 	json_decref(doc.json);
 	if (strcmp(method, "DELETE") == 0 && strstr(allow, "DELETE"))
@@ -710,6 +710,12 @@ static enum MHD_Result write_(struct rf_req *r, struct MHD_Connection *conn, con
 		goto out;
 	}
 	audit(r, who, method, path, w.what, w.code ? w.code : 200, w.messages);
+	if (w.answer && !w.messages) {	/* accepted: a Task and its monitor (DSP0266, asynchronous operations) */
+		struct rf_doc task = { .json = w.answer, .allow = RF_ALLOW_GET, .schema = "Task.v1_7_4.json" };
+		w.answer = NULL;
+		res = send_doc(conn, &task, w.code ? w.code : 202, w.location[0] ? w.location : NULL, NULL);
+		goto out;
+	}
 	if (w.wait_blades && r->rf->d->blades && answer_later(r, conn, &w, patch, path)) {
 		res = MHD_YES;
 		goto out;
@@ -720,6 +726,7 @@ static enum MHD_Result write_(struct rf_req *r, struct MHD_Connection *conn, con
 	snprintf(r->later_path, sizeof(r->later_path), "%s", patch ? path : "");
 	res = send_later(r, conn, who);
 out:
+	json_decref(w.answer);
 	json_decref(w.messages);
 	json_decref(w.body);
 	json_decref(doc.json);

@@ -101,6 +101,7 @@ struct rf_ctx {
  * 0; -ENOENT no such resource; -EACCES the role may not read it.
  */
 struct rf_doc {
+	unsigned code;		/* HTTP status of a GET; 0 = 200 (a task monitor: 202 while running) */
 	json_t *json;
 	const char *xml;
 	const char *allow;
@@ -139,6 +140,8 @@ struct rf_write {
 	json_t *messages;	/* Message objects (errors); NULL = none */
 	bool wait_blades;	/* a change the blades act on: answer after cmc_blades_when_done */
 	char what[256];		/* the change in words, for the audit */
+	json_t *answer;		/* the body of an accepted one (a Task, code 202); NULL: none */
+	char location[128];	/* its Location (a task monitor), "" none */
 };
 /*
  * The write w names, checked in full and made (or refused) through the same functions as

@@ -3,11 +3,18 @@
  * Redfish: each blade as a ComputerSystem (Systems/<blade>) and a Chassis
  * (Chassis/<blade>), with an EthernetInterface per VF assigned to it, linked to the VF's
  * NetworkDeviceFunction (links, never copies). The assignments are read only through
- * cmc_blades_foreach_assignment() and cmc_blades_functions().
+ * cmc_blades_foreach_assignment() and cmc_blades_functions(). Its Actions.Oem has
+ * CmcVm.Migrate for the VMs it hosts (rf-tasks.c).
+ *
+ * Each VM is a ComputerSystem too, SystemType Virtual (DSP0268 ComputerSystem v1_21 on:
+ * Links.HostingComputerSystem, and the host's Links.VirtualMachines), at Systems/vm.NAME:
+ * a URI that stays when the VM moves (its host link changes), and never a blade's ('.' is
+ * in neither a blade's nor a VM's name). Read through cmc_vms_get()/cmc_vms_at() (vms.h).
  */
 #include "rf-tree.h"
 
 #include "daemon.h"
+#include "vms.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -180,6 +187,107 @@ static int assigned_functions(const struct rf_ctx *c, json_t *j, const char *bla
 	return 0;
 }
 
+/* --- VMs ------------------------------------------------------------------------------------ */
+
+#define VM_ID "vm."
+
+/* The VMs on blade as links (the host's Links.VirtualMachines). */
+static json_t *hosted_vms(const struct rf_ctx *c, const char *blade)
+{
+	struct cmc_vm_view v;
+	json_t *a = json_array();
+	int rc;
+
+	for (unsigned i = 0; (rc = cmc_vms_at(c->d->vms, i, &v)) != -ENOENT; i++)
+		if (rc == 0 && strcmp(v.blade, blade) == 0)
+			json_array_append_new(a, rf_link(RF_ROOT "/Systems/" VM_ID "%s", v.name));
+	return a;
+}
+
+/* Status.State and PowerState of a VM's state (vm.h's words). */
+static void vm_states(const char *state, const char **st, const char **power, const char **health)
+{
+	*health = "OK";
+	*st = "Enabled";
+	*power = "On";
+	if (strcmp(state, "starting") == 0) {
+		*st = "Starting";
+		*power = "PoweringOn";
+	} else if (strcmp(state, "stopping") == 0) {
+		*st = "Disabled";
+		*power = "PoweringOff";
+	} else if (strcmp(state, "lost") == 0) {
+		*st = "UnavailableOffline";
+		*power = "Off";
+		*health = "Critical";
+	}
+}
+
+static int vm_system(const struct cmc_vm_view *v, struct rf_doc *doc)
+{
+	const char *st, *power, *health;
+	char name[64], id[32];
+	json_t *j;
+
+	snprintf(name, sizeof(name), "VM %s", v->name);
+	snprintf(id, sizeof(id), VM_ID "%s", v->name);
+	j = rf_resource("ComputerSystem.v1_27_0.ComputerSystem", id, name, RF_ROOT "/Systems/%s", id);
+	if (!j)
+		return -ENOMEM;
+	vm_states(v->state, &st, &power, &health);
+	json_object_set_new(j, "SystemType", json_string("Virtual"));
+	json_object_set_new(j, "PowerState", json_string(power));
+	json_object_set_new(j, "Status", rf_status(st, health));
+	json_object_set_new(j, "MemorySummary", json_pack("{s:f}", "TotalSystemMemoryGiB", v->mem_mb / 1024.0));
+	json_object_set_new(j, "Boot", json_pack("{s:s, s:s}", "BootSourceOverrideEnabled", "Disabled",
+						 "BootSourceOverrideTarget", "None"));
+	/* Moving it is its host's action (Systems/BLADE Actions.Oem CmcVm.Migrate). */
+	json_object_set_new(j, "Actions", json_object());
+	json_object_set_new(j, "EthernetInterfaces", rf_link(RF_ROOT "/Systems/" VM_ID "%s/EthernetInterfaces", v->name));
+	json_object_set_new(j, "Links", json_pack("{s:o, s:[o], s:I}",
+		"HostingComputerSystem", rf_link(RF_ROOT "/Systems/%s", v->blade),
+		"ManagedBy", rf_link(RF_ROOT "/Managers/cmc"), "ManagedBy@odata.count", (json_int_t)1));
+	json_object_set_new(j, "Oem", json_pack("{s:{s:s, s:s, s:s, s:s}}", "Cmc", "@odata.type",
+		"#CmcOem.v1_0_0.VirtualMachine", "State", v->state, "Blade", v->blade, "MigrationState", v->mig));
+	return rf_done(doc, j, "ComputerSystem.v1_27_0.json");
+}
+
+/* The VM's interfaces: its profile's VF, the interface its blade shows (linked, not copied;
+ * during a migration the destination's staged one too). */
+static int vm_ifaces(const struct rf_ctx *c, const struct cmc_vm_view *v, struct rf_doc *doc)
+{
+	struct rf_assignment *as = NULL;
+	size_t n = 0;
+	json_t *j;
+	int rc = rf_assignments(c, &as, &n);
+
+	if (rc)
+		return rc;
+	j = rf_collection("EthernetInterfaceCollection", "Ethernet interfaces",
+			  RF_ROOT "/Systems/" VM_ID "%s/EthernetInterfaces", v->name);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(as[i].vm, v->name) == 0)
+			rf_member(j, rf_link(RF_ROOT "/Systems/%s/EthernetInterfaces/slot%u-pf%u-vf%u", as[i].blade,
+					     as[i].slot, as[i].pf, as[i].vf));
+	free(as);
+	return rf_done(doc, j, "EthernetInterfaceCollection.json");
+}
+
+static int vm_get(const struct rf_ctx *c, const struct rf_path *p, struct rf_doc *doc)
+{
+	struct cmc_vm_view v;
+
+	if (cmc_vms_get(c->d->vms, p->seg[1] + strlen(VM_ID), &v) < 0)
+		return -ENOENT;
+	if (p->n == 2)
+		return vm_system(&v, doc);
+	if (p->n == 3 && strcmp(p->seg[2], "EthernetInterfaces") == 0)
+		return vm_ifaces(c, &v, doc);
+	return -ENOENT;
+}
+
+/* --- blades ---------------------------------------------------------------------------------- */
+
 static int system_(const struct rf_ctx *c, const struct cmc_config_blade *b, struct rf_doc *doc)
 {
 	unsigned placed = 0, fns = cmc_blades_functions(c->d->blades, b->name, &placed);
@@ -191,14 +299,16 @@ static int system_(const struct rf_ctx *c, const struct cmc_config_blade *b, str
 	 * such as sushy require both properties to be there. */
 	json_object_set_new(j, "Boot", json_pack("{s:s, s:s}", "BootSourceOverrideEnabled", "Disabled",
 						 "BootSourceOverrideTarget", "None"));
-	json_object_set_new(j, "Actions", json_object());
+	json_object_set_new(j, "Actions", json_pack("{s:o}", "Oem", rf_vm_actions(c, b->name)));
 	json_object_set_new(j, "Status", rf_status("Enabled", "OK"));
 	json_object_set_new(j, "EthernetInterfaces", rf_link(RF_ROOT "/Systems/%s/EthernetInterfaces", b->name));
-	json_object_set_new(j, "Links", json_pack("{s:[o], s:I, s:[o], s:I, s:[o], s:I}",
+	json_t *vms = hosted_vms(c, b->name);
+	json_object_set_new(j, "Links", json_pack("{s:[o], s:I, s:[o], s:I, s:[o], s:I, s:I, s:o}",
 		"Chassis", rf_link(RF_ROOT "/Chassis/%s", b->name), "Chassis@odata.count", (json_int_t)1,
 		"ManagedBy", rf_link(RF_ROOT "/Managers/cmc"), "ManagedBy@odata.count", (json_int_t)1,
 		"Endpoints", rf_link(RF_ROOT "/Fabrics/PCIe/Endpoints/%s", b->name),
-		"Endpoints@odata.count", (json_int_t)1));
+		"Endpoints@odata.count", (json_int_t)1,
+		"VirtualMachines@odata.count", (json_int_t)json_array_size(vms), "VirtualMachines", vms));
 	json_object_set_new(j, "Oem", json_pack("{s:{s:s, s:i, s:i, s:i}}", "Cmc", "@odata.type",
 		"#CmcOem.v1_0_0.ComputerSystem", "BladeId", b->id, "Functions", fns, "FunctionsPlaced", placed));
 	return assigned_functions(c, j, b->name) < 0 ? (json_decref(j), -ENOMEM)
@@ -209,14 +319,21 @@ int rf_systems_get(const struct rf_ctx *c, const struct rf_path *p, struct rf_do
 {
 	const struct cmc_config *cfg = c->d->config;
 	const struct cmc_config_blade *b;
+	struct cmc_vm_view v;
 	json_t *j;
+	int rc;
 
 	if (p->n == 1) {
-		j = rf_collection("ComputerSystemCollection", "Blades", RF_ROOT "/Systems");
+		j = rf_collection("ComputerSystemCollection", "Blades and VMs", RF_ROOT "/Systems");
 		for (unsigned i = 0; i < cfg->blade_count; i++)
 			rf_member(j, rf_link(RF_ROOT "/Systems/%s", cfg->blades[i].name));
+		for (unsigned i = 0; (rc = cmc_vms_at(c->d->vms, i, &v)) != -ENOENT; i++)
+			if (rc == 0)
+				rf_member(j, rf_link(RF_ROOT "/Systems/" VM_ID "%s", v.name));
 		return rf_done(doc, j, "ComputerSystemCollection.json");
 	}
+	if (strncmp(p->seg[1], VM_ID, strlen(VM_ID)) == 0)
+		return vm_get(c, p, doc);
 	b = cmc_config_blade_by_name(cfg, p->seg[1]);
 	if (!b)
 		return -ENOENT;

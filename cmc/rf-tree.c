@@ -206,6 +206,7 @@ static int root(const struct rf_ctx *c, struct rf_doc *doc)
 	json_object_set_new(j, "AccountService", rf_link(RF_ROOT "/AccountService"));
 	json_object_set_new(j, "Registries", rf_link(RF_ROOT "/Registries"));
 	json_object_set_new(j, "EventService", rf_link(RF_ROOT "/EventService"));
+	json_object_set_new(j, "Tasks", rf_link(RF_ROOT "/TaskService"));
 	json_object_set_new(j, "Links", json_pack("{s:o}", "Sessions",
 						  rf_link(RF_ROOT "/SessionService/Sessions")));
 	json_object_set_new(j, "ProtocolFeaturesSupported",
@@ -217,16 +218,17 @@ static int root(const struct rf_ctx *c, struct rf_doc *doc)
 static int odata(struct rf_doc *doc)
 {
 	static const char *const names[] = { "Service", "Chassis", "Systems", "Managers", "Fabrics",
-					     "SessionService", "AccountService", "Registries", "Sessions" };
+					     "SessionService", "AccountService", "Registries", "Sessions", "Tasks" };
 	static const char *const urls[] = { "/redfish/v1/", "/redfish/v1/Chassis", "/redfish/v1/Systems",
 					    "/redfish/v1/Managers", "/redfish/v1/Fabrics",
 					    "/redfish/v1/SessionService", "/redfish/v1/AccountService",
-					    "/redfish/v1/Registries", "/redfish/v1/SessionService/Sessions" };
+					    "/redfish/v1/Registries", "/redfish/v1/SessionService/Sessions",
+					    "/redfish/v1/TaskService" };
 	json_t *v = json_array();
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		json_array_append_new(v, json_pack("{s:s, s:s, s:s}", "name", names[i], "kind",
-						   i == 0 || i == 5 || i == 6 ? "Singleton" : "EntitySet",
+						   i == 0 || i == 5 || i == 6 || i == 9 ? "Singleton" : "EntitySet",
 						   "url", urls[i]));
 	doc->json = json_pack("{s:s, s:o}", "@odata.context", "/redfish/v1/$metadata", "value", v);
 	doc->allow = RF_ALLOW_GET;
@@ -630,5 +632,7 @@ int rf_tree_get(const struct rf_ctx *c, const char *path, struct rf_doc *doc)
 		return accounts(c, &p, doc);
 	if (strcmp(p.seg[0], "Registries") == 0)
 		return registries(&p, doc);
+	if (strcmp(p.seg[0], "TaskService") == 0)
+		return rf_tasks_get(c, &p, doc);
 	return -ENOENT;
 }

@@ -24,6 +24,12 @@ int rf_path_split(const char *path, char *buf, size_t len, struct rf_path *p);
 int rf_zone_action(struct rf_write *w, const char *zone);
 int rf_ndf_patch(struct rf_write *w, unsigned slot, const char *fid);
 int rf_port_patch(struct rf_write *w, unsigned slot, const char *pid);
+/* rf-tasks.c: Systems/<blade>/Actions/Oem/CmcVm.Migrate, answered with a Task (202). */
+int rf_vm_migrate(struct rf_write *w, const char *blade);
+/* The blade's Actions.Oem: the migrate action, its target and the blades it may name. */
+json_t *rf_vm_actions(const struct rf_ctx *c, const char *blade);
+/* TaskService, its Tasks and their monitors (202 while the task runs). */
+int rf_tasks_get(const struct rf_ctx *c, const struct rf_path *p, struct rf_doc *doc);
 
 /* {"@odata.id": printf(fmt, ...)} */
 json_t *rf_link(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

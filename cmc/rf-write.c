@@ -239,5 +239,7 @@ int rf_tree_post(struct rf_write *w)
 	if (p.n == 4 && strcmp(p.seg[0], "Fabrics") == 0 && strcmp(p.seg[1], "PCIe") == 0 &&
 	    strcmp(p.seg[2], "Zones") == 0)
 		return rf_zone_action(w, p.seg[3]);
+	if (p.n == 2 && strcmp(p.seg[0], "Systems") == 0)
+		return rf_vm_migrate(w, p.seg[1]);
 	return -ENOENT;
 }

@@ -248,41 +248,58 @@ enum cmc_status cmc_cmd_vms(void *ctx, struct cmc_api_request *req)
 	return CMC_OK;
 }
 
-/* migrate NAME to BLADE [bandwidth MBPS] */
-enum cmc_status cmc_cmd_migrate(void *ctx, struct cmc_api_request *req)
+/* A refusal of cmc_vms_migrate(): rc, with err saying why. */
+static int refuse(int rc, char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int refuse(int rc, char *err, size_t errlen, const char *fmt, ...)
 {
-	struct cmcd *d = ctx;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* The checks of a migration, before anything moves (vms.h cmc_vms_migrate). */
+static int migrate_check(struct cmcd *d, struct vm *vm, const char *name, const char *to, char *lane,
+			 char *addr_to, char *err, size_t errlen)
+{
+	char addr_from[16];
+	int rc;
+
+	if (!vm)
+		return refuse(-ENOENT, err, errlen, "no VM '%.32s'", name);
+	if (vm_migrating(vm) || vm->failing)
+		return refuse(-EBUSY, err, errlen, "VM %s is already migrating to %s", vm->name, vm->to);
+	if (vm->state != VM_RUNNING)
+		return refuse(-EBUSY, err, errlen, "VM %s is %s%s%s", vm->name, vm_state_names[vm->state],
+			      vm->note[0] ? ": " : "", vm->note);
+	if (!blade_known(d, to))
+		return refuse(-ENOENT, err, errlen, "no blade '%.32s' in this chassis", to);
+	if (strcmp(to, vm->blade) == 0)
+		return refuse(-EINVAL, err, errlen, "VM %s already runs on %s", vm->name, to);
+	rc = cmc_blades_lane_between(d->blades, vm->blade, to, lane, addr_from, addr_to);
+	if (rc == -ENOENT)
+		return refuse(-ENOLINK, err, errlen, "no lane between %s and %s (cmcctl lane create NAME %s %s)",
+			      vm->blade, to, vm->blade, to);
+	if (rc == -EAGAIN)
+		return refuse(-ENOLINK, err, errlen, "lane %s is not up yet (its VFs are not in their blades)", lane);
+	return 0;
+}
+
+int cmc_vms_migrate(struct cmcd *d, const char *name, const char *to, unsigned bw, char *err, size_t errlen)
+{
 	struct cmc_vms *v = d->vms;
 	struct vm *vm;
-	const char *to = req->argv[3];
-	char err[256], lane[16], addr_from[16], addr_to[16];
+	char e[256], lane[16] = "", addr_to[16] = "";
 	int rc;
 
 	if (!v || !d->blades)
-		return cmc_api_refuse(req, CMC_REFUSED, "VMs are not available");
-	unsigned bw = 0;
-
-	if ((req->argc != 4 && req->argc != 6) || strcmp(req->argv[2], "to") != 0 ||
-	    (req->argc == 6 && (strcmp(req->argv[4], "bandwidth") != 0 || cmc_api_parse_uint(req->argv[5], 10000, &bw) || !bw)))
-		return cmc_api_refuse(req, CMC_USAGE, "usage: migrate VM --to BLADE [bandwidth MBPS]");
-	vm = vm_find(v, req->argv[1]);
-	if (!vm)
-		return cmc_api_refuse(req, CMC_REFUSED, "no VM '%.32s'", req->argv[1]);
-	if (vm_migrating(vm) || vm->failing)
-		return cmc_api_refuse(req, CMC_REFUSED, "VM %s is already migrating to %s", vm->name, vm->to);
-	if (vm->state != VM_RUNNING)
-		return cmc_api_refuse(req, CMC_REFUSED, "VM %s is %s%s%s", vm->name, vm_state_names[vm->state],
-			      vm->note[0] ? ": " : "", vm->note);
-	if (!blade_known(d, to))
-		return cmc_api_refuse(req, CMC_REFUSED, "no blade '%.32s' in this chassis", to);
-	if (strcmp(to, vm->blade) == 0)
-		return cmc_api_refuse(req, CMC_REFUSED, "VM %s already runs on %s", vm->name, to);
-	rc = cmc_blades_lane_between(d->blades, vm->blade, to, lane, addr_from, addr_to);
-	if (rc == -ENOENT)
-		return cmc_api_refuse(req, CMC_REFUSED, "no lane between %s and %s (cmcctl lane create NAME %s %s)",
-			      vm->blade, to, vm->blade, to);
-	if (rc == -EAGAIN)
-		return cmc_api_refuse(req, CMC_REFUSED, "lane %s is not up yet (its VFs are not in their blades)", lane);
+		return refuse(-ENODEV, err, errlen, "VMs are not available");
+	vm = vm_find(v, name);
+	rc = migrate_check(d, vm, name, to, lane, addr_to, err, errlen);
+	if (rc)
+		return rc;
 	/* Step 810: the destination's profile, staged: no MAC live there yet. */
 	memcpy(vm->from, vm->blade, sizeof(vm->from));
 	snprintf(vm->to, sizeof(vm->to), "%s", to);
@@ -297,25 +314,82 @@ enum cmc_status cmc_cmd_migrate(void *ctx, struct cmc_api_request *req)
 	vm->switch_us = vm->last_transferred = 0;
 	vm->src_done = vm->src_done_us = vm->src_lost = 0;
 	if (vm->has_profile) {
-		if (cmc_blades_profile_add(d->blades, vm->name, to, &vm->prof, false, vm->dloc, err, sizeof(err)) < 0)
-			return cmc_api_refuse(req, CMC_REFUSED, "cannot stage VM %s's profile on %s: %s", vm->name, to, err);
+		if (cmc_blades_profile_add(d->blades, vm->name, to, &vm->prof, false, vm->dloc, e, sizeof(e)) < 0)
+			return refuse(-EBUSY, err, errlen, "cannot stage VM %s's profile on %s: %s", vm->name, to, e);
 		vm->staged = true;
 	}
 	vm->mig = MIG_STARTING;
 	vm->state = VM_MIGRATING;
 	vm->mig_started = cmc_now_ms();
-	if (vm_save(v, vm) < 0 || qemu_spawn(v, vm, to, true, err, sizeof(err)) < 0) {
-		mig_fail(v, vm, false, "destination QEMU: %s", err);
+	if (vm_save(v, vm) < 0 || qemu_spawn(v, vm, to, true, e, sizeof(e)) < 0) {
+		mig_fail(v, vm, false, "destination QEMU: %s", e);
 		arm(v);
-		return cmc_api_refuse(req, CMC_REFUSED, "%s", vm->reason);
+		return refuse(-EIO, err, errlen, "%s", vm->reason);
 	}
 	/* The source answering and the destination waiting (towards step 825) go on from the
-	 * loop; the command returns now and cmcctl follows the migration. */
+	 * loop; the caller returns now and follows the migration. */
 	mig_begin(v, vm);
 	cmc_events_post(d->events, "migration", -1, "%s %s -> %s over lane %s (%s:%u)", vm->name, vm->from, to,
 			lane, addr_to, vm->port);
 	arm(v);
+	return 0;
+}
+
+/* migrate NAME to BLADE [bandwidth MBPS] */
+enum cmc_status cmc_cmd_migrate(void *ctx, struct cmc_api_request *req)
+{
+	struct cmcd *d = ctx;
+	char err[256];
+	unsigned bw = 0;
+
+	if (!d->vms || !d->blades)
+		return cmc_api_refuse(req, CMC_REFUSED, "VMs are not available");
+	if ((req->argc != 4 && req->argc != 6) || strcmp(req->argv[2], "to") != 0 ||
+	    (req->argc == 6 && (strcmp(req->argv[4], "bandwidth") != 0 || cmc_api_parse_uint(req->argv[5], 10000, &bw) || !bw)))
+		return cmc_api_refuse(req, CMC_USAGE, "usage: migrate VM --to BLADE [bandwidth MBPS]");
+	if (cmc_vms_migrate(d, req->argv[1], req->argv[3], bw, err, sizeof(err)) < 0)
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 	return CMC_OK;
+}
+
+static void view(const struct vm *vm, struct cmc_vm_view *out)
+{
+	_Static_assert(sizeof(out->name) == sizeof(vm->name) && sizeof(out->blade) == sizeof(vm->blade) &&
+		       sizeof(out->reason) == sizeof(vm->reason) && sizeof(out->lane) == sizeof(vm->lane),
+		       "struct cmc_vm_view holds what struct vm has");
+	*out = (struct cmc_vm_view){ .state = vm_state_names[vm->state], .mem_mb = vm->mem_mb,
+				     .has_profile = vm->has_profile, .mig = mig_state_names[vm->mig],
+				     .mig_final = (vm->mig == MIG_COMPLETED || vm->mig == MIG_FAILED) &&
+						  !vm->failing,
+				     .transferred = vm->transferred, .total = vm->total,
+				     .total_time_ms = vm->total_time,
+				     .mig_started = vm->mig_started };
+	memcpy(out->name, vm->name, sizeof(out->name));
+	memcpy(out->blade, vm->blade, sizeof(out->blade));
+	memcpy(out->from, vm->from, sizeof(out->from));
+	memcpy(out->to, vm->to, sizeof(out->to));
+	memcpy(out->lane, vm->lane, sizeof(out->lane));
+	memcpy(out->reason, vm->reason, sizeof(out->reason));
+}
+
+int cmc_vms_get(const struct cmc_vms *v, const char *name, struct cmc_vm_view *out)
+{
+	for (unsigned i = 0; v && i < VM_MAX; i++)
+		if (v->vms[i].used && strcmp(v->vms[i].name, name) == 0) {
+			view(&v->vms[i], out);
+			return 0;
+		}
+	return -ENOENT;
+}
+
+int cmc_vms_at(const struct cmc_vms *v, unsigned i, struct cmc_vm_view *out)
+{
+	if (!v || i >= VM_MAX)
+		return -ENOENT;
+	if (!v->vms[i].used)
+		return -ESRCH;
+	view(&v->vms[i], out);
+	return 0;
 }
 
 enum cmc_status cmc_cmd_migrations(void *ctx, struct cmc_api_request *req)

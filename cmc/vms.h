@@ -11,6 +11,10 @@
 
 #include "api.h"
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 struct cmcd;
 struct cmc_vms;
 
@@ -20,6 +24,38 @@ void cmc_vms_stop(struct cmcd *d, struct cmc_vms *v);
 /* A card cmcd drives is gone (cards.c): a migration whose lane ran on slot/pf fails now,
  * saying so, rather than when its no-progress timer runs out. v may be NULL. */
 void cmc_vms_card_gone(struct cmc_vms *v, unsigned slot, unsigned pf);
+
+/*
+ * Starts a migration of VM name to blade `to` (migrate.c: US 9,218,303 FIG. 8, step 810 on),
+ * as `cmcctl migrate` does; bandwidth_mbps 1..10000 Mbit/s, 0: QEMU's default (128 MiB/s).
+ * The one set of checks both cmcctl and Redfish pass. 0: started (it goes on from the loop;
+ * follow it with cmc_vms_migration()); else err says why, in cmcctl's words:
+ * -ENODEV VMs not available, -ENOENT no such VM or blade, -EBUSY already migrating or not
+ * running, -EINVAL already on `to`, -ENOLINK no lane or the lane not up, -EIO the store or
+ * the destination's QEMU failed (the migration is then recorded as failed).
+ */
+int cmc_vms_migrate(struct cmcd *d, const char *name, const char *to, unsigned bandwidth_mbps, char *err,
+		    size_t errlen) __attribute__((warn_unused_result));
+
+/* A VM and its current or last migration, copied out of the registry (read only). */
+struct cmc_vm_view {
+	char name[17], blade[33];
+	const char *state;		/* "running", "migrating", "lost", "starting", "stopping" */
+	unsigned mem_mb;
+	bool has_profile;
+	/* its migration; mig "none" if it never migrated */
+	const char *mig;		/* "none", "starting", "active", "switching", "completed", "failed" */
+	bool mig_final;			/* completed, or failed with everything put back */
+	char from[33], to[33], lane[16];
+	uint64_t transferred, total;	/* bytes, as QEMU counts them (transferred may pass total) */
+	uint64_t total_time_ms;		/* QEMU's time of a completed migration */
+	unsigned long long mig_started;	/* ms, monotonic: tells one migration of the VM from the next */
+	char reason[256];		/* a failure's reason, "" if none */
+};
+/* The VM called name (-ENOENT), or the i-th VM in the registry's order (-ENOENT past the
+ * last; some i may be unused: -ESRCH, go on). v may be NULL (-ENOENT). */
+int cmc_vms_get(const struct cmc_vms *v, const char *name, struct cmc_vm_view *out);
+int cmc_vms_at(const struct cmc_vms *v, unsigned i, struct cmc_vm_view *out);
 
 enum cmc_status cmc_cmd_vm(void *ctx, struct cmc_api_request *req);
 enum cmc_status cmc_cmd_vms(void *ctx, struct cmc_api_request *req);

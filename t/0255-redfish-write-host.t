@@ -4,7 +4,8 @@
 # it may not do and let through what it may; PATCH refused by property name (unknown,
 # read-only), by type, range and list, all at once and all or nothing; a stale If-Match
 # (412); a body that is not JSON (415, 400); the zone actions' parameters; and the audit
-# log: every one of those attempts and cmcctl's changes (with the unix user), read with
+# log: every one of those attempts; the migrate action's parameters and the TaskService
+# (empty: no VM runs on the host); the audit and cmcctl's changes (with the unix user), read with
 # cmcctl audit (-j too) and as the Redfish LogService, kept across a restart.
 use strict;
 use warnings;
@@ -93,6 +94,7 @@ my @writes = (
 	['PATCH', $NDF, { Ethernet => { VLAN => { VLANId => 12 } } }, "PATCH a VF's VLAN"],
 	['PATCH', $NDF, { Oem => { Cmc => { Trusted => JSON::PP::true } } }, 'PATCH its trust'],
 	['PATCH', $PORTR, { Oem => { Cmc => { ConfiguredRole => 'midplane' } } }, "PATCH a port's role"],
+	['POST', "$U/Systems/blade1/Actions/Oem/CmcVm.Migrate", { VM => 'vm1', TargetBlade => 'blade2' }, 'CmcVm.Migrate'],
 );
 for my $w (@writes) {
 	($st, $h, $b) = req($w->[0], $w->[1], token => $tok{reader}, json => $w->[2]);
@@ -101,7 +103,7 @@ for my $w (@writes) {
 	for my $who (qw(oper admin)) {
 		($st, $h, $b) = req($w->[0], $w->[1], token => $tok{$who}, json => $w->[2]);
 		is($st, 503, "$who: $w->[3] passes the role check (and meets the blades' absence: 503)");
-		like((msgs($b))[0]{Message} // '', qr/blades are not available/, "... with cmcctl's reason");
+		like((msgs($b))[0]{Message} // '', qr/(blades|VMs) are not available/, "... with cmcctl's reason");
 	}
 }
 
@@ -160,6 +162,46 @@ is(msgid($b), 'Base.1.22.ActionParameterUnknown', 'an unknown parameter: ActionP
 is($st, 404, 'an action a zone does not have: 404');
 ($st) = req('POST', "$U/Fabrics/PCIe/Zones/blade9/Actions/Zone.AddEndpoint", token => $tok{admin}, json => $EP);
 is($st, 404, 'a zone that does not exist: 404');
+
+# --- the migrate action's parameters, the TaskService -------------------------------------------
+my $MIG = "$U/Systems/blade1/Actions/Oem/CmcVm.Migrate";
+($st, $h, $b) = req('GET', "$U/Systems/blade1", token => $tok{reader});
+is($b->{Actions}{Oem}{'#CmcVm.Migrate'}{target}, '/redfish/v1/Systems/blade1/Actions/Oem/CmcVm.Migrate',
+   'a blade names its CmcVm.Migrate action (Actions.Oem)');
+is_deeply($b->{Actions}{Oem}{'#CmcVm.Migrate'}{'TargetBlade@Redfish.AllowableValues'}, ['blade2'],
+	  '... and the blades a VM on it may go to');
+($st, $h, $b) = req('POST', $MIG, token => $tok{oper}, json => {});
+is($st, 400, 'no parameters: 400');
+is_deeply([sort map { $_->{MessageId} . ' ' . $_->{MessageArgs}[1] } msgs($b)],
+	  ['Base.1.22.ActionParameterMissing TargetBlade', 'Base.1.22.ActionParameterMissing VM'],
+	  '... ActionParameterMissing for VM and for TargetBlade');
+($st, $h, $b) = req('POST', $MIG, token => $tok{oper}, json => { VM => 'vm1', TargetBlade => 2 });
+is(msgid($b), 'Base.1.22.ActionParameterValueTypeError', 'a number for TargetBlade: ActionParameterValueTypeError');
+is_deeply((msgs($b))[0]{RelatedProperties}, ['#/TargetBlade'], '... about TargetBlade');
+($st, $h, $b) = req('POST', $MIG, token => $tok{oper}, json => { VM => ['vm1'], TargetBlade => 'blade2' });
+is(msgid($b), 'Base.1.22.ActionParameterValueTypeError', 'a list for VM: ActionParameterValueTypeError');
+($st, $h, $b) = req('POST', $MIG, token => $tok{oper}, json => { VM => 'vm1', TargetBlade => 'blade2', BandwidthMbps => 'fast' });
+is(msgid($b), 'Base.1.22.ActionParameterValueTypeError', 'a string for BandwidthMbps: ActionParameterValueTypeError');
+($st, $h, $b) = req('POST', $MIG, token => $tok{oper}, json => { VM => 'vm1', TargetBlade => 'blade2', BandwidthMbps => 0 });
+is(msgid($b), 'Base.1.22.ActionParameterValueOutOfRange', 'BandwidthMbps 0: ActionParameterValueOutOfRange');
+($st, $h, $b) = req('POST', $MIG, token => $tok{oper}, json => { VM => 'vm1', TargetBlade => 'blade2', Live => 1 });
+is(msgid($b), 'Base.1.22.ActionParameterUnknown', 'an unknown parameter: ActionParameterUnknown');
+is_deeply((msgs($b))[0]{MessageArgs}, ['Oem/CmcVm.Migrate', 'Live'], '... by name');
+($st, $h, $b) = req('POST', $MIG, token => $tok{oper}, json => { VM => 'vm1', TargetBlade => 'blade9', BandwidthMbps => 50 });
+is($st, 503, 'well-formed: it reaches cmcctl migrate\'s checks (503: no VMs without blades)');
+is((msgs($b))[0]{Message}, 'VMs are not available', "... with cmcctl's reason");
+($st) = req('POST', "$U/Systems/blade9/Actions/Oem/CmcVm.Migrate", token => $tok{admin}, json => { VM => 'vm1', TargetBlade => 'blade2' });
+is($st, 404, 'on a system that does not exist: 404');
+($st) = req('POST', "$U/Systems/blade1/Actions/Oem/CmcVm.Explode", token => $tok{admin}, json => {});
+is($st, 404, 'an action a system does not have: 404');
+($st, $h, $b) = req('GET', "$U/", token => $tok{reader});
+is($b->{Tasks}{'@odata.id'}, '/redfish/v1/TaskService', 'the service root links the TaskService');
+($st, $h, $b) = req('GET', "$U/TaskService", token => $tok{reader});
+is($b->{'@odata.type'}, '#TaskService.v1_3_0.TaskService', 'TaskService');
+($st, $h, $b) = req('GET', "$U/TaskService/Tasks", token => $tok{reader});
+is($b->{'Members@odata.count'}, 0, '... no task: nothing was accepted');
+($st) = req('GET', "$U/TaskService/TaskMonitors/1", token => $tok{reader});
+is($st, 404, '... and no task monitor');
 
 # --- the audit log ----------------------------------------------------------------------------
 my $a = audit_json();

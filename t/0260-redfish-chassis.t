@@ -10,7 +10,14 @@
 # its MAC, and in the blade's EthernetInterfaces; PATCHes its VLAN and rate with If-Match
 # and sees them in cmcctl assignments; a refused AddEndpoint carries cmcctl's reason; a
 # ReadOnly account is refused (403); RemoveEndpoint takes it back; the audit log holds
-# all of it, who and from where; rf-check still finds 0 problems, the LogService too.
+# all of it, who and from where. A VM migrated over Redfish alone: CmcVm.Migrate (plain
+# python3, urllib) answers 202 with a Task; its monitor answers 202 while the migration
+# runs and the Task Completed at 100 % at the end, with the VM on blade2 in cmcctl vms; a
+# migration to where the VM runs is refused with cmcctl's reason; ReadOnly gets 403. The
+# VM is a ComputerSystem (Virtual) at Systems/vm.vm1, hosted by blade1, then by blade2. A
+# slow migration back whose destination is killed: its task ends in Exception, with
+# TaskAborted and cmcctl migrations' reason.
+# rf-check still finds 0 problems, the LogService and the TaskService too.
 # cmcd runs with CMC_RF_LATE_MS=300 (test builds): the blades' "done" comes 300 ms after
 # each change, from a timer, as it will from the blade worker, so every Redfish write here
 # answers from a suspended connection resumed later.
@@ -27,7 +34,9 @@ use Chassis;
 my $PY = '/usr/bin/python3';
 my $TOOLS = "$FindBin::Bin/tools";
 delete @ENV{qw(REQUESTS_CA_BUNDLE CURL_CA_BUNDLE http_proxy https_proxy HTTP_PROXY HTTPS_PROXY)};
-my $c = Chassis->new(name => 'redfish', layout => 'rootports', mgmt => 1,
+# The VM image (make image-vm) carries the payload VM the migration moves.
+my $vmimg = Chassis::build_dir() . '/chassis/initrd-vm.img';
+my $c = Chassis->new(name => 'redfish', layout => 'rootports', mgmt => 1, -e $vmimg ? (initrd => $vmimg) : (),
 	slots => [ { slot => 1 }, { slot => 2 } ]);
 $c->start;
 my $BASE = 'https://127.0.0.1:' . $c->mgmt_port;
@@ -137,6 +146,65 @@ is($rc, 0, 'redfishtool raw POST Zone.RemoveEndpoint') or diag($out);
 isnt($rc, 0, 'the VF left blade1 when the answer came');
 ($st, $b) = rf('GET', '/redfish/v1/Systems/blade1/EthernetInterfaces', @OP);
 is($b->{'Members@odata.count'}, 0, "blade1's EthernetInterfaces are empty again");
+# --- a VM migrated over Redfish alone: the action, its task and monitor ------------------------
+SKIP: {
+skip "no VM image ($vmimg): make image-vm", 24 unless -e $vmimg;
+ok_run(q{cmcctl lane create mig blade1 blade2 && }
+	. q{wait_for 300 'ip -n blade2 addr show ln-mig 2>/dev/null | grep -q 169.254.1.2' && blade_carrier blade1 300 && }
+	. q{blade_carrier blade2 300 && wait_for 100 'ip netns exec blade1 ping -c 1 -W 1 169.254.1.2 >/dev/null'},
+	'a lane between blade1 and blade2 (card 2), up', timeout => 120);
+ok_run('cmcctl vm start vm1 blade blade1 mem 64 mac 02:00:00:00:0a:01', 'vm1 runs on blade1', timeout => 90);
+($st, $b) = rf('GET', '/redfish/v1/Systems/vm.vm1', @OP);
+is("$st $b->{SystemType} $b->{Links}{HostingComputerSystem}{'@odata.id'}", '200 Virtual /redfish/v1/Systems/blade1',
+   'vm1 is a ComputerSystem, Virtual, hosted by blade1 (Systems/vm.vm1)');
+($st, $b) = rf('GET', '/redfish/v1/Systems/blade1', @OP);
+is_deeply($b->{Links}{VirtualMachines}, [{ '@odata.id' => '/redfish/v1/Systems/vm.vm1' }], "blade1's Links.VirtualMachines: vm1");
+($st, $b) = rf('GET', '/redfish/v1/Systems/vm.vm1/EthernetInterfaces', @OP);
+like($b->{Members}[0]{'@odata.id'} // '', qr{^/redfish/v1/Systems/blade1/EthernetInterfaces/slot\d-pf\d-vf\d+$},
+     "vm1's interface: its profile's VF, blade1's interface");
+my $MIG = '/redfish/v1/Systems/blade1/Actions/Oem/CmcVm.Migrate';
+($st) = rf('POST', $MIG, user => 'reader', pass => 'reader-pass-1', json => { VM => 'vm1', TargetBlade => 'blade2' });
+is($st, 403, 'a ReadOnly account may not migrate (403)');
+my (undef, $mwhy) = $c->run('cmcctl migrate vm1 --to blade1');
+($st, $b) = rf('POST', $MIG, @OP, json => { VM => 'vm1', TargetBlade => 'blade1' });
+my $mmsg = $b->{error}{'@Message.ExtendedInfo'}[0]{Message} // '';
+is($st, 400, 'a migration to where the VM runs: refused (400)');
+ok(length $mmsg && index($mwhy, $mmsg) >= 0, "... with cmcctl's reason ($mmsg)") or diag("cmcctl: $mwhy");
+# The client: plain python3 (urllib), which posts the action and follows the monitor.
+($rc, $out) = sh("$PY $TOOLS/rf-follow-task -u oper -p oper-pass-1 $BASE $MIG '{\"VM\": \"vm1\", \"TargetBlade\": \"blade2\"}'");
+my $f = eval { decode_json($out) } // {};
+is($rc, 0, 'python3 posts CmcVm.Migrate and follows its task monitor to the end') or diag($out);
+is($f->{status}, 202, '... the action answers 202 Accepted');
+like($f->{location} // '', qr{^/redfish/v1/TaskService/TaskMonitors/\d+$}, "... Location: the task monitor ($f->{location})");
+is($f->{task}{'@odata.type'}, '#Task.v1_7_4.Task', '... the body is the Task');
+ok((grep { $_->[0] == 202 } @{ $f->{polls} // [] }), '... the monitor answers 202 while the migration runs')
+	or diag($out);
+is($f->{final}{TaskState}, 'Completed', '... then the Task, Completed');
+is($f->{final}{PercentComplete}, 100, '... PercentComplete 100');
+ok((grep { $_->{MessageId} eq 'TaskEvent.1.0.TaskCompletedOK' } @{ $f->{final}{Messages} // [] }), '... TaskCompletedOK');
+note('percent seen: ' . join(' ', map { "$_->[0]:$_->[1]" } @{ $f->{polls} // [] }));
+my ($vmj) = grep { $_->{vm} eq 'vm1' } @{ decode_json(scalar $c->run('cmcctl -j vms')) };
+is("$vmj->{blade} $vmj->{state}", 'blade2 running', 'cmcctl vms: vm1 runs on blade2');
+($st, $b) = rf('GET', '/redfish/v1/Systems/vm.vm1', @OP);
+is($b->{Links}{HostingComputerSystem}{'@odata.id'}, '/redfish/v1/Systems/blade2', '... and Systems/vm.vm1 is hosted by blade2, same URI');
+# A migration that fails: its task ends in Exception with cmcctl migrations' reason.
+($st, $b, my $mh) = rf('POST', '/redfish/v1/Systems/blade2/Actions/Oem/CmcVm.Migrate', @OP,
+		      json => { VM => 'vm1', TargetBlade => 'blade1', BandwidthMbps => 8 });
+is($st, 202, 'a slow migration back to blade1 (8 Mbit/s): 202') or diag(encode_json($b));
+my ($mon, $tk) = ($mh->{location} // '/none', {});
+for (1 .. 300) { ($st, $tk) = rf('GET', $mon, @OP); last if $st != 202 || ($tk->{TaskState} // '') eq 'Running'; select(undef, undef, undef, 0.1) }
+is("$st " . ($tk->{TaskState} // ''), '202 Running', '... its monitor: 202, Running');
+$c->run('sleep 2; kill -9 $(cat /run/cmc/vm/vm1@blade1.pid)');
+for (1 .. 400) { ($st, $tk) = rf('GET', $mon, @OP); last if $st != 202; select(undef, undef, undef, 0.1) }
+my ($mg) = grep { $_->{vm} eq 'vm1' } @{ decode_json(scalar $c->run('cmcctl -j migrations')) };
+is("$st " . ($tk->{TaskState} // '') . ' ' . ($tk->{TaskStatus} // ''), '200 Exception Critical',
+   'the destination killed: the monitor answers 200, the task Exception');
+is($tk->{Messages}[1]{MessageId}, 'TaskEvent.1.0.TaskAborted', '... TaskAborted');
+is($tk->{Messages}[2]{Message}, $mg->{reason}, "... and cmcctl migrations' reason ($mg->{reason})");
+my $mau = decode_json(scalar $c->run('cmcctl -j audit'));
+ok((grep { $_->{who} eq 'oper' && $_->{ok} && $_->{what} =~ /CmcVm\.Migrate: migrate vm1 from blade1 to blade2/ } @$mau),
+   'audit: the Operator\'s migration') or diag(scalar $c->run('cmcctl audit'));
+}
 my $audit = decode_json(scalar $c->run('cmcctl -j audit'));
 my @mine = grep { $_->{who} eq 'oper' && $_->{from} eq 'redfish 10.0.2.2' } @$audit;
 ok((grep { $_->{ok} && $_->{what} =~ /Zone\.AddEndpoint: assign slot 1 pf 0 vf 2 to blade1/ } @mine), 'audit: the Operator\'s assign, from the host\'s address')
