@@ -18,8 +18,8 @@
 #include <string.h>
 #include <time.h>
 
-#define RESOURCE "ResourceEvent.1.4.3."
-#define TASK "TaskEvent.1.0.5."
+#define RESOURCE "ResourceEvent.1.4."
+#define TASK "TaskEvent.1.0."
 
 /* The registry messages used, with their text and severity as the registries give them. */
 enum msg {
@@ -86,6 +86,7 @@ static const struct kind {
 	{ "problem", O_SLOT, P_FIXED, M_ERRORS, NULL },
 	{ "assigned", O_FUNCTION, P_FIXED, M_CHANGED, NULL },
 	{ "unassigned", O_FUNCTION, P_FIXED, M_CHANGED, NULL },
+	{ "assignment-changed", O_FUNCTION, P_FIXED, M_CHANGED, NULL },
 	{ "vf-placed", O_FUNCTION, P_FIXED, M_STATE, "Enabled" },
 	{ "vf-kicked", O_FUNCTION, P_FIXED, M_STATE, "Reset" },
 	{ "vf-trust", O_FUNCTION, P_FIXED, M_CHANGED, NULL },

@@ -147,7 +147,7 @@ ok(wait_for(sub { my @e = events_in($fa); grep { rec($_)->{Oem}{Cmc}{Kind} eq 'r
 my @a = events_in($fa);
 my ($gone) = grep { rec($_)->{Oem}{Cmc}{Kind} eq 'hotplug' } @a;
 ok($gone, 'and the hot-plug event') or diag(slurp($fa));
-is(rec($gone)->{MessageId}, 'ResourceEvent.1.4.3.ResourceRemoved', '... as ResourceEvent ResourceRemoved');
+is(rec($gone)->{MessageId}, 'ResourceEvent.1.4.ResourceRemoved', '... as ResourceEvent ResourceRemoved');
 is(rec($gone)->{OriginOfCondition}{'@odata.id'}, $SLOT2, '... OriginOfCondition the slot\'s PCIeDevice');
 is(rec($gone)->{EventType}, 'ResourceRemoved', '... EventType ResourceRemoved');
 like(rec($gone)->{Oem}{Cmc}{Detail}, qr/card .* removed/, "... with cmcd's own line");
@@ -157,7 +157,7 @@ is($_->{event}{Id}, $_->{id}, "the Event's Id is its SSE id ($_->{id})") for @a[
 # each filtered stream: only what its filter takes
 ok(wait_for(sub { scalar(events_in($fb)) >= 1 }, 3), 'OriginResource filter: the slot 2 stream has its event');
 is_deeply([map { rec($_)->{OriginOfCondition}{'@odata.id'} } events_in($fb)], [$SLOT2], '... and only that');
-is_deeply([map { rec($_)->{MessageId} } events_in($fc)], ['ResourceEvent.1.4.3.ResourceRemoved'],
+is_deeply([map { rec($_)->{MessageId} } events_in($fc)], ['ResourceEvent.1.4.ResourceRemoved'],
 	'MessageId filter (with and without a version, or): only ResourceRemoved');
 is_deeply([map { rec($_)->{Oem}{Cmc}{Kind} } events_in($fd)], ['rescan'],
 	'RegistryPrefix and not ResourceType: the rescan (the enclosure), not the slot');
@@ -182,7 +182,7 @@ my @missed = events_in($fa2);
 is(scalar(@missed), 2, 'exactly the two missed events are replayed') or diag(slurp($fa2));
 is($missed[0]{id}, $last + 1, '... from the one after Last-Event-ID');
 is(rec($missed[0])->{OriginOfCondition}{'@odata.id'}, '/redfish/v1/AccountService/Accounts/other', '... the account first');
-is(rec($missed[0])->{MessageId}, 'ResourceEvent.1.4.3.ResourceCreated', '... ResourceCreated');
+is(rec($missed[0])->{MessageId}, 'ResourceEvent.1.4.ResourceCreated', '... ResourceCreated');
 my ($pe, $fe) = stream($rtok, last => 0);
 ok(wait_for(sub { scalar(events_in($fe)) >= 6 }, 5), 'Last-Event-ID 0: the whole history (' . scalar(events_in($fe)) . ' events)');
 
@@ -284,7 +284,7 @@ ok(wait_for(sub { -s "$dir/recv.out" }, 3), 'the live receiver gets it');
 my $recv_dt = time - $t0;
 my ($ev1) = map { decode_json($_) } grep { /^\{/ } split /\n/, slurp("$dir/recv.out");
 is($ev1->{Context}, 'fleet tool 1', '... with its Context');
-is($ev1->{Events}[0]{MessageId}, 'ResourceEvent.1.4.3.ResourceChanged', '... a ResourceEvent');
+is($ev1->{Events}[0]{MessageId}, 'ResourceEvent.1.4.ResourceChanged', '... a ResourceEvent');
 ok(wait_for(sub { slurp("$dir/dead.out") =~ /CONNECTED/ }, 3), 'the dead receiver got a connection and holds it');
 my $worst = 0;
 for (1 .. 10) {

@@ -29,6 +29,7 @@ use Test::More;
 use JSON::PP;
 use HTTP::Tiny;
 use Time::HiRes ();
+use POSIX ();
 use Chassis;
 
 my $PY = '/usr/bin/python3';
@@ -97,6 +98,29 @@ ok_run('cmcctl version', 'cmcctl still answers');
 # --- over Redfish alone: assign, configure, refuse, take back; the audit -----------------------
 ok_run(q{printf 'oper-pass-1\n' | cmcctl account add oper role Operator}, 'an Operator account');
 ok_run(q{printf 'reader-pass-1\n' | cmcctl account add reader role ReadOnly}, 'a ReadOnly account');
+# Everything below, watched as Redfish events: an SSE stream from the host, as the Operator.
+my $sse = "$c->{dir}/sse.txt";
+my $sse_pid = fork() // die;
+if (!$sse_pid) {
+	open(STDOUT, '>', $sse) or die;
+	open(STDERR, '>', "$sse.err") or die;
+	exec('curl', '-skN', '-u', 'oper:oper-pass-1', "$BASE/redfish/v1/EventService/SSE") or POSIX::_exit(127);
+}
+END { kill('TERM', $sse_pid) if $sse_pid }
+my $sse_t0 = Time::HiRes::time();
+Time::HiRes::sleep(0.1) until -s $sse || Time::HiRes::time() - $sse_t0 > 10;
+ok(-s $sse, 'an SSE stream (EventService) open from the host as the Operator') or diag(slurp_file("$sse.err"));
+sub slurp_file { local $/; open(my $f, '<', $_[0]) or return ''; <$f> // '' }
+# The stream's events: { id, the Event record }.
+sub sse_events {
+	my @r;
+	for my $block (split /\n\n/, slurp_file($sse)) {
+		my ($id) = $block =~ /^id: (\d+)$/m;
+		my ($data) = $block =~ /^data: (.*)$/m;
+		push @r, { id => $id, %{ (eval { decode_json($data) } // {})->{Events}[0] // {} } } if defined $id && $data;
+	}
+	return @r;
+}
 my $ZONE1 = '/redfish/v1/Fabrics/PCIe/Zones/blade1';
 my $NDF2 = '/redfish/v1/Chassis/emulated/NetworkAdapters/slot1/NetworkDeviceFunctions/pf0-vf2';
 my $ep = sub { qq('{"Endpoints":[{"\@odata.id":"/redfish/v1/Fabrics/PCIe/Endpoints/$_[0]"}]}') };
@@ -205,6 +229,28 @@ my $mau = decode_json(scalar $c->run('cmcctl -j audit'));
 ok((grep { $_->{who} eq 'oper' && $_->{ok} && $_->{what} =~ /CmcVm\.Migrate: migrate vm1 from blade1 to blade2/ } @$mau),
    'audit: the Operator\'s migration') or diag(scalar $c->run('cmcctl audit'));
 }
+# What the stream told of it all, each from the resource it is about.
+my @ev;
+my $want_all = sub {
+	@ev = sse_events();
+	(grep { ($_->{Oem}{Cmc}{Kind} // '') eq 'migrated' } @ev) ? 1 : 0;
+};
+my $t_end = Time::HiRes::time() + 20;
+Time::HiRes::sleep(0.2) until $want_all->() || Time::HiRes::time() > $t_end;
+my $ev_of = sub { my ($kind, $re) = @_; (grep { ($_->{Oem}{Cmc}{Kind} // '') eq $kind && ($_->{Oem}{Cmc}{Detail} // '') =~ $re } @ev)[0] };
+my $e = $ev_of->('assigned', qr/^pf 0 vf 2 to blade1/);
+is(($e // {})->{OriginOfCondition}{'@odata.id'}, $NDF2, "SSE: the AddEndpoint's assignment, from the VF's NetworkDeviceFunction")
+	or diag(join("\n", map { encode_json($_) } @ev));
+$e = $ev_of->('vf-placed', qr/^pf 0 vf 2 is s1v2 in blade blade1/);
+is(($e // {})->{MessageId}, 'ResourceEvent.1.4.ResourceStateChanged', 'SSE: the VF placed in blade1 (ResourceStateChanged)');
+$e = $ev_of->('assignment-changed', qr/pf 0 vf 2/);
+is(($e // {})->{OriginOfCondition}{'@odata.id'}, $NDF2, "SSE: the PATCH's change, from the same function");
+$e = $ev_of->('unassigned', qr/^pf 0 vf 2 from blade1/);
+ok($e, 'SSE: the RemoveEndpoint');
+$e = $ev_of->('migrated', qr/^vm1 blade1 -> blade2/);
+is(($e // {})->{MessageId}, 'TaskEvent.1.0.TaskCompletedOK', 'SSE: the migration over Redfish, completed (TaskCompletedOK)');
+my @ids = map { $_->{id} } @ev;
+ok(@ids > 4 && !grep({ $ids[$_] <= $ids[$_ - 1] } 1 .. $#ids), 'SSE: ' . scalar(@ids) . ' events, ids increasing');
 my $audit = decode_json(scalar $c->run('cmcctl -j audit'));
 my @mine = grep { $_->{who} eq 'oper' && $_->{from} eq 'redfish 10.0.2.2' } @$audit;
 ok((grep { $_->{ok} && $_->{what} =~ /Zone\.AddEndpoint: assign slot 1 pf 0 vf 2 to blade1/ } @mine), 'audit: the Operator\'s assign, from the host\'s address')
