@@ -18,7 +18,7 @@ use IO::Socket::SSL;
 use HTTP::Tiny;
 use POSIX ();
 use Chassis;
-use Host qw(sh slurp spew start_cmcd free_port redfish_conf);
+use Host qw(sh slurp spew start_cmcd free_port redfish_conf rf_request);
 
 my $B = Chassis::build_dir();
 my ($CMCD, $CMCCTL, $GEN) = ("$B/cmcd", "$B/cmcctl", "$B/tools/mp-gendump");
@@ -53,23 +53,7 @@ END { kill('KILL', $pid) if $pid }
 
 my $http = HTTP::Tiny->new(verify_SSL => 0, timeout => 10, keep_alive => 1);
 # One request: (status, headers, decoded JSON or raw text).
-sub req {
-	my ($method, $url, %o) = @_;
-	my %h = %{ $o{headers} // {} };
-	$h{'X-Auth-Token'} = $o{token} if $o{token};
-	if ($o{user}) {
-		require MIME::Base64;
-		$h{Authorization} = 'Basic ' . MIME::Base64::encode_base64("$o{user}:$o{pass}", '');
-	}
-	my %args = (headers => \%h);
-	if (defined $o{json}) {
-		$args{content} = ref $o{json} ? encode_json($o{json}) : $o{json};
-		$h{'Content-Type'} //= 'application/json';
-	}
-	my $r = $http->request($method, $url, \%args);
-	my $body = eval { decode_json($r->{content}) } // $r->{content};
-	return ($r->{status}, $r->{headers}, $body);
-}
+sub req { rf_request($http, @_) }
 sub msgid { my ($b) = @_; ref $b eq 'HASH' ? ($b->{error}{'@Message.ExtendedInfo'}[0]{MessageId} // '') : '' }
 sub login {
 	my ($user, $pass, $base) = @_;

@@ -17,7 +17,7 @@ use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use HTTP::Tiny;
 use Chassis;
-use Host qw(sh slurp spew start_cmcd free_port redfish_conf);
+use Host qw(sh slurp spew start_cmcd free_port redfish_conf rf_request);
 
 my $B = Chassis::build_dir();
 my ($CMCD, $CMCCTL, $GEN) = ("$B/cmcd", "$B/cmcctl", "$B/tools/mp-gendump");
@@ -43,19 +43,7 @@ sub stop_daemon { kill('TERM', $pid); waitpid($pid, 0); undef $pid }
 END { kill('KILL', $pid) if $pid }
 
 my $http = HTTP::Tiny->new(verify_SSL => 0, timeout => 10);
-sub req {
-	my ($method, $url, %o) = @_;
-	my %h = %{ $o{headers} // {} };
-	$h{'X-Auth-Token'} = $o{token} if $o{token};
-	my %args = (headers => \%h);
-	if (defined $o{json}) {
-		$args{content} = ref $o{json} ? encode_json($o{json}) : $o{json};
-		$h{'Content-Type'} //= 'application/json';
-	}
-	my $r = $http->request($method, $url, \%args);
-	my $body = eval { decode_json($r->{content}) } // $r->{content};
-	return ($r->{status}, $r->{headers}, $body);
-}
+sub req { rf_request($http, @_) }
 sub msgs { my ($b) = @_; ref $b eq 'HASH' ? @{ $b->{error}{'@Message.ExtendedInfo'} // [] } : () }
 sub msgid { (map { $_->{MessageId} } msgs($_[0]))[0] // '' }
 sub login {

@@ -19,7 +19,7 @@ use Socket qw(PF_INET SOCK_STREAM SOL_SOCKET SO_RCVBUF pack_sockaddr_in inet_ato
 use HTTP::Tiny;
 use POSIX ();
 use Chassis;
-use Host qw(sh slurp spew start_cmcd free_port redfish_conf);
+use Host qw(sh slurp spew start_cmcd free_port redfish_conf rf_request);
 
 my $B = Chassis::build_dir();
 my ($CMCD, $CMCCTL, $GEN) = ("$B/cmcd", "$B/cmcctl", "$B/tools/mp-gendump");
@@ -54,19 +54,7 @@ sub spawn { my $k = fork() // die; if (!$k) { exec(@_) or POSIX::_exit(127) } pu
 END { kill('KILL', $pid) if $pid; kill('TERM', @kids) if @kids }
 
 my $http = HTTP::Tiny->new(timeout => 10);
-sub req {
-	my ($method, $path, %o) = @_;
-	my %h = (%{ $o{headers} // {} });
-	$h{'X-Auth-Token'} = $o{token} if $o{token};
-	my %args = (headers => \%h);
-	if (defined $o{json}) {
-		$args{content} = encode_json($o{json});
-		$h{'Content-Type'} = 'application/json';
-	}
-	my $r = $http->request($method, "$URL$path", \%args);
-	my $body = eval { decode_json($r->{content}) } // $r->{content};
-	return ($r->{status}, $r->{headers}, $body);
-}
+sub req { my ($method, $path, %o) = @_; rf_request($http, $method, "$URL$path", %o) }
 sub msgid { my ($body) = @_; ref $body eq 'HASH' ? ($body->{error}{'@Message.ExtendedInfo'}[0]{MessageId} // '') : '' }
 sub login {
 	my ($user, $pass) = @_;

@@ -8,8 +8,9 @@ use Exporter qw(import);
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(time sleep);
 use IO::Socket::INET;
+use JSON::PP ();
 
-our @EXPORT_OK = qw(sh slurp spew start_cmcd free_port redfish_conf);
+our @EXPORT_OK = qw(sh slurp spew start_cmcd free_port redfish_conf rf_request);
 
 # (exit code, stdout and stderr) of a shell command.
 sub sh { my $out = `$_[0] 2>&1`; return ($? >> 8, $out) }
@@ -36,6 +37,27 @@ sub redfish_conf {
 		. qq(blades = ( { name = "blade1"; id = 1; }, { name = "blade2"; id = 2; } );\n)
 		. qq(redfish = { address = "127.0.0.1"; port = $port; http_port = $hport; ) . ($extra // '') . qq( };\n));
 	return $conf;
+}
+
+# One Redfish request with HTTP::Tiny client `http`: (status, headers, body decoded from
+# JSON, or the raw body). Options: token (X-Auth-Token), user and pass (HTTP Basic),
+# headers, json (a reference is encoded, a string sent as it is).
+sub rf_request {
+	my ($http, $method, $url, %o) = @_;
+	my %h = %{ $o{headers} // {} };
+	$h{'X-Auth-Token'} = $o{token} if $o{token};
+	if ($o{user}) {
+		require MIME::Base64;
+		$h{Authorization} = 'Basic ' . MIME::Base64::encode_base64("$o{user}:$o{pass}", '');
+	}
+	my %args = (headers => \%h);
+	if (defined $o{json}) {
+		$args{content} = ref $o{json} ? JSON::PP::encode_json($o{json}) : $o{json};
+		$h{'Content-Type'} //= 'application/json';
+	}
+	my $r = $http->request($method, $url, \%args);
+	my $body = eval { JSON::PP::decode_json($r->{content}) } // $r->{content};
+	return ($r->{status}, $r->{headers}, $body);
 }
 
 # cmcd in the foreground over a PCI dump: cmcd, cmcctl, conf, dump, socket, log (appended
