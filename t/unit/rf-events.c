@@ -96,8 +96,16 @@ static void test_registry_texts(void)
 		map(one_each[i].kind, one_each[i].slot, one_each[i].detail, &e);
 		key = strrchr(e.message_id, '.') + 1;
 		for (size_t r = 0; r < rf_registry_count() && r < 8; r++) {
+			const char *patch;
+			size_t n;
+
+			/* A MessageId names Registry.Major.Minor (DSP0266); the registry's Id has the
+			 * patch version too ("ResourceEvent.1.4.3"). */
 			rf_registry_at(r, &id, &prefix, &text, &len);
-			if (strncmp(e.message_id, id, strlen(id)) == 0 && e.message_id[strlen(id)] == '.')
+			patch = strrchr(id, '.');
+			n = patch ? (size_t)(patch - id) : strlen(id);
+			if (strncmp(e.message_id, id, n) == 0 && e.message_id[n] == '.' &&
+			    strcmp(e.message_id + n + 1, key) == 0)
 				m = json_object_get(json_object_get(regs[r], "Messages"), key);
 		}
 		tap_ok(m && strcmp(json_string_value(json_object_get(m, "MessageSeverity")), e.severity) == 0 &&
