@@ -303,6 +303,21 @@ sub alive {
 
 sub console { my ($self) = @_; local $/; open(my $f, '<', $self->console_path) or return ''; <$f> // '' }
 
+# The guest kernel's words when a vCPU's timer stopped firing under TCG: QEMU's fault,
+# not cmc's (doc/emulator.md). A test file that failed with them in a console leaves a
+# mark, STALLED_DIR/<file>, so that `make check` runs it once more (t/tools/rerun-stalled).
+our $STALL_RE = qr/rcu_preempt kthread timer wakeup didn't happen[^\n]*/;
+sub stalled_dir { build_dir() . '/chassis-run/stalled' }
+
+sub mark_stalled {
+	my ($line) = @_;
+	my ($file) = $0 =~ m{([^/]+\.t)$} or return;
+	File::Path::make_path(stalled_dir());
+	open(my $f, '>', stalled_dir() . "/$file") or return;
+	print $f "$0: $line\n";
+	close $f;
+}
+
 sub fail {
 	my ($self, $why) = @_;
 	my $log = $self->console;
@@ -312,6 +327,10 @@ sub fail {
 	$msg .= "---- qemu ----\n$qlog" if length $qlog;
 	$msg .= "---- guest console ($self->{dir}/console.log) ----\n$log---- end of console ----\n";
 	$self->{console_shown} = 1;
+	if ($log =~ /($STALL_RE)/) {
+		$msg .= "the guest's timer stalled (TCG): $1\n";
+		mark_stalled($1);
+	}
 	$self->kill;
 	die $msg;
 }
@@ -462,25 +481,12 @@ sub reboot {
 	return $self->start;
 }
 
-# The guest kernel's words when a vCPU's timer stopped firing under TCG: QEMU's fault,
-# not cmc's (doc/emulator.md). A test file that failed with them in a console leaves a
-# mark, STALLED_DIR/<file>, so that `make check` runs it once more (t/tools/rerun-stalled).
-our $STALL_RE = qr/rcu_preempt kthread timer wakeup didn't happen[^\n]*/;
-sub stalled_dir { build_dir() . '/chassis-run/stalled' }
-
-sub mark_stalled {
-	my ($line) = @_;
-	my ($file) = $0 =~ m{([^/]+\.t)$} or return;
-	File::Path::make_path(stalled_dir());
-	open(my $f, '>', stalled_dir() . "/$file") or return;
-	print $f "$0: $line\n";
-	close $f;
-}
-
 # Print the console when the test file failed, then make sure no QEMU is left behind.
 END {
+	# A test file that died (a chassis command timed out: fail() below) has passed every
+	# test so far: its exit status says it failed.
+	my $failing = $? != 0 || eval { require Test::More; !Test::More->builder->is_passing };
 	local $?;	# killing QEMU below must not change the test file's exit status
-	my $failing = eval { require Test::More; !Test::More->builder->is_passing };
 	my %shown;    # two chassis of one name share a run directory: show it once
 	my $stall;
 	for my $c (@ALL) {
