@@ -9,6 +9,7 @@
  * flavours: "structured" (message id 0..7, MACs drawn from a small pool so VFs collide,
  * VIDs 0..15 so they meet the policies) and raw words.
  */
+#include "fuzz.h"
 #include "igb_mbx.h"
 
 #include <errno.h>
@@ -16,13 +17,6 @@
 #include <stdint.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                      \
-	do {                             \
-		if (!(cond))             \
-			__builtin_trap(); \
-	} while (0)
 
 static const uint8_t mac_pool[8][6] = {
 	{ 0x02, 0, 0, 0, 0, 0x10 },

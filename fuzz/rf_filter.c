@@ -6,6 +6,7 @@
  * filter and says why; an accepted filter evaluates without fault (bounded recursion,
  * nodes within the array) and `not (F)` gives the opposite answer to F.
  */
+#include "fuzz.h"
 #include "rf-events.h"
 
 #include <errno.h>
@@ -14,18 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                      \
-	do {                             \
-		if (!(cond))             \
-			__builtin_trap(); \
-	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct rf_event ev = {
-		.id = 9, .message_id = "ResourceEvent.1.4.3.ResourceRemoved", .prefix = "ResourceEvent",
+		.id = 9, .message_id = "ResourceEvent.1.4.ResourceRemoved", .prefix = "ResourceEvent",
 		.event_type = "ResourceRemoved", .severity = "OK", .resource_type = "PCIeDevice",
 		.origin = "/redfish/v1/Chassis/enc1/PCIeDevices/slot2",
 	};
