@@ -125,6 +125,23 @@ ok(start_daemon("$dir/slot2-pulled.dump"), 'restart with nothing changed');
 ($rc, $out) = sh("$CMCCTL -j events");
 my $events2 = eval { decode_json($out) } // [];
 is(scalar(grep { $_->{kind} eq 'reconcile' } @$events2), 0, 'no difference reported');
+# A second cmcd on the same store waits for it (a killed one may still be exiting), and
+# starts once the first one is gone.
+my $second = fork() // die;
+if (!$second) {
+	open(STDOUT, '>', "$dir/second.log");
+	open(STDERR, '>&', \*STDOUT);
+	exec($CMCD, '-f', '-c', "$dir/good.conf", '--pci-dump', "$dir/slot2-pulled.dump") or exit 127;
+}
+my $t_end = time + 5;
+sleep 0.05 until slurp("$dir/second.log") =~ /store is held/ || time > $t_end;
+like(slurp("$dir/second.log"), qr/the state store is held \(.*in use by another process.*\): waiting up to 10 s/,
+	'a second cmcd on the same store says it waits for it');
+stop_daemon();
+$t_end = time + 15;
+sleep 0.1 until (sh("$CMCCTL version"))[0] == 0 || time > $t_end;
+is((sh("$CMCCTL version"))[0], 0, 'and starts once the first has gone') or diag(slurp("$dir/second.log"));
+$pid = $second;
 stop_daemon();
 
 # --- a damaged store is reported, refused and left untouched ------------------------
