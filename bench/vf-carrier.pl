@@ -3,15 +3,17 @@
 # from user space (igb-vfio) against the kernel igb PF, in one boot of the emulated
 # chassis (root-port layout, one card each). The first bring-up after the VF was enabled
 # ("cold", one sample each: it needs the PF's answers) is reported apart from later
-# down/up cycles ("warm"). Prints each sample and the ratios; asserts nothing about time.
-#   CMC_BUILD=build RUNS=3 bench/vf-carrier.pl
+# down/up cycles ("warm"), which alternate between the two PFs. Each time is taken by
+# t/tools/carrier-time (the netlink message's arrival, to the microsecond; nothing polls).
+# Prints each sample and the ratios; asserts nothing about time.
+#   CMC_BUILD=build RUNS=9 bench/vf-carrier.pl
 use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/../t/lib";
 use Chassis;
 
-my $runs = $ENV{RUNS} // 3;
+my $runs = $ENV{RUNS} // 9;
 my $c = Chassis->new(name => 'bench-carrier', layout => 'rootports', slots => [ { slot => 1 }, { slot => 2 } ]);
 $c->start;
 sub run { my ($rc, $out) = $c->run($_[0], timeout => 120); die "bench: '$_[0]' failed: $out" if $rc; $out }
@@ -29,14 +31,14 @@ my $dev_kern = (run('ip -n kern -o link | grep -v LOOPBACK | cut -d: -f2') =~ /(
 my (@user, @kern, %cold);
 for my $s ([ 'user', $dev_user ], [ 'kern', $dev_kern ]) {
 	my ($ns, $dev) = @$s;
-	$cold{$ns} = run("up_to_carrier $ns $dev") =~ s/\s+//gr;
+	$cold{$ns} = run("carrier-time $ns $dev") =~ s/\s+//gr;
 	die "bench: no carrier on $ns/$dev\n" if $cold{$ns} eq 'timeout';
 }
 for my $i (1 .. $runs) {
 	for my $s ([ 'user', $dev_user, \@user ], [ 'kern', $dev_kern, \@kern ]) {
 		my ($ns, $dev, $acc) = @$s;
 		run("ip -n $ns link set $dev down; sleep 1");
-		my $t = run("up_to_carrier $ns $dev") =~ s/\s+//gr;
+		my $t = run("carrier-time $ns $dev") =~ s/\s+//gr;
 		die "bench: no carrier on $ns/$dev\n" if $t eq 'timeout';
 		push @$acc, $t;
 	}
@@ -44,8 +46,8 @@ for my $i (1 .. $runs) {
 $c->stop;
 my ($mu, $mk) = (median(@user), median(@kern));
 print "vf-carrier: VF 'ip link set up' -> carrier, emulated chassis (TCG)\n";
-printf "  cold, first up after the VF was enabled:  igb-vfio %.2f s, kernel igb PF %.2f s, ratio %.3f\n",
+printf "  cold, first up after the VF was enabled:  igb-vfio %.4f s, kernel igb PF %.4f s, ratio %.3f\n",
 	$cold{user}, $cold{kern}, $cold{kern} > 0 ? $cold{user} / $cold{kern} : 0;
-printf "  warm, down/up again (median of %d):       igb-vfio %.2f s, kernel igb PF %.2f s, ratio %.3f\n",
+printf "  warm, down/up again (median of %d):       igb-vfio %.4f s, kernel igb PF %.4f s, ratio %.3f\n",
 	$runs, $mu, $mk, $mk > 0 ? $mu / $mk : 0;
 printf "  warm runs: igb-vfio %s; kernel %s\n", join(' ', @user), join(' ', @kern);
