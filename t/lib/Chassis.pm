@@ -161,6 +161,7 @@ sub qemu_args {
 			'cmc.mode=' . ($self->{interactive} ? 'shell' : 'agent'),
 			(defined $self->{state_dir} ? "cmc.state=$STATE_TAG" : ()), $self->{append}),
 		'-display', 'none', '-nodefaults', '-no-reboot',
+		'-name', "cmc-$self->{name},debug-threads=on",	# vCPU threads named "CPU 0/TCG" (stall_diag)
 		'-qmp', "unix:$self->{dir}/qmp.sock,server=on,wait=off",
 		(map { ('-trace', "enable=$_") } @{ $self->{trace} }),
 	);
@@ -318,6 +319,51 @@ sub mark_stalled {
 	close $f;
 }
 
+# What QEMU knows of the vCPUs when the guest's timer stalled: each vCPU's local APIC
+# (timer mode, initial and current count, IRR/ISR, TPR) and registers (HLT says halted), kept
+# as stall-diag.txt in the run directory. Empty when QMP is not there.
+sub stall_diag {
+	my ($self) = @_;
+	return '' unless $self->{qmp} && $self->alive;
+	my $out = '';
+	for my $q ([ 'info cpus', 0 ], [ 'info lapic', 0 ], [ 'info lapic', 1 ], [ 'info registers', 0 ], [ 'info registers', 1 ], [ 'info irq', 0 ], [ 'info pic', 0 ]) {
+		my $r = eval { $self->qmp('human-monitor-command', { 'command-line' => $q->[0], 'cpu-index' => $q->[1] }) };
+		$out .= "---- $q->[0] (cpu $q->[1]) ----\n" . ($r // "(no answer: $@)\n");
+	}
+	$out .= $self->host_threads;
+	if (open(my $f, '>', "$self->{dir}/stall-diag.txt")) { print $f $out; close $f }
+	return $out;
+}
+
+# QEMU's pid: the child of timeout(1), which is what start forked.
+sub qemu_pid {
+	my ($self) = @_;
+	my $pid = $self->{pid} or return undef;
+	open(my $f, '<', "/proc/$pid/task/$pid/children") or return undef;
+	my ($child) = split ' ', (<$f> // '');
+	return $child;
+}
+
+# The QEMU process' threads as the host sees them: name, state (R running, S sleeping,
+# D in the kernel) and where the kernel has them waiting; with their user stacks when gdb
+# is installed (it is not required).
+sub host_threads {
+	my ($self) = @_;
+	my $pid = $self->qemu_pid or return '';
+	my $out = "---- host threads of QEMU (pid $pid) ----\n";
+	for my $t (sort { $a <=> $b } map { m{/(\d+)$} ? $1 : () } glob("/proc/$pid/task/*")) {
+		my ($comm, $stat, $wchan) = map { my $f; open($f, '<', "/proc/$pid/task/$t/$_") ? scalar(<$f>) // '' : '' } qw(comm stat wchan);
+		chomp $comm;
+		my $state = $stat =~ /\)\s+(\S)/ ? $1 : '?';
+		$out .= sprintf("%-8d %-16s %s %s\n", $t, $comm, $state, $wchan || '-');
+	}
+	if (system('command -v gdb >/dev/null 2>&1') == 0) {
+		$out .= "---- gdb: thread apply all bt ----\n";
+		$out .= `timeout 60 gdb -p $pid -batch -nx -ex 'thread apply all bt 12' 2>&1`;
+	}
+	return $out;
+}
+
 sub fail {
 	my ($self, $why) = @_;
 	my $log = $self->console;
@@ -328,7 +374,7 @@ sub fail {
 	$msg .= "---- guest console ($self->{dir}/console.log) ----\n$log---- end of console ----\n";
 	$self->{console_shown} = 1;
 	if ($log =~ /($STALL_RE)/) {
-		$msg .= "the guest's timer stalled (TCG): $1\n";
+		$msg .= "the guest's timer stalled (TCG): $1\n" . $self->stall_diag;
 		mark_stalled($1);
 	}
 	$self->kill;
@@ -481,6 +527,9 @@ sub reboot {
 	return $self->start;
 }
 
+# A diagnostic: Test::More's in a test file, standard error in a bench.
+sub diag_out { defined &Test::More::diag ? Test::More::diag(@_) : print STDERR map { "# $_\n" } @_ }
+
 # Print the console when the test file failed, then make sure no QEMU is left behind.
 END {
 	# A test file that died (a chassis command timed out: fail() below) has passed every
@@ -491,14 +540,17 @@ END {
 	my $stall;
 	for my $c (@ALL) {
 		my $log = $failing ? $c->console : '';
-		$stall //= $1 if $log =~ /($STALL_RE)/;
+		if ($log =~ /($STALL_RE)/) {
+			$stall //= $1;
+			diag_out($c->stall_diag) unless $c->{console_shown};
+		}
 		if ($failing && !$c->{console_shown} && !$shown{ $c->{dir} }++) {
-			Test::More::diag("---- guest console ($c->{name}) ----\n" . $log . '---- end of console ----');
+			diag_out("---- guest console ($c->{name}) ----\n" . $log . '---- end of console ----');
 		}
 		$c->kill;
 	}
 	if ($stall) {
-		Test::More::diag("the guest's timer stalled (TCG): $stall");
+		diag_out("the guest's timer stalled (TCG): $stall");
 		mark_stalled($stall);
 	}
 }
