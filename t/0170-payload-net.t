@@ -356,9 +356,9 @@ waitpid($pinger, 0);
 my @answered = grep { $_->[2] > 0 } @rows;
 my @after = grep { $_->[2] > $t_done } @answered;
 my ($gap, $gap_at, $prev) = (0, 0, $t0 - 1);
-for my $r (@answered) {
-	($gap, $gap_at) = ($r->[2] - $prev, $prev) if $r->[2] - $prev > $gap;
-	$prev = $r->[2];
+for my $t ((map { $_->[2] } @answered), @rows ? $rows[-1][1] : ()) {	# to the last ping sent
+	($gap, $gap_at) = ($t - $prev, $prev) if $t - $prev > $gap;
+	$prev = $t;
 }
 note(sprintf('pings every 10 ms: %d sent, %d answered; longest gap between answers %.0f ms, starting %.2f s after migrate',
     scalar(@rows), scalar(@answered), $gap * 1000, $gap_at - $t0));

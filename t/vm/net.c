@@ -35,6 +35,8 @@
 #define TX_BUFS (NET_BASE + 0x2000u)
 #define RX_BUFS (NET_BASE + 0x10000u)	/* up to NET_BASE + 0x20000 */
 _Static_assert(TX_BUFS + TX_DESCS * BUF_SIZE <= RX_BUFS, "TX buffers overlap RX buffers");
+_Static_assert(NET_BASE >= STATE_BASE + sizeof(struct state), "rings overlap the state block");
+_Static_assert(RX_BUFS + RX_DESCS * BUF_SIZE <= 0x01000000u, "rings overlap the region (16 MiB)");
 
 #define RESET_POLLS 100000u		/* CTRL.RST reads; QEMU clears it on the write */
 #define EERD_POLLS 10000u
