@@ -18,7 +18,9 @@
 # (unix socket, -incoming), while the host pings every 10 ms: the pings are answered
 # again after it (by the destination: its echo counter grows past the source's final
 # one), the destination did not set its NIC up again, and its self-check has no error.
-# The longest gap between answers is printed (prove -v), never asserted.
+# The longest gap between answers is printed (prove -v), never asserted. Last, the payload
+# without ip= leaves its NIC alone, with ip= and no NIC says so, and with a malformed ip=
+# too; each time it runs on (counter, self-check).
 use strict;
 use warnings;
 no warnings qw(portable);	# hex() of 64-bit words
@@ -75,16 +77,24 @@ must("ip tuntap add dev $_ mode tap && ip link set $_ master br0 && ip link set 
 must("ip addr add $HOST_IP/24 dev br0 && ip link set br0 up");
 
 # --- QEMU, QMP, the state block --------------------------------------------------------
+# Options: tap (the NIC's tap; none: no NIC), append (-append; default ip=$IP), extra.
 sub start_vm {
-	my ($name, $tap, @extra) = @_;
+	my ($name, %o) = @_;
 	my @cmd = ('qemu-system-x86_64', qw(-accel tcg -machine pc -m 64 -nodefaults -display none -no-user-config),
-	    '-kernel', $PAYLOAD, '-append', "ip=$IP", '-netdev', "tap,id=n0,ifname=$tap,script=no,downscript=no",
-	    '-device', "e1000,netdev=n0,mac=$MAC", '-serial', "file:$dir/$name.serial",
-	    '-qmp', "unix:$dir/$name.qmp,server=on,wait=off", '-pidfile', "$dir/$name.pid", '-daemonize', @extra);
+	    '-kernel', $PAYLOAD, '-append', $o{append} // "ip=$IP", '-serial', "file:$dir/$name.serial",
+	    '-qmp', "unix:$dir/$name.qmp,server=on,wait=off", '-pidfile', "$dir/$name.pid", '-daemonize',
+	    ($o{tap} ? ('-netdev', "tap,id=n0,ifname=$o{tap},script=no,downscript=no", '-device', "e1000,netdev=n0,mac=$MAC") : ()),
+	    @{ $o{extra} // [] });
 	my $rc = system(@cmd);
 	my $pid = `cat $dir/$name.pid 2>/dev/null` =~ /(\d+)/ ? $1 : 0;
 	push @qemu_pids, $pid;
 	return $rc == 0 && $pid;
+}
+sub stop_vm {	# and wait (5 s at most) until it has gone, its tap free again
+	my ($name) = @_;
+	my $pid = `cat $dir/$name.pid 2>/dev/null` =~ /(\d+)/ ? $1 : return;
+	kill 'KILL', $pid;
+	for (my $end = time + 5; time < $end && kill(0, $pid); sleep 0.05) {}
 }
 sub qmp_open {
 	my ($name) = @_;
@@ -130,6 +140,7 @@ sub vm_state {
 	$s{mac} = join(':', map { sprintf '%02x', $_ } unpack('C6', pack('VV', $s{mac} & 0xffffffff, $s{mac} >> 32)));
 	$s{irq} = $s{irq_w} & 0xffffffff;
 	$s{irqs} = $s{irq_w} >> 32;
+	$s{bdf} = $s{bdf_w} & 0xffffffff;
 	$s{reinits} = $s{bdf_w} >> 32;
 	return \%s;
 }
@@ -211,7 +222,7 @@ my %seen = map { $_ => 0 } qw(in out arp echo);
 sub tally { my $c = sniffed(); $seen{$_} += $c->{$_} for keys %seen; return $c }
 
 # --- the VM ------------------------------------------------------------------------------
-ok(start_vm('vmA', 'tapA'), 'QEMU with the payload and an e1000 on tapA started');
+ok(start_vm('vmA', tap => 'tapA'), 'QEMU with the payload and an e1000 on tapA started');
 my $qa = qmp_open('vmA') or BAIL_OUT('no QMP on vmA');
 my $s0 = wait_state($qa, 60, sub { $_[0]{status} == 2 && $_[0]{net_status} != 1 });
 is(sprintf('%x', $s0->{magic} // 0), '434d43564d504c31', 'the payload runs (magic)');
@@ -301,7 +312,7 @@ cmp_ok($cs->{counter}, '>', $s0->{counter}, 'its counter goes on');
 is($cs->{reinits}, 0, 'its NIC never needed setting up again');
 
 # --- live migration to a second QEMU on tapB while the host pings every 10 ms -------------
-ok(start_vm('vmB', 'tapB', '-incoming', "unix:$dir/mig.sock"), 'a destination QEMU waits on tapB (-incoming unix)');
+ok(start_vm('vmB', tap => 'tapB', extra => ['-incoming', "unix:$dir/mig.sock"]), 'a destination QEMU waits on tapB (-incoming unix)');
 my $qb = qmp_open('vmB') or BAIL_OUT('no QMP on vmB');
 is((qmp($qb, 'query-status') // {})->{status}, 'inmigrate', 'it waits for the migration');
 
@@ -371,5 +382,25 @@ is($fb->{net_status}, 2, "B's network is up");
 is($fb->{reinits}, 0, 'B found its NIC programmed as A left it (no set-up again)');
 cmp_ok($fb->{counter}, '>=', $fa->{counter}, "B's counter continues from A's ($fa->{counter} -> $fb->{counter})");
 is($fb->{errors}, 0, "the payload's self-check on B: no error");
+
+# --- without ip=, with ip= and no NIC, with a bad ip= --------------------------------------
+stop_vm('vmA');	# frees tapA
+for my $case (['no ip=: the NIC is left alone', 'rate=100', 'tapA', 0],
+	      ['ip= and no NIC: status NET_NO_NIC, the rest runs', "ip=$IP", undef, 0xBAD10001],
+	      ['a malformed ip=: status NET_BAD_IP, the NIC is left alone', 'ip=10.1.2', 'tapA', 0xBAD10006]) {
+	my ($what, $append, $tap, $want) = @$case;
+	stop_vm('vmC');
+	sleep 0.5;
+	tally();
+	start_vm('vmC', tap => $tap, append => $append) or BAIL_OUT('QEMU vmC did not start');
+	my $q = qmp_open('vmC') or BAIL_OUT('no QMP on vmC');
+	my $s1 = wait_state($q, 60, sub { $_[0]{status} == 2 && $_[0]{counter} > 0 });
+	sleep 1.5;
+	my $s2 = vm_state($q);
+	my $out = $tap ? tally()->{out} : 0;
+	ok($s2->{net_status} == $want && $s2->{bdf} == 0 && $s2->{tx} == 0 && $out == 0 && $s2->{counter} > $s1->{counter}
+	    && $s2->{errors} == 0, $what) or diag(sprintf('net_status %#x, bdf %#x, tx %d, frames out %d, counter %d -> %d, errors %d',
+	    map { $_ // -1 } $s2->{net_status}, $s2->{bdf}, $s2->{tx}, $out, $s1->{counter}, $s2->{counter}, $s2->{errors}));
+}
 
 done_testing();
