@@ -143,6 +143,13 @@ static int parse_ip(const char *s)
 
 uint32_t net_configure(const char *s)
 {
+	st->net_rx = 0;
+	st->net_tx = 0;
+	st->net_arp = 0;
+	st->net_echo = 0;
+	st->net_dropped = 0;
+	st->net_ip = st->net_mac_lo = st->net_mac_hi = 0;
+	st->net_irq = st->net_irqs = st->net_bdf = st->net_reinits = 0;
 	st->net_status = NET_OFF;
 	while (s && *s) {
 		while (*s == ' ')

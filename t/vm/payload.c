@@ -381,10 +381,7 @@ void payload_main(uint32_t magic, const struct mb_info *mbi)
 	st->counter = 0;
 	st->mirror = MIRROR_XOR;
 	st->status = ST_FILLING;
-	net_configure(0);	/* the network counters: 0, net_status NET_OFF */
-	st->net_rx = st->net_tx = st->net_arp = st->net_echo = st->net_dropped = 0;
-	st->net_irq = st->net_irqs = st->net_bdf = st->net_reinits = 0;
-	st->net_mac_lo = st->net_mac_hi = st->net_ip = 0;
+	net_configure(0);	/* the network's fields: 0, net_status NET_OFF */
 	if (magic != 0x2BADB002u)
 		stop(ST_NOT_MULTIBOOT, "not started by a multiboot loader");
 	if (mbi->flags & 4) {
