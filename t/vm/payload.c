@@ -5,14 +5,17 @@
  * where a Linux guest takes ~80 s to boot) has a VM that starts at once, keeps state
  * that must survive the move, and dirties memory at a known, bounded rate.
  *
- * Build: `make` builds $(O)/vm/payload.elf (payload.S + payload.c + payload.ld, freestanding,
- * -m32, no libc); `make image-vm` puts it in the chassis' VM image as /cmc/vm/payload.elf.
+ * Build: `make` builds $(O)/vm/payload.elf (payload.S + payload.c + net.c + payload.ld,
+ * freestanding, -m32, no libc); `make image-vm` puts it in the chassis' VM image as
+ * /cmc/vm/payload.elf.
  *
  * Run (any x86 QEMU machine, TCG is fine; the guest needs 16 MiB + the region):
  *
  *   qemu-system-x86_64 -accel tcg -machine pc -m 64 -nodefaults -display none \
  *       -kernel /cmc/vm/payload.elf [-append "rate=100 mib=8"] \
- *       [-serial file:/run/vm.serial] -qmp unix:/run/vm.qmp,server=on,wait=off
+ *       [-serial file:/run/vm.serial] -qmp unix:/run/vm.qmp,server=on,wait=off \
+ *       [-netdev tap,id=n0,ifname=tap0,script=no,downscript=no \
+ *        -device e1000,netdev=n0,mac=52:54:00:12:34:56 -append "ip=10.1.2.3"]
  *
  * A migration destination uses the same command line plus `-incoming tcp:ADDR:PORT`
  * (same -kernel: its option ROMs are RAM blocks the two sides must agree on).
@@ -57,24 +60,58 @@
  *   +0x34 u32 region_pages   N
  *   +0x38 u32 region_base    REGION_BASE
  *   +0x3c u32 first_bad_word word index within that page
+ * The network (t/vm/net.c; all 0 without ip=):
+ *   +0x40 u64 net_rx         frames received (taken from the RX ring)
+ *   +0x48 u64 net_tx         frames sent (posted on the TX ring; the gratuitous ARP too)
+ *   +0x50 u64 net_arp        ARP replies sent
+ *   +0x58 u64 net_echo       ICMP echo replies sent
+ *   +0x60 u64 net_dropped    frames received and not answered (not ARP for us, not an
+ *                            echo request for us, malformed), and replies with no TX room:
+ *                            net_rx = net_arp + net_echo + net_dropped
+ *   +0x68 u32 net_status     0 off (no ip=), 1 starting, 2 up; 0xBAD10001 no e1000 on
+ *                            PCI bus 0, 0xBAD10002 BAR0 unassigned, 0xBAD10003 reset did
+ *                            not complete, 0xBAD10004 no MAC, 0xBAD10005 no INTx line,
+ *                            0xBAD10006 ip= malformed, 0xBAD10007 NIC gone (reads all
+ *                            ones); the payload runs on without the network on an error
+ *   +0x6c u32 net_ip         the address, bytes in network order (10.1.2.3: 0x0302010a)
+ *   +0x70 u64 net_mac        the MAC, byte 0 lowest (52:54:00:12:34:56: 0x563412005452)
+ *   +0x78 u32 net_irq        the 8259 IRQ line of the NIC (10 with the command above)
+ *   +0x7c u32 net_irqs       NIC interrupts taken
+ *   +0x80 u32 net_bdf        the NIC's PCI device << 3 | function, bus 0
+ *   +0x84 u32 net_reinits    times the NIC was found unprogrammed and set up again (0 after
+ *                            a migration: QEMU carries the e1000's registers over)
+ * The u64 counters are written as two 32-bit halves; they are 64-bit so that none wraps.
  *
  * Read it through QMP (the counter and the mirror are written as two 32-bit halves each,
  * so a read racing a step can see a torn pair: read again when the mirror disagrees, or
  * read while the VM is stopped — a migration source is, after completing):
  *   {"execute":"human-monitor-command","arguments":{"command-line":"xp /8gx 0x200000"}}
  *   -> "0000000000200000: 0x00000000000004d2 0x5a5a5a5a5a5a5e88\r\n..."   (counter, mirror)
+ * (`xp /17gx 0x200000` for the network's fields too.)
  * In the chassis: `qmp-call -H /run/vmA.qmp 'xp /8gx 0x200000'` (t/tools/qmp-call.c).
  * `pmemsave 0x01000000 0x800000 FILE` dumps the region, checkable with the formulas above.
  *
  * Command line (QEMU -append): `rate=N` steps/s, `mib=M` region size (a power of two,
- * 1..64; REGION_BASE + M MiB must fit in -m). A banner goes to COM1 when there is one.
+ * 1..64; REGION_BASE + M MiB must fit in -m), `ip=A.B.C.D` the network's IPv4 address.
+ * A banner goes to COM1 when there is one.
+ *
+ * The network (only with ip=; net.c says how): the first e1000 (82540EM, or 82545EM) on
+ * PCI bus 0 with the MAC QEMU gave it, rings at 0x00300000-0x0031FFFF. The payload answers
+ * ARP requests for its address and ICMP echo requests to it (same identifier, sequence and
+ * data, any size up to a 1500-byte IP packet; fragments are not reassembled) and drops
+ * every other frame. It sends one gratuitous ARP (a request for its own address) when it
+ * starts. Frames are taken on the NIC's interrupt, not only on the PIT tick, so a reply
+ * takes well under a tick; once a second the payload checks the NIC still holds its rings
+ * (it does after a live migration) and sets it up again if not (net_reinits; QEMU then
+ * holds received frames for about 1 s after RCTL is written).
  */
 #include <stdint.h>
+
+#include "payload.h"
 
 #define DIRTY_PAGES_PER_SEC 100		/* default rate: 100 x 4 KiB = 400 KiB/s dirtied */
 #define REGION_MIB 8			/* default region size */
 #define REGION_BASE 0x01000000u		/* the dirtied region starts at 16 MiB */
-#define STATE_BASE 0x00200000u		/* the state block */
 #define SWEEP_PAGES_PER_TICK 128u
 #define MIRROR_XOR 0x5A5A5A5A5A5A5A5Aull
 #define PAYLOAD_MAGIC 0x434D43564D504C31ull
@@ -85,21 +122,6 @@
 #define ST_NO_ROOM 0xBAD00001u
 #define ST_NOT_MULTIBOOT 0xBAD00002u
 #define ST_EXCEPTION 0xE0000000u
-
-struct state {
-	uint64_t counter;
-	uint64_t mirror;
-	uint64_t errors;
-	uint64_t sweeps;
-	uint64_t magic;
-	uint32_t status;
-	uint32_t first_bad_page;
-	uint32_t rate;
-	uint32_t region_pages;
-	uint32_t region_base;
-	uint32_t first_bad_word;
-};
-_Static_assert(sizeof(struct state) == 0x40, "state block layout");
 
 struct mb_info {		/* multiboot v1 information, the fields we read */
 	uint32_t flags;
@@ -127,26 +149,12 @@ void payload_fault(uint32_t vec) __attribute__((noreturn));
 
 volatile uint32_t payload_ticks;	/* bumped by irq0_entry */
 
-static volatile struct state *const st = (volatile struct state *)STATE_BASE;
 static volatile uint32_t *const region = (volatile uint32_t *)REGION_BASE;
 static uint32_t npages;			/* a power of two */
 static uint32_t sweep_cursor;
 static struct idt_gate idt[48] __attribute__((aligned(8)));
 
 /* --- port I/O and COM1 ------------------------------------------------------------- */
-
-static inline void outb(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
 
 /* With no serial port the line status reads 0xff (ready) and the bytes go nowhere. */
 static void putc_com1(char c)
@@ -156,13 +164,13 @@ static void putc_com1(char c)
 	outb(0x3f8, (uint8_t)c);
 }
 
-static void puts_com1(const char *s)
+void puts_com1(const char *s)
 {
 	while (*s)
 		putc_com1(*s++);
 }
 
-static void putu_com1(uint32_t v)
+void putu_com1(uint32_t v)
 {
 	char b[11];
 	int n = 0;
@@ -173,6 +181,13 @@ static void putu_com1(uint32_t v)
 	} while (v);
 	while (n)
 		putc_com1(b[--n]);
+}
+
+/* v in hexadecimal, `digits` digits (1..8), lower case. */
+void putx_com1(uint32_t v, int digits)
+{
+	while (digits-- > 0)
+		putc_com1("0123456789abcdef"[(v >> 4 * digits) & 0xF]);
 }
 
 /* --- the region and its self-check --------------------------------------------------- */
@@ -264,7 +279,7 @@ static void sweep(void)
 
 /* --- interrupts -------------------------------------------------------------------------- */
 
-static void set_gate(unsigned vec, void *handler)
+void payload_set_gate(unsigned vec, void *handler)
 {
 	uint32_t a = (uint32_t)(uintptr_t)handler;
 
@@ -279,10 +294,10 @@ static void setup_interrupts(uint32_t hz)
 	uint32_t div = PIT_HZ / hz;
 
 	for (unsigned v = 0; v < 32; v++)
-		set_gate(v, exc_stubs + 16 * v);
-	set_gate(0x20, irq0_entry);
+		payload_set_gate(v, exc_stubs + 16 * v);
+	payload_set_gate(0x20, irq0_entry);
 	for (unsigned v = 0x21; v < 0x30; v++)
-		set_gate(v, irq_other_entry);
+		payload_set_gate(v, irq_other_entry);
 	__asm__ volatile("lidt %0" : : "m"(ip));
 
 	/* 8259 pair: IRQ 0-7 -> vectors 0x20-0x27, IRQ 8-15 -> 0x28-0x2f; only IRQ 0 open. */
@@ -366,10 +381,13 @@ void payload_main(uint32_t magic, const struct mb_info *mbi)
 	st->counter = 0;
 	st->mirror = MIRROR_XOR;
 	st->status = ST_FILLING;
+	net_configure(0);	/* the network's fields: 0, net_status NET_OFF */
 	if (magic != 0x2BADB002u)
 		stop(ST_NOT_MULTIBOOT, "not started by a multiboot loader");
-	if (mbi->flags & 4)
+	if (mbi->flags & 4) {
 		parse_cmdline((const char *)(uintptr_t)mbi->cmdline, &rate, &mib);
+		net_configure((const char *)(uintptr_t)mbi->cmdline);
+	}
 	if (mib < 1 || mib > 64 || (mib & (mib - 1)))
 		mib = REGION_MIB;
 	if (rate < 19)
@@ -393,18 +411,24 @@ void payload_main(uint32_t magic, const struct mb_info *mbi)
 	uint32_t hz = rate > 1000 ? 1000 : rate, per_tick = rate > 1000 ? rate / 1000 : 1;
 
 	setup_interrupts(hz);
+	net_start();
 	st->status = ST_RUNNING;
 	puts_com1("payload: running\n");
-	uint32_t seen = payload_ticks;
+	uint32_t seen = payload_ticks, ticks = 0;
 
 	for (;;) {
-		/* sti takes effect after hlt starts: no tick slips in between. */
+		/* sti takes effect after hlt starts: no interrupt slips in between. */
 		__asm__ volatile("sti; hlt; cli" : : : "memory");
+		net_poll();	/* woken by the NIC or by a tick: frames first, for latency */
 		if (payload_ticks == seen)
-			continue;	/* not our interrupt */
+			continue;	/* not a tick */
 		seen = payload_ticks;
 		for (uint32_t k = 0; k < per_tick; k++)
 			step();
 		sweep();
+		if (++ticks >= hz) {
+			ticks = 0;
+			net_check();
+		}
 	}
 }
