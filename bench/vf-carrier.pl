@@ -3,7 +3,8 @@
 # from user space (igb-vfio) against the kernel igb PF, in one boot of the emulated
 # chassis (root-port layout, one card each). The first bring-up after the VF was enabled
 # ("cold", one sample each: it needs the PF's answers) is reported apart from later
-# down/up cycles ("warm"), which alternate between the two PFs. Each time is taken by
+# down/up cycles ("warm"), which alternate between the two PFs (the first of each pair
+# alternates too). Each time is taken by
 # t/tools/carrier-time (the netlink message's arrival, to the microsecond; nothing polls).
 # Prints each sample and the ratios; asserts nothing about time.
 #   CMC_BUILD=build RUNS=9 bench/vf-carrier.pl
@@ -35,7 +36,9 @@ for my $s ([ 'user', $dev_user ], [ 'kern', $dev_kern ]) {
 	die "bench: no carrier on $ns/$dev\n" if $cold{$ns} eq 'timeout';
 }
 for my $i (1 .. $runs) {
-	for my $s ([ 'user', $dev_user, \@user ], [ 'kern', $dev_kern, \@kern ]) {
+	# Which PF goes first alternates, so that neither always follows the other's up.
+	my @pair = ([ 'user', $dev_user, \@user ], [ 'kern', $dev_kern, \@kern ]);
+	for my $s ($i % 2 ? @pair : reverse @pair) {
 		my ($ns, $dev, $acc) = @$s;
 		run("ip -n $ns link set $dev down; sleep 1");
 		my $t = run("carrier-time $ns $dev") =~ s/\s+//gr;
