@@ -42,6 +42,7 @@ struct vf_rt {
 	unsigned long long gen;		/* of the last request for it: older answers are stale */
 	char blade[CMC_CONFIG_NAME_MAX + 1];
 	char ifname[16];
+	char cidr[32];			/* the address it was given there, "" for none */
 	bool failed;			/* the card refused the intent's settings */
 	char reason[160];
 	unsigned long long kick_at;	/* ms: up without carrier since, kicked at; 0 = fine */
@@ -204,6 +205,13 @@ static void placed(void *arg, struct cmc_bw_op *ops, unsigned n)
 		const struct cmc_bw_op *op = &ops[i];
 		struct vf_rt *r = answered(b, op);
 
+		if (op->kind == CMC_BW_CREATE) {	/* a service's namespace (place_all) */
+			if (op->fd >= 0)
+				close(op->fd);
+			if (op->rc && op->rc != -ECANCELED)
+				cmc_events_post(b->d->events, "blade-error", -1, "%s: %s", op->blade, op->err);
+			continue;
+		}
 		if (!r || !r->placing)
 			continue;
 		r->placing = false;
@@ -227,6 +235,22 @@ static void placed(void *arg, struct cmc_bw_op *ops, unsigned n)
 	arm_kick_timer(b);
 }
 
+/* The address a VF gets in its blade, "" for none: a lane's first VF (lower VF number) is
+ * .1, the other .2; a domain service's VF has the service's own address. */
+static void vf_cidr(struct cmc_blades *b, const struct cmc_assignment *a, char cidr[32])
+{
+	const struct cmc_lane *l = a->lane[0] ? cmc_intent_lane(b->in, a->lane) : NULL;
+	const struct cmc_domain *d = a->service[0] ? cmc_intent_domain(b->in, a->service) : NULL;
+	const struct cmc_assignment *ends[2];
+	char addr[CMC_DHCP_ADDR_STRLEN];
+
+	cidr[0] = '\0';
+	if (l && cmc_intent_lane_ends(b->in, a->lane, ends) == 0)
+		snprintf(cidr, 32, "169.254.%u.%u/24", l->net, ends[0] == a ? 1 : 2);
+	if (d && d->dhcp.on)
+		snprintf(cidr, 32, "%s/%u", cmc_dhcp_addr_str(d->dhcp.server, addr), d->dhcp.prefix);
+}
+
 /*
  * Asks the worker to put the netdev of every assigned VF that is not in its blade (nor on
  * its way) into it, as one job. A VF the inventory does not show yet is tried again later.
@@ -239,7 +263,7 @@ static void place_all(struct cmc_blades *b)
 
 	if (!b->bw || !count)
 		return;
-	ops = calloc(count, sizeof(*ops));
+	ops = calloc(2 * count, sizeof(*ops));
 	if (!ops) {
 		place_retry(b);
 		return;
@@ -248,8 +272,6 @@ static void place_all(struct cmc_blades *b)
 		const struct cmc_assignment *a = cmc_intent_assignment_nth(b->in, i);
 		struct vf_rt *r = rt_get(b, a->slot, a->pf, a->vf);
 		struct cmc_bw_op *op = &ops[n];
-		const struct cmc_lane *l;
-		const struct cmc_assignment *ends[2];
 		char bdf[MP_BDF_STRLEN];
 
 		if (r->placed || r->placing)
@@ -258,21 +280,26 @@ static void place_all(struct cmc_blades *b)
 			pending = true;
 			continue;
 		}
+		/* A domain service's namespace is no configured blade: made here, idempotently,
+		 * just before its VF goes in (its link changes are not followed). */
+		if (a->service[0]) {
+			*op = (struct cmc_bw_op){ .kind = CMC_BW_CREATE, .fd = -1 };
+			snprintf(op->blade, sizeof(op->blade), "%s", a->blade);
+			op = &ops[++n];
+		}
 		snprintf(r->blade, sizeof(r->blade), "%s", a->blade);
 		cmc_blades_ifname(a, r->ifname);
 		*op = vf_op(b, r, CMC_BW_MAP);
 		snprintf(op->bdf, sizeof(op->bdf), "%s", bdf);
 		memcpy(op->mac, a->mac, 6);
-		/* A lane's first VF (lower VF number) is .1, the other .2. */
-		l = a->lane[0] ? cmc_intent_lane(b->in, a->lane) : NULL;
-		if (l && cmc_intent_lane_ends(b->in, a->lane, ends) == 0)
-			snprintf(op->cidr, sizeof(op->cidr), "169.254.%u.%u/24", l->net, ends[0] == a ? 1 : 2);
+		vf_cidr(b, a, op->cidr);
+		snprintf(r->cidr, sizeof(r->cidr), "%s", op->cidr);
 		r->placing = true;
 		n++;
 	}
 	if (n && cmc_bw_submit(b->bw, ops, n, placed, b) < 0) {
 		for (unsigned i = 0; i < n; i++) {
-			struct vf_rt *r = rt_find(b, ops[i].slot, ops[i].pf, ops[i].vf);
+			struct vf_rt *r = ops[i].kind == CMC_BW_MAP ? rt_find(b, ops[i].slot, ops[i].pf, ops[i].vf) : NULL;
 
 			if (r)
 				r->placing = false;
@@ -674,6 +701,20 @@ static bool same_place(const struct vf_rt *r, const struct cmc_assignment *a)
 	return strcmp(r->blade, a->blade) == 0 && strcmp(r->ifname, ifname) == 0;
 }
 
+/* A placed VF whose address in its blade changed (a service's new subnet) is placed
+ * again: the worker's MAP is idempotent and sets the address. */
+static void readdress(struct cmc_blades *b, const struct cmc_assignment *a)
+{
+	struct vf_rt *r = rt_find(b, a->slot, a->pf, a->vf);
+	char cidr[32];
+
+	if (!r || !r->placed || b->cards_only)
+		return;
+	vf_cidr(b, a, cidr);
+	if (strcmp(cidr, r->cidr) != 0)
+		r->placed = false;
+}
+
 /*
  * Applies the intent to one port: everything (old NULL: at start, a card put back), or
  * what differs from old. In order: static entries that went, VFs that were released
@@ -727,6 +768,7 @@ static void apply_port(struct cmc_blades *b, const struct cmc_intent *old, unsig
 			cmc_intent_vf_settings(old, slot, pf, vf, &was);
 			cmc_intent_vf_settings(b->in, slot, pf, vf, &now);
 		}
+		readdress(b, a);
 		if (!old || !r || r->failed || memcmp(&was, &now, sizeof(was)) != 0)
 			(void)!write_vf(b, slot, pf, vf, failed, err, errlen);
 	}
