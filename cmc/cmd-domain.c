@@ -115,11 +115,11 @@ static void domain_service(struct cmcd *d, const struct cmc_intent *in, const st
 	if (!dm->dhcp.on)
 		return;
 	snprintf(vf, sizeof(vf), "%u/%u/%u", a ? a->slot : 0, a ? a->pf : 0, a ? a->vf : 0);
-	cmc_rec_str(req->body, "service-vf", a ? vf : "-");
+	cmc_rec_str(req->body, "service_vf", a ? vf : "-");
 	cmc_dhcp_state(d->dhcp, dm->name, &ds);
-	cmc_rec_int(req->body, "dnsmasq-pid", ds.pid);
+	cmc_rec_int(req->body, "dnsmasq_pid", ds.pid);
 	cmc_rec_int(req->body, "restarts", ds.restarts);
-	cmc_rec_str(req->body, "why", ds.why[0] ? ds.why : "-");
+	cmc_rec_str(req->body, "service_state", ds.pid ? "running" : ds.why[0] ? ds.why : "-");
 }
 
 enum cmc_status cmc_cmd_domains(void *ctx, struct cmc_api_request *req)
