@@ -1118,7 +1118,7 @@ void cmc_blades_foreach_assignment(const struct cmc_blades *b, cmc_assignment_fn
 		struct cmc_assignment_view v = {
 			.slot = a->slot, .pf = a->pf, .vf = a->vf, .blade = a->blade,
 			.vlan = cmc_intent_vlan_of(b->in, a), .rate = a->rate, .trusted = a->trusted,
-			.lane = a->lane, .vm = a->vm, .placed = r && r->placed,
+			.lane = a->lane, .vm = a->vm, .service = a->service, .placed = r && r->placed,
 		};
 
 		memcpy(v.mac, a->mac, 6);

@@ -128,6 +128,8 @@ struct cmc_assignment_view {
 	bool trusted;
 	const char *lane;	/* "" = not a lane's */
 	const char *vm;		/* "" = not a VM profile's */
+	const char *service;	/* "" = not a domain service's; else its domain (blade is
+				 * then the service's namespace, no configured blade) */
 	bool placed;		/* its netdev is in the blade */
 };
 typedef void (*cmc_assignment_fn)(void *arg, const struct cmc_assignment_view *v);
