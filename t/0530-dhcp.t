@@ -12,7 +12,10 @@
 #   - dnsmasq killed: restarted, with an event;
 #   - cmcd restarted: the leases stand (the same address renewed, a lease that was not
 #     renewed still in the file);
-#   - the service turned off: dnsmasq stops, its VF goes back.
+#   - the service turned off: dnsmasq stops, its VF goes back;
+#   - a relay: domain tenant's service relays to the tenant's own server, reached over the
+#     domain's VLAN on the uplink's cable (the server is a dnsmasq on card 2, cabled to
+#     the same switch as card 1); a blade of tenant gets its address from that server.
 use strict;
 use warnings;
 use FindBin;
@@ -24,7 +27,7 @@ use Chassis;
 my $state = Chassis::build_dir() . '/chassis-state/dhcp';
 remove_tree($state);
 my $c = Chassis->new(name => 'dhcp', layout => 'rootports', state_dir => $state,
-	slots => [ { slot => 1 }, { slot => 2, cable => 1, hub => 1 } ]);
+	slots => [ { slot => 1, cable => 1 }, { slot => 2, cable => 1 } ]);
 $c->start;
 
 sub start_cmcd {
@@ -157,6 +160,33 @@ $c->ok_run('cmcctl assign slot 1 vf 1 blade blade3', 'blade3 takes the last free
 $c->refused('cmcctl domain dhcp green subnet 10.7.0.0/24 server 10.7.0.1 pool 10.7.0.10-10.7.0.20',
 	qr/no uplink port driven by cmcd has a free VF for domain green's service/, 'a domain without a free VF for its service');
 is(domain('green')->{dhcp}, 'off', '  and green has no service');
+
+# --- A relay to the tenant's own server over the uplink ----------------------------------
+$c->ok_run('cmcctl unassign slot 1 vf 1 && cmcctl unassign slot 1 vf 3 && cmcctl domain remove blue blade2 && '
+	. 'cmcctl domain create tenant vlan 40 && cmcctl domain add tenant blade2 && cmcctl domain add tenant blade3',
+	'domain tenant: blade2, blade3');
+# The tenant's server, outside card 1: blade2 on card 2, whose port becomes an uplink on
+# the switch card 1's cable is on; the frames between them cross the cables, tagged 40.
+$c->ok_run('cmcctl port 2/0 role uplink && cmcctl assign slot 2 vf 0 blade blade2', "the tenant's server: blade2, on card 2");
+$c->ok_run("wait_for 300 'ip -n blade2 link show s2v0 >/dev/null 2>&1' && ip -n blade2 addr add 10.8.0.2/24 dev s2v0 && "
+	. 'blade_carrier blade2 300 && printf "port=0\ninterface=s2v0\nlog-dhcp\ndhcp-leasefile=/tmp/tenant.leases\n'
+	. 'dhcp-range=10.8.0.100,10.8.0.149,255.255.255.0,3600\n" > /tmp/tenant.conf && '
+	. 'ip netns exec blade2 dnsmasq --user=root --conf-file=/tmp/tenant.conf --log-facility=/tmp/tenant.log --pid-file=/tmp/tenant.pid',
+	"a dnsmasq of the tenant's own there (10.8.0.2)", timeout => 60);
+$c->ok_run('cmcctl domain dhcp tenant subnet 10.8.0.0/24 server 10.8.0.254 relay 10.8.0.2', "tenant's service relays to it");
+is(domain('tenant')->{service_vf}, '1/0/1', "  on card 1's free VF");
+ok(wait_svc('tenant'), '  a dnsmasq relays');
+like($c->run('cat /run/cmc/dhcp-tenant.conf'), qr/^dhcp-relay=10\.8\.0\.254,10\.8\.0\.2$/m, '  as generated');
+$c->ok_run('cmcctl assign slot 1 vf 3 blade blade3', 'a VF of card 1 for blade3');
+$c->ok_run("wait_for 300 'ip -n blade3 link show s1v3 >/dev/null 2>&1' && blade_carrier blade3 300 && blade_carrier dhcp-tenant 300",
+	'placed, with carrier', timeout => 90);
+$c->ok_run("ip netns exec blade3 $udhcpc -i s1v3 -p /run/udhcpc-blade3.pid", 'blade3 (tenant) asks with udhcpc', timeout => 60);
+my $a3 = addr_of('blade3', 's1v3');
+ok($a3 =~ /^10\.8\.0\.(\d+)$/ && $1 >= 100 && $1 <= 149, "blade3 has $a3, from the tenant's server's pool");
+# (blade3 and the server share the domain's VLAN, so the server may hear blade3's broadcast
+# itself too; what the relay forwarded is in its own log, a line per packet.)
+like($c->run('cat /run/cmc/dhcp-tenant.log'), qr/DHCP relay at 10\.8\.0\.254 -> 10\.8\.0\.2\n/,
+	"the domain's service relayed the question to it");
 is(($c->run('kill $(pidof cmcd); wait_for 50 "! pidof cmcd >/dev/null"', timeout => 20))[0], 0, 'cmcd stops cleanly');
 $c->stop;
 done_testing;
