@@ -43,6 +43,7 @@ struct vf_rt {
 	char blade[CMC_CONFIG_NAME_MAX + 1];
 	char ifname[16];
 	char cidr[32];			/* the address it was given there, "" for none */
+	unsigned long long placement;	/* b->placements when it was last placed */
 	bool failed;			/* the card refused the intent's settings */
 	char reason[160];
 	unsigned long long kick_at;	/* ms: up without carrier since, kicked at; 0 = fine */
@@ -62,10 +63,13 @@ struct cmc_blades {
 	struct mp_blade_backend *be;	/* used by the worker only */
 	struct cmc_bw *bw;		/* the blade worker: every request to the backend */
 	unsigned long long gen;		/* the last request's number */
+	unsigned long long placements;	/* VFs placed so far, all told */
 	struct cmc_timer *place_timer;
 	struct cmc_timer *kick_timer;	/* armed for the earliest kick_at, else idle */
 	struct blade_watch watches[CMC_CONFIG_BLADES_MAX];
 	const char *failpoint;
+	cmc_blades_placed_fn on_placed;
+	void *on_placed_arg;
 	bool cards_only;		/* this change touches no blade (a migration's switch-over) */
 	struct vf_rt rt[CMC_INTENT_ASSIGN_MAX];
 };
@@ -150,6 +154,7 @@ void cmc_blades_vf_state(const struct cmc_blades *b, unsigned slot, unsigned pf,
 	if (!r)
 		return;
 	out->placed = r->placed;
+	out->placement = r->placed ? r->placement : 0;
 	out->applied = !r->failed;
 	snprintf(out->reason, sizeof(out->reason), "%s", r->failed ? r->reason : "");
 }
@@ -196,10 +201,18 @@ static void place_retry(struct cmc_blades *b)
 		(void)!cmc_timer_arm(b->place_timer, PLACE_RETRY_MS, 0);
 }
 
+void cmc_blades_on_placed(struct cmc_blades *b, cmc_blades_placed_fn fn, void *arg)
+{
+	if (!b)
+		return;
+	b->on_placed = fn;
+	b->on_placed_arg = arg;
+}
+
 static void placed(void *arg, struct cmc_bw_op *ops, unsigned n)
 {
 	struct cmc_blades *b = arg;
-	bool pending = false;
+	bool pending = false, any = false;
 
 	for (unsigned i = 0; i < n; i++) {
 		const struct cmc_bw_op *op = &ops[i];
@@ -224,6 +237,8 @@ static void placed(void *arg, struct cmc_bw_op *ops, unsigned n)
 					op->pf, op->vf, op->blade, *op->err ? op->err : strerror(-op->rc));
 		} else {
 			r->placed = true;
+			r->placement = ++b->placements;
+			any = true;
 			/* Its link as the worker left it; taken down and up, it has no carrier yet. */
 			carrier_seen(r, true, true, op->nd.carrier && !op->bounced);
 			cmc_events_post(b->d->events, "vf-placed", (int)op->slot, "pf %u vf %u is %s in blade %s",
@@ -233,6 +248,8 @@ static void placed(void *arg, struct cmc_bw_op *ops, unsigned n)
 	if (pending)
 		place_retry(b);
 	arm_kick_timer(b);
+	if (any && b->on_placed)
+		b->on_placed(b->on_placed_arg);
 }
 
 /* The address a VF gets in its blade, "" for none: a lane's first VF (lower VF number) is

@@ -4,8 +4,8 @@
  * service, in the namespace its VF was placed in ("dhcp-DOMAIN", blades.c), as cmcd's
  * child. Nothing here waits: dnsmasq is started by fork and exec (mp_blade_spawn_child,
  * which returns once exec has happened), its end is a pidfd becoming readable on the
- * loop, and what is not ready yet (the VF still on its way into the namespace, a
- * restart held back) is looked at again from a timer.
+ * loop; a service whose VF is still on its way into the namespace starts when the blades
+ * say a VF was placed (cmc_blades_on_placed), a restart held back from a timer.
  *
  * Restarts are rate-limited: the first after a run of RUN_OK_MS or more is at once, each
  * following one waits twice as long as the one before (RESTART_FIRST_MS up to
@@ -34,7 +34,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RETRY_MS 500		/* a service waiting for its VF: looked at again */
 #define RUN_OK_MS 60000		/* ran this long: its next restart is at once */
 #define RESTART_FIRST_MS 1000
 #define RESTART_MAX_MS 60000
@@ -46,6 +45,8 @@ struct svc {
 	bool used;
 	char domain[CMC_INTENT_NAME_MAX + 1];
 	char conf[CONF_MAX];		/* what the running dnsmasq was started with */
+	unsigned long long placement;	/* of its VF then: a VF placed again is a new netdev,
+					 * which a dnsmasq bound to the old one would not hear */
 	int pid, pidfd;
 	struct cmc_watch *w;
 	bool stopping;			/* we sent SIGTERM: its end is no failure */
@@ -102,8 +103,10 @@ static void paths(const struct cmc_dhcp *h, const char *domain, char conf[PATH_M
 	snprintf(leases, PATH_MAX, "%s/%s.leases", h->lease_dir, domain);
 }
 
-/* What domain's dnsmasq is to run with now; false when it is not to run (yet): why says. */
-static bool wanted(struct cmc_dhcp *h, const char *domain, char *conf, char *why, size_t whylen)
+/* What domain's dnsmasq is to run with now, and its VF's placement; false when it is not
+ * to run (yet): why says. */
+static bool wanted(struct cmc_dhcp *h, const char *domain, char *conf, unsigned long long *placement,
+		   char *why, size_t whylen)
 {
 	const struct cmc_intent *in = cmc_blades_intent(h->d->blades);
 	const struct cmc_domain *dm = in ? cmc_intent_domain(in, domain) : NULL;
@@ -119,6 +122,7 @@ static bool wanted(struct cmc_dhcp *h, const char *domain, char *conf, char *why
 		snprintf(why, whylen, "its VF (slot %u pf %u vf %u) is not in %s yet", a->slot, a->pf, a->vf, a->blade);
 		return false;
 	}
+	*placement = st.placement;
 	cmc_blades_ifname(a, ifname);
 	paths(h, domain, c, l, leases);
 	if (cmc_dhcp_conf(&dm->dhcp, domain, ifname, leases, conf, CONF_MAX) >= CONF_MAX) {
@@ -152,7 +156,7 @@ static int write_file(const char *path, const char *text)
 static void on_exit_(struct cmc_loop *loop, int fd, uint32_t events, void *arg);
 
 /* Starts s's dnsmasq with conf; on failure, why says and a restart is held back. */
-static void start(struct cmc_dhcp *h, struct svc *s, const char *conf)
+static void start(struct cmc_dhcp *h, struct svc *s, const char *conf, unsigned long long placement)
 {
 	char c[PATH_MAX], log[PATH_MAX], leases[PATH_MAX], blade[CMC_CONFIG_NAME_MAX + 1], arg[PATH_MAX + 16];
 	const char *argv[] = { h->dnsmasq, "--no-daemon", "--log-facility=-", arg, NULL };
@@ -193,6 +197,7 @@ static void start(struct cmc_dhcp *h, struct svc *s, const char *conf)
 	s->started = cmc_now_ms();
 	s->why[0] = '\0';
 	snprintf(s->conf, sizeof(s->conf), "%s", conf);
+	s->placement = placement;
 	log_info("domain %s: dnsmasq %d serves in %s", s->domain, pid, blade);
 }
 
@@ -262,17 +267,18 @@ void cmc_dhcp_sync(struct cmc_dhcp *h)
 	const struct cmc_intent *in = h ? cmc_blades_intent(h->d->blades) : NULL;
 	unsigned long long now = cmc_now_ms(), next = 0;
 	static char conf[CONF_MAX];	/* the loop's thread only */
+	unsigned long long placement = 0;
 	char why[160];
 
 	if (!in)
 		return;
 	for (unsigned i = 0; i < CMC_INTENT_DOMAIN_MAX; i++) {
 		struct svc *s = &h->svc[i];
-		bool want = s->used && wanted(h, s->domain, conf, why, sizeof(why));
+		bool want = s->used && wanted(h, s->domain, conf, &placement, why, sizeof(why));
 
 		if (!s->used)
 			continue;
-		if (s->pid && (!want || strcmp(conf, s->conf) != 0))
+		if (s->pid && (!want || strcmp(conf, s->conf) != 0 || placement != s->placement))
 			stop_one(s);
 		else if (!s->pid && !want && !why[0])	/* the service went */
 			*s = (struct svc){ .pidfd = -1 };
@@ -283,21 +289,25 @@ void cmc_dhcp_sync(struct cmc_dhcp *h)
 
 		if (!s || s->pid)
 			continue;
-		if (!wanted(h, dm->name, conf, why, sizeof(why))) {
-			snprintf(s->why, sizeof(s->why), "%s", why);
-			next = !next || now + RETRY_MS < next ? now + RETRY_MS : next;
+		if (!wanted(h, dm->name, conf, &placement, why, sizeof(why))) {
+			snprintf(s->why, sizeof(s->why), "%s", why);	/* until its VF is placed */
 			continue;
 		}
 		if (s->not_before > now) {
 			next = !next || s->not_before < next ? s->not_before : next;
 			continue;
 		}
-		start(h, s, conf);
+		start(h, s, conf, placement);
 		if (!s->pid)
 			next = !next || s->not_before < next ? s->not_before : next;
 	}
 	if (next)
 		arm(h, next > now ? (unsigned)(next - now) : 1);
+}
+
+static void placed(void *arg)
+{
+	cmc_dhcp_sync(arg);
 }
 
 static void due(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
@@ -336,6 +346,7 @@ int cmc_dhcp_start(struct cmcd *d, struct cmc_dhcp **out)
 		h->be = NULL;
 	}
 	*out = h;
+	cmc_blades_on_placed(d->blades, placed, h);
 	cmc_dhcp_sync(h);
 	return 0;
 }
@@ -348,6 +359,7 @@ void cmc_dhcp_stop(struct cmc_dhcp *h)
 
 	if (!h)
 		return;
+	cmc_blades_on_placed(h->d->blades, NULL, NULL);
 	for (unsigned i = 0; i < CMC_INTENT_DOMAIN_MAX; i++)
 		if (h->svc[i].pid)
 			kill(h->svc[i].pid, SIGTERM);
