@@ -167,6 +167,10 @@ static void start(struct cmc_dhcp *h, struct svc *s, const char *conf, unsigned 
 	snprintf(arg, sizeof(arg), "--conf-file=%s", c);
 	snprintf(blade, sizeof(blade), CMC_DHCP_BLADE_PREFIX "%s", s->domain);
 	rc = cmc_dhcp_usable(h, err, sizeof(err));
+	if (!rc && !h->be) {
+		rc = -ENOTSUP;
+		snprintf(err, sizeof(err), "cmcd cannot reach into namespaces (no blade backend)");
+	}
 	if (!rc && (rc = write_file(c, conf)) < 0)
 		snprintf(err, sizeof(err), "%.160s: %s", c, strerror(-rc));
 	if (!rc)
@@ -186,7 +190,7 @@ static void start(struct cmc_dhcp *h, struct svc *s, const char *conf, unsigned 
 			;
 	}
 	if (rc) {
-		if (strcmp(s->why, err) != 0)
+		if (strncmp(s->why, err, sizeof(s->why) - 1) != 0)	/* said once, not every retry */
 			cmc_events_post(h->d->events, "dhcp", -1, "%s: not started: %s", s->domain, err);
 		snprintf(s->why, sizeof(s->why), "%.159s", err);
 		s->not_before = cmc_now_ms() + RESTART_MAX_MS;
