@@ -42,6 +42,8 @@ struct vf_rt {
 	unsigned long long gen;		/* of the last request for it: older answers are stale */
 	char blade[CMC_CONFIG_NAME_MAX + 1];
 	char ifname[16];
+	char cidr[32];			/* the address it was given there, "" for none */
+	unsigned long long placement;	/* b->placements when it was last placed */
 	bool failed;			/* the card refused the intent's settings */
 	char reason[160];
 	unsigned long long kick_at;	/* ms: up without carrier since, kicked at; 0 = fine */
@@ -61,10 +63,13 @@ struct cmc_blades {
 	struct mp_blade_backend *be;	/* used by the worker only */
 	struct cmc_bw *bw;		/* the blade worker: every request to the backend */
 	unsigned long long gen;		/* the last request's number */
+	unsigned long long placements;	/* VFs placed so far, all told */
 	struct cmc_timer *place_timer;
 	struct cmc_timer *kick_timer;	/* armed for the earliest kick_at, else idle */
 	struct blade_watch watches[CMC_CONFIG_BLADES_MAX];
 	const char *failpoint;
+	cmc_blades_placed_fn on_placed;
+	void *on_placed_arg;
 	bool cards_only;		/* this change touches no blade (a migration's switch-over) */
 	struct vf_rt rt[CMC_INTENT_ASSIGN_MAX];
 };
@@ -149,6 +154,7 @@ void cmc_blades_vf_state(const struct cmc_blades *b, unsigned slot, unsigned pf,
 	if (!r)
 		return;
 	out->placed = r->placed;
+	out->placement = r->placed ? r->placement : 0;
 	out->applied = !r->failed;
 	snprintf(out->reason, sizeof(out->reason), "%s", r->failed ? r->reason : "");
 }
@@ -195,15 +201,30 @@ static void place_retry(struct cmc_blades *b)
 		(void)!cmc_timer_arm(b->place_timer, PLACE_RETRY_MS, 0);
 }
 
+void cmc_blades_on_placed(struct cmc_blades *b, cmc_blades_placed_fn fn, void *arg)
+{
+	if (!b)
+		return;
+	b->on_placed = fn;
+	b->on_placed_arg = arg;
+}
+
 static void placed(void *arg, struct cmc_bw_op *ops, unsigned n)
 {
 	struct cmc_blades *b = arg;
-	bool pending = false;
+	bool pending = false, any = false;
 
 	for (unsigned i = 0; i < n; i++) {
 		const struct cmc_bw_op *op = &ops[i];
 		struct vf_rt *r = answered(b, op);
 
+		if (op->kind == CMC_BW_CREATE) {	/* a service's namespace (place_all) */
+			if (op->fd >= 0)
+				close(op->fd);
+			if (op->rc && op->rc != -ECANCELED)
+				cmc_events_post(b->d->events, "blade-error", -1, "%s: %s", op->blade, op->err);
+			continue;
+		}
 		if (!r || !r->placing)
 			continue;
 		r->placing = false;
@@ -216,6 +237,8 @@ static void placed(void *arg, struct cmc_bw_op *ops, unsigned n)
 					op->pf, op->vf, op->blade, *op->err ? op->err : strerror(-op->rc));
 		} else {
 			r->placed = true;
+			r->placement = ++b->placements;
+			any = true;
 			/* Its link as the worker left it; taken down and up, it has no carrier yet. */
 			carrier_seen(r, true, true, op->nd.carrier && !op->bounced);
 			cmc_events_post(b->d->events, "vf-placed", (int)op->slot, "pf %u vf %u is %s in blade %s",
@@ -225,6 +248,24 @@ static void placed(void *arg, struct cmc_bw_op *ops, unsigned n)
 	if (pending)
 		place_retry(b);
 	arm_kick_timer(b);
+	if (any && b->on_placed)
+		b->on_placed(b->on_placed_arg);
+}
+
+/* The address a VF gets in its blade, "" for none: a lane's first VF (lower VF number) is
+ * .1, the other .2; a domain service's VF has the service's own address. */
+static void vf_cidr(struct cmc_blades *b, const struct cmc_assignment *a, char cidr[32])
+{
+	const struct cmc_lane *l = a->lane[0] ? cmc_intent_lane(b->in, a->lane) : NULL;
+	const struct cmc_domain *d = a->service[0] ? cmc_intent_domain(b->in, a->service) : NULL;
+	const struct cmc_assignment *ends[2];
+	char addr[CMC_DHCP_ADDR_STRLEN];
+
+	cidr[0] = '\0';
+	if (l && cmc_intent_lane_ends(b->in, a->lane, ends) == 0)
+		snprintf(cidr, 32, "169.254.%u.%u/24", l->net, ends[0] == a ? 1 : 2);
+	if (d && d->dhcp.on)
+		snprintf(cidr, 32, "%s/%u", cmc_dhcp_addr_str(d->dhcp.server, addr), d->dhcp.prefix);
 }
 
 /*
@@ -239,7 +280,7 @@ static void place_all(struct cmc_blades *b)
 
 	if (!b->bw || !count)
 		return;
-	ops = calloc(count, sizeof(*ops));
+	ops = calloc(2 * count, sizeof(*ops));
 	if (!ops) {
 		place_retry(b);
 		return;
@@ -248,8 +289,6 @@ static void place_all(struct cmc_blades *b)
 		const struct cmc_assignment *a = cmc_intent_assignment_nth(b->in, i);
 		struct vf_rt *r = rt_get(b, a->slot, a->pf, a->vf);
 		struct cmc_bw_op *op = &ops[n];
-		const struct cmc_lane *l;
-		const struct cmc_assignment *ends[2];
 		char bdf[MP_BDF_STRLEN];
 
 		if (r->placed || r->placing)
@@ -258,21 +297,26 @@ static void place_all(struct cmc_blades *b)
 			pending = true;
 			continue;
 		}
+		/* A domain service's namespace is no configured blade: made here, idempotently,
+		 * just before its VF goes in (its link changes are not followed). */
+		if (a->service[0]) {
+			*op = (struct cmc_bw_op){ .kind = CMC_BW_CREATE, .fd = -1 };
+			snprintf(op->blade, sizeof(op->blade), "%s", a->blade);
+			op = &ops[++n];
+		}
 		snprintf(r->blade, sizeof(r->blade), "%s", a->blade);
 		cmc_blades_ifname(a, r->ifname);
 		*op = vf_op(b, r, CMC_BW_MAP);
 		snprintf(op->bdf, sizeof(op->bdf), "%s", bdf);
 		memcpy(op->mac, a->mac, 6);
-		/* A lane's first VF (lower VF number) is .1, the other .2. */
-		l = a->lane[0] ? cmc_intent_lane(b->in, a->lane) : NULL;
-		if (l && cmc_intent_lane_ends(b->in, a->lane, ends) == 0)
-			snprintf(op->cidr, sizeof(op->cidr), "169.254.%u.%u/24", l->net, ends[0] == a ? 1 : 2);
+		vf_cidr(b, a, op->cidr);
+		snprintf(r->cidr, sizeof(r->cidr), "%s", op->cidr);
 		r->placing = true;
 		n++;
 	}
 	if (n && cmc_bw_submit(b->bw, ops, n, placed, b) < 0) {
 		for (unsigned i = 0; i < n; i++) {
-			struct vf_rt *r = rt_find(b, ops[i].slot, ops[i].pf, ops[i].vf);
+			struct vf_rt *r = ops[i].kind == CMC_BW_MAP ? rt_find(b, ops[i].slot, ops[i].pf, ops[i].vf) : NULL;
 
 			if (r)
 				r->placing = false;
@@ -674,6 +718,20 @@ static bool same_place(const struct vf_rt *r, const struct cmc_assignment *a)
 	return strcmp(r->blade, a->blade) == 0 && strcmp(r->ifname, ifname) == 0;
 }
 
+/* A placed VF whose address in its blade changed (a service's new subnet) is placed
+ * again: the worker's MAP is idempotent and sets the address. */
+static void readdress(struct cmc_blades *b, const struct cmc_assignment *a)
+{
+	struct vf_rt *r = rt_find(b, a->slot, a->pf, a->vf);
+	char cidr[32];
+
+	if (!r || !r->placed || b->cards_only)
+		return;
+	vf_cidr(b, a, cidr);
+	if (strcmp(cidr, r->cidr) != 0)
+		r->placed = false;
+}
+
 /*
  * Applies the intent to one port: everything (old NULL: at start, a card put back), or
  * what differs from old. In order: static entries that went, VFs that were released
@@ -727,6 +785,7 @@ static void apply_port(struct cmc_blades *b, const struct cmc_intent *old, unsig
 			cmc_intent_vf_settings(old, slot, pf, vf, &was);
 			cmc_intent_vf_settings(b->in, slot, pf, vf, &now);
 		}
+		readdress(b, a);
 		if (!old || !r || r->failed || memcmp(&was, &now, sizeof(was)) != 0)
 			(void)!write_vf(b, slot, pf, vf, failed, err, errlen);
 	}
@@ -1076,7 +1135,7 @@ void cmc_blades_foreach_assignment(const struct cmc_blades *b, cmc_assignment_fn
 		struct cmc_assignment_view v = {
 			.slot = a->slot, .pf = a->pf, .vf = a->vf, .blade = a->blade,
 			.vlan = cmc_intent_vlan_of(b->in, a), .rate = a->rate, .trusted = a->trusted,
-			.lane = a->lane, .vm = a->vm, .placed = r && r->placed,
+			.lane = a->lane, .vm = a->vm, .service = a->service, .placed = r && r->placed,
 		};
 
 		memcpy(v.mac, a->mac, 6);

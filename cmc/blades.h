@@ -94,9 +94,15 @@ enum cmc_status cmc_blades_reply(struct cmc_blades *b, struct cmc_api_request *r
 enum cmc_status cmc_blades_command_end(struct cmc_blades *b, struct cmc_api_request *req,
 				       struct cmc_intent *old, int rc, const char *what, char *err,
 				       size_t errlen);
+/* fn(arg) on the loop each time a VF's netdev was placed in its blade (the domains'
+ * services start once theirs is, and start again when it is placed anew); NULL: none. */
+typedef void (*cmc_blades_placed_fn)(void *arg);
+void cmc_blades_on_placed(struct cmc_blades *b, cmc_blades_placed_fn fn, void *arg);
 /* Runtime state of an assigned VF: its netdev in the blade; the card's refusal if any. */
 struct cmc_vf_state {
 	bool placed;
+	unsigned long long placement;	/* changes each time its netdev is placed (a new
+					 * netdev, or the same one again): 0 = never */
 	bool applied;
 	char reason[160];	/* why not applied */
 };
@@ -128,6 +134,8 @@ struct cmc_assignment_view {
 	bool trusted;
 	const char *lane;	/* "" = not a lane's */
 	const char *vm;		/* "" = not a VM profile's */
+	const char *service;	/* "" = not a domain service's; else its domain (blade is
+				 * then the service's namespace, no configured blade) */
 	bool placed;		/* its netdev is in the blade */
 };
 typedef void (*cmc_assignment_fn)(void *arg, const struct cmc_assignment_view *v);

@@ -5,6 +5,7 @@
  */
 #include "audit.h"
 #include "blades.h"
+#include "dhcp.h"
 #include "vms.h"
 #include "cards.h"
 #include "macs.h"
@@ -316,6 +317,11 @@ static int start_services(struct cmcd *d, bool live)
 				log_warn(rc, "blades");
 		}
 		if (!rc) {
+			rc = cmc_dhcp_start(d, &d->dhcp);
+			if (rc)
+				log_warn(rc, "DHCP services");
+		}
+		if (!rc) {
 			rc = cmc_vms_start(d, &d->vms);
 			if (rc)
 				log_warn(rc, "VMs");
@@ -351,6 +357,9 @@ static void shutdown_all(struct cmcd *d)
 	t = stop_step("Redfish", t);
 	cmc_vms_stop(d, d->vms);
 	t = stop_step("VMs (QMP connections)", t);
+	cmc_dhcp_stop(d->dhcp);
+	d->dhcp = NULL;
+	t = stop_step("DHCP services", t);
 	cmc_blades_stop(d, d->blades);
 	t = stop_step("blades", t);
 	cmc_cards_stop(d, d->cards);

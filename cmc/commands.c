@@ -222,8 +222,10 @@ const struct cmc_api_command cmcd_commands[] = {
 	  "give a VF to a blade", CMC_API_CHANGES },
 	{ "unassign", cmc_cmd_unassign, 4, 6, "unassign slot N [pf P] vf V", "take a VF back", CMC_API_CHANGES },
 	{ "assignments", cmc_cmd_assignments, 0, 0, "assignments", "which VF is in which blade", 0 },
-	{ "domain", cmc_cmd_domain, 2, 4,
-	  "domain create NAME [vlan X] | delete NAME | add NAME BLADE | remove NAME BLADE",
+	{ "domain", cmc_cmd_domain, 2, 16,
+	  "domain create NAME [vlan X] | delete NAME | add NAME BLADE | remove NAME BLADE\n"
+	  "       domain dhcp NAME subnet A.B.C.D/LEN server A.B.C.D (pool A-B [router R] [dns D] [lease S] "
+	  "| relay A.B.C.D [router R]) | domain dhcp NAME off",
 	  "blades of one domain reach each other, no others", CMC_API_CHANGES },
 	{ "domains", cmc_cmd_domains, 0, 0, "domains", "the domains and their blades", 0 },
 	{ "lane", cmc_cmd_lane, 2, 8, "lane create NAME BLADE BLADE [slot N [pf P]] | delete NAME",

@@ -23,6 +23,7 @@ struct cmc_vms;
 struct cmc_rescan;
 struct cmc_redfish;
 struct cmc_audit;
+struct cmc_dhcp;
 
 struct cmcd {
 	struct cmc_loop *loop;
@@ -36,6 +37,7 @@ struct cmcd {
 	struct cmc_cards *cards;
 	struct cmc_blades *blades;
 	struct cmc_vms *vms;
+	struct cmc_dhcp *dhcp;		/* the domains' configuration services (dhcp.h) */
 	struct cmc_redfish *redfish;	/* NULL: not configured */
 	struct cmc_audit *audit;	/* the audit log (audit.h); NULL if it could not open */
 	struct cmc_timer *rescan_timer;

@@ -21,9 +21,9 @@ void cmc_intent_assignment_record(const struct cmc_assignment *a, char key[CMC_I
 	char mac[VB_MAC_STRLEN];
 
 	snprintf(key, CMC_INTENT_KEY_MAX, "assign/%u/%u/%u", a->slot, a->pf, a->vf);
-	snprintf(value, CMC_INTENT_VALUE_MAX, "blade=%s mac=%s vlan=%u rate=%u trusted=%d lane=%s vm=%s",
+	snprintf(value, CMC_INTENT_VALUE_MAX, "blade=%s mac=%s vlan=%u rate=%u trusted=%d lane=%s vm=%s%s%s",
 		 a->blade, vb_mac_str(a->mac, mac), a->vlan, a->rate, a->trusted, a->lane[0] ? a->lane : "-",
-		 a->vm[0] ? a->vm : "-");
+		 a->vm[0] ? a->vm : "-", a->service[0] ? " service=" : "", a->service);
 }
 
 void cmc_intent_domain_record(const struct cmc_intent *in, const struct cmc_domain *d,
@@ -42,7 +42,12 @@ void cmc_intent_domain_record(const struct cmc_intent *in, const struct cmc_doma
 		first = false;
 	}
 	if (first && off < CMC_INTENT_VALUE_MAX)
-		snprintf(value + off, CMC_INTENT_VALUE_MAX - off, "-");
+		off += (size_t)snprintf(value + off, CMC_INTENT_VALUE_MAX - off, "-");
+	/* A domain without a service keeps the record it had before services existed. */
+	if (d->dhcp.on && off + 1 < CMC_INTENT_VALUE_MAX) {
+		value[off++] = ' ';
+		cmc_dhcp_format(&d->dhcp, value + off, CMC_INTENT_VALUE_MAX - off);
+	}
 }
 
 void cmc_intent_lane_record(const struct cmc_lane *l, char key[CMC_INTENT_KEY_MAX],
@@ -166,6 +171,9 @@ static int parse_assignment(const char *key, const char *value, struct cmc_assig
 	/* vm= came later: a record without it is no VM's. */
 	if (cmc_store_field(value, "vm", a->vm, sizeof(a->vm)) < 0 || strcmp(a->vm, "-") == 0)
 		a->vm[0] = '\0';
+	/* service= came later still, and only on a domain service's VF. */
+	if (cmc_store_field(value, "service", a->service, sizeof(a->service)) < 0)
+		a->service[0] = '\0';
 	return 0;
 }
 
@@ -183,6 +191,10 @@ static int parse_domain(const struct cmc_intent *in, const char *key, const char
 	}
 	snprintf(d->name, sizeof(d->name), "%s", key + strlen("domain/"));
 	d->vlan = (uint16_t)v;
+	if (cmc_dhcp_from_fields(value, &d->dhcp) < 0) {
+		snprintf(why, whylen, "its configuration service is unreadable");
+		return -EINVAL;
+	}
 	if (strcmp(blades, "-") == 0)
 		return 0;
 	for (char *save = NULL, *t = strtok_r(blades, ",", &save); t; t = strtok_r(NULL, ",", &save)) {

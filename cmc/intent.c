@@ -249,6 +249,14 @@ int cmc_intent_lane_ends(const struct cmc_intent *in, const char *name,
 	return ends[0] ? 0 : -ENOENT;
 }
 
+const struct cmc_assignment *cmc_intent_service(const struct cmc_intent *in, const char *domain)
+{
+	for (unsigned i = 0; i < in->n_assign; i++)
+		if (strcmp(in->assign[i].service, domain) == 0)
+			return &in->assign[i];
+	return NULL;
+}
+
 const struct cmc_fdb *cmc_intent_fdb(const struct cmc_intent *in, unsigned slot, unsigned pf,
 				     const uint8_t mac[6])
 {
@@ -265,6 +273,10 @@ uint16_t cmc_intent_vlan_of(const struct cmc_intent *in, const struct cmc_assign
 
 	if (l)
 		return l->vlan;
+	if (a->service[0]) {
+		d = cmc_intent_domain(in, a->service);
+		return d ? d->vlan : 0;
+	}
 	if (a->vlan)
 		return a->vlan;
 	d = cmc_intent_domain_of_blade(in, a->blade);
@@ -529,6 +541,33 @@ static bool dedicated_slot(const struct cmc_intent *in, unsigned slot)
 }
 
 /*
+ * A domain service's VF: the domain has a service, the VF is its only one, its blade is
+ * "dhcp-" DOMAIN (no configured blade's name), it asks for no VLAN of its own and is
+ * nothing else's.
+ */
+static int check_service(const struct cmc_intent *t, const struct cmc_assignment *a, int self, char *err,
+			 size_t errlen)
+{
+	const struct cmc_domain *d = cmc_intent_domain(t, a->service);
+	const struct cmc_assignment *o = cmc_intent_service(t, a->service);
+	char want[CMC_CONFIG_NAME_MAX + 1];
+
+	snprintf(want, sizeof(want), CMC_DHCP_BLADE_PREFIX "%s", a->service);
+	if (!d || !d->dhcp.on)
+		return say(err, errlen, -ENOENT, "domain '%s' has no configuration service", a->service);
+	if (o && (self < 0 || o != &t->assign[self]))
+		return say(err, errlen, -EEXIST, "domain %s's service has slot %u pf %u vf %u already", a->service,
+			   o->slot, o->pf, o->vf);
+	if (strcmp(a->blade, want) != 0 || cmc_intent_blade_index(t, want) >= 0)
+		return say(err, errlen, -EEXIST, "the service of domain %s runs as %s, %s", a->service, want,
+			   cmc_intent_blade_index(t, want) >= 0 ? "which is a blade's name" : "not as that");
+	if (a->vlan || a->lane[0] || a->vm[0] || a->dedicated)
+		return say(err, errlen, -EINVAL, "domain %s's service VF is on the domain's VLAN and nothing else's",
+			   a->service);
+	return 0;
+}
+
+/*
  * The rules of one assignment against everything else in t (which may already hold
  * it: `self` is its index there, or -1). `loading`: the port need not be known yet (a
  * card absent at start keeps its intent).
@@ -539,7 +578,7 @@ static int check_one(const struct cmc_intent *t, const struct cmc_assignment *a,
 	unsigned n;
 	int rc, other = assign_index(t, a->slot, a->pf, a->vf);
 
-	rc = check_blade(t, a->blade, err, errlen);
+	rc = a->service[0] ? check_service(t, a, self, err, errlen) : check_blade(t, a->blade, err, errlen);
 	if (rc)
 		return rc;
 	if (!find_port(t, a->slot, a->pf) && !loading)
@@ -686,6 +725,9 @@ int cmc_intent_unassign_check(const struct cmc_intent *in, unsigned slot, unsign
 			   vf, a->lane);
 	if (!owner && a->vm[0])
 		return say(err, errlen, -EPERM, "slot %u pf %u vf %u carries VM %s's profile", slot, pf, vf, a->vm);
+	if (!owner && a->service[0])
+		return say(err, errlen, -EPERM, "slot %u pf %u vf %u is domain %s's configuration service: "
+			   "`domain dhcp %s off` releases it", slot, pf, vf, a->service, a->service);
 	return 0;
 }
 
@@ -794,6 +836,11 @@ int cmc_intent_domain_delete(struct cmc_intent *in, const char *name, char *err,
 		return say(err, errlen, -ENOMEM, "out of memory");
 	for (unsigned i = 0; i < t->n_dom; i++)
 		if (strcmp(t->dom[i].name, name) == 0) {
+			const struct cmc_assignment *sv = cmc_intent_service(t, name);
+
+			/* Its service's VF goes with it (before the domain: it names it). */
+			if (sv)
+				drop_assignment(t, (unsigned)(sv - t->assign));
 			t->dom[i] = t->dom[--t->n_dom];
 			/* Its blades' VFs become untagged: their static entries must still fit. */
 			return finish(in, t, ports_fit(t, err, errlen));
@@ -842,6 +889,71 @@ int cmc_intent_domain_member(struct cmc_intent *in, const char *name, const char
 		}
 	}
 	return finish(in, t, ports_fit(t, err, errlen));
+}
+
+/* --- Configuration services ---------------------------------------------------------- */
+
+static unsigned free_vfs(const struct cmc_intent *in, unsigned slot, unsigned pf, unsigned want, unsigned *out);
+
+/* The service's VF: the first VF nobody has on an uplink port that no dedicated slot has,
+ * whose assignment t's rules and the port's bridge accept. */
+static int service_put(struct cmc_intent *t, const char *name, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < t->n_ports; i++) {
+		const struct port *p = &t->ports[i];
+		struct cmc_assignment a = { .slot = p->slot, .pf = p->pf };
+		unsigned vfs[CMC_CONFIG_VFS_MAX + 1];
+		unsigned n;
+
+		if (cmc_intent_role(t, p->slot, p->pf) != CMC_PORT_UPLINK || dedicated_slot(t, p->slot))
+			continue;
+		n = free_vfs(t, p->slot, p->pf, CMC_CONFIG_VFS_MAX + 1, vfs);
+		for (unsigned k = 0; k < n; k++) {
+			a.vf = vfs[k];
+			snprintf(a.blade, sizeof(a.blade), CMC_DHCP_BLADE_PREFIX "%s", name);
+			snprintf(a.service, sizeof(a.service), "%s", name);
+			if (cmc_mac_vf_default(t->chassis_id, p->slot, p->pf, a.vf, a.mac) < 0)
+				continue;
+			if (put(t, &a, -1, false, NULL, 0) == 0)
+				return 0;
+			/* What put() left on a refusal is t's to lose: the caller frees it. */
+			if (t->n_assign && assign_index(t, a.slot, a.pf, a.vf) >= 0)
+				drop_assignment(t, (unsigned)assign_index(t, a.slot, a.pf, a.vf));
+		}
+	}
+	return say(err, errlen, -ENOSPC, "no uplink port driven by cmcd has a free VF for domain %s's service", name);
+}
+
+int cmc_intent_domain_dhcp(struct cmc_intent *in, const char *name, const struct cmc_dhcp_settings *s,
+			   char *err, size_t errlen)
+{
+	const struct cmc_domain *d = cmc_intent_domain(in, name);
+	const struct cmc_assignment *sv;
+	struct cmc_intent *t;
+	char blade[CMC_CONFIG_NAME_MAX + 1];
+	int rc;
+
+	if (!d)
+		return say(err, errlen, -ENOENT, "no domain '%.32s'", name);
+	if (!s->on && !d->dhcp.on)
+		return say(err, errlen, -ENOENT, "domain %s has no configuration service", name);
+	rc = cmc_dhcp_check(s, err, errlen);
+	if (rc)
+		return rc;
+	snprintf(blade, sizeof(blade), CMC_DHCP_BLADE_PREFIX "%s", name);
+	if (s->on && cmc_intent_blade_index(in, blade) >= 0)
+		return say(err, errlen, -EEXIST, "blade %s of the configuration has the name of the service's "
+			   "namespace", blade);
+	t = scratch(in);
+	if (!t)
+		return say(err, errlen, -ENOMEM, "out of memory");
+	t->dom[d - in->dom].dhcp = *s;
+	sv = cmc_intent_service(t, name);
+	if (!s->on && sv)
+		drop_assignment(t, (unsigned)(sv - t->assign));
+	if (s->on && !sv)
+		rc = service_put(t, name, err, errlen);
+	return finish(in, t, rc);
 }
 
 /* --- Lanes ------------------------------------------------------------------------- */
@@ -1149,6 +1261,8 @@ int cmc_intent__load_domain(struct cmc_intent *in, const struct cmc_domain *d, c
 		return say(err, errlen, -EINVAL, "not a domain");
 	if (cmc_intent_domain(in, d->name) || domain_of_vlan(in, d->vlan))
 		return say(err, errlen, -EEXIST, "its name or VLAN is another domain's");
+	if (cmc_dhcp_check(&d->dhcp, err, errlen))
+		return -EINVAL;
 	for (unsigned i = 0; i < in->n_dom; i++)
 		if (in->dom[i].members & d->members)
 			return say(err, errlen, -EBUSY, "a blade of it is in domain %s", in->dom[i].name);

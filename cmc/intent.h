@@ -41,6 +41,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "dhcp.h"
 
 #define CMC_INTENT_ASSIGN_MAX 256
 #define CMC_INTENT_DOMAIN_MAX 64
@@ -68,6 +69,8 @@ struct cmc_assignment {
 	bool trusted;			/* may change its MAC; anti-spoofing off */
 	char lane[CMC_INTENT_LANE_NAME_MAX + 1];	/* "" = not a lane's */
 	char vm[CMC_INTENT_NAME_MAX + 1];		/* "" = not a VM profile's */
+	char service[CMC_INTENT_NAME_MAX + 1];		/* "" = not a domain service's; else its
+							 * domain, and blade is "dhcp-" DOMAIN */
 	bool dedicated;			/* from a dedicated slot of the configuration */
 };
 
@@ -75,6 +78,7 @@ struct cmc_domain {
 	char name[CMC_INTENT_NAME_MAX + 1];
 	uint16_t vlan;			/* CMC_DOMAIN_VLAN_MIN..MAX */
 	uint64_t members;		/* bit per blade, by its index in the configuration */
+	struct cmc_dhcp_settings dhcp;	/* its configuration service (on false: none) */
 };
 
 struct cmc_lane {
@@ -153,7 +157,11 @@ const struct cmc_fdb *cmc_intent_fdb_nth(const struct cmc_intent *in, unsigned i
 const struct cmc_fdb *cmc_intent_fdb(const struct cmc_intent *in, unsigned slot, unsigned pf,
 				     const uint8_t mac[6]);
 
-/* A VF's VLAN: its lane's, else the one asked for, else its blade's domain's, else 0. */
+/* The VF of domain's configuration service (dhcp.h), or NULL. */
+const struct cmc_assignment *cmc_intent_service(const struct cmc_intent *in, const char *domain);
+
+/* A VF's VLAN: its lane's, its service's domain's, else the one asked for, else its
+ * blade's domain's, else 0. */
 uint16_t cmc_intent_vlan_of(const struct cmc_intent *in, const struct cmc_assignment *a);
 /* What slot/pf/vf is to be set to (its assignment's settings, or its default). */
 void cmc_intent_vf_settings(const struct cmc_intent *in, unsigned slot, unsigned pf, unsigned vf,
@@ -232,6 +240,20 @@ int cmc_intent_domain_member(struct cmc_intent *in, const char *name, const char
 			     char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /*
+ * A domain's configuration service (dhcp.h, doc/dhcp.md): s->on sets or changes it,
+ * !s->on removes it. The settings must keep cmc_dhcp_check()'s rules. A domain without a
+ * service gets one VF for it: the first VF nobody has on an uplink port that is no
+ * dedicated slot's, with that VF's default MAC (the chassis' rule, macs.h), on the
+ * domain's VLAN, assigned to "dhcp-" DOMAIN (a name no configured blade may have); a
+ * change of settings keeps the VF. Refused: no such domain (-ENOENT), bad settings
+ * (-EINVAL), a blade of the configuration named "dhcp-" DOMAIN (-EEXIST), no free VF or
+ * what the port's bridge cannot hold (-ENOSPC). Deleting a domain takes its service's VF
+ * with it; the VF is unassigned by nothing else.
+ */
+int cmc_intent_domain_dhcp(struct cmc_intent *in, const char *name, const struct cmc_dhcp_settings *s,
+			   char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/*
  * Plans a lane joining blades a and z: a midplane port with two VFs free (slot < 0: any
  * slot; pf < 0: any, else that port), the first free lane VLAN and net. Fills *lane and
  * ends[2] (the two assignments, lower VF first); changes nothing. cmc_intent_lane_add
@@ -272,8 +294,8 @@ int cmc_intent_profile_plan(const struct cmc_intent *in, const char *vm, const c
 /*
  * The store keeps the intent as records, one a fact:
  *
- *   assign/S/P/V   "blade=B mac=M vlan=X rate=R trusted=0|1 lane=L|- vm=N|-"
- *   domain/NAME    "vlan=X blades=a,b|-"
+ *   assign/S/P/V   "blade=B mac=M vlan=X rate=R trusted=0|1 lane=L|- vm=N|- service=D|-"
+ *   domain/NAME    "vlan=X blades=a,b|- dhcp=off" or "... dhcp=on subnet=... (dhcp.h)"
  *   lane/NAME      "slot=S pf=P vlan=X net=N"
  *   port/S/P       "role=uplink|midplane"
  *   fdb/S/P/MAC    "vf=V"

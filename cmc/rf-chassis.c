@@ -283,6 +283,11 @@ static void vf_settings(const struct rf_ctx *c, json_t *j, const struct mp_slot 
 			json_object_set_new(oem, "Lane", json_string(a->lane));
 		if (*a->vm)
 			json_object_set_new(oem, "VM", json_string(a->vm));
+		/* A domain's configuration service runs in no blade: no System to link to. */
+		if (*a->service)
+			json_object_set_new(oem, "DhcpServiceOf", json_string(a->service));
+	}
+	if (a && !*a->service) {
 		json_t *links = json_object_get(j, "Links");
 		json_object_set_new(links, "EthernetInterfaces", json_pack("[o]",
 			rf_link(RF_ROOT "/Systems/%s/EthernetInterfaces/slot%u-pf%u-vf%u", a->blade, s->number, pf, vf)));

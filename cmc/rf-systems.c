@@ -51,6 +51,7 @@ static void collect_one(void *arg, const struct cmc_assignment_view *v)
 	snprintf(a->blade, sizeof(a->blade), "%s", v->blade);
 	snprintf(a->lane, sizeof(a->lane), "%s", v->lane ? v->lane : "");
 	snprintf(a->vm, sizeof(a->vm), "%s", v->vm ? v->vm : "");
+	snprintf(a->service, sizeof(a->service), "%s", v->service ? v->service : "");
 }
 
 static int by_location(const void *x, const void *y)

@@ -66,6 +66,7 @@ struct rf_assignment {
 	unsigned rate;
 	bool trusted, placed;
 	char lane[32], vm[32];
+	char service[32];	/* a domain service's VF: its domain (blade is no System) */
 };
 /* Every assignment (malloc'd array, sorted by slot/pf/vf; *n its length). -ENOMEM. */
 int rf_assignments(const struct rf_ctx *c, struct rf_assignment **out, size_t *n);

@@ -127,4 +127,15 @@ int mp_blade_watch_read(struct mp_blade_backend *be, int fd, mp_blade_link_fn fn
 int mp_blade_spawn(struct mp_blade_backend *be, const char *blade, const char *const argv[],
 		   const char *log_path, char *err, size_t errlen) MP_WUR;
 
+/*
+ * Starts a program on the blade as the caller's child, for a supervisor that watches it
+ * (a pidfd, SIGCHLD) and reaps it: netns runs argv[0] (a full path) in the blade's
+ * namespace in a session of its own, stdin from /dev/null, stdout and stderr appended to
+ * log_path, every signal unblocked, and SIGTERM sent to it when the calling thread ends
+ * (PR_SET_PDEATHSIG: a supervisor that dies leaves no orphan to clash with the next).
+ * Returns once it is exec'd (*pid set) or has failed to. -ENOENT: no such blade or program.
+ */
+int mp_blade_spawn_child(struct mp_blade_backend *be, const char *blade, const char *const argv[],
+			 const char *log_path, int *pid, char *err, size_t errlen) MP_WUR;
+
 #endif

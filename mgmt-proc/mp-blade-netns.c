@@ -39,6 +39,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -937,6 +938,82 @@ out_args:
 	return rc;
 }
 
+/* The child's side of netns_spawn_child: async-signal-safe calls only (the parent may
+ * have threads). Reports errno on the close-on-exec pipe and exits when anything fails. */
+static void child_exec(int nsfd, char *const args[], const char *log_path, int report)
+{
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC), e = 0;
+	int log = log_path ? open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640) : -1;
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t none;
+
+	if (setns(nsfd, CLONE_NEWNET) < 0 || setsid() < 0 || prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
+		e = errno;
+	/* The daemon blocks its signals (signalfd) and ignores SIGPIPE: the program must not. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	sigaction(SIGPIPE, &dfl, NULL);
+	if (!e && null >= 0)
+		dup2(null, 0);
+	if (!e && log >= 0) {
+		dup2(log, 1);
+		dup2(log, 2);
+	}
+	if (!e)
+		execv(args[0], args);
+	e = e ? e : errno;
+	(void)!write(report, &e, sizeof(e));
+	_exit(127);
+}
+
+static int netns_spawn_child(struct mp_blade_backend *be, const char *blade, const char *const argv[],
+			     const char *log_path, int *pid_out, char *err, size_t errlen)
+{
+	int fd, rc = blade_fd(to_netns(be), blade, &fd), pipefd[2], child_err = 0;
+	char *args[64];
+	size_t n = 0;
+	pid_t pid;
+
+	if (rc)
+		return mp_blade_fail(err, errlen, rc, "no blade %s", blade);
+	for (; argv[n] && n + 1 < sizeof(args) / sizeof(args[0]); n++)
+		if (!(args[n] = strdup(argv[n])))
+			break;
+	args[n] = NULL;
+	if (argv[n]) {
+		rc = mp_blade_fail(err, errlen, -ENOMEM, "%s: too many arguments or out of memory", argv[0]);
+		goto out_args;
+	}
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		rc = mp_blade_fail(err, errlen, -errno, "pipe: %s", strerror(errno));
+		goto out_args;
+	}
+	pid = fork();
+	if (pid == 0)
+		child_exec(fd, args, log_path, pipefd[1]);
+	close(pipefd[1]);
+	if (pid < 0) {
+		rc = mp_blade_fail(err, errlen, -errno, "fork: %s", strerror(errno));
+		close(pipefd[0]);
+		goto out_args;
+	}
+	/* Closed by the exec (nothing read) or written by a failure: bounded by the exec. */
+	while (read(pipefd[0], &child_err, sizeof(child_err)) < 0 && errno == EINTR)
+		;
+	close(pipefd[0]);
+	if (child_err) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		rc = mp_blade_fail(err, errlen, -child_err, "%s on blade %s: %s", argv[0], blade, strerror(child_err));
+		goto out_args;
+	}
+	*pid_out = pid;
+out_args:
+	for (size_t i = 0; i < n; i++)
+		free(args[i]);
+	return rc;
+}
+
 static int netns_set_up(struct mp_blade_backend *be, const char *blade, const char *ifname, bool up,
 			char *err, size_t errlen)
 {
@@ -1113,6 +1190,7 @@ const struct mp_blade_ops mp_blade_netns_ops = {
 	.set_addr = netns_set_addr,
 	.set_up = netns_set_up,
 	.spawn = netns_spawn,
+	.spawn_child = netns_spawn_child,
 	.watch_open = netns_watch_open,
 	.watch_read = netns_watch_read,
 };

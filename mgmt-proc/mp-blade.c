@@ -180,6 +180,22 @@ int mp_blade_spawn(struct mp_blade_backend *be, const char *blade, const char *c
 	return be->ops->spawn(be, blade, argv, log_path, err, errlen);
 }
 
+int mp_blade_spawn_child(struct mp_blade_backend *be, const char *blade, const char *const argv[],
+			 const char *log_path, int *pid, char *err, size_t errlen)
+{
+	int rc = check_blade(blade, err, errlen);
+
+	*pid = 0;
+	if (rc)
+		return rc;
+	if (!argv || !argv[0] || argv[0][0] != '/')
+		return mp_blade_fail(err, errlen, -EINVAL, "a program to start needs a full path");
+	if (!be->ops->spawn_child)
+		return mp_blade_fail(err, errlen, -EOPNOTSUPP,
+				     "the %s backend cannot start programs on a blade", be->ops->kind);
+	return be->ops->spawn_child(be, blade, argv, log_path, pid, err, errlen);
+}
+
 int mp_blade_watch_open(struct mp_blade_backend *be, const char *blade, int *fd, char *err,
 			size_t errlen)
 {

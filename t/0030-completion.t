@@ -55,7 +55,7 @@ check('assign slot 1 ', 'pf vf blade mac vlan rate trusted');
 check('assign slot 1 vf 0 blade blade1 t', 'trusted');
 check('trust 1 0 2 ', 'on off');
 check('link-state 1 0 2 e', 'enable');
-check('domain ', 'create delete add remove');
+check('domain ', 'create delete add remove dhcp');
 check('lane ', 'create delete');
 check('port 1/0 role ', 'uplink midplane');
 check('vbridge add slot 1 ', 'pf vf mac');
@@ -90,6 +90,9 @@ check('assign slot 2 vf 0 blade ', 'web1 db-2');
 check('assign slot 2 vf 0 blade w', 'web1');
 check('migrate vm1 --to ', 'web1 db-2');
 check('domain add red ', 'web1 db-2');
+check('domain dhcp red ', 'off subnet');
+check('domain dhcp red subnet 10.0.0.0/24 ', 'dns lease pool relay router server');
+check('domain dhcp red subnet 10.0.0.0/24 server 10.0.0.1 pool ', '');
 check('lane create mig ', 'web1 db-2');
 check('trust ', '1 2 3');
 # The socket given on the command line wins over CMC_SOCKET.
