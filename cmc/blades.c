@@ -1076,7 +1076,7 @@ void cmc_blades_foreach_assignment(const struct cmc_blades *b, cmc_assignment_fn
 		struct cmc_assignment_view v = {
 			.slot = a->slot, .pf = a->pf, .vf = a->vf, .blade = a->blade,
 			.vlan = cmc_intent_vlan_of(b->in, a), .rate = a->rate, .trusted = a->trusted,
-			.lane = a->lane, .vm = a->vm, .placed = r && r->placed,
+			.lane = a->lane, .vm = a->vm, .tmpl = a->tmpl, .placed = r && r->placed,
 		};
 
 		memcpy(v.mac, a->mac, 6);
@@ -1128,6 +1128,7 @@ static void profile_fill(struct cmc_assignment *a, const struct cmc_profile *p)
 	a->vlan = p->vlan;
 	a->rate = p->rate;
 	a->trusted = p->trusted;
+	snprintf(a->tmpl, sizeof(a->tmpl), "%s", p->tmpl);
 }
 
 int cmc_blades_profile_add(struct cmc_blades *b, const char *vm, const char *blade,

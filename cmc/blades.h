@@ -128,6 +128,7 @@ struct cmc_assignment_view {
 	bool trusted;
 	const char *lane;	/* "" = not a lane's */
 	const char *vm;		/* "" = not a VM profile's */
+	const char *tmpl;	/* "" = names no template */
 	bool placed;		/* its netdev is in the blade */
 };
 typedef void (*cmc_assignment_fn)(void *arg, const struct cmc_assignment_view *v);
@@ -142,6 +143,7 @@ struct cmc_profile {
 	uint16_t vlan;		/* 0: the blade's domain's */
 	unsigned rate;		/* Mbit/s, 0 = unlimited */
 	bool trusted;
+	char tmpl[CMC_TEMPLATE_NAME_MAX + 1];	/* "": none; else VLAN, rate and trust are its */
 };
 
 /* The lane joining blades a and z: its name and each end's address. -ENOENT if none;
@@ -191,5 +193,6 @@ enum cmc_status cmc_cmd_lanes(void *ctx, struct cmc_api_request *req);
 enum cmc_status cmc_cmd_port(void *ctx, struct cmc_api_request *req);
 enum cmc_status cmc_cmd_ports(void *ctx, struct cmc_api_request *req);
 enum cmc_status cmc_cmd_vbridge(void *ctx, struct cmc_api_request *req);
+enum cmc_status cmc_cmd_template(void *ctx, struct cmc_api_request *req);	/* cmd-template.c */
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "blade.h"
 #include "daemon.h"
+#include "errf.h"
 #include "log.h"
 #include "vbridge.h"
 
@@ -114,10 +115,50 @@ static void on_reaped(struct cmc_vms *v, struct vm *vm)
 		mig_reaped(v, vm);
 }
 
+/*
+ * A VM's template (template.h): the one it names (`template T`), else the one its MAC
+ * carries, else none. A template owns the VLAN, rate and trust: giving them too is
+ * refused, as are an unknown template, a MAC that carries an id no template has, and
+ * a MAC that carries another template than the one named. 0, or -errno with err.
+ */
+static int vm_template(struct cmcd *d, struct vm *n, const char *named, bool settings, char *err, size_t errlen)
+{
+	const struct cmc_intent *in = cmc_blades_intent(d->blades);
+	const struct cmc_template *t = NULL, *coded = NULL;
+	char ms[VB_MAC_STRLEN];
+	int rc;
+
+	if (named[0] && !n->has_profile)
+		return cmc_errf(err, errlen, -EINVAL, "a template needs the VM's MAC (mac M)");
+	if (!n->has_profile)
+		return 0;
+	if (named[0] && !(t = cmc_intent_template(in, named)))
+		return cmc_errf(err, errlen, -ENOENT, "no template '%.32s'", named);
+	rc = cmc_intent_template_of_mac(in, n->prof.mac, &coded, err, errlen);
+	if (rc)
+		return rc;
+	if (t && coded && t != coded)
+		return cmc_errf(err, errlen, -EINVAL, "MAC %s carries template %s, not %s", vb_mac_str(n->prof.mac, ms),
+				coded->name, t->name);
+	t = t ? t : coded;
+	if (t && settings)
+		return cmc_errf(err, errlen, -EINVAL, "VM %s's VLAN, rate and trust are template %s's", n->name,
+				t->name);
+	if (t) {
+		snprintf(n->prof.tmpl, sizeof(n->prof.tmpl), "%s", t->name);
+		n->prof.vlan = t->vlan;
+		n->prof.rate = t->rate;
+		n->prof.trusted = t->trusted;
+	}
+	return 0;
+}
+
 static enum cmc_status vm_start(struct cmcd *d, struct cmc_api_request *req)
 {
 	static const char usage[] =
-		"usage: vm start NAME blade B [mem MB] [mac M] [vlan X] [rate MBPS] [trusted]";
+		"usage: vm start NAME blade B [mem MB] [mac M] [vlan X] [rate MBPS] [trusted] [template T]";
+	char tmpl[CMC_TEMPLATE_NAME_MAX + 1] = "";
+	bool settings;
 	struct cmc_vms *v = d->vms;
 	struct vm n = { .used = true, .mem_mb = VM_MEM_DEFAULT, .state = VM_RUNNING }, *slot = NULL;
 	char err[256];
@@ -137,6 +178,7 @@ static enum cmc_status vm_start(struct cmcd *d, struct cmc_api_request *req)
 			{ "vlan", CMC_ARG_UINT, 1, 3999, false, &vlan, "a VLAN id (1-3999)", false },
 			{ "rate", CMC_ARG_UINT, 0, 1000, false, &n.prof.rate, "a rate in Mbit/s (0-1000)", false },
 			{ "trusted", CMC_ARG_FLAG, 0, 0, false, &n.prof.trusted, NULL, false },
+			{ "template", CMC_ARG_WORD, 0, sizeof(tmpl) - 1, false, tmpl, NULL, false },
 		};
 		enum cmc_status st = cmc_args_parse(req, 3, args, sizeof(args) / sizeof(args[0]), usage);
 
@@ -144,6 +186,7 @@ static enum cmc_status vm_start(struct cmcd *d, struct cmc_api_request *req)
 			return st;
 		n.prof.vlan = (uint16_t)vlan;
 		n.has_profile = args[2].seen;
+		settings = args[3].seen || args[4].seen || args[5].seen;
 	}
 	if (!blade_known(d, n.blade))
 		return cmc_api_refuse(req, CMC_REFUSED, "no blade '%s' in this chassis", n.blade);
@@ -151,6 +194,8 @@ static enum cmc_status vm_start(struct cmcd *d, struct cmc_api_request *req)
 		return cmc_api_refuse(req, CMC_REFUSED, "VM %s exists (on %s)", n.name, vm_find(v, n.name)->blade);
 	if ((n.prof.vlan || n.prof.rate || n.prof.trusted) && !n.has_profile)
 		return cmc_api_refuse(req, CMC_REFUSED, "a VLAN, rate or trust needs the VM's MAC (mac M)");
+	if (vm_template(d, &n, tmpl, settings, err, sizeof(err)) < 0)
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 	for (unsigned i = 0; i < VM_MAX && !slot; i++)
 		if (!v->vms[i].used)
 			slot = &v->vms[i];
@@ -218,7 +263,23 @@ enum cmc_status cmc_cmd_vm(void *ctx, struct cmc_api_request *req)
 	if (strcmp(req->argv[1], "stop") == 0 && req->argc >= 3)
 		return vm_stop(d, req);
 	return cmc_api_refuse(req, CMC_USAGE, "usage: vm start NAME blade B [mem MB] [mac M] [vlan X] [rate MBPS] "
-		      "[trusted] | vm stop NAME");
+		      "[trusted] [template T] | vm stop NAME");
+}
+
+/* A templated VM's VLAN, rate and trust as its template has them now (a template set
+ * since it started changed its VF; the VM's own record follows at its next save). */
+static void vm_prof_now(struct cmcd *d, struct vm *vm)
+{
+	const struct cmc_template *t;
+
+	if (!vm->has_profile || !vm->prof.tmpl[0] || !d->blades)
+		return;
+	t = cmc_intent_template(cmc_blades_intent(d->blades), vm->prof.tmpl);
+	if (!t)
+		return;
+	vm->prof.vlan = t->vlan;
+	vm->prof.rate = t->rate;
+	vm->prof.trusted = t->trusted;
 }
 
 enum cmc_status cmc_cmd_vms(void *ctx, struct cmc_api_request *req)
@@ -239,8 +300,10 @@ enum cmc_status cmc_cmd_vms(void *ctx, struct cmc_api_request *req)
 		cmc_rec_int(req->body, "mem", vm->mem_mb);
 		cmc_rec_int(req->body, "pid", vm_pid(vm, vm->blade));
 		cmc_rec_str(req->body, "mac", vm->has_profile ? vb_mac_str(vm->prof.mac, mac) : "-");
+		vm_prof_now(d, vm);
 		cmc_rec_int(req->body, "vlan", vm->prof.vlan);
 		cmc_rec_int(req->body, "rate", vm->prof.rate);
+		cmc_rec_str(req->body, "template", vm->prof.tmpl[0] ? vm->prof.tmpl : "-");
 		cmc_rec_str(req->body, "vf", vm->has_profile ? loc : "-");
 		cmc_rec_str(req->body, "note", vm->note[0] ? vm->note : "-");
 		cmc_rec_end(req->body);
@@ -438,6 +501,9 @@ enum cmc_status cmc_cmd_profile(void *ctx, struct cmc_api_request *req)
 		return cmc_api_refuse(req, CMC_REFUSED, "no VM '%.32s'", req->argv[2]);
 	if (!vm->has_profile)
 		return cmc_api_refuse(req, CMC_REFUSED, "VM %s has no network profile (start it with a MAC)", vm->name);
+	if (vm->prof.tmpl[0])
+		return cmc_api_refuse(req, CMC_REFUSED, "VM %s's rate is template %s's (cmcctl template set %s rate R)",
+				      vm->name, vm->prof.tmpl, vm->prof.tmpl);
 	if (vm_migrating(vm) || vm->failing)
 		return cmc_api_refuse(req, CMC_REFUSED, "VM %s is migrating; set its rate after", vm->name);
 	p = vm->prof;
