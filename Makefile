@@ -129,12 +129,13 @@ VM_CC ?= $(CC)
 VM_CFLAGS := -m32 -ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
 	-mno-mmx -mno-sse -mno-sse2 -nostdlib -O2 -g -Wall -Wextra
 all: $(VM_PAYLOAD)
-$(VM_PAYLOAD): t/vm/payload.S t/vm/payload.c t/vm/payload.ld
+$(VM_PAYLOAD): t/vm/payload.S t/vm/payload.c t/vm/net.c t/vm/payload.h t/vm/e1000.h t/vm/payload.ld
 	$(call msg,VM,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(VM_CC) $(VM_CFLAGS) -c -o $(O)/vm/entry.o t/vm/payload.S
 	$(Q)$(VM_CC) $(VM_CFLAGS) -std=c11 -c -o $(O)/vm/payload.o t/vm/payload.c
-	$(Q)ld -m elf_i386 -nostdlib --no-warn-rwx-segments -T t/vm/payload.ld -o $@ $(O)/vm/entry.o $(O)/vm/payload.o
+	$(Q)$(VM_CC) $(VM_CFLAGS) -std=c11 -c -o $(O)/vm/net.o t/vm/net.c
+	$(Q)ld -m elf_i386 -nostdlib --no-warn-rwx-segments -T t/vm/payload.ld -o $@ $(O)/vm/entry.o $(O)/vm/payload.o $(O)/vm/net.o
 
 # The chassis image with qemu-system-x86_64 in it (build/chassis/initrd-vm.img), for the
 # tests that run VMs inside the chassis; the normal image stays without it.

@@ -45,7 +45,15 @@ struct vf_rt {
 	bool failed;			/* the card refused the intent's settings */
 	char reason[160];
 	unsigned long long kick_at;	/* ms: up without carrier since, kicked at; 0 = fine */
+	/* A VM's port on this VF (cmc_blades_vmport_add): its own numbering, so that an answer
+	 * about the port never makes the VF's placing stale. */
+	int vmport;			/* VMPORT_* */
+	unsigned long long vmport_gen;
+	char vmport_err[200];
+	char vmport_why[16];		/* why it is removed, for the event ("" : its VM left) */
 };
+
+enum { VMPORT_NONE, VMPORT_BUILDING, VMPORT_READY, VMPORT_FAILED };
 
 /* A blade's stream of link changes (mp_blade_watch_open), in the daemon's loop. */
 struct blade_watch {
@@ -157,6 +165,7 @@ void cmc_blades_vf_state(const struct cmc_blades *b, unsigned slot, unsigned pf,
 
 static void carrier_seen(struct vf_rt *r, bool present, bool up, bool carrier);
 static void arm_kick_timer(struct cmc_blades *b);
+static void vmport_remove(struct cmc_blades *b, struct vf_rt *r);
 
 /* The VF's PCI address now; -ENODEV when the inventory has no such function. */
 static int vf_bdf(struct cmc_blades *b, unsigned slot, unsigned pf, unsigned vf, char bdf[MP_BDF_STRLEN])
@@ -307,6 +316,7 @@ static void unplace(struct cmc_blades *b, struct vf_rt *r)
 	if (vf_bdf(b, r->slot, r->pf, r->vf, op.bdf) == 0 && cmc_bw_submit(b->bw, &op, 1, unplaced, b) < 0)
 		log_warnx("slot %u pf %u vf %u out of %s: not asked (out of memory or stopping)", r->slot, r->pf,
 			  r->vf, r->blade);
+	vmport_remove(b, r);
 }
 
 static void place_due(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
@@ -1122,13 +1132,23 @@ int cmc_blades_lane_port(struct cmc_blades *b, const char *lane, unsigned *slot,
 
 /* --- VM profiles ------------------------------------------------------------------------ */
 
+/* The profile's settings on its VF; the VF keeps its own MAC (the VM's is an entry). */
 static void profile_fill(struct cmc_assignment *a, const struct cmc_profile *p)
 {
-	memcpy(a->mac, p->mac, 6);
 	a->vlan = p->vlan;
 	a->rate = p->rate;
 	a->trusted = p->trusted;
 	snprintf(a->tmpl, sizeof(a->tmpl), "%s", p->tmpl);
+}
+
+/* The VM's MAC as the static entry of its VF: the profile live (on the scratch intent). */
+static int profile_entry(struct cmc_blades *b, const struct cmc_assignment *a, const struct cmc_profile *p,
+			 char *err, size_t errlen)
+{
+	struct cmc_fdb f = { .slot = a->slot, .pf = a->pf, .vf = a->vf };
+
+	memcpy(f.mac, p->mac, 6);
+	return cmc_intent_fdb_add(b->in, &f, err, errlen);
 }
 
 int cmc_blades_profile_add(struct cmc_blades *b, const char *vm, const char *blade,
@@ -1146,7 +1166,10 @@ int cmc_blades_profile_add(struct cmc_blades *b, const char *vm, const char *bla
 	rc = cmc_blades_change_begin(b, &old);
 	if (rc)
 		return rc;
-	rc = cmc_blades_change_finish(b, old, cmc_intent_assign(b->in, &n, err, errlen), "profile", err, errlen);
+	rc = cmc_intent_assign(b->in, &n, err, errlen);
+	if (!rc && live)
+		rc = profile_entry(b, &n, p, err, errlen);
+	rc = cmc_blades_change_finish(b, old, rc, "profile", err, errlen);
 	if (rc == -EIO && cmc_intent_assignment(b->in, n.slot, n.pf, n.vf)) {
 		/* Kept but the card refused it: a profile half there helps no VM. */
 		unsigned at[3] = { n.slot, n.pf, n.vf };
@@ -1175,10 +1198,9 @@ int cmc_blades_profile_set(struct cmc_blades *b, const unsigned loc[3], const st
 		snprintf(err, errlen, "slot %u pf %u vf %u carries no VM profile", loc[0], loc[1], loc[2]);
 		return -ENOENT;
 	}
+	(void)live;	/* live or staged, the VF keeps its MAC: only the entry tells */
 	n = *a;
 	profile_fill(&n, p);
-	if (!live)
-		memcpy(n.mac, a->mac, 6);
 	rc = cmc_blades_change_begin(b, &old);
 	if (rc)
 		return rc;
@@ -1216,9 +1238,13 @@ int cmc_blades_profile_move(struct cmc_blades *b, const unsigned from[3], const 
 	rc = cmc_blades_change_begin(b, &old);
 	if (rc)
 		return rc;
+	/* The source's VF goes, and its entry (the VM's MAC) with it; the entry comes on the
+	 * destination's VF: one change, one store transaction. */
 	rc = cmc_intent_unassign(b->in, from[0], from[1], from[2], true, err, errlen);
 	if (!rc)
 		rc = cmc_intent_update(b->in, &n, err, errlen);
+	if (!rc)
+		rc = profile_entry(b, &n, p, err, errlen);
 	b->cards_only = true;
 	rc = cmc_blades_change_finish(b, old, rc, "profile-move", err, errlen);
 	b->cards_only = false;
@@ -1241,6 +1267,120 @@ void cmc_blades_tidy(struct cmc_blades *b)
 	}
 	if (b)
 		place_all(b);
+}
+
+
+/* --- VMs' ports on the blades (doc/vm-network.md) ---------------------------------------- */
+
+void cmc_blades_vmport_names(const unsigned loc[3], char bridge[16], char tap[16])
+{
+	struct cmc_assignment a = { .slot = loc[0], .pf = loc[1], .vf = loc[2] };
+	char vf[16];
+
+	cmc_blades_ifname(&a, vf);
+	snprintf(bridge, 16, "vbr-%.11s", vf);
+	snprintf(tap, 16, "vtp-%.11s", vf);
+}
+
+static void vmport_built(void *arg, struct cmc_bw_op *ops, unsigned n)
+{
+	struct cmc_blades *b = arg;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct cmc_bw_op *op = &ops[i];
+		struct vf_rt *r = rt_find(b, op->slot, op->pf, op->vf);
+
+		if (!r || r->vmport_gen != op->gen || r->vmport != VMPORT_BUILDING)
+			continue;
+		r->vmport = op->rc ? VMPORT_FAILED : VMPORT_READY;
+		snprintf(r->vmport_err, sizeof(r->vmport_err), "%s", op->rc ? op->err : "");
+		if (op->rc && op->rc != -ECANCELED)
+			cmc_events_post(b->d->events, "blade-error", (int)op->slot, "pf %u vf %u: VM port %s on %s: %s",
+					op->pf, op->vf, op->bridge, op->blade, op->err);
+		else if (!op->rc)
+			cmc_events_post(b->d->events, "vm-port", (int)op->slot,
+					"pf %u vf %u: %s joins %s and tap %s on %s", op->pf, op->vf, op->bridge,
+					op->ifname, op->tap, op->blade);
+	}
+}
+
+int cmc_blades_vmport_add(struct cmc_blades *b, const unsigned loc[3], const uint8_t mac[6], char *err,
+			  size_t errlen)
+{
+	const struct cmc_assignment *a = cmc_intent_assignment(b->in, loc[0], loc[1], loc[2]);
+	struct cmc_bw_op op = { .kind = CMC_BW_VMPORT, .slot = loc[0], .pf = loc[1], .vf = loc[2] };
+	struct vf_rt *r;
+
+	if (!a || !a->vm[0]) {
+		snprintf(err, errlen, "slot %u pf %u vf %u carries no VM profile", loc[0], loc[1], loc[2]);
+		return -ENOENT;
+	}
+	r = rt_get(b, loc[0], loc[1], loc[2]);
+	snprintf(op.blade, sizeof(op.blade), "%s", a->blade);
+	cmc_blades_ifname(a, op.ifname);
+	cmc_blades_vmport_names(loc, op.bridge, op.tap);
+	memcpy(op.mac, mac, 6);
+	op.gen = r->vmport_gen = ++b->gen;
+	/* After the job that places the VF (queued by the change that assigned it). */
+	if (cmc_bw_submit(b->bw, &op, 1, vmport_built, b) < 0) {
+		snprintf(err, errlen, "the blade worker is stopping");
+		return -ESHUTDOWN;
+	}
+	r->vmport = VMPORT_BUILDING;
+	r->vmport_err[0] = '\0';
+	return 0;
+}
+
+int cmc_blades_vmport_state(const struct cmc_blades *b, const unsigned loc[3], char *err, size_t errlen)
+{
+	const struct vf_rt *r = rt_peek(b, loc[0], loc[1], loc[2]);
+
+	if (!r || r->vmport == VMPORT_NONE) {
+		snprintf(err, errlen, "slot %u pf %u vf %u has no VM port", loc[0], loc[1], loc[2]);
+		return -ENOENT;
+	}
+	if (r->vmport == VMPORT_FAILED) {
+		snprintf(err, errlen, "%s", r->vmport_err);
+		return -EIO;
+	}
+	return r->vmport == VMPORT_READY;
+}
+
+static void vmport_removed(void *arg, struct cmc_bw_op *ops, unsigned n)
+{
+	struct cmc_blades *b = arg;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct cmc_bw_op *op = &ops[i];
+
+		if (op->rc == -ECANCELED)
+			continue;
+		if (op->rc)
+			cmc_events_post(b->d->events, "blade-error", (int)op->slot, "pf %u vf %u: removing %s on %s: %s",
+					op->pf, op->vf, op->bridge, op->blade, op->err);
+		else
+			cmc_events_post(b->d->events, "vm-port-removed", (int)op->slot,
+					"pf %u vf %u: %s and tap %s removed from %s (%s)", op->pf, op->vf, op->bridge,
+					op->tap, op->blade, op->ifname);
+	}
+}
+
+/* The VF leaves its blade (unplace): its VM's port goes too, after it. */
+static void vmport_remove(struct cmc_blades *b, struct vf_rt *r)
+{
+	struct cmc_bw_op op = { .kind = CMC_BW_VMPORT_DEL, .slot = r->slot, .pf = r->pf, .vf = r->vf };
+	unsigned loc[3] = { r->slot, r->pf, r->vf };
+
+	if (r->vmport == VMPORT_NONE)
+		return;
+	r->vmport = VMPORT_NONE;
+	snprintf(op.blade, sizeof(op.blade), "%s", r->blade);
+	snprintf(op.ifname, sizeof(op.ifname), "%s", r->vmport_why[0] ? r->vmport_why : "its VM left");
+	r->vmport_why[0] = '\0';
+	cmc_blades_vmport_names(loc, op.bridge, op.tap);
+	if (cmc_bw_submit(b->bw, &op, 1, vmport_removed, b) < 0)
+		log_warnx("slot %u pf %u vf %u: %s on %s not removed (stopping)", r->slot, r->pf, r->vf, op.bridge,
+			  r->blade);
 }
 
 /* --- Start and stop --------------------------------------------------------------------- */

@@ -178,6 +178,22 @@ int cmc_blades_profile_remove(struct cmc_blades *b, const unsigned loc[3], char 
 int cmc_blades_profile_move(struct cmc_blades *b, const unsigned from[3], const unsigned to[3],
 			    const struct cmc_profile *p, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
+/*
+ * A VM's port on the blade of the profile's VF at loc (doc/vm-network.md): a bridge of
+ * its own joining the VF's netdev and a tap the VM's hypervisor opens
+ * (cmc_blades_vmport_names), the VM's mac pinned to the tap. Built by the blade worker
+ * after whatever was asked before (the VF's placing); follow it with
+ * cmc_blades_vmport_state(). Removed, with a "vm-port-removed" event, when the VF
+ * leaves its blade (the profile released: vm stop, the source after a migration).
+ * 0, -ENOENT (no VM profile at loc), -ESHUTDOWN.
+ */
+int cmc_blades_vmport_add(struct cmc_blades *b, const unsigned loc[3], const uint8_t mac[6], char *err,
+			  size_t errlen) __attribute__((warn_unused_result));
+/* 1 ready, 0 being built, -ENOENT none asked for, -EIO failed (err says why). */
+int cmc_blades_vmport_state(const struct cmc_blades *b, const unsigned loc[3], char *err, size_t errlen);
+/* The bridge's and the tap's names in the blade ("vbr-s1v2", "vtp-s1v2"). */
+void cmc_blades_vmport_names(const unsigned loc[3], char bridge[16], char tap[16]);
+
 /* What a change left for the blades (cmc_blades_profile_move touches none): netdevs of
  * VFs no longer assigned leave their blades, assigned ones not placed are placed. */
 void cmc_blades_tidy(struct cmc_blades *b);

@@ -28,6 +28,9 @@ enum cmc_bw_kind {
 	CMC_BW_BOUNCE,	/* ifname down and up if it is up (a VF whose settings changed) */
 	CMC_BW_KICK,	/* ifname down and up if it is up without carrier (a stuck VF) */
 	CMC_BW_LOOK,	/* ifname as it is now (nd) */
+	CMC_BW_VMPORT,	/* a VM's port: bridge joining ifname (its VF) and tap, mac pinned to
+			 * the tap (mp_blade_vmport_add) */
+	CMC_BW_VMPORT_DEL,	/* bridge and tap removed (mp_blade_vmport_del) */
 };
 
 struct cmc_bw_op {
@@ -38,7 +41,8 @@ struct cmc_bw_op {
 	char blade[CMC_CONFIG_NAME_MAX + 1];
 	char ifname[16];
 	char cidr[32];			/* MAP: "" for none */
-	uint8_t mac[6];			/* MAP: what the VF should have */
+	uint8_t mac[6];			/* MAP: what the VF should have; VMPORT: the VM's */
+	char bridge[16], tap[16];	/* VMPORT, VMPORT_DEL */
 	/* Results */
 	int rc;				/* 0 or -errno */
 	char err[256];

@@ -1144,9 +1144,9 @@ int cmc_intent_profile_plan(const struct cmc_intent *in, const char *vm, const c
 		snprintf(out->tmpl, sizeof(out->tmpl), "%s", p->tmpl);
 		if (templated(in, out, err, errlen))
 			return -ENOENT;
-		if (live)
-			memcpy(out->mac, p->mac, 6);
-		else if (cmc_mac_vf_default(in->chassis_id, pt->slot, pt->pf, vf, out->mac) < 0)
+		/* The VF keeps its own default MAC, live or staged: the VM's MAC is a static
+		 * entry on it (the caller's, once live), owned once. */
+		if (cmc_mac_vf_default(in->chassis_id, pt->slot, pt->pf, vf, out->mac) < 0)
 			continue;
 		if (cmc_intent_assign_check(in, out, NULL, 0) == 0)
 			return 0;

@@ -267,8 +267,12 @@ int cmc_intent_fdb_del(struct cmc_intent *in, unsigned slot, unsigned pf, const 
 
 /*
  * Plans a VM's profile: the first free VF of an uplink port (profile settings in *p:
- * mac, vlan, rate, trusted; live false stages it: the VF keeps its default MAC). Fills
- * *out (vm and blade set); changes nothing; cmc_intent_assign then adds it.
+ * mac, vlan, rate, trusted). The VF keeps its own default MAC: the VM's MAC (p->mac) is
+ * delivered to it by a static entry (cmc_intent_fdb_add), which the caller adds once the
+ * profile is live (vm start, a migration's switch-over) and not while it is staged (a
+ * migration's destination, doc/vm-network.md). live true also refuses (-EADDRINUSE) a
+ * VM MAC someone owns. Fills *out (vm and blade set); changes nothing; cmc_intent_assign
+ * then adds it.
  */
 int cmc_intent_profile_plan(const struct cmc_intent *in, const char *vm, const char *blade,
 			    const struct cmc_assignment *p, bool live, struct cmc_assignment *out,

@@ -36,7 +36,7 @@ static bool wants_tick(const struct cmc_vms *v)
 	for (unsigned i = 0; i < VM_MAX; i++) {
 		const struct vm *vm = &v->vms[i];
 
-		if (vm->used && (vm_migrating(vm) || vm->failing || vm->src.q || vm->dst.q))
+		if (vm->used && (vm_migrating(vm) || vm->failing || vm->src.q || vm->dst.q || vm->net_wait))
 			return true;
 	}
 	return false;
@@ -121,13 +121,16 @@ static void on_reaped(struct cmc_vms *v, struct vm *vm)
  * refused, as are an unknown template, a MAC that carries an id no template has, and
  * a MAC that carries another template than the one named. 0, or -errno with err.
  */
-static int vm_template(struct cmcd *d, struct vm *n, const char *named, bool settings, char *err, size_t errlen)
+static int vm_template(struct cmcd *d, struct vm *n, bool settings, char *err, size_t errlen)
 {
+	char named[CMC_TEMPLATE_NAME_MAX + 1];
 	const struct cmc_intent *in = cmc_blades_intent(d->blades);
 	const struct cmc_template *t = NULL, *coded = NULL;
 	char ms[VB_MAC_STRLEN];
 	int rc;
 
+	snprintf(named, sizeof(named), "%s", n->prof.tmpl);
+	n->prof.tmpl[0] = '\0';
 	if (named[0] && !n->has_profile)
 		return cmc_errf(err, errlen, -EINVAL, "a template needs the VM's MAC (mac M)");
 	if (!n->has_profile)
@@ -153,48 +156,82 @@ static int vm_template(struct cmcd *d, struct vm *n, const char *named, bool set
 	return 0;
 }
 
+#define VM_START_USAGE "usage: vm start NAME blade B [mem MB] [mac M [ip A.B.C.D] [vlan X] [rate MBPS] [trusted] [template T]]"
+
+/* The VM that has IPv4 address ip, other than self; NULL: none. */
+static const struct vm *ip_owner(const struct cmc_vms *v, const char *ip, const struct vm *self)
+{
+	for (unsigned i = 0; ip[0] && i < VM_MAX; i++)
+		if (v->vms[i].used && &v->vms[i] != self && strcmp(v->vms[i].ip, ip) == 0)
+			return &v->vms[i];
+	return NULL;
+}
+
+/* settings: VLAN, rate or trust given (a template owns them). */
+static enum cmc_status start_parse(struct cmc_api_request *req, struct vm *n, bool *settings)
+{
+	unsigned vlan = 0;
+	struct cmc_arg args[] = {
+		{ "blade", CMC_ARG_WORD, 0, sizeof(n->blade) - 1, true, n->blade, NULL, false },
+		{ "mem", CMC_ARG_UINT, 16, 4096, false, &n->mem_mb, "a memory size in MiB (16-4096)", false },
+		{ "mac", CMC_ARG_MAC, 0, 0, false, n->prof.mac, "a unicast MAC address", false },
+		{ "vlan", CMC_ARG_UINT, 1, 3999, false, &vlan, "a VLAN id (1-3999)", false },
+		{ "rate", CMC_ARG_UINT, 0, 1000, false, &n->prof.rate, "a rate in Mbit/s (0-1000)", false },
+		{ "trusted", CMC_ARG_FLAG, 0, 0, false, &n->prof.trusted, NULL, false },
+		{ "ip", CMC_ARG_IPV4, 0, 0, false, n->ip, "a host's IPv4 address", false },
+		{ "template", CMC_ARG_WORD, 0, sizeof(n->prof.tmpl) - 1, false, n->prof.tmpl, NULL, false },
+	};
+	enum cmc_status st = cmc_args_parse(req, 3, args, sizeof(args) / sizeof(args[0]), VM_START_USAGE);
+
+	n->prof.vlan = (uint16_t)vlan;
+	n->has_profile = args[2].seen;
+	*settings = args[3].seen || args[4].seen || args[5].seen;
+	return st;
+}
+
+/* vm start: QEMU goes (its port is ready, or it has none); the answer once its QMP is up. */
+static void start_spawn(struct cmc_vms *v, struct vm *vm)
+{
+	char err[256], e[128];
+
+	if (qemu_spawn(v, vm, vm->blade, false, err, sizeof(err)) < 0) {
+		if (vm->has_profile && cmc_blades_profile_remove(v->d->blades, vm->loc, e, sizeof(e)) < 0)
+			log_warnx("VM %s: profile: %s", vm->name, e);
+		answer(vm, CMC_REFUSED, "VM %s on %s: %s", vm->name, vm->blade, err);
+		*vm = (struct vm){ 0 };
+		return;
+	}
+	qc_open(v, vm, &vm->src, vm->blade, START_TIMEOUT_MS, started);
+}
+
 static enum cmc_status vm_start(struct cmcd *d, struct cmc_api_request *req)
 {
-	static const char usage[] =
-		"usage: vm start NAME blade B [mem MB] [mac M] [vlan X] [rate MBPS] [trusted] [template T]";
-	char tmpl[CMC_TEMPLATE_NAME_MAX + 1] = "";
 	bool settings;
 	struct cmc_vms *v = d->vms;
 	struct vm n = { .used = true, .mem_mb = VM_MEM_DEFAULT, .state = VM_RUNNING }, *slot = NULL;
+	const struct vm *other;
+	enum cmc_status st;
 	char err[256];
 
 	if (req->argc < 5)
-		return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
+		return cmc_api_refuse(req, CMC_USAGE, "%s", VM_START_USAGE);
 	if (!vm_name_ok(req->argv[2]))
 		return cmc_api_refuse(req, CMC_REFUSED, "'%.32s' is not a VM name (1-%d of a-z A-Z 0-9 - _)", req->argv[2],
 			      VM_NAME_MAX);
 	snprintf(n.name, sizeof(n.name), "%s", req->argv[2]);
-	{
-		unsigned vlan = 0;
-		struct cmc_arg args[] = {
-			{ "blade", CMC_ARG_WORD, 0, sizeof(n.blade) - 1, true, n.blade, NULL, false },
-			{ "mem", CMC_ARG_UINT, 16, 4096, false, &n.mem_mb, "a memory size in MiB (16-4096)", false },
-			{ "mac", CMC_ARG_MAC, 0, 0, false, n.prof.mac, "a unicast MAC address", false },
-			{ "vlan", CMC_ARG_UINT, 1, 3999, false, &vlan, "a VLAN id (1-3999)", false },
-			{ "rate", CMC_ARG_UINT, 0, 1000, false, &n.prof.rate, "a rate in Mbit/s (0-1000)", false },
-			{ "trusted", CMC_ARG_FLAG, 0, 0, false, &n.prof.trusted, NULL, false },
-			{ "template", CMC_ARG_WORD, 0, sizeof(tmpl) - 1, false, tmpl, NULL, false },
-		};
-		enum cmc_status st = cmc_args_parse(req, 3, args, sizeof(args) / sizeof(args[0]), usage);
-
-		if (st != CMC_OK)
-			return st;
-		n.prof.vlan = (uint16_t)vlan;
-		n.has_profile = args[2].seen;
-		settings = args[3].seen || args[4].seen || args[5].seen;
-	}
+	st = start_parse(req, &n, &settings);
+	if (st != CMC_OK)
+		return st;
 	if (!blade_known(d, n.blade))
 		return cmc_api_refuse(req, CMC_REFUSED, "no blade '%s' in this chassis", n.blade);
 	if (vm_find(v, n.name))
 		return cmc_api_refuse(req, CMC_REFUSED, "VM %s exists (on %s)", n.name, vm_find(v, n.name)->blade);
-	if ((n.prof.vlan || n.prof.rate || n.prof.trusted) && !n.has_profile)
-		return cmc_api_refuse(req, CMC_REFUSED, "a VLAN, rate or trust needs the VM's MAC (mac M)");
-	if (vm_template(d, &n, tmpl, settings, err, sizeof(err)) < 0)
+	if ((n.prof.vlan || n.prof.rate || n.prof.trusted || n.ip[0]) && !n.has_profile)
+		return cmc_api_refuse(req, CMC_REFUSED, "a VLAN, rate, trust or IPv4 address needs the VM's MAC (mac M)");
+	other = ip_owner(v, n.ip, NULL);
+	if (other)
+		return cmc_api_refuse(req, CMC_REFUSED, "IPv4 address %s is VM %s's", n.ip, other->name);
+	if (vm_template(d, &n, settings, err, sizeof(err)) < 0)
 		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 	for (unsigned i = 0; i < VM_MAX && !slot; i++)
 		if (!v->vms[i].used)
@@ -204,16 +241,19 @@ static enum cmc_status vm_start(struct cmcd *d, struct cmc_api_request *req)
 	if (n.has_profile &&
 	    cmc_blades_profile_add(d->blades, n.name, n.blade, &n.prof, true, n.loc, err, sizeof(err)) < 0)
 		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
-	if (qemu_spawn(v, &n, n.blade, false, err, sizeof(err)) < 0) {
-		if (n.has_profile)
-			(void)cmc_blades_profile_remove(d->blades, n.loc, err + strlen(err), 1);
+	if (n.has_profile && cmc_blades_vmport_add(d->blades, n.loc, n.prof.mac, err, sizeof(err)) < 0) {
+		(void)cmc_blades_profile_remove(d->blades, n.loc, err + strlen(err), 1);
 		return cmc_api_refuse(req, CMC_REFUSED, "VM %s on %s: %s", n.name, n.blade, err);
 	}
-	/* The answer once its QMP is up (nested TCG: seconds); the loop goes on meanwhile. */
+	/* The answer once its QMP is up (nested TCG: seconds); the loop goes on meanwhile.
+	 * A VM with a NIC waits for its port first (the tick: port_wait). */
 	n.state = VM_STARTING;
 	*slot = n;
 	slot->req = cmc_api_defer(req);
-	qc_open(v, slot, &slot->src, slot->blade, START_TIMEOUT_MS, started);
+	if (slot->has_profile)
+		slot->net_wait = cmc_now_ms();
+	else
+		start_spawn(v, slot);
 	arm(v);
 	return CMC_OK;
 }
@@ -305,6 +345,7 @@ enum cmc_status cmc_cmd_vms(void *ctx, struct cmc_api_request *req)
 		cmc_rec_int(req->body, "rate", vm->prof.rate);
 		cmc_rec_str(req->body, "template", vm->prof.tmpl[0] ? vm->prof.tmpl : "-");
 		cmc_rec_str(req->body, "vf", vm->has_profile ? loc : "-");
+		cmc_rec_str(req->body, "ip", vm->ip[0] ? vm->ip : "-");
 		cmc_rec_str(req->body, "note", vm->note[0] ? vm->note : "-");
 		cmc_rec_end(req->body);
 	}
@@ -321,6 +362,55 @@ static int refuse(int rc, char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return rc;
+}
+
+/* A migration's destination QEMU starts (its port, if any, is ready): towards step 825.
+ * 0, or -EIO (the migration failed, vm->reason says why). */
+static int dest_go(struct cmc_vms *v, struct vm *vm)
+{
+	char e[256];
+
+	if (qemu_spawn(v, vm, vm->to, true, e, sizeof(e)) < 0) {
+		mig_fail(v, vm, false, "destination QEMU: %s", e);
+		arm(v);
+		return -EIO;
+	}
+	/* The source answering and the destination waiting go on from the loop; the caller
+	 * follows the migration. */
+	mig_begin(v, vm);
+	cmc_events_post(v->d->events, "migration", -1, "%s %s -> %s over lane %s (%s:%u)", vm->name, vm->from,
+			vm->to, vm->lane, vm->dest_addr, vm->port);
+	return 0;
+}
+
+/*
+ * A VM waiting for its port on a blade (vm start: its blade; a migration: the
+ * destination's, staged): once ready its QEMU starts; a port that failed or is not
+ * ready within VMPORT_TIMEOUT_MS fails the start or the migration. From the tick.
+ */
+static void port_wait(struct cmc_vms *v, struct vm *vm)
+{
+	bool mig = vm->state == VM_MIGRATING;
+	char err[256], e[128];
+	int rc = cmc_blades_vmport_state(v->d->blades, mig ? vm->dloc : vm->loc, err, sizeof(err));
+
+	if (rc == 0 && cmc_now_ms() - vm->net_wait < VMPORT_TIMEOUT_MS)
+		return;
+	vm->net_wait = 0;
+	if (rc == 0)
+		snprintf(err, sizeof(err), "not ready in %d s", VMPORT_TIMEOUT_MS / 1000);
+	if (mig && rc == 1)
+		(void)dest_go(v, vm);
+	else if (mig)
+		mig_fail(v, vm, false, "the destination's port for the VM: %s", err);
+	else if (rc == 1)
+		start_spawn(v, vm);
+	else {
+		if (cmc_blades_profile_remove(v->d->blades, vm->loc, e, sizeof(e)) < 0)
+			log_warnx("VM %s: profile: %s", vm->name, e);
+		answer(vm, CMC_REFUSED, "VM %s on %s: its port: %s", vm->name, vm->blade, err);
+		*vm = (struct vm){ 0 };
+	}
 }
 
 /* The checks of a migration, before anything moves (vms.h cmc_vms_migrate). */
@@ -380,20 +470,29 @@ int cmc_vms_migrate(struct cmcd *d, const char *name, const char *to, unsigned b
 		if (cmc_blades_profile_add(d->blades, vm->name, to, &vm->prof, false, vm->dloc, e, sizeof(e)) < 0)
 			return refuse(-EBUSY, err, errlen, "cannot stage VM %s's profile on %s: %s", vm->name, to, e);
 		vm->staged = true;
+		/* Pre-provisioning: the destination's port (bridge, tap, the VM's MAC pinned)
+		 * is built before its QEMU starts, so before any state moves; it is not live
+		 * until the switch-over puts the VM's entry on the card. */
+		if (cmc_blades_vmport_add(d->blades, vm->dloc, vm->prof.mac, e, sizeof(e)) < 0) {
+			(void)cmc_blades_profile_remove(d->blades, vm->dloc, e + strlen(e), 1);
+			vm->staged = false;
+			return refuse(-EIO, err, errlen, "VM %s's port on %s: %s", vm->name, to, e);
+		}
 	}
 	vm->mig = MIG_STARTING;
 	vm->state = VM_MIGRATING;
 	vm->mig_started = cmc_now_ms();
-	if (vm_save(v, vm) < 0 || qemu_spawn(v, vm, to, true, e, sizeof(e)) < 0) {
+	snprintf(e, sizeof(e), "the store refused it");
+	if (vm_save(v, vm) < 0) {
 		mig_fail(v, vm, false, "destination QEMU: %s", e);
 		arm(v);
 		return refuse(-EIO, err, errlen, "%s", vm->reason);
 	}
-	/* The source answering and the destination waiting (towards step 825) go on from the
-	 * loop; the caller returns now and follows the migration. */
-	mig_begin(v, vm);
-	cmc_events_post(d->events, "migration", -1, "%s %s -> %s over lane %s (%s:%u)", vm->name, vm->from, to,
-			lane, addr_to, vm->port);
+	/* The destination's QEMU once its port is ready (the tick: port_wait), else now. */
+	if (vm->has_profile)
+		vm->net_wait = cmc_now_ms();
+	else if (dest_go(v, vm) < 0)
+		return refuse(-EIO, err, errlen, "%s", vm->reason);
 	arm(v);
 	return 0;
 }
@@ -530,6 +629,11 @@ static void tick(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
 
 		if (!vm->used)
 			continue;
+		if (vm->net_wait) {
+			port_wait(v, vm);
+			if (!vm->used)
+				continue;
+		}
 		qc_due(v, &vm->src);
 		qc_due(v, &vm->dst);
 		if (vm->mig == MIG_ACTIVE && !vm->failing)
@@ -542,6 +646,8 @@ static void tick(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
 /* After a restart: where is each VM now? A migration in flight is taken up again. */
 static void resume(struct cmc_vms *v)
 {
+	char err[256];
+
 	for (unsigned i = 0; i < VM_MAX; i++) {
 		struct vm *vm = &v->vms[i];
 
@@ -551,6 +657,11 @@ static void resume(struct cmc_vms *v)
 			mig_resume(v, vm);
 			continue;
 		}
+		/* Its port is the blade's and outlived cmcd: asked again (it is kept as it is),
+		 * so that it goes when the VM does. */
+		if (vm->state == VM_RUNNING && vm->has_profile &&
+		    cmc_blades_vmport_add(v->d->blades, vm->loc, vm->prof.mac, err, sizeof(err)) < 0)
+			log_warnx("VM %s: its port: %s", vm->name, err);
 		if (vm->state == VM_RUNNING && !vm_pid(vm, vm->blade)) {
 			vm->state = VM_LOST;
 			snprintf(vm->note, sizeof(vm->note), "its QEMU on %s is gone", vm->blade);

@@ -25,6 +25,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/if.h>
+#include <linux/if_bridge.h>
+#include <linux/if_tun.h>
+#include <linux/neighbour.h>
 #include <linux/nsfs.h>
 #include <linux/rtnetlink.h>
 #include <netlink/attr.h>
@@ -993,6 +996,226 @@ out:
 	return rc;
 }
 
+/* --- A VM's port: a bridge joining the VF and a tap ------------------------------- */
+
+/* Runs in the blade's namespace: a tap made there, persistent, so that the hypervisor
+ * opens it by name (TUNSETIFF on an existing tap attaches to it) and its bridge port is
+ * ready before the VM starts. Linux Documentation/networking/tuntap.rst. */
+static int tap_make_here(void *arg)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
+	int rc = 0, fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", (const char *)arg);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0 || ioctl(fd, TUNSETPERSIST, 1) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* IFLA_AF_SPEC { AF_INET6 { IFLA_INET6_ADDR_GEN_MODE none } }: no link-local address, so
+ * the bridge and the tap send no neighbour discovery of their own. */
+static int put_no_ipv6(struct nl_msg *msg)
+{
+	struct nlattr *spec = nla_nest_start(msg, IFLA_AF_SPEC), *in6;
+
+	if (!spec || !(in6 = nla_nest_start(msg, AF_INET6)) ||
+	    nla_put_u8(msg, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE) < 0)
+		return -EMSGSIZE;
+	nla_nest_end(msg, in6);
+	nla_nest_end(msg, spec);
+	return 0;
+}
+
+/* A bridge called name (kernel's EEXIST: there already, kept). */
+static int bridge_make(struct nl_sock *sk, const char *name)
+{
+	struct nl_msg *msg;
+	struct nlattr *info;
+	int rc = link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0, 0, 0, &msg);
+
+	if (rc)
+		return rc;
+	if (nla_put_string(msg, IFLA_IFNAME, name) < 0 || !(info = nla_nest_start(msg, IFLA_LINKINFO)) ||
+	    nla_put_string(msg, IFLA_INFO_KIND, "bridge") < 0)
+		rc = -EMSGSIZE;
+	if (!rc) {
+		nla_nest_end(msg, info);
+		rc = put_no_ipv6(msg);
+	}
+	if (!rc)
+		rc = talk(sk, msg, NULL, NULL);
+	nlmsg_free(msg);
+	return rc == -EEXIST ? 0 : rc;
+}
+
+/* ifindex into master (0: none), up; no IPv6 address of its own if no_ipv6. */
+static int port_join(struct nl_sock *sk, int ifindex, int master, bool no_ipv6)
+{
+	struct nl_msg *msg;
+	int rc = link_msg(RTM_SETLINK, 0, ifindex, IFF_UP, IFF_UP, &msg);
+
+	if (rc)
+		return rc;
+	if (nla_put_u32(msg, IFLA_MASTER, (uint32_t)master) < 0)
+		rc = -EMSGSIZE;
+	if (!rc && no_ipv6)
+		rc = put_no_ipv6(msg);
+	if (!rc)
+		rc = talk(sk, msg, NULL, NULL);
+	nlmsg_free(msg);
+	return rc;
+}
+
+/* Learning off on a bridge port (what `bridge link set dev X learning off` sends: the
+ * bridge's RTM_SETLINK with a nested IFLA_PROTINFO, br_setlink). */
+static int port_no_learning(struct nl_sock *sk, int ifindex)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_BRIDGE, .ifi_index = ifindex };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_SETLINK, 0);
+	struct nlattr *pi;
+	int rc = 0;
+
+	if (!msg)
+		return -ENOMEM;
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    !(pi = nla_nest_start(msg, IFLA_PROTINFO | NLA_F_NESTED)) ||
+	    nla_put_u8(msg, IFLA_BRPORT_LEARNING, 0) < 0)
+		rc = -EMSGSIZE;
+	if (!rc) {
+		nla_nest_end(msg, pi);
+		rc = talk(sk, msg, NULL, NULL);
+	}
+	nlmsg_free(msg);
+	return rc;
+}
+
+/* mac as a static, sticky entry of the bridge on port ifindex (`bridge fdb replace MAC
+ * dev X master static sticky`): learning never moves it. */
+static int fdb_pin(struct nl_sock *sk, int ifindex, const uint8_t mac[6])
+{
+	struct ndmsg ndm = { .ndm_family = AF_BRIDGE, .ndm_ifindex = ifindex, .ndm_state = NUD_NOARP,
+			     .ndm_flags = NTF_MASTER | NTF_STICKY };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE);
+	int rc = 0;
+
+	if (!msg)
+		return -ENOMEM;
+	if (nlmsg_append(msg, &ndm, sizeof(ndm), NLMSG_ALIGNTO) < 0 || nla_put(msg, NDA_LLADDR, 6, mac) < 0)
+		rc = -EMSGSIZE;
+	if (!rc)
+		rc = talk(sk, msg, NULL, NULL);
+	nlmsg_free(msg);
+	return rc;
+}
+
+/* The link called name, which must be there (-ENODEV). */
+static int link_needed(struct nl_sock *sk, const char *name, struct link_info *li)
+{
+	int rc = link_by_name(sk, name, li);
+
+	return !rc && !li->found ? -ENODEV : rc;
+}
+
+/* The steps of a VM's port in order; *step names the one that failed. */
+static int vmport_build(struct nl_sock *sk, int nsfd, const char *vf_ifname, const char *bridge,
+			const char *tap, const uint8_t mac[6], const char **step)
+{
+	struct link_info vf, br, tp;
+	char tapname[IFNAMSIZ];
+	int rc;
+
+	snprintf(tapname, sizeof(tapname), "%s", tap);
+	*step = vf_ifname;
+	rc = link_needed(sk, vf_ifname, &vf);
+	if (!rc) {
+		*step = "the bridge";
+		rc = bridge_make(sk, bridge);
+	}
+	if (!rc)
+		rc = link_needed(sk, bridge, &br);
+	if (!rc) {
+		*step = "the tap (is the tun module loaded?)";
+		rc = link_by_name(sk, tap, &tp);
+		if (!rc && !tp.found)
+			rc = in_netns(nsfd, tap_make_here, tapname);
+	}
+	if (!rc)
+		rc = link_needed(sk, tap, &tp);
+	if (!rc) {
+		*step = "joining the bridge";
+		rc = port_join(sk, br.ifindex, 0, false);
+	}
+	if (!rc)
+		rc = port_join(sk, tp.ifindex, br.ifindex, true);
+	if (!rc)
+		rc = port_join(sk, vf.ifindex, br.ifindex, false);
+	if (!rc) {
+		*step = "learning off on the VF's port";
+		rc = port_no_learning(sk, vf.ifindex);
+	}
+	if (!rc) {
+		*step = "the VM's MAC on the tap";
+		rc = fdb_pin(sk, tp.ifindex, mac);
+	}
+	return rc;
+}
+
+static int netns_vmport_add(struct mp_blade_backend *be, const char *blade, const char *vf_ifname,
+			    const char *bridge, const char *tap, const uint8_t mac[6], char *err, size_t errlen)
+{
+	const char *step = "";
+	struct nl_sock *sk;
+	int nsfd, rc = blade_sock(to_netns(be), blade, &sk, &nsfd, err, errlen);
+
+	if (rc)
+		return rc;
+	rc = vmport_build(sk, nsfd, vf_ifname, bridge, tap, mac, &step);
+	nl_socket_free(sk);
+	if (rc)
+		return mp_blade_fail(err, errlen, rc, "blade %s: VM port %s: %s: %s", blade, bridge, step,
+				     strerror(-rc));
+	return 0;
+}
+
+/* Deletes the link called name if it is there. */
+static int link_delete(struct nl_sock *sk, const char *name)
+{
+	struct link_info li;
+	struct nl_msg *msg;
+	int rc = link_by_name(sk, name, &li);
+
+	if (rc || !li.found)
+		return rc;
+	rc = link_msg(RTM_DELLINK, 0, li.ifindex, 0, 0, &msg);
+	if (rc)
+		return rc;
+	rc = talk(sk, msg, NULL, NULL);
+	nlmsg_free(msg);
+	return rc == -ENODEV ? 0 : rc;
+}
+
+static int netns_vmport_del(struct mp_blade_backend *be, const char *blade, const char *bridge, const char *tap,
+			    char *err, size_t errlen)
+{
+	struct nl_sock *sk;
+	int rc = blade_sock(to_netns(be), blade, &sk, NULL, err, errlen);
+
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	rc = link_delete(sk, tap);
+	if (!rc)
+		rc = link_delete(sk, bridge);
+	nl_socket_free(sk);
+	if (rc)
+		return mp_blade_fail(err, errlen, rc, "blade %s: removing VM port %s: %s", blade, bridge, strerror(-rc));
+	return 0;
+}
+
 /* --- Open, close ------------------------------------------------------------------- */
 
 static int netns_open(struct mp_blade_backend **out, char *err, size_t errlen)
@@ -1113,6 +1336,8 @@ const struct mp_blade_ops mp_blade_netns_ops = {
 	.set_addr = netns_set_addr,
 	.set_up = netns_set_up,
 	.spawn = netns_spawn,
+	.vmport_add = netns_vmport_add,
+	.vmport_del = netns_vmport_del,
 	.watch_open = netns_watch_open,
 	.watch_read = netns_watch_read,
 };

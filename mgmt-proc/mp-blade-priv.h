@@ -37,6 +37,11 @@ struct mp_blade_ops {
 	/* NULL: as for set_addr. */
 	int (*set_up)(struct mp_blade_backend *be, const char *blade, const char *ifname, bool up,
 		      char *err, size_t errlen);
+	/* NULL: as for set_addr. */
+	int (*vmport_add)(struct mp_blade_backend *be, const char *blade, const char *vf_ifname,
+			  const char *bridge, const char *tap, const uint8_t mac[6], char *err, size_t errlen);
+	int (*vmport_del)(struct mp_blade_backend *be, const char *blade, const char *bridge,
+			  const char *tap, char *err, size_t errlen);
 	/* NULL: no stream of link changes (-EOPNOTSUPP). */
 	int (*watch_open)(struct mp_blade_backend *be, const char *blade, int *fd, char *err,
 			  size_t errlen);

@@ -233,3 +233,41 @@ int mp_blade_set_addr(struct mp_blade_backend *be, const char *blade, const char
 				     "the %s backend cannot set addresses inside a blade", be->ops->kind);
 	return be->ops->set_addr(be, blade, ifname, &c, err, errlen);
 }
+
+int mp_blade_vmport_add(struct mp_blade_backend *be, const char *blade, const char *vf_ifname,
+			const char *bridge, const char *tap, const uint8_t mac[6], char *err, size_t errlen)
+{
+	int rc = check_blade(blade, err, errlen);
+
+	if (!rc)
+		rc = check_ifname(vf_ifname, err, errlen);
+	if (!rc)
+		rc = check_ifname(bridge, err, errlen);
+	if (!rc)
+		rc = check_ifname(tap, err, errlen);
+	if (!rc && (!mac || (mac[0] & 1)))
+		rc = mp_blade_fail(err, errlen, -EINVAL, "a VM's port needs the VM's unicast MAC");
+	if (rc)
+		return rc;
+	if (!be->ops->vmport_add)
+		return mp_blade_fail(err, errlen, -EOPNOTSUPP,
+				     "the %s backend cannot build bridges inside a blade", be->ops->kind);
+	return be->ops->vmport_add(be, blade, vf_ifname, bridge, tap, mac, err, errlen);
+}
+
+int mp_blade_vmport_del(struct mp_blade_backend *be, const char *blade, const char *bridge, const char *tap,
+			char *err, size_t errlen)
+{
+	int rc = check_blade(blade, err, errlen);
+
+	if (!rc)
+		rc = check_ifname(bridge, err, errlen);
+	if (!rc)
+		rc = check_ifname(tap, err, errlen);
+	if (rc)
+		return rc;
+	if (!be->ops->vmport_del)
+		return mp_blade_fail(err, errlen, -EOPNOTSUPP,
+				     "the %s backend cannot build bridges inside a blade", be->ops->kind);
+	return be->ops->vmport_del(be, blade, bridge, tap, err, errlen);
+}

@@ -332,28 +332,86 @@ static void test_domain_strands_static(void)
 	cmc_intent_free(in);
 }
 
+/* A VM's profile goes live as a static entry (its MAC) on a VF that keeps its default MAC. */
+static int profile_live(struct cmc_intent *in, const struct cmc_assignment *a, const uint8_t mac[6], char *err,
+			size_t errlen)
+{
+	struct cmc_fdb f = { .slot = a->slot, .pf = a->pf, .vf = a->vf };
+
+	memcpy(f.mac, mac, 6);
+	return cmc_intent_fdb_add(in, &f, err, errlen);
+}
+
 static void test_profiles(void)
 {
 	struct cmc_intent *in = fresh();
 	char err[256];
 	struct cmc_assignment p = { .vlan = 0, .rate = 100 }, out, staged;
+	struct cmc_mac_owner o;
+	struct cmc_vf_settings s;
+	uint8_t def[6];
 
 	(void)!vb_mac_parse("02:00:00:00:aa:01", p.mac);
 	tap_is_int(cmc_intent_profile_plan(in, "vm1", "blade1", &p, true, &out, err, sizeof(err)), 0, "a VM profile");
-	tap_ok(out.slot == 1 && out.pf == 1 && out.vf == 0 && !strcmp(out.vm, "vm1") && !memcmp(out.mac, p.mac, 6),
-	       "  on the first uplink port's first free VF, with the VM's MAC");
+	tap_ok(out.slot == 1 && out.pf == 1 && out.vf == 0 && !strcmp(out.vm, "vm1"),
+	       "  on the first uplink port's first free VF");
+	tap_ok(cmc_mac_vf_default(ID, 1, 1, 0, def) == 0 && !memcmp(out.mac, def, 6),
+	       "  which keeps its own default MAC (the VM's is not a second copy on the VF)");
 	tap_is_int(cmc_intent_assign(in, &out, err, sizeof(err)), 0, "  assigned");
+	tap_is_int(profile_live(in, &out, p.mac, err, sizeof(err)), 0, "  live: the VM's MAC a static entry on its VF");
+	cmc_intent_mac_owner(in, p.mac, &o);
+	tap_ok(o.kind == CMC_MAC_STATIC && o.slot == 1 && o.pf == 1 && o.vf == 0, "  the entry owns the VM's MAC");
+	cmc_intent_vf_settings(in, 1, 1, 0, &s);
+	tap_ok(s.assigned && !memcmp(s.mac, def, 6) && s.spoofchk && s.rate == 100,
+	       "  the VF: its default MAC, the profile's rate, anti-spoofing on");
 	tap_is_int(cmc_intent_profile_plan(in, "vm2", "blade2", &p, true, &staged, err, sizeof(err)), -EADDRINUSE,
-		   "a second VM with the same MAC");
+		   "a second VM with the same MAC is refused");
+	tap_ok(strstr(err, "static entry") != NULL, "  naming the entry that has it");
 	tap_is_int(cmc_intent_profile_plan(in, "vm1", "blade2", &p, false, &staged, err, sizeof(err)), 0,
 		   "staging vm1's move");
 	tap_ok(staged.vf == 1 && memcmp(staged.mac, p.mac, 6) != 0, "  staged on the next VF with its default MAC");
 	tap_is_int(cmc_intent_assign(in, &staged, err, sizeof(err)), 0, "  assigned");
+	{
+		const struct cmc_fdb *e = cmc_intent_fdb(in, staged.slot, staged.pf, p.mac);
+
+		tap_ok(e && e->vf == out.vf, "  the VM's one entry is on the source's VF: staged, ready, not live");
+	}
+	tap_ok(profile_live(in, &staged, p.mac, err, sizeof(err)) < 0,
+	       "the staged VF cannot take the MAC while the source's entry has it");
 	tap_is_int(cmc_intent_unassign(in, out.slot, out.pf, out.vf, false, err, sizeof(err)), -EPERM,
 		   "a profile's VF is the VM's to release");
+	/* The switch-over, as blades.c makes it in one change: the source goes (its entry
+	 * with it), the entry comes on the destination. */
 	tap_is_int(cmc_intent_unassign(in, out.slot, out.pf, out.vf, true, err, sizeof(err)), 0, "  it releases it");
-	memcpy(staged.mac, p.mac, 6);
-	tap_is_int(cmc_intent_update(in, &staged, err, sizeof(err)), 0, "the staged VF goes live with the MAC");
+	tap_ok(!cmc_intent_fdb(in, out.slot, out.pf, p.mac), "  and its entry goes with it");
+	tap_is_int(profile_live(in, &staged, p.mac, err, sizeof(err)), 0, "the destination's VF goes live with the entry");
+	tap_is_int(cmc_intent_fdb_count(in), 1, "  the VM's MAC is owned once");
+	cmc_intent_free(in);
+}
+
+/* Receive-address capacity: a port holds 8 static entries, VMs' included (doc/intent.md). */
+static void test_profile_capacity(void)
+{
+	struct cmc_intent *in = fresh();
+	struct cmc_assignment p = { 0 }, a;
+	struct cmc_fdb f = { .slot = 1, .pf = 1, .vf = 3 };
+	char err[256];
+	int rc = 0;
+
+	a = asg(1, 1, 3, "blade2", "02:00:00:00:bb:00");
+	(void)!cmc_intent_assign(in, &a, err, sizeof(err));
+	for (unsigned i = 0; i < 8 && !rc; i++) {
+		f.mac[0] = 0x02, f.mac[5] = (uint8_t)(0x10 + i);
+		rc = cmc_intent_fdb_add(in, &f, err, sizeof(err));
+	}
+	tap_is_int(rc, 0, "eight static entries on slot 1 pf 1");
+	(void)!vb_mac_parse("02:00:00:00:aa:02", p.mac);
+	tap_is_int(cmc_intent_profile_plan(in, "vm1", "blade1", &p, true, &a, err, sizeof(err)), 0,
+		   "a VM's profile planned on the same port");
+	tap_is_int(cmc_intent_assign(in, &a, err, sizeof(err)), 0, "  its VF assigned (a VF primary, not an entry)");
+	tap_is_int(profile_live(in, &a, p.mac, err, sizeof(err)), -ENOSPC,
+		   "  but its MAC cannot go live: the port's receive-address table is full");
+	tap_ok(!cmc_intent_fdb(in, a.slot, a.pf, p.mac), "  nothing changed");
 	cmc_intent_free(in);
 }
 
@@ -609,6 +667,7 @@ int main(void)
 	test_veb_capacity();
 	test_domain_strands_static();
 	test_profiles();
+	test_profile_capacity();
 	test_dedicated();
 	test_store_round_trip();
 	test_templates();

@@ -45,7 +45,17 @@ irq0_entry:
 	popl %eax
 	iret
 
-/* Any other PIC vector (0x21-0x2f; all masked, so spurious): acknowledge both PICs. */
+/* The NIC's IRQ (vector 0x20 + its line, set by t/vm/net.c): payload_nic_irq() reads
+ * ICR, which lowers the line, and sends the end of interrupt; the frames are taken by
+ * the main loop, which this interrupt wakes from hlt. */
+	.globl irq_nic_entry
+irq_nic_entry:
+	pushal
+	call payload_nic_irq
+	popal
+	iret
+
+/* Any other PIC vector (0x21-0x2f; masked but the NIC's, so spurious): acknowledge both PICs. */
 	.globl irq_other_entry
 irq_other_entry:
 	pushl %eax

@@ -71,10 +71,11 @@
  */
 #include <stdint.h>
 
+#include "payload.h"
+
 #define DIRTY_PAGES_PER_SEC 100		/* default rate: 100 x 4 KiB = 400 KiB/s dirtied */
 #define REGION_MIB 8			/* default region size */
 #define REGION_BASE 0x01000000u		/* the dirtied region starts at 16 MiB */
-#define STATE_BASE 0x00200000u		/* the state block */
 #define SWEEP_PAGES_PER_TICK 128u
 #define MIRROR_XOR 0x5A5A5A5A5A5A5A5Aull
 #define PAYLOAD_MAGIC 0x434D43564D504C31ull
@@ -85,21 +86,6 @@
 #define ST_NO_ROOM 0xBAD00001u
 #define ST_NOT_MULTIBOOT 0xBAD00002u
 #define ST_EXCEPTION 0xE0000000u
-
-struct state {
-	uint64_t counter;
-	uint64_t mirror;
-	uint64_t errors;
-	uint64_t sweeps;
-	uint64_t magic;
-	uint32_t status;
-	uint32_t first_bad_page;
-	uint32_t rate;
-	uint32_t region_pages;
-	uint32_t region_base;
-	uint32_t first_bad_word;
-};
-_Static_assert(sizeof(struct state) == 0x40, "state block layout");
 
 struct mb_info {		/* multiboot v1 information, the fields we read */
 	uint32_t flags;
@@ -127,26 +113,12 @@ void payload_fault(uint32_t vec) __attribute__((noreturn));
 
 volatile uint32_t payload_ticks;	/* bumped by irq0_entry */
 
-static volatile struct state *const st = (volatile struct state *)STATE_BASE;
 static volatile uint32_t *const region = (volatile uint32_t *)REGION_BASE;
 static uint32_t npages;			/* a power of two */
 static uint32_t sweep_cursor;
 static struct idt_gate idt[48] __attribute__((aligned(8)));
 
 /* --- port I/O and COM1 ------------------------------------------------------------- */
-
-static inline void outb(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
 
 /* With no serial port the line status reads 0xff (ready) and the bytes go nowhere. */
 static void putc_com1(char c)
@@ -156,13 +128,13 @@ static void putc_com1(char c)
 	outb(0x3f8, (uint8_t)c);
 }
 
-static void puts_com1(const char *s)
+void puts_com1(const char *s)
 {
 	while (*s)
 		putc_com1(*s++);
 }
 
-static void putu_com1(uint32_t v)
+void putu_com1(uint32_t v)
 {
 	char b[11];
 	int n = 0;
@@ -173,6 +145,13 @@ static void putu_com1(uint32_t v)
 	} while (v);
 	while (n)
 		putc_com1(b[--n]);
+}
+
+/* v in hexadecimal, `digits` digits (1..8), lower case. */
+void putx_com1(uint32_t v, int digits)
+{
+	while (digits-- > 0)
+		putc_com1("0123456789abcdef"[(v >> 4 * digits) & 0xF]);
 }
 
 /* --- the region and its self-check --------------------------------------------------- */
@@ -264,7 +243,7 @@ static void sweep(void)
 
 /* --- interrupts -------------------------------------------------------------------------- */
 
-static void set_gate(unsigned vec, void *handler)
+void payload_set_gate(unsigned vec, void *handler)
 {
 	uint32_t a = (uint32_t)(uintptr_t)handler;
 
@@ -279,10 +258,10 @@ static void setup_interrupts(uint32_t hz)
 	uint32_t div = PIT_HZ / hz;
 
 	for (unsigned v = 0; v < 32; v++)
-		set_gate(v, exc_stubs + 16 * v);
-	set_gate(0x20, irq0_entry);
+		payload_set_gate(v, exc_stubs + 16 * v);
+	payload_set_gate(0x20, irq0_entry);
 	for (unsigned v = 0x21; v < 0x30; v++)
-		set_gate(v, irq_other_entry);
+		payload_set_gate(v, irq_other_entry);
 	__asm__ volatile("lidt %0" : : "m"(ip));
 
 	/* 8259 pair: IRQ 0-7 -> vectors 0x20-0x27, IRQ 8-15 -> 0x28-0x2f; only IRQ 0 open. */
@@ -366,10 +345,16 @@ void payload_main(uint32_t magic, const struct mb_info *mbi)
 	st->counter = 0;
 	st->mirror = MIRROR_XOR;
 	st->status = ST_FILLING;
+	net_configure(0);	/* the network counters: 0, net_status NET_OFF */
+	st->net_rx = st->net_tx = st->net_arp = st->net_echo = st->net_dropped = 0;
+	st->net_irq = st->net_irqs = st->net_bdf = st->net_reinits = 0;
+	st->net_mac_lo = st->net_mac_hi = st->net_ip = 0;
 	if (magic != 0x2BADB002u)
 		stop(ST_NOT_MULTIBOOT, "not started by a multiboot loader");
-	if (mbi->flags & 4)
+	if (mbi->flags & 4) {
 		parse_cmdline((const char *)(uintptr_t)mbi->cmdline, &rate, &mib);
+		net_configure((const char *)(uintptr_t)mbi->cmdline);
+	}
 	if (mib < 1 || mib > 64 || (mib & (mib - 1)))
 		mib = REGION_MIB;
 	if (rate < 19)
@@ -393,18 +378,24 @@ void payload_main(uint32_t magic, const struct mb_info *mbi)
 	uint32_t hz = rate > 1000 ? 1000 : rate, per_tick = rate > 1000 ? rate / 1000 : 1;
 
 	setup_interrupts(hz);
+	net_start();
 	st->status = ST_RUNNING;
 	puts_com1("payload: running\n");
-	uint32_t seen = payload_ticks;
+	uint32_t seen = payload_ticks, ticks = 0;
 
 	for (;;) {
-		/* sti takes effect after hlt starts: no tick slips in between. */
+		/* sti takes effect after hlt starts: no interrupt slips in between. */
 		__asm__ volatile("sti; hlt; cli" : : : "memory");
+		net_poll();	/* woken by the NIC or by a tick: frames first, for latency */
 		if (payload_ticks == seen)
-			continue;	/* not our interrupt */
+			continue;	/* not a tick */
 		seen = payload_ticks;
 		for (uint32_t k = 0; k < per_tick; k++)
 			step();
 		sweep();
+		if (++ticks >= hz) {
+			ticks = 0;
+			net_check();
+		}
 	}
 }
