@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "intent.h"
 #include "log.h"
+#include "template.h"
 #include "vbridge.h"
 
 #include <errno.h>
@@ -51,6 +52,9 @@ struct vf_rt {
 	unsigned long long vmport_gen;
 	char vmport_err[200];
 	char vmport_why[16];		/* why it is removed, for the event ("" : its VM left) */
+	/* Its template's access list on the port (nftables, in the blade): asked for. */
+	bool acl;
+	uint8_t vmport_mac[6];		/* the VM's MAC, for the rules */
 };
 
 enum { VMPORT_NONE, VMPORT_BUILDING, VMPORT_READY, VMPORT_FAILED };
@@ -1272,6 +1276,122 @@ void cmc_blades_tidy(struct cmc_blades *b)
 
 /* --- VMs' ports on the blades (doc/vm-network.md) ---------------------------------------- */
 
+/*
+ * The access list of a VM's template on its port (doc/templates.md): an nftables table of
+ * the port's own in the port's blade, written whole by `nft -f -` on the blade worker,
+ * after the port is built, and removed after the port. These helpers build the worker's
+ * operations and take its answers; the port's functions below call them.
+ */
+
+/* The rules for the profile a (its template's) on the port at loc: 1 (op filled), 0 (a
+ * names no template: no rules), -errno (err says why). */
+static int acl_op(struct cmc_blades *b, const struct cmc_assignment *a, const unsigned loc[3], const uint8_t mac[6],
+		  struct cmc_bw_op *op, char *err, size_t errlen)
+{
+	const struct cmc_template *t = a->tmpl[0] ? cmc_intent_template(b->in, a->tmpl) : NULL;
+	char bridge[16], table[32];
+	int n;
+
+	if (!t)
+		return 0;
+	*op = (struct cmc_bw_op){ .kind = CMC_BW_NFT, .slot = loc[0], .pf = loc[1], .vf = loc[2] };
+	snprintf(op->blade, sizeof(op->blade), "%s", a->blade);
+	cmc_blades_vmport_names(loc, bridge, op->tap);
+	cmc_template_nft_table(op->tap, table);
+	n = cmc_template_nft(t, table, op->tap, mac, op->nft, sizeof(op->nft));
+	if (n < 0 || (size_t)n >= sizeof(op->nft)) {
+		snprintf(err, errlen, "template %s: its rules for %s do not fit (%d bytes)", t->name, op->tap, n);
+		return n < 0 ? n : -E2BIG;
+	}
+	return 1;
+}
+
+/* The rules of the port at loc removed (the port goes): false when it had none. */
+static bool acl_remove_op(struct vf_rt *r, const unsigned loc[3], struct cmc_bw_op *op)
+{
+	char bridge[16], table[32];
+
+	if (!r->acl)
+		return false;
+	r->acl = false;
+	*op = (struct cmc_bw_op){ .kind = CMC_BW_NFT, .slot = loc[0], .pf = loc[1], .vf = loc[2] };
+	snprintf(op->blade, sizeof(op->blade), "%s", r->blade);
+	cmc_blades_vmport_names(loc, bridge, op->tap);
+	cmc_template_nft_table(op->tap, table);
+	return cmc_template_nft_remove(table, op->nft, sizeof(op->nft)) > 0;
+}
+
+/* The worker applied a port's rules (r its VF, still the one asked about). */
+static void acl_applied(struct cmc_blades *b, struct vf_rt *r, const struct cmc_bw_op *op)
+{
+	if (op->rc == -ECANCELED)
+		return;
+	if (op->rc) {
+		r->vmport = VMPORT_FAILED;
+		snprintf(r->vmport_err, sizeof(r->vmport_err), "access list on %s: %.160s", op->tap, op->err);
+		cmc_events_post(b->d->events, "blade-error", (int)op->slot, "pf %u vf %u: access list on %s on %s: %s",
+				op->pf, op->vf, op->tap, op->blade, op->err);
+		return;
+	}
+	cmc_events_post(b->d->events, "vm-acl", (int)op->slot, "pf %u vf %u: access list on %s on %s", op->pf, op->vf,
+			op->tap, op->blade);
+}
+
+static void acl_removed(struct cmc_blades *b, const struct cmc_bw_op *op)
+{
+	if (op->rc)
+		cmc_events_post(b->d->events, "blade-error", (int)op->slot, "pf %u vf %u: removing the access list of %s "
+				"on %s: %s", op->pf, op->vf, op->tap, op->blade, op->err);
+}
+
+static void acl_refreshed(void *arg, struct cmc_bw_op *ops, unsigned n)
+{
+	struct cmc_blades *b = arg;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct cmc_bw_op *op = &ops[i];
+
+		if (op->rc == -ECANCELED)
+			continue;
+		if (op->rc)
+			cmc_events_post(b->d->events, "blade-error", (int)op->slot, "pf %u vf %u: access list on %s "
+					"on %s: %s", op->pf, op->vf, op->tap, op->blade, op->err);
+		else
+			cmc_events_post(b->d->events, "vm-acl", (int)op->slot, "pf %u vf %u: access list on %s on %s "
+					"changed", op->pf, op->vf, op->tap, op->blade);
+	}
+}
+
+int cmc_blades_acl_refresh(struct cmc_blades *b, const char *tmpl)
+{
+	static struct cmc_bw_op op;	/* large (the ruleset); the loop's thread only */
+	char err[160] = "";
+	int rc = 0;
+
+	for (unsigned i = 0; i < CMC_INTENT_ASSIGN_MAX; i++) {
+		struct vf_rt *r = &b->rt[i];
+		const struct cmc_assignment *a;
+		unsigned loc[3];
+
+		if (!r->used || r->vmport == VMPORT_NONE || r->vmport == VMPORT_FAILED)
+			continue;
+		a = cmc_intent_assignment(b->in, r->slot, r->pf, r->vf);
+		if (!a || strcmp(a->tmpl, tmpl) != 0)
+			continue;
+		loc[0] = r->slot;
+		loc[1] = r->pf;
+		loc[2] = r->vf;
+		if (acl_op(b, a, loc, r->vmport_mac, &op, err, sizeof(err)) < 0) {
+			log_warnx("%s", err);
+			continue;
+		}
+		r->acl = true;
+		if (cmc_bw_submit(b->bw, &op, 1, acl_refreshed, b) < 0)
+			rc = -ESHUTDOWN;
+	}
+	return rc;
+}
+
 void cmc_blades_vmport_names(const unsigned loc[3], char bridge[16], char tap[16])
 {
 	struct cmc_assignment a = { .slot = loc[0], .pf = loc[1], .vf = loc[2] };
@@ -1292,6 +1412,10 @@ static void vmport_built(void *arg, struct cmc_bw_op *ops, unsigned n)
 
 		if (!r || r->vmport_gen != op->gen || r->vmport != VMPORT_BUILDING)
 			continue;
+		if (op->kind == CMC_BW_NFT) {
+			acl_applied(b, r, op);
+			continue;
+		}
 		r->vmport = op->rc ? VMPORT_FAILED : VMPORT_READY;
 		snprintf(r->vmport_err, sizeof(r->vmport_err), "%s", op->rc ? op->err : "");
 		if (op->rc && op->rc != -ECANCELED)
@@ -1309,7 +1433,9 @@ int cmc_blades_vmport_add(struct cmc_blades *b, const unsigned loc[3], const uin
 {
 	const struct cmc_assignment *a = cmc_intent_assignment(b->in, loc[0], loc[1], loc[2]);
 	struct cmc_bw_op op = { .kind = CMC_BW_VMPORT, .slot = loc[0], .pf = loc[1], .vf = loc[2] };
+	static struct cmc_bw_op ops[2];	/* large (the ruleset); the loop's thread only */
 	struct vf_rt *r;
+	int rc;
 
 	if (!a || !a->vm[0]) {
 		snprintf(err, errlen, "slot %u pf %u vf %u carries no VM profile", loc[0], loc[1], loc[2]);
@@ -1321,8 +1447,17 @@ int cmc_blades_vmport_add(struct cmc_blades *b, const unsigned loc[3], const uin
 	cmc_blades_vmport_names(loc, op.bridge, op.tap);
 	memcpy(op.mac, mac, 6);
 	op.gen = r->vmport_gen = ++b->gen;
-	/* After the job that places the VF (queued by the change that assigned it). */
-	if (cmc_bw_submit(b->bw, &op, 1, vmport_built, b) < 0) {
+	ops[0] = op;
+	/* The port, then its template's access list on it (fails closed: a port whose rules
+	 * could not be applied is a failed port); after the job that places the VF (queued by
+	 * the change that assigned it). */
+	rc = acl_op(b, a, loc, mac, &ops[1], err, errlen);
+	if (rc < 0)
+		return rc;
+	ops[1].gen = op.gen;
+	r->acl = rc > 0;
+	memcpy(r->vmport_mac, mac, 6);
+	if (cmc_bw_submit(b->bw, ops, rc > 0 ? 2 : 1, vmport_built, b) < 0) {
 		snprintf(err, errlen, "the blade worker is stopping");
 		return -ESHUTDOWN;
 	}
@@ -1355,6 +1490,10 @@ static void vmport_removed(void *arg, struct cmc_bw_op *ops, unsigned n)
 
 		if (op->rc == -ECANCELED)
 			continue;
+		if (op->kind == CMC_BW_NFT) {
+			acl_removed(b, op);
+			continue;
+		}
 		if (op->rc)
 			cmc_events_post(b->d->events, "blade-error", (int)op->slot, "pf %u vf %u: removing %s on %s: %s",
 					op->pf, op->vf, op->bridge, op->blade, op->err);
@@ -1369,7 +1508,8 @@ static void vmport_removed(void *arg, struct cmc_bw_op *ops, unsigned n)
 static void vmport_remove(struct cmc_blades *b, struct vf_rt *r)
 {
 	struct cmc_bw_op op = { .kind = CMC_BW_VMPORT_DEL, .slot = r->slot, .pf = r->pf, .vf = r->vf };
-	unsigned loc[3] = { r->slot, r->pf, r->vf };
+	static struct cmc_bw_op ops[2];	/* large (the ruleset); the loop's thread only */
+	unsigned loc[3] = { r->slot, r->pf, r->vf }, n;
 
 	if (r->vmport == VMPORT_NONE)
 		return;
@@ -1378,7 +1518,9 @@ static void vmport_remove(struct cmc_blades *b, struct vf_rt *r)
 	snprintf(op.ifname, sizeof(op.ifname), "%s", r->vmport_why[0] ? r->vmport_why : "its VM left");
 	r->vmport_why[0] = '\0';
 	cmc_blades_vmport_names(loc, op.bridge, op.tap);
-	if (cmc_bw_submit(b->bw, &op, 1, vmport_removed, b) < 0)
+	ops[0] = op;
+	n = acl_remove_op(r, loc, &ops[1]) ? 2 : 1;
+	if (cmc_bw_submit(b->bw, ops, n, vmport_removed, b) < 0)
 		log_warnx("slot %u pf %u vf %u: %s on %s not removed (stopping)", r->slot, r->pf, r->vf, op.bridge,
 			  r->blade);
 }

@@ -189,6 +189,14 @@ int cmc_blades_profile_move(struct cmc_blades *b, const unsigned from[3], const 
  */
 int cmc_blades_vmport_add(struct cmc_blades *b, const unsigned loc[3], const uint8_t mac[6], char *err,
 			  size_t errlen) __attribute__((warn_unused_result));
+/*
+ * A template changed (its access list among what did): every VM port whose profile names
+ * tmpl gets the template's rules again (nftables, on the blade worker, in order with
+ * everything asked before; events "vm-acl" or "blade-error"). 0, -ESHUTDOWN.
+ * (A port built by cmc_blades_vmport_add gets its template's rules with it, and loses
+ * them with it.)
+ */
+int cmc_blades_acl_refresh(struct cmc_blades *b, const char *tmpl);
 /* 1 ready, 0 being built, -ENOENT none asked for, -EIO failed (err says why). */
 int cmc_blades_vmport_state(const struct cmc_blades *b, const unsigned loc[3], char *err, size_t errlen);
 /* The bridge's and the tap's names in the blade ("vbr-s1v2", "vtp-s1v2"). */

@@ -123,7 +123,12 @@ enum cmc_status cmc_cmd_template(void *ctx, struct cmc_api_request *req)
 		rc = cmc_intent_template_set(in, &t, err, sizeof(err));
 	else
 		rc = cmc_intent_template_del(in, name, err, sizeof(err));
-	st = cmc_blades_command_end(d->blades, req, old, rc, "template", err, sizeof(err));
+	rc = cmc_blades_change_finish(d->blades, old, rc, "template", err, sizeof(err));
+	/* Its VMs' access lists on their ports, before the answer (which waits for the blade
+	 * worker): the VF settings went to the cards in the change itself. */
+	if (!rc && op[0] == 's')
+		(void)cmc_blades_acl_refresh(d->blades, name);
+	st = cmc_blades_reply(d->blades, req, rc, err);
 	if (st != CMC_OK)
 		return st;
 	if (op[0] == 'd')

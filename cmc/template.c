@@ -291,7 +291,7 @@ int cmc_template_nft_remove(const char *table, char *buf, size_t len)
 	return (int)o.used;
 }
 
-void cmc_template_nft_table(const char *vm, char buf[32])
+void cmc_template_nft_table(const char *port, char buf[32])
 {
-	snprintf(buf, 32, "cmc-vm-%.16s", vm);
+	snprintf(buf, 32, "cmc-acl-%.15s", port);
 }

@@ -106,7 +106,8 @@ int cmc_template_nft(const struct cmc_template *t, const char *table, const char
 		     const uint8_t vm_mac[6], char *buf, size_t len);
 /* The ruleset that removes `table` (absent or not: no error). As cmc_template_nft. */
 int cmc_template_nft_remove(const char *table, char *buf, size_t len);
-/* The table cmc gives VM vm's rules: "cmc-vm-" vm (VM names are 1-16 of a-z A-Z 0-9 - _). */
-void cmc_template_nft_table(const char *vm, char buf[32]);
+/* The table cmc gives the rules of the VM's bridge port `port`: "cmc-acl-" port (a
+ * table per port, so a blade's ports never share rules; up to 15 characters of port). */
+void cmc_template_nft_table(const char *port, char buf[32]);
 
 #endif

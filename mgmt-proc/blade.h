@@ -123,6 +123,18 @@ int mp_blade_vmport_del(struct mp_blade_backend *be, const char *blade, const ch
 			const char *tap, char *err, size_t errlen) MP_WUR;
 
 /*
+ * Runs a program on the blade and waits for it, at most timeout_ms (1..60000): netns runs
+ * argv[0] (a full path) inside the blade's namespace with `input` (may be NULL) on its
+ * stdin, e.g. `nft -f -` with a ruleset. 0 when it exited 0; -EIO when it exited
+ * otherwise or was killed (err holds what it printed, its first 200 bytes, else its exit
+ * status); -ETIMEDOUT when it ran longer (killed, reaped); -ENOENT: no such blade (or
+ * program: err says which); -EOPNOTSUPP: the backend cannot run programs on a blade.
+ */
+#define MP_BLADE_RUN_TIMEOUT_MAX 60000
+int mp_blade_run(struct mp_blade_backend *be, const char *blade, const char *const argv[], const char *input,
+		 unsigned timeout_ms, char *err, size_t errlen) MP_WUR;
+
+/*
  * Link changes inside a blade, for an event loop: *fd (non-blocking, close-on-exec) is
  * readable when an interface of the blade changed; mp_blade_watch_read() then takes
  * what is pending without waiting and calls fn once per interface reported, with its

@@ -34,6 +34,7 @@
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -940,6 +941,126 @@ out_args:
 	return rc;
 }
 
+/* The child of netns_run (forked from a threaded process: async-signal-safe calls only):
+ * into the blade, stdin from in, stdout and stderr to out. 126: not into the blade;
+ * 127: no such program. */
+static __attribute__((noreturn)) void run_child(int nsfd, int in, int out, char *const args[])
+{
+	if (setns(nsfd, CLONE_NEWNET) < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+		_exit(126);
+	execv(args[0], args);
+	_exit(127);
+}
+
+/* What the program printed, until it closes its output or `end` (ms) comes. */
+static void run_collect(int fd, unsigned long long end, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	for (;;) {
+		unsigned long long now = cmc_now_ms();
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		char chunk[512];
+		ssize_t n;
+
+		if (now >= end || poll(&p, 1, (int)(end - now)) <= 0)
+			break;
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (ssize_t i = 0; i < n && used + 1 < len; i++)
+			buf[used++] = chunk[i] == '\n' || chunk[i] == '\t' ? ' ' : chunk[i];
+	}
+	buf[used < len ? used : len - 1] = '\0';
+}
+
+/* Reaps pid by `end` (ms), else kills it and reaps it. Its wait status, or -ETIMEDOUT. */
+static int run_reap(pid_t pid, unsigned long long end)
+{
+	int status;
+
+	while (cmc_now_ms() < end) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			return status;
+		if (r < 0 && errno != EINTR)
+			return -ECHILD;
+		usleep(2000);
+	}
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return -ETIMEDOUT;
+}
+
+/*
+ * A program in the blade, waited for (mp_blade_run): stdin a pipe holding `input` (a
+ * ruleset fits the pipe's buffer; a longer input is refused rather than risk a writer
+ * blocked on a reader that never reads), its output collected, all within timeout_ms.
+ */
+static int netns_run(struct mp_blade_backend *be, const char *blade, const char *const argv[], const char *input,
+		     unsigned timeout_ms, char *err, size_t errlen)
+{
+	int nsfd, rc = blade_fd(to_netns(be), blade, &nsfd), in[2] = { -1, -1 }, out[2] = { -1, -1 }, status;
+	unsigned long long end = cmc_now_ms() + timeout_ms;
+	size_t len = input ? strlen(input) : 0;
+	char *args[32], said[256];
+	size_t n = 0;
+	pid_t pid;
+
+	if (rc)
+		return mp_blade_fail(err, errlen, rc, "no blade %s", blade);
+	if (len > 60000)
+		return mp_blade_fail(err, errlen, -E2BIG, "%zu bytes of input, at most 60000", len);
+	for (; argv[n] && n + 1 < sizeof(args) / sizeof(args[0]); n++)
+		memcpy(&args[n], &argv[n], sizeof(args[n]));	/* execv's prototype; nothing writes them */
+	args[n] = NULL;
+	if (argv[n])
+		return mp_blade_fail(err, errlen, -E2BIG, "%s: too many arguments", argv[0]);
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
+		rc = mp_blade_fail(err, errlen, -errno, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		rc = mp_blade_fail(err, errlen, -errno, "fork: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0)
+		run_child(nsfd, in[0], out[1], args);
+	close(in[0]);
+	close(out[1]);
+	in[0] = out[1] = -1;
+	if (len)
+		(void)!write(in[1], input, len);	/* fits the pipe; one that went unread says why below */
+	close(in[1]);
+	in[1] = -1;
+	run_collect(out[0], end, said, sizeof(said));
+	status = run_reap(pid, end);
+	if (status == -ETIMEDOUT)
+		rc = mp_blade_fail(err, errlen, -ETIMEDOUT, "%s on blade %s: still running after %u ms (killed)", argv[0],
+				   blade, timeout_ms);
+	else if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) >= 126 && !said[0])
+		rc = mp_blade_fail(err, errlen, WEXITSTATUS(status) == 127 ? -ENOENT : -EIO, "%s on blade %s: %s",
+				   argv[0], blade, WEXITSTATUS(status) == 127 ? "no such program" : "cannot enter the blade");
+	else if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		rc = mp_blade_fail(err, errlen, -EIO, "%s on blade %s: %s", argv[0], blade,
+				   said[0] ? said : status >= 0 && WIFEXITED(status) ? "failed" : "killed");
+	else
+		rc = 0;
+out:
+	for (unsigned i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (out[i] >= 0)
+			close(out[i]);
+	}
+	return rc;
+}
+
 static int netns_set_up(struct mp_blade_backend *be, const char *blade, const char *ifname, bool up,
 			char *err, size_t errlen)
 {
@@ -1336,6 +1457,7 @@ const struct mp_blade_ops mp_blade_netns_ops = {
 	.set_addr = netns_set_addr,
 	.set_up = netns_set_up,
 	.spawn = netns_spawn,
+	.run = netns_run,
 	.vmport_add = netns_vmport_add,
 	.vmport_del = netns_vmport_del,
 	.watch_open = netns_watch_open,

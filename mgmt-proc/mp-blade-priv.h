@@ -34,6 +34,9 @@ struct mp_blade_ops {
 	/* NULL: the backend cannot start programs on a blade. */
 	int (*spawn)(struct mp_blade_backend *be, const char *blade, const char *const argv[],
 		     const char *log_path, char *err, size_t errlen);
+	/* NULL: the backend cannot run programs on a blade. */
+	int (*run)(struct mp_blade_backend *be, const char *blade, const char *const argv[], const char *input,
+		   unsigned timeout_ms, char *err, size_t errlen);
 	/* NULL: as for set_addr. */
 	int (*set_up)(struct mp_blade_backend *be, const char *blade, const char *ifname, bool up,
 		      char *err, size_t errlen);

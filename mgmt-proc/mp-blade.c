@@ -180,6 +180,23 @@ int mp_blade_spawn(struct mp_blade_backend *be, const char *blade, const char *c
 	return be->ops->spawn(be, blade, argv, log_path, err, errlen);
 }
 
+int mp_blade_run(struct mp_blade_backend *be, const char *blade, const char *const argv[], const char *input,
+		 unsigned timeout_ms, char *err, size_t errlen)
+{
+	int rc = check_blade(blade, err, errlen);
+
+	if (rc)
+		return rc;
+	if (!argv || !argv[0] || argv[0][0] != '/')
+		return mp_blade_fail(err, errlen, -EINVAL, "a program to run needs a full path");
+	if (timeout_ms < 1 || timeout_ms > MP_BLADE_RUN_TIMEOUT_MAX)
+		return mp_blade_fail(err, errlen, -EINVAL, "a run is bounded by 1..%d ms", MP_BLADE_RUN_TIMEOUT_MAX);
+	if (!be->ops->run)
+		return mp_blade_fail(err, errlen, -EOPNOTSUPP, "the %s backend cannot run programs on a blade",
+				     be->ops->kind);
+	return be->ops->run(be, blade, argv, input, timeout_ms, err, errlen);
+}
+
 int mp_blade_watch_open(struct mp_blade_backend *be, const char *blade, int *fd, char *err,
 			size_t errlen)
 {
