@@ -64,7 +64,7 @@ static void usage(FILE *f)
 		"  vbridge show [slot N] the cards' bridges: forwarding table with counters\n"
 		"  vbridge add|del slot N [pf P] [vf V] mac M   a static forwarding entry\n"
 		"\n"
-		"  vm start NAME blade B [mem MB] [mac M] [vlan X] [rate MBPS] [trusted] | vm stop NAME\n"
+		"  vm start NAME blade B [mem MB] [mac M [ip A.B.C.D] [vlan X] [rate MBPS] [trusted]] | vm stop NAME\n"
 		"  vms                   the VMs on the blades, their state and profiles\n"
 		"  migrate VM --to BLADE [bandwidth MBPS]   move a running VM over the lane between\n"
 		"                        the blades; follows it to the end (a progress bar on a\n"

@@ -235,7 +235,7 @@ const struct cmc_api_command cmcd_commands[] = {
 	  "vbridge show [slot N] | add slot N [pf P] vf V mac M | del slot N [pf P] mac M",
 	  "the cards' embedded bridges: forwarding table, static entries",
 	  CMC_API_CHANGES_UNLESS_SHOW },
-	{ "vm", cmc_cmd_vm, 2, 14, "vm start NAME blade B [mem MB] [mac M] [vlan X] [rate MBPS] [trusted] | vm stop NAME",
+	{ "vm", cmc_cmd_vm, 2, 16, "vm start NAME blade B [mem MB] [mac M [ip A.B.C.D] [vlan X] [rate MBPS] [trusted]] | vm stop NAME",
 	  "a VM (QEMU) on a blade", CMC_API_CHANGES },
 	{ "vms", cmc_cmd_vms, 0, 0, "vms", "the VMs, where they run, their profiles", 0 },
 	{ "migrate", cmc_cmd_migrate, 3, 5, "migrate VM --to BLADE [bandwidth MBPS]",

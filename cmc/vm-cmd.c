@@ -254,8 +254,7 @@ enum cmc_status cmc_cmd_vm(void *ctx, struct cmc_api_request *req)
 		return vm_start(d, req);
 	if (strcmp(req->argv[1], "stop") == 0 && req->argc >= 3)
 		return vm_stop(d, req);
-	return cmc_api_refuse(req, CMC_USAGE, "usage: vm start NAME blade B [mem MB] [mac M] [vlan X] [rate MBPS] "
-		      "[trusted] | vm stop NAME");
+	return cmc_api_refuse(req, CMC_USAGE, "%s | vm stop NAME", VM_START_USAGE);
 }
 
 enum cmc_status cmc_cmd_vms(void *ctx, struct cmc_api_request *req)
