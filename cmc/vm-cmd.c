@@ -302,8 +302,7 @@ enum cmc_status cmc_cmd_vm(void *ctx, struct cmc_api_request *req)
 		return vm_start(d, req);
 	if (strcmp(req->argv[1], "stop") == 0 && req->argc >= 3)
 		return vm_stop(d, req);
-	return cmc_api_refuse(req, CMC_USAGE, "usage: vm start NAME blade B [mem MB] [mac M] [vlan X] [rate MBPS] "
-		      "[trusted] [template T] | vm stop NAME");
+	return cmc_api_refuse(req, CMC_USAGE, "%s | vm stop NAME", VM_START_USAGE);
 }
 
 /* A templated VM's VLAN, rate and trust as its template has them now (a template set
@@ -653,15 +652,18 @@ static void resume(struct cmc_vms *v)
 
 		if (!vm->used)
 			continue;
+		/* Its ports are the blades' and outlived cmcd: asked again (each is kept as it
+		 * is), so that cmcd knows them and they go when the VM leaves. */
+		if (vm->state != VM_LOST && vm->has_profile &&
+		    cmc_blades_vmport_add(v->d->blades, vm->loc, vm->prof.mac, err, sizeof(err)) < 0)
+			log_warnx("VM %s: its port: %s", vm->name, err);
+		if (vm->state == VM_MIGRATING && vm->staged &&
+		    cmc_blades_vmport_add(v->d->blades, vm->dloc, vm->prof.mac, err, sizeof(err)) < 0)
+			log_warnx("VM %s: its port on %s: %s", vm->name, vm->to, err);
 		if (vm->mig != MIG_NONE && vm->mig != MIG_COMPLETED && vm->mig != MIG_FAILED) {
 			mig_resume(v, vm);
 			continue;
 		}
-		/* Its port is the blade's and outlived cmcd: asked again (it is kept as it is),
-		 * so that it goes when the VM does. */
-		if (vm->state == VM_RUNNING && vm->has_profile &&
-		    cmc_blades_vmport_add(v->d->blades, vm->loc, vm->prof.mac, err, sizeof(err)) < 0)
-			log_warnx("VM %s: its port: %s", vm->name, err);
 		if (vm->state == VM_RUNNING && !vm_pid(vm, vm->blade)) {
 			vm->state = VM_LOST;
 			snprintf(vm->note, sizeof(vm->note), "its QEMU on %s is gone", vm->blade);

@@ -59,7 +59,7 @@ check('domain ', 'create delete add remove');
 check('lane ', 'create delete');
 check('port 1/0 role ', 'uplink midplane');
 check('vbridge add slot 1 ', 'pf vf mac');
-check('vm start vm1 blade blade1 ', 'mem mac vlan rate trusted');
+check('vm start vm1 blade blade1 ', 'mem mac ip vlan rate trusted');
 check('migrate vm1 ', '--to');
 check('events ', '-f');
 check('slot ', '');
