@@ -1150,7 +1150,9 @@ static int put_no_ipv6(struct nl_msg *msg)
 	return 0;
 }
 
-/* A bridge called name (kernel's EEXIST: there already, kept). */
+/* A bridge called name (kernel's EEXIST: there already, kept). Its IPv6 address mode
+ * comes after (port_join): Linux refuses IFLA_AF_SPEC AF_INET6 on a link it is creating
+ * (-EAFNOSUPPORT: the link has no IPv6 state yet). */
 static int bridge_make(struct nl_sock *sk, const char *name)
 {
 	struct nl_msg *msg;
@@ -1164,10 +1166,8 @@ static int bridge_make(struct nl_sock *sk, const char *name)
 		rc = -EMSGSIZE;
 	if (!rc) {
 		nla_nest_end(msg, info);
-		rc = put_no_ipv6(msg);
-	}
-	if (!rc)
 		rc = talk(sk, msg, NULL, NULL);
+	}
 	nlmsg_free(msg);
 	return rc == -EEXIST ? 0 : rc;
 }
@@ -1267,7 +1267,7 @@ static int vmport_build(struct nl_sock *sk, int nsfd, const char *vf_ifname, con
 		rc = link_needed(sk, tap, &tp);
 	if (!rc) {
 		*step = "joining the bridge";
-		rc = port_join(sk, br.ifindex, 0, false);
+		rc = port_join(sk, br.ifindex, 0, true);
 	}
 	if (!rc)
 		rc = port_join(sk, tp.ifindex, br.ifindex, true);
