@@ -32,6 +32,7 @@
 
 #define PLACE_RETRY_MS 300	/* a VF without its netdev yet: look again */
 #define KICK_AFTER_MS 4000	/* up in its blade without carrier (port up) this long: kicked */
+#define IDLE_CHECK_MS 1000	/* VMs' ports: their VFs' counters read this often (vm_port_idle) */
 
 /* What happened to an assigned VF (runtime only: the intent is in intent.c). */
 struct vf_rt {
@@ -50,7 +51,8 @@ struct vf_rt {
 	int vmport;			/* VMPORT_* */
 	unsigned long long vmport_gen;
 	char vmport_err[200];
-	char vmport_why[16];		/* why it is removed, for the event ("" : its VM left) */
+	uint64_t idle_frames;		/* its VF's frames when last seen to change */
+	unsigned long long idle_since;	/* ms; 0: not watched yet */
 };
 
 enum { VMPORT_NONE, VMPORT_BUILDING, VMPORT_READY, VMPORT_FAILED };
@@ -71,6 +73,7 @@ struct cmc_blades {
 	unsigned long long gen;		/* the last request's number */
 	struct cmc_timer *place_timer;
 	struct cmc_timer *kick_timer;	/* armed for the earliest kick_at, else idle */
+	struct cmc_timer *idle_timer;	/* VMs' ports without frames (daemon.vm_port_idle) */
 	struct blade_watch watches[CMC_CONFIG_BLADES_MAX];
 	const char *failpoint;
 	bool cards_only;		/* this change touches no blade (a migration's switch-over) */
@@ -165,7 +168,7 @@ void cmc_blades_vf_state(const struct cmc_blades *b, unsigned slot, unsigned pf,
 
 static void carrier_seen(struct vf_rt *r, bool present, bool up, bool carrier);
 static void arm_kick_timer(struct cmc_blades *b);
-static void vmport_remove(struct cmc_blades *b, struct vf_rt *r);
+static void vmport_remove(struct cmc_blades *b, struct vf_rt *r, bool idle);
 
 /* The VF's PCI address now; -ENODEV when the inventory has no such function. */
 static int vf_bdf(struct cmc_blades *b, unsigned slot, unsigned pf, unsigned vf, char bdf[MP_BDF_STRLEN])
@@ -316,7 +319,7 @@ static void unplace(struct cmc_blades *b, struct vf_rt *r)
 	if (vf_bdf(b, r->slot, r->pf, r->vf, op.bdf) == 0 && cmc_bw_submit(b->bw, &op, 1, unplaced, b) < 0)
 		log_warnx("slot %u pf %u vf %u out of %s: not asked (out of memory or stopping)", r->slot, r->pf,
 			  r->vf, r->blade);
-	vmport_remove(b, r);
+	vmport_remove(b, r, false);
 }
 
 static void place_due(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
@@ -1358,28 +1361,95 @@ static void vmport_removed(void *arg, struct cmc_bw_op *ops, unsigned n)
 			cmc_events_post(b->d->events, "blade-error", (int)op->slot, "pf %u vf %u: removing %s on %s: %s",
 					op->pf, op->vf, op->bridge, op->blade, op->err);
 		else
-			cmc_events_post(b->d->events, "vm-port-removed", (int)op->slot,
+			cmc_events_post(b->d->events, op->gen ? "vm-port-idle" : "vm-port-removed", (int)op->slot,
 					"pf %u vf %u: %s and tap %s removed from %s (%s)", op->pf, op->vf, op->bridge,
-					op->tap, op->blade, op->ifname);
+					op->tap, op->blade, op->gen ? "no frame for daemon.vm_port_idle" : "its VM left");
 	}
 }
 
-/* The VF leaves its blade (unplace): its VM's port goes too, after it. */
-static void vmport_remove(struct cmc_blades *b, struct vf_rt *r)
+/* The VF leaves its blade (unplace), or its port was idle: the VM's port goes, after
+ * whatever was asked before. gen tells the answer which (1: idle). */
+static void vmport_remove(struct cmc_blades *b, struct vf_rt *r, bool idle)
 {
-	struct cmc_bw_op op = { .kind = CMC_BW_VMPORT_DEL, .slot = r->slot, .pf = r->pf, .vf = r->vf };
+	struct cmc_bw_op op = { .kind = CMC_BW_VMPORT_DEL, .slot = r->slot, .pf = r->pf, .vf = r->vf, .gen = idle };
 	unsigned loc[3] = { r->slot, r->pf, r->vf };
 
 	if (r->vmport == VMPORT_NONE)
 		return;
 	r->vmport = VMPORT_NONE;
+	r->idle_since = 0;
 	snprintf(op.blade, sizeof(op.blade), "%s", r->blade);
-	snprintf(op.ifname, sizeof(op.ifname), "%s", r->vmport_why[0] ? r->vmport_why : "its VM left");
-	r->vmport_why[0] = '\0';
 	cmc_blades_vmport_names(loc, op.bridge, op.tap);
 	if (cmc_bw_submit(b->bw, &op, 1, vmport_removed, b) < 0)
 		log_warnx("slot %u pf %u vf %u: %s on %s not removed (stopping)", r->slot, r->pf, r->vf, op.bridge,
 			  r->blade);
+}
+
+/* The VM's port on r goes idle: its entry (the VM's MAC) leaves the intent, then its
+ * bridge and tap leave the blade. */
+static void vmport_idle(struct cmc_blades *b, struct vf_rt *r)
+{
+	struct cmc_intent *in = b->in, *old;
+	char err[256] = "";
+	int rc = cmc_blades_change_begin(b, &old);
+
+	if (rc)
+		return;		/* out of memory: tried again at the next check */
+	for (unsigned i = cmc_intent_fdb_count(in); !rc && i-- > 0;) {
+		const struct cmc_fdb *f = cmc_intent_fdb_nth(in, i);
+
+		if (f->slot == r->slot && f->pf == r->pf && f->vf == r->vf)
+			rc = cmc_intent_fdb_del(in, f->slot, f->pf, f->mac, err, sizeof(err));
+	}
+	rc = cmc_blades_change_finish(b, old, rc, "vm-port-idle", err, sizeof(err));
+	if (rc) {
+		log_warnx("slot %u pf %u vf %u: idle VM port: %s", r->slot, r->pf, r->vf, err);
+		return;
+	}
+	vmport_remove(b, r, true);
+}
+
+/* Whether the intent delivers a VM's MAC to slot/pf/vf (its port is live). */
+static bool vf_has_entry(const struct cmc_intent *in, unsigned slot, unsigned pf, unsigned vf)
+{
+	for (unsigned i = 0; i < cmc_intent_fdb_count(in); i++) {
+		const struct cmc_fdb *f = cmc_intent_fdb_nth(in, i);
+
+		if (f->slot == slot && f->pf == pf && f->vf == vf)
+			return true;
+	}
+	return false;
+}
+
+/* Every IDLE_CHECK_MS with daemon.vm_port_idle set: a live VM port whose VF's counters
+ * did not move for that long is deprovisioned (US 8,565,118), with an event. */
+static void idle_due(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
+{
+	struct cmc_blades *b = arg;
+	unsigned long long now = cmc_now_ms(), limit = 1000ull * b->d->config->vm_port_idle_s;
+	(void)loop;
+	(void)t;
+
+	for (unsigned i = 0; i < CMC_INTENT_ASSIGN_MAX; i++) {
+		struct vf_rt *r = &b->rt[i];
+		const struct cmc_assignment *a;
+		uint64_t frames;
+
+		if (!r->used || r->vmport != VMPORT_READY)
+			continue;
+		a = cmc_intent_assignment(b->in, r->slot, r->pf, r->vf);
+		if (!a || !a->vm[0] || !vf_has_entry(b->in, r->slot, r->pf, r->vf) ||
+		    cmc_cards_vf_frames(b->d->cards, r->slot, r->pf, r->vf, &frames) < 0) {
+			r->idle_since = 0;	/* staged, or no counters to go by: not idle */
+			continue;
+		}
+		if (!r->idle_since || frames != r->idle_frames) {
+			r->idle_frames = frames;
+			r->idle_since = now;
+		} else if (now - r->idle_since >= limit) {
+			vmport_idle(b, r);
+		}
+	}
 }
 
 /* --- Start and stop --------------------------------------------------------------------- */
@@ -1464,9 +1534,13 @@ int cmc_blades_start(struct cmcd *d, struct cmc_blades **out)
 		rc = cmc_loop_add_timer(d->loop, 0, 0, place_due, b, &b->place_timer);
 	if (!rc)
 		rc = cmc_loop_add_timer(d->loop, 0, 0, kick_due, b, &b->kick_timer);
+	if (!rc && d->config->vm_port_idle_s)
+		rc = cmc_loop_add_timer(d->loop, IDLE_CHECK_MS, IDLE_CHECK_MS, idle_due, b, &b->idle_timer);
 	if (rc) {
 		if (b->place_timer)
 			cmc_loop_del_timer(d->loop, b->place_timer);
+		if (b->kick_timer)
+			cmc_loop_del_timer(d->loop, b->kick_timer);
 		cmc_intent_free(b->in);
 		free(b);
 		return rc;
@@ -1507,6 +1581,8 @@ void cmc_blades_stop(struct cmcd *d, struct cmc_blades *b)
 	unwatch_blades(b);
 	if (b->kick_timer)
 		cmc_loop_del_timer(d->loop, b->kick_timer);
+	if (b->idle_timer)
+		cmc_loop_del_timer(d->loop, b->idle_timer);
 	mp_blade_backend_close(b->be);
 	cmc_intent_free(b->in);
 	d->blades = NULL;
