@@ -51,6 +51,7 @@ struct vf_rt {
 	int vmport;			/* VMPORT_* */
 	unsigned long long vmport_gen;
 	char vmport_err[200];
+	uint8_t vmport_mac[6];		/* the VM's */
 	uint64_t idle_frames;		/* its VF's frames when last seen to change */
 	unsigned long long idle_since;	/* ms; 0: not watched yet */
 };
@@ -169,6 +170,7 @@ void cmc_blades_vf_state(const struct cmc_blades *b, unsigned slot, unsigned pf,
 static void carrier_seen(struct vf_rt *r, bool present, bool up, bool carrier);
 static void arm_kick_timer(struct cmc_blades *b);
 static void vmport_remove(struct cmc_blades *b, struct vf_rt *r, bool idle);
+static int vmport_submit(struct cmc_blades *b, struct vf_rt *r, const struct cmc_assignment *a);
 
 /* The VF's PCI address now; -ENODEV when the inventory has no such function. */
 static int vf_bdf(struct cmc_blades *b, unsigned slot, unsigned pf, unsigned vf, char bdf[MP_BDF_STRLEN])
@@ -227,11 +229,16 @@ static void placed(void *arg, struct cmc_bw_op *ops, unsigned n)
 			cmc_events_post(b->d->events, "blade-error", (int)op->slot, "pf %u vf %u into %s: %s",
 					op->pf, op->vf, op->blade, *op->err ? op->err : strerror(-op->rc));
 		} else {
+			const struct cmc_assignment *a = cmc_intent_assignment(b->in, op->slot, op->pf, op->vf);
+
 			r->placed = true;
 			/* Its link as the worker left it; taken down and up, it has no carrier yet. */
 			carrier_seen(r, true, true, op->nd.carrier && !op->bounced);
 			cmc_events_post(b->d->events, "vf-placed", (int)op->slot, "pf %u vf %u is %s in blade %s",
 					op->pf, op->vf, op->ifname, op->blade);
+			/* A VM's VF placed again (its netdev was re-created): back into its bridge. */
+			if ((r->vmport == VMPORT_FAILED || r->vmport == VMPORT_READY) && a && a->vm[0])
+				(void)vmport_submit(b, r, a);
 		}
 	}
 	if (pending)
@@ -1306,11 +1313,29 @@ static void vmport_built(void *arg, struct cmc_bw_op *ops, unsigned n)
 	}
 }
 
+/* Asks the worker for r's port (a's blade and VF netdev, r->vmport_mac), after whatever
+ * was asked before. 0 or -ESHUTDOWN. */
+static int vmport_submit(struct cmc_blades *b, struct vf_rt *r, const struct cmc_assignment *a)
+{
+	struct cmc_bw_op op = { .kind = CMC_BW_VMPORT, .slot = r->slot, .pf = r->pf, .vf = r->vf };
+	unsigned loc[3] = { r->slot, r->pf, r->vf };
+
+	snprintf(op.blade, sizeof(op.blade), "%s", a->blade);
+	cmc_blades_ifname(a, op.ifname);
+	cmc_blades_vmport_names(loc, op.bridge, op.tap);
+	memcpy(op.mac, r->vmport_mac, 6);
+	op.gen = r->vmport_gen = ++b->gen;
+	if (!b->bw || cmc_bw_submit(b->bw, &op, 1, vmport_built, b) < 0)
+		return -ESHUTDOWN;
+	r->vmport = VMPORT_BUILDING;
+	r->vmport_err[0] = '\0';
+	return 0;
+}
+
 int cmc_blades_vmport_add(struct cmc_blades *b, const unsigned loc[3], const uint8_t mac[6], char *err,
 			  size_t errlen)
 {
 	const struct cmc_assignment *a = cmc_intent_assignment(b->in, loc[0], loc[1], loc[2]);
-	struct cmc_bw_op op = { .kind = CMC_BW_VMPORT, .slot = loc[0], .pf = loc[1], .vf = loc[2] };
 	struct vf_rt *r;
 
 	if (!a || !a->vm[0]) {
@@ -1318,18 +1343,13 @@ int cmc_blades_vmport_add(struct cmc_blades *b, const unsigned loc[3], const uin
 		return -ENOENT;
 	}
 	r = rt_get(b, loc[0], loc[1], loc[2]);
-	snprintf(op.blade, sizeof(op.blade), "%s", a->blade);
-	cmc_blades_ifname(a, op.ifname);
-	cmc_blades_vmport_names(loc, op.bridge, op.tap);
-	memcpy(op.mac, mac, 6);
-	op.gen = r->vmport_gen = ++b->gen;
-	/* After the job that places the VF (queued by the change that assigned it). */
-	if (cmc_bw_submit(b->bw, &op, 1, vmport_built, b) < 0) {
+	memcpy(r->vmport_mac, mac, 6);
+	/* After the job that places the VF (queued by the change that assigned it); should
+	 * the VF be placed again later (re-created), placed() asks for the port again. */
+	if (vmport_submit(b, r, a) < 0) {
 		snprintf(err, errlen, "the blade worker is stopping");
 		return -ESHUTDOWN;
 	}
-	r->vmport = VMPORT_BUILDING;
-	r->vmport_err[0] = '\0';
 	return 0;
 }
 
