@@ -1043,26 +1043,40 @@ static int bridge_make(struct nl_sock *sk, const char *name)
 		rc = -EMSGSIZE;
 	if (!rc) {
 		nla_nest_end(msg, info);
-		rc = put_no_ipv6(msg);
+		rc = talk(sk, msg, NULL, NULL);
 	}
+	nlmsg_free(msg);
+	return rc == -EEXIST ? 0 : rc;
+}
+
+/* No IPv6 address of ifindex's own, set before it goes up (the kernel applies a
+ * message's IFLA_AF_SPEC after its flags). A kernel without IPv6: nothing to do. */
+static int link_no_ipv6(struct nl_sock *sk, int ifindex)
+{
+	struct nl_msg *msg;
+	int rc = link_msg(RTM_SETLINK, 0, ifindex, 0, 0, &msg);
+
+	if (rc)
+		return rc;
+	rc = put_no_ipv6(msg);
 	if (!rc)
 		rc = talk(sk, msg, NULL, NULL);
 	nlmsg_free(msg);
-	return rc == -EEXIST ? 0 : rc;
+	return rc == -EAFNOSUPPORT ? 0 : rc;
 }
 
 /* ifindex into master (0: none), up; no IPv6 address of its own if no_ipv6. */
 static int port_join(struct nl_sock *sk, int ifindex, int master, bool no_ipv6)
 {
 	struct nl_msg *msg;
-	int rc = link_msg(RTM_SETLINK, 0, ifindex, IFF_UP, IFF_UP, &msg);
+	int rc = no_ipv6 ? link_no_ipv6(sk, ifindex) : 0;
 
+	if (!rc)
+		rc = link_msg(RTM_SETLINK, 0, ifindex, IFF_UP, IFF_UP, &msg);
 	if (rc)
 		return rc;
 	if (nla_put_u32(msg, IFLA_MASTER, (uint32_t)master) < 0)
 		rc = -EMSGSIZE;
-	if (!rc && no_ipv6)
-		rc = put_no_ipv6(msg);
 	if (!rc)
 		rc = talk(sk, msg, NULL, NULL);
 	nlmsg_free(msg);
@@ -1146,7 +1160,7 @@ static int vmport_build(struct nl_sock *sk, int nsfd, const char *vf_ifname, con
 		rc = link_needed(sk, tap, &tp);
 	if (!rc) {
 		*step = "joining the bridge";
-		rc = port_join(sk, br.ifindex, 0, false);
+		rc = port_join(sk, br.ifindex, 0, true);
 	}
 	if (!rc)
 		rc = port_join(sk, tp.ifindex, br.ifindex, true);
