@@ -77,7 +77,7 @@ like($o, qr/MAC $mac .*static entry/, "  saying who has it ($o)");
 is($rc, 1, 'an address without a MAC is refused');
 is(out('cmcctl -j vms; cmcctl -j assignments; cmcctl -j vbridge show | grep -v rx_'), $before,
 	'  and nothing changed (VMs, assignments, the card\'s entries)');
-is(out('ip -n blade2 -o link show | grep -c vbr-'), "0\n", '  no bridge was left on blade2');
+ok_run(q{wait_for 50 '! ip -n blade2 -o link show | grep -q vbr-'}, '  no bridge was left on blade2', timeout => 20);
 
 # --- Pings ------------------------------------------------------------------------------
 ok_run("wait_for 600 'ip netns exec blade3 ping -c 1 -W 1 $ip >/dev/null'", "blade3 pings vm1 on blade1", timeout => 90);
