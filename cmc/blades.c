@@ -33,6 +33,7 @@
 
 #define PLACE_RETRY_MS 300	/* a VF without its netdev yet: look again */
 #define KICK_AFTER_MS 4000	/* up in its blade without carrier (port up) this long: kicked */
+#define IDLE_CHECK_MS 1000	/* VMs' ports: their VFs' counters read this often (vm_port_idle) */
 
 /* What happened to an assigned VF (runtime only: the intent is in intent.c). */
 struct vf_rt {
@@ -51,10 +52,10 @@ struct vf_rt {
 	int vmport;			/* VMPORT_* */
 	unsigned long long vmport_gen;
 	char vmport_err[200];
-	char vmport_why[16];		/* why it is removed, for the event ("" : its VM left) */
-	/* Its template's access list on the port (nftables, in the blade): asked for. */
-	bool acl;
-	uint8_t vmport_mac[6];		/* the VM's MAC, for the rules */
+	uint8_t vmport_mac[6];		/* the VM's */
+	bool acl;			/* its template's access list asked for on the port (nftables) */
+	uint64_t idle_frames;		/* its VF's frames when last seen to change */
+	unsigned long long idle_since;	/* ms; 0: not watched yet */
 };
 
 enum { VMPORT_NONE, VMPORT_BUILDING, VMPORT_READY, VMPORT_FAILED };
@@ -75,6 +76,7 @@ struct cmc_blades {
 	unsigned long long gen;		/* the last request's number */
 	struct cmc_timer *place_timer;
 	struct cmc_timer *kick_timer;	/* armed for the earliest kick_at, else idle */
+	struct cmc_timer *idle_timer;	/* VMs' ports without frames (daemon.vm_port_idle) */
 	struct blade_watch watches[CMC_CONFIG_BLADES_MAX];
 	const char *failpoint;
 	bool cards_only;		/* this change touches no blade (a migration's switch-over) */
@@ -169,7 +171,8 @@ void cmc_blades_vf_state(const struct cmc_blades *b, unsigned slot, unsigned pf,
 
 static void carrier_seen(struct vf_rt *r, bool present, bool up, bool carrier);
 static void arm_kick_timer(struct cmc_blades *b);
-static void vmport_remove(struct cmc_blades *b, struct vf_rt *r);
+static void vmport_remove(struct cmc_blades *b, struct vf_rt *r, bool idle);
+static int vmport_submit(struct cmc_blades *b, struct vf_rt *r, const struct cmc_assignment *a);
 
 /* The VF's PCI address now; -ENODEV when the inventory has no such function. */
 static int vf_bdf(struct cmc_blades *b, unsigned slot, unsigned pf, unsigned vf, char bdf[MP_BDF_STRLEN])
@@ -228,11 +231,16 @@ static void placed(void *arg, struct cmc_bw_op *ops, unsigned n)
 			cmc_events_post(b->d->events, "blade-error", (int)op->slot, "pf %u vf %u into %s: %s",
 					op->pf, op->vf, op->blade, *op->err ? op->err : strerror(-op->rc));
 		} else {
+			const struct cmc_assignment *a = cmc_intent_assignment(b->in, op->slot, op->pf, op->vf);
+
 			r->placed = true;
 			/* Its link as the worker left it; taken down and up, it has no carrier yet. */
 			carrier_seen(r, true, true, op->nd.carrier && !op->bounced);
 			cmc_events_post(b->d->events, "vf-placed", (int)op->slot, "pf %u vf %u is %s in blade %s",
 					op->pf, op->vf, op->ifname, op->blade);
+			/* A VM's VF placed again (its netdev was re-created): back into its bridge. */
+			if ((r->vmport == VMPORT_FAILED || r->vmport == VMPORT_READY) && a && a->vm[0])
+				(void)vmport_submit(b, r, a);
 		}
 	}
 	if (pending)
@@ -320,7 +328,7 @@ static void unplace(struct cmc_blades *b, struct vf_rt *r)
 	if (vf_bdf(b, r->slot, r->pf, r->vf, op.bdf) == 0 && cmc_bw_submit(b->bw, &op, 1, unplaced, b) < 0)
 		log_warnx("slot %u pf %u vf %u out of %s: not asked (out of memory or stopping)", r->slot, r->pf,
 			  r->vf, r->blade);
-	vmport_remove(b, r);
+	vmport_remove(b, r, false);
 }
 
 static void place_due(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
@@ -1410,12 +1418,15 @@ static void vmport_built(void *arg, struct cmc_bw_op *ops, unsigned n)
 		const struct cmc_bw_op *op = &ops[i];
 		struct vf_rt *r = rt_find(b, op->slot, op->pf, op->vf);
 
-		if (!r || r->vmport_gen != op->gen || r->vmport != VMPORT_BUILDING)
+		if (!r || r->vmport_gen != op->gen)
 			continue;
-		if (op->kind == CMC_BW_NFT) {
-			acl_applied(b, r, op);
+		if (op->kind == CMC_BW_NFT) {	/* after the port's own operation, in one job */
+			if (r->vmport == VMPORT_READY)
+				acl_applied(b, r, op);
 			continue;
 		}
+		if (r->vmport != VMPORT_BUILDING)
+			continue;
 		r->vmport = op->rc ? VMPORT_FAILED : VMPORT_READY;
 		snprintf(r->vmport_err, sizeof(r->vmport_err), "%s", op->rc ? op->err : "");
 		if (op->rc && op->rc != -ECANCELED)
@@ -1428,12 +1439,43 @@ static void vmport_built(void *arg, struct cmc_bw_op *ops, unsigned n)
 	}
 }
 
+/* Asks the worker for r's port (a's blade and VF netdev, r->vmport_mac), after whatever
+ * was asked before. 0 or -ESHUTDOWN. */
+static int vmport_submit(struct cmc_blades *b, struct vf_rt *r, const struct cmc_assignment *a)
+{
+	struct cmc_bw_op op = { .kind = CMC_BW_VMPORT, .slot = r->slot, .pf = r->pf, .vf = r->vf };
+	static struct cmc_bw_op ops[2];	/* large (the ruleset); the loop's thread only */
+	unsigned loc[3] = { r->slot, r->pf, r->vf };
+	char err[160];
+	int acl;
+
+	snprintf(op.blade, sizeof(op.blade), "%s", a->blade);
+	cmc_blades_ifname(a, op.ifname);
+	cmc_blades_vmport_names(loc, op.bridge, op.tap);
+	memcpy(op.mac, r->vmport_mac, 6);
+	op.gen = r->vmport_gen = ++b->gen;
+	/* The port, then its template's access list on it, in one job. A port whose rules
+	 * cannot be made or applied is a failed port: its VM does not start there. */
+	ops[0] = op;
+	acl = acl_op(b, a, loc, r->vmport_mac, &ops[1], err, sizeof(err));
+	if (acl < 0) {
+		r->vmport = VMPORT_FAILED;
+		snprintf(r->vmport_err, sizeof(r->vmport_err), "%s", err);
+		return acl;
+	}
+	ops[1].gen = op.gen;
+	r->acl = acl > 0;
+	if (!b->bw || cmc_bw_submit(b->bw, ops, acl > 0 ? 2 : 1, vmport_built, b) < 0)
+		return -ESHUTDOWN;
+	r->vmport = VMPORT_BUILDING;
+	r->vmport_err[0] = '\0';
+	return 0;
+}
+
 int cmc_blades_vmport_add(struct cmc_blades *b, const unsigned loc[3], const uint8_t mac[6], char *err,
 			  size_t errlen)
 {
 	const struct cmc_assignment *a = cmc_intent_assignment(b->in, loc[0], loc[1], loc[2]);
-	struct cmc_bw_op op = { .kind = CMC_BW_VMPORT, .slot = loc[0], .pf = loc[1], .vf = loc[2] };
-	static struct cmc_bw_op ops[2];	/* large (the ruleset); the loop's thread only */
 	struct vf_rt *r;
 	int rc;
 
@@ -1442,27 +1484,16 @@ int cmc_blades_vmport_add(struct cmc_blades *b, const unsigned loc[3], const uin
 		return -ENOENT;
 	}
 	r = rt_get(b, loc[0], loc[1], loc[2]);
-	snprintf(op.blade, sizeof(op.blade), "%s", a->blade);
-	cmc_blades_ifname(a, op.ifname);
-	cmc_blades_vmport_names(loc, op.bridge, op.tap);
-	memcpy(op.mac, mac, 6);
-	op.gen = r->vmport_gen = ++b->gen;
-	ops[0] = op;
-	/* The port, then its template's access list on it (fails closed: a port whose rules
-	 * could not be applied is a failed port); after the job that places the VF (queued by
-	 * the change that assigned it). */
-	rc = acl_op(b, a, loc, mac, &ops[1], err, errlen);
-	if (rc < 0)
-		return rc;
-	ops[1].gen = op.gen;
-	r->acl = rc > 0;
 	memcpy(r->vmport_mac, mac, 6);
-	if (cmc_bw_submit(b->bw, ops, rc > 0 ? 2 : 1, vmport_built, b) < 0) {
+	/* After the job that places the VF (queued by the change that assigned it); should
+	 * the VF be placed again later (re-created), placed() asks for the port again. */
+	rc = vmport_submit(b, r, a);
+	if (rc == -ESHUTDOWN)
 		snprintf(err, errlen, "the blade worker is stopping");
-		return -ESHUTDOWN;
-	}
-	r->vmport = VMPORT_BUILDING;
-	r->vmport_err[0] = '\0';
+	else if (rc)
+		snprintf(err, errlen, "%s", r->vmport_err);	/* its access list could not be made */
+	if (rc)
+		return rc;
 	return 0;
 }
 
@@ -1498,31 +1529,98 @@ static void vmport_removed(void *arg, struct cmc_bw_op *ops, unsigned n)
 			cmc_events_post(b->d->events, "blade-error", (int)op->slot, "pf %u vf %u: removing %s on %s: %s",
 					op->pf, op->vf, op->bridge, op->blade, op->err);
 		else
-			cmc_events_post(b->d->events, "vm-port-removed", (int)op->slot,
+			cmc_events_post(b->d->events, op->gen ? "vm-port-idle" : "vm-port-removed", (int)op->slot,
 					"pf %u vf %u: %s and tap %s removed from %s (%s)", op->pf, op->vf, op->bridge,
-					op->tap, op->blade, op->ifname);
+					op->tap, op->blade, op->gen ? "no frame for daemon.vm_port_idle" : "its VM left");
 	}
 }
 
-/* The VF leaves its blade (unplace): its VM's port goes too, after it. */
-static void vmport_remove(struct cmc_blades *b, struct vf_rt *r)
+/* The VF leaves its blade (unplace), or its port was idle: the VM's port goes, after
+ * whatever was asked before. gen tells the answer which (1: idle). */
+static void vmport_remove(struct cmc_blades *b, struct vf_rt *r, bool idle)
 {
-	struct cmc_bw_op op = { .kind = CMC_BW_VMPORT_DEL, .slot = r->slot, .pf = r->pf, .vf = r->vf };
+	struct cmc_bw_op op = { .kind = CMC_BW_VMPORT_DEL, .slot = r->slot, .pf = r->pf, .vf = r->vf, .gen = idle };
 	static struct cmc_bw_op ops[2];	/* large (the ruleset); the loop's thread only */
 	unsigned loc[3] = { r->slot, r->pf, r->vf }, n;
 
 	if (r->vmport == VMPORT_NONE)
 		return;
 	r->vmport = VMPORT_NONE;
+	r->idle_since = 0;
 	snprintf(op.blade, sizeof(op.blade), "%s", r->blade);
-	snprintf(op.ifname, sizeof(op.ifname), "%s", r->vmport_why[0] ? r->vmport_why : "its VM left");
-	r->vmport_why[0] = '\0';
 	cmc_blades_vmport_names(loc, op.bridge, op.tap);
 	ops[0] = op;
 	n = acl_remove_op(r, loc, &ops[1]) ? 2 : 1;
 	if (cmc_bw_submit(b->bw, ops, n, vmport_removed, b) < 0)
 		log_warnx("slot %u pf %u vf %u: %s on %s not removed (stopping)", r->slot, r->pf, r->vf, op.bridge,
 			  r->blade);
+}
+
+/* The VM's port on r goes idle: its entry (the VM's MAC) leaves the intent, then its
+ * bridge and tap leave the blade. */
+static void vmport_idle(struct cmc_blades *b, struct vf_rt *r)
+{
+	struct cmc_intent *in = b->in, *old;
+	char err[256] = "";
+	int rc = cmc_blades_change_begin(b, &old);
+
+	if (rc)
+		return;		/* out of memory: tried again at the next check */
+	for (unsigned i = cmc_intent_fdb_count(in); !rc && i-- > 0;) {
+		const struct cmc_fdb *f = cmc_intent_fdb_nth(in, i);
+
+		if (f->slot == r->slot && f->pf == r->pf && f->vf == r->vf)
+			rc = cmc_intent_fdb_del(in, f->slot, f->pf, f->mac, err, sizeof(err));
+	}
+	rc = cmc_blades_change_finish(b, old, rc, "vm-port-idle", err, sizeof(err));
+	if (rc) {
+		log_warnx("slot %u pf %u vf %u: idle VM port: %s", r->slot, r->pf, r->vf, err);
+		return;
+	}
+	vmport_remove(b, r, true);
+}
+
+/* Whether the intent delivers a VM's MAC to slot/pf/vf (its port is live). */
+static bool vf_has_entry(const struct cmc_intent *in, unsigned slot, unsigned pf, unsigned vf)
+{
+	for (unsigned i = 0; i < cmc_intent_fdb_count(in); i++) {
+		const struct cmc_fdb *f = cmc_intent_fdb_nth(in, i);
+
+		if (f->slot == slot && f->pf == pf && f->vf == vf)
+			return true;
+	}
+	return false;
+}
+
+/* Every IDLE_CHECK_MS with daemon.vm_port_idle set: a live VM port whose VF's counters
+ * did not move for that long is deprovisioned (US 8,565,118), with an event. */
+static void idle_due(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
+{
+	struct cmc_blades *b = arg;
+	unsigned long long now = cmc_now_ms(), limit = 1000ull * b->d->config->vm_port_idle_s;
+	(void)loop;
+	(void)t;
+
+	for (unsigned i = 0; i < CMC_INTENT_ASSIGN_MAX; i++) {
+		struct vf_rt *r = &b->rt[i];
+		const struct cmc_assignment *a;
+		uint64_t frames;
+
+		if (!r->used || r->vmport != VMPORT_READY)
+			continue;
+		a = cmc_intent_assignment(b->in, r->slot, r->pf, r->vf);
+		if (!a || !a->vm[0] || !vf_has_entry(b->in, r->slot, r->pf, r->vf) ||
+		    cmc_cards_vf_frames(b->d->cards, r->slot, r->pf, r->vf, &frames) < 0) {
+			r->idle_since = 0;	/* staged, or no counters to go by: not idle */
+			continue;
+		}
+		if (!r->idle_since || frames != r->idle_frames) {
+			r->idle_frames = frames;
+			r->idle_since = now;
+		} else if (now - r->idle_since >= limit) {
+			vmport_idle(b, r);
+		}
+	}
 }
 
 /* --- Start and stop --------------------------------------------------------------------- */
@@ -1607,9 +1705,13 @@ int cmc_blades_start(struct cmcd *d, struct cmc_blades **out)
 		rc = cmc_loop_add_timer(d->loop, 0, 0, place_due, b, &b->place_timer);
 	if (!rc)
 		rc = cmc_loop_add_timer(d->loop, 0, 0, kick_due, b, &b->kick_timer);
+	if (!rc && d->config->vm_port_idle_s)
+		rc = cmc_loop_add_timer(d->loop, IDLE_CHECK_MS, IDLE_CHECK_MS, idle_due, b, &b->idle_timer);
 	if (rc) {
 		if (b->place_timer)
 			cmc_loop_del_timer(d->loop, b->place_timer);
+		if (b->kick_timer)
+			cmc_loop_del_timer(d->loop, b->kick_timer);
 		cmc_intent_free(b->in);
 		free(b);
 		return rc;
@@ -1650,6 +1752,8 @@ void cmc_blades_stop(struct cmcd *d, struct cmc_blades *b)
 	unwatch_blades(b);
 	if (b->kick_timer)
 		cmc_loop_del_timer(d->loop, b->kick_timer);
+	if (b->idle_timer)
+		cmc_loop_del_timer(d->loop, b->idle_timer);
 	mp_blade_backend_close(b->be);
 	cmc_intent_free(b->in);
 	d->blades = NULL;

@@ -353,7 +353,7 @@ static int parse_hypervisor(struct loader *ld, const config_setting_t *blade,
 
 static int parse_daemon(struct loader *ld, const config_setting_t *root)
 {
-	static const char *const known[] = { "socket", "group", "store", NULL };
+	static const char *const known[] = { "socket", "group", "store", "vm_port_idle", NULL };
 	struct cmc_config *cfg = ld->cfg;
 	const config_setting_t *daemon, *s;
 	const char *group;
@@ -370,6 +370,9 @@ static int parse_daemon(struct loader *ld, const config_setting_t *root)
 		return rc;
 	rc = get_abs_path(ld, daemon, "store", cfg->store_path, sizeof(cfg->store_path));
 	if (rc)
+		return rc;
+	rc = get_uint(ld, daemon, "vm_port_idle", 0, 86400, false, &cfg->vm_port_idle_s);
+	if (rc < 0)
 		return rc;
 	rc = get_string(ld, daemon, "group", "a group name or \"\"", false, &s, &group);
 	if (rc)

@@ -146,6 +146,8 @@ struct cmc_config {
 	char run_dir[CMC_CONFIG_SOCKET_MAX];	/* the socket's directory: run-time files */
 	char socket_group[CMC_CONFIG_NAME_MAX + 1];	/* "" = leave the socket's group alone */
 	char store_path[CMC_CONFIG_PATH_MAX];
+	unsigned vm_port_idle_s;		/* daemon.vm_port_idle: a live VM port whose VF moved no
+						 * frame this long (s) is deprovisioned; 0 = never */
 	unsigned blade_count;			/* >= 1 */
 	struct cmc_config_blade blades[CMC_CONFIG_BLADES_MAX];
 	unsigned slot_count;

@@ -103,10 +103,12 @@ int qemu_spawn(struct cmc_vms *v, const struct vm *vm, const char *blade, bool i
 	argv[n++] = pid;
 	if (vm->has_profile) {
 		/* Its NIC on its port's tap, made already (persistent: QEMU attaches to it; no
-		 * script, cmcd built the bridge). The same device on both ends of a migration. */
+		 * script, cmcd built the bridge). The same device on both ends of a migration.
+		 * No option ROM (romfile=): nothing boots from the network, and a blade need
+		 * not carry QEMU's efi-e1000.rom. */
 		cmc_blades_vmport_names(incoming ? vm->dloc : vm->loc, bridge, tap);
 		snprintf(netdev, sizeof(netdev), "tap,id=n0,ifname=%s,script=no,downscript=no", tap);
-		snprintf(nic, sizeof(nic), "e1000,netdev=n0,mac=%s", vb_mac_str(vm->prof.mac, mac));
+		snprintf(nic, sizeof(nic), "e1000,netdev=n0,mac=%s,romfile=", vb_mac_str(vm->prof.mac, mac));
 		argv[n++] = "-netdev";
 		argv[n++] = netdev;
 		argv[n++] = "-device";

@@ -1150,9 +1150,7 @@ static int put_no_ipv6(struct nl_msg *msg)
 	return 0;
 }
 
-/* A bridge called name (kernel's EEXIST: there already, kept). Its IPv6 address mode
- * comes after (port_join): Linux refuses IFLA_AF_SPEC AF_INET6 on a link it is creating
- * (-EAFNOSUPPORT: the link has no IPv6 state yet). */
+/* A bridge called name (kernel's EEXIST: there already, kept). */
 static int bridge_make(struct nl_sock *sk, const char *name)
 {
 	struct nl_msg *msg;
@@ -1172,18 +1170,34 @@ static int bridge_make(struct nl_sock *sk, const char *name)
 	return rc == -EEXIST ? 0 : rc;
 }
 
+/* No IPv6 address of ifindex's own, set before it goes up (the kernel applies a
+ * message's IFLA_AF_SPEC after its flags). A kernel without IPv6: nothing to do. */
+static int link_no_ipv6(struct nl_sock *sk, int ifindex)
+{
+	struct nl_msg *msg;
+	int rc = link_msg(RTM_SETLINK, 0, ifindex, 0, 0, &msg);
+
+	if (rc)
+		return rc;
+	rc = put_no_ipv6(msg);
+	if (!rc)
+		rc = talk(sk, msg, NULL, NULL);
+	nlmsg_free(msg);
+	return rc == -EAFNOSUPPORT ? 0 : rc;
+}
+
 /* ifindex into master (0: none), up; no IPv6 address of its own if no_ipv6. */
 static int port_join(struct nl_sock *sk, int ifindex, int master, bool no_ipv6)
 {
 	struct nl_msg *msg;
-	int rc = link_msg(RTM_SETLINK, 0, ifindex, IFF_UP, IFF_UP, &msg);
+	int rc = no_ipv6 ? link_no_ipv6(sk, ifindex) : 0;
 
+	if (!rc)
+		rc = link_msg(RTM_SETLINK, 0, ifindex, IFF_UP, IFF_UP, &msg);
 	if (rc)
 		return rc;
 	if (nla_put_u32(msg, IFLA_MASTER, (uint32_t)master) < 0)
 		rc = -EMSGSIZE;
-	if (!rc && no_ipv6)
-		rc = put_no_ipv6(msg);
 	if (!rc)
 		rc = talk(sk, msg, NULL, NULL);
 	nlmsg_free(msg);

@@ -38,7 +38,10 @@ sub net {
 
 my $mac = '02:00:00:00:0b:01';
 my $ip = '10.9.0.5';
-ok_run('cmcd -c /cmc/conf/emulated.conf && wait_for 300 "vfs_probed 0000:01:00.0 && vfs_probed 0000:02:00.0"',
+# The emulated chassis' config, with VMs' ports deprovisioned after 30 s without a frame.
+ok_run(q{sed 's|store = "/var/lib/cmc/state";|&\n  vm_port_idle = 30;|' /cmc/conf/emulated.conf > /tmp/vmnet.conf && }
+    . q{grep -q 'vm_port_idle = 30' /tmp/vmnet.conf && cmcd --check-config /tmp/vmnet.conf}, "the test's config: vm_port_idle 30 s");
+ok_run('cmcd -c /tmp/vmnet.conf && wait_for 300 "vfs_probed 0000:01:00.0 && vfs_probed 0000:02:00.0"',
 	'cmcd up', timeout => 90);
 ok_run('cmcctl lane create mig blade1 blade2', 'a lane between blade1 and blade2');
 ok_run("wait_for 300 'ip -n blade2 addr show ln-mig 2>/dev/null | grep -q 169.254.1.2' && "
@@ -74,12 +77,18 @@ like($o, qr/MAC $mac .*static entry/, "  saying who has it ($o)");
 is($rc, 1, 'an address without a MAC is refused');
 is(out('cmcctl -j vms; cmcctl -j assignments; cmcctl -j vbridge show | grep -v rx_'), $before,
 	'  and nothing changed (VMs, assignments, the card\'s entries)');
-is(out('ip -n blade2 -o link show | grep -c vbr-'), "0\n", '  no bridge was left on blade2');
+ok_run(q{wait_for 50 '! ip -n blade2 -o link show | grep -q vbr-'}, '  no bridge was left on blade2', timeout => 20);
 
 # --- Pings ------------------------------------------------------------------------------
 ok_run("wait_for 600 'ip netns exec blade3 ping -c 1 -W 1 $ip >/dev/null'", "blade3 pings vm1 on blade1", timeout => 90);
 my $n = net('vm1', 'blade1');
 ok(($n->{echo} // 0) > 0 && ($n->{arp} // 0) > 0, "the payload answered ARP ($n->{arp}) and echo ($n->{echo})");
+
+# An idle VM: vm2 on blade2, alone in VLAN 77, so that no frame reaches its VF (its
+# payload has no address and sends nothing). Checked at the end.
+ok_run('cmcctl vm start vm2 blade blade2 mem 32 mac 02:00:00:00:0b:02 vlan 77', 'vm2 starts on blade2, alone in VLAN 77', timeout => 90);
+my ($p2) = grep { $_->{vm} eq 'vm2' } @{ json('cmcctl -j assignments') };
+my $dev2 = $p2->{netdev} // 'none';
 
 # --- The migration, pinged every 10 ms from blade3 ----------------------------------------
 $c->run('rm -f /tmp/gap.out; (ip netns exec blade3 ping-gap -i 10 -d 200 ' . $ip . ' > /tmp/gap.out 2>&1 &)');
@@ -137,6 +146,14 @@ my $lane = Pcap::count($cap, sub {
 is($lane, 0, 'no frame of the migration stream (the lane) is on the cable');
 my $bc = Pcap::count($cap, sub { $_->{src} eq $mac && $_->{dst} eq 'ff:ff:ff:ff:ff:ff' });
 cmp_ok($bc, '>', 0, "the capture sees the cable: the VM's own broadcasts (its announcement) went out of the uplink ($bc)");
+
+# --- Idle deprovisioning -----------------------------------------------------------------------
+ok_run("wait_for 900 'cmcctl events | grep -q \"vm-port-idle.*vbr-$dev2.*blade2\"'",
+	"vm2's port, without a frame for 30 s, is deprovisioned with an event", timeout => 120);
+is(scalar @{ entries('02:00:00:00:0b:02') }, 0, "  the card's entry for vm2's MAC is gone");
+is(($c->run("ip -n blade2 link show vbr-$dev2 2>/dev/null"))[0], 1, '  and its bridge on blade2');
+unlike(out('cmcctl events'), qr/vm-port-idle.*vbr-(\Q$dev\E|\Q$ddev\E) /, "vm1's ports, pinged, were never idle");
+ok_run('cmcctl vm stop vm2', 'vm2 stopped');
 
 # --- The VM goes: its port goes ---------------------------------------------------------------
 ok_run('cmcctl vm stop vm1', 'vm1 stopped');

@@ -88,11 +88,19 @@ ok_run('cmcctl assign slot 1 vf 2 blade blade2 && ip -n blade2 addr add 10.9.0.2
 
 # --- Two VMs of web: one names it, one carries it in its MAC ----------------------------------
 my $from = $c->qemu_stderr_size;
-ok_run('cmcctl vm start vm1 blade blade1 mem 32 mac 02:00:00:00:0c:01 ip 10.9.0.5 --template web',
-	'vm1 starts on blade1 with --template web', timeout => 120);
-ok_run('cmcctl vm start vm2 blade blade1 mem 32 mac 06:07:00:00:00:2a ip 10.9.0.6',
-	'vm2 starts on blade1 with MAC 06:07:00:00:00:2a (template id 7)', timeout => 120);
+# (On a failure, the VM's QEMU log says why.)
+ok_run('cmcctl vm start vm1 blade blade1 mem 64 mac 02:00:00:00:0c:01 ip 10.9.0.5 --template web || '
+    . '{ tail -5 /run/cmc/vm/vm1@blade1.log; false; }', 'vm1 starts on blade1 with --template web', timeout => 120);
+ok_run('cmcctl vm start vm2 blade blade1 mem 64 mac 06:07:00:00:00:2a ip 10.9.0.6 || '
+    . '{ tail -5 /run/cmc/vm/vm2@blade1.log; false; }', 'vm2 starts on blade1 with MAC 06:07:00:00:00:2a (template id 7)',
+	timeout => 120);
 my ($p1, $p2) = (profile('vm1'), profile('vm2'));
+if (!defined $p1->{vf} || !defined $p2->{vf}) {	# nothing below can pass without them
+	fail('the VMs are not running: the rest is not tried');
+	$c->stop;
+	done_testing();
+	exit 1;
+}
 is("$p1->{template} $p1->{rate} $p2->{template} $p2->{rate}", 'web 100 web 100',
 	'cmcctl assignments: both VFs are web\'s, at its 100 Mbit/s');
 is(vm('vm2')->{template}, 'web', 'cmcctl vms: vm2\'s template, read from its MAC');

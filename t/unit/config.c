@@ -38,7 +38,7 @@ static const struct bad_case bad_cases[] = {
 	  DATA "bad-redfish-same-port.conf:3: redfish.http_port: 8443 is the HTTPS port too" },
 	{ "bad-unknown-daemon",
 	  DATA "bad-unknown-daemon.conf:4: daemon.sotre: unknown setting (expected one of: socket,"
-	  " group, store)" },
+	  " group, store, vm_port_idle)" },
 	{ "bad-unknown-nested",
 	  DATA "bad-unknown-nested.conf:5: slots.[1].polcy: unknown setting (expected one of: slot,"
 	  " policy, vfs, driver, blade, ports, keep_vfs)" },

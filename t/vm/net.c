@@ -35,6 +35,8 @@
 #define TX_BUFS (NET_BASE + 0x2000u)
 #define RX_BUFS (NET_BASE + 0x10000u)	/* up to NET_BASE + 0x20000 */
 _Static_assert(TX_BUFS + TX_DESCS * BUF_SIZE <= RX_BUFS, "TX buffers overlap RX buffers");
+_Static_assert(NET_BASE >= STATE_BASE + sizeof(struct state), "rings overlap the state block");
+_Static_assert(RX_BUFS + RX_DESCS * BUF_SIZE <= 0x01000000u, "rings overlap the region (16 MiB)");
 
 #define RESET_POLLS 100000u		/* CTRL.RST reads; QEMU clears it on the write */
 #define EERD_POLLS 10000u
@@ -141,6 +143,13 @@ static int parse_ip(const char *s)
 
 uint32_t net_configure(const char *s)
 {
+	st->net_rx = 0;
+	st->net_tx = 0;
+	st->net_arp = 0;
+	st->net_echo = 0;
+	st->net_dropped = 0;
+	st->net_ip = st->net_mac_lo = st->net_mac_hi = 0;
+	st->net_irq = st->net_irqs = st->net_bdf = st->net_reinits = 0;
 	st->net_status = NET_OFF;
 	while (s && *s) {
 		while (*s == ' ')

@@ -5,14 +5,17 @@
  * where a Linux guest takes ~80 s to boot) has a VM that starts at once, keeps state
  * that must survive the move, and dirties memory at a known, bounded rate.
  *
- * Build: `make` builds $(O)/vm/payload.elf (payload.S + payload.c + payload.ld, freestanding,
- * -m32, no libc); `make image-vm` puts it in the chassis' VM image as /cmc/vm/payload.elf.
+ * Build: `make` builds $(O)/vm/payload.elf (payload.S + payload.c + net.c + payload.ld,
+ * freestanding, -m32, no libc); `make image-vm` puts it in the chassis' VM image as
+ * /cmc/vm/payload.elf.
  *
  * Run (any x86 QEMU machine, TCG is fine; the guest needs 16 MiB + the region):
  *
  *   qemu-system-x86_64 -accel tcg -machine pc -m 64 -nodefaults -display none \
  *       -kernel /cmc/vm/payload.elf [-append "rate=100 mib=8"] \
- *       [-serial file:/run/vm.serial] -qmp unix:/run/vm.qmp,server=on,wait=off
+ *       [-serial file:/run/vm.serial] -qmp unix:/run/vm.qmp,server=on,wait=off \
+ *       [-netdev tap,id=n0,ifname=tap0,script=no,downscript=no \
+ *        -device e1000,netdev=n0,mac=52:54:00:12:34:56 -append "ip=10.1.2.3"]
  *
  * A migration destination uses the same command line plus `-incoming tcp:ADDR:PORT`
  * (same -kernel: its option ROMs are RAM blocks the two sides must agree on).
@@ -57,17 +60,50 @@
  *   +0x34 u32 region_pages   N
  *   +0x38 u32 region_base    REGION_BASE
  *   +0x3c u32 first_bad_word word index within that page
+ * The network (t/vm/net.c; all 0 without ip=):
+ *   +0x40 u64 net_rx         frames received (taken from the RX ring)
+ *   +0x48 u64 net_tx         frames sent (posted on the TX ring; the gratuitous ARP too)
+ *   +0x50 u64 net_arp        ARP replies sent
+ *   +0x58 u64 net_echo       ICMP echo replies sent
+ *   +0x60 u64 net_dropped    frames received and not answered (not ARP for us, not an
+ *                            echo request for us, malformed), and replies with no TX room:
+ *                            net_rx = net_arp + net_echo + net_dropped
+ *   +0x68 u32 net_status     0 off (no ip=), 1 starting, 2 up; 0xBAD10001 no e1000 on
+ *                            PCI bus 0, 0xBAD10002 BAR0 unassigned, 0xBAD10003 reset did
+ *                            not complete, 0xBAD10004 no MAC, 0xBAD10005 no INTx line,
+ *                            0xBAD10006 ip= malformed, 0xBAD10007 NIC gone (reads all
+ *                            ones); the payload runs on without the network on an error
+ *   +0x6c u32 net_ip         the address, bytes in network order (10.1.2.3: 0x0302010a)
+ *   +0x70 u64 net_mac        the MAC, byte 0 lowest (52:54:00:12:34:56: 0x563412005452)
+ *   +0x78 u32 net_irq        the 8259 IRQ line of the NIC (10 with the command above)
+ *   +0x7c u32 net_irqs       NIC interrupts taken
+ *   +0x80 u32 net_bdf        the NIC's PCI device << 3 | function, bus 0
+ *   +0x84 u32 net_reinits    times the NIC was found unprogrammed and set up again (0 after
+ *                            a migration: QEMU carries the e1000's registers over)
+ * The u64 counters are written as two 32-bit halves; they are 64-bit so that none wraps.
  *
  * Read it through QMP (the counter and the mirror are written as two 32-bit halves each,
  * so a read racing a step can see a torn pair: read again when the mirror disagrees, or
  * read while the VM is stopped — a migration source is, after completing):
  *   {"execute":"human-monitor-command","arguments":{"command-line":"xp /8gx 0x200000"}}
  *   -> "0000000000200000: 0x00000000000004d2 0x5a5a5a5a5a5a5e88\r\n..."   (counter, mirror)
+ * (`xp /17gx 0x200000` for the network's fields too.)
  * In the chassis: `qmp-call -H /run/vmA.qmp 'xp /8gx 0x200000'` (t/tools/qmp-call.c).
  * `pmemsave 0x01000000 0x800000 FILE` dumps the region, checkable with the formulas above.
  *
  * Command line (QEMU -append): `rate=N` steps/s, `mib=M` region size (a power of two,
- * 1..64; REGION_BASE + M MiB must fit in -m). A banner goes to COM1 when there is one.
+ * 1..64; REGION_BASE + M MiB must fit in -m), `ip=A.B.C.D` the network's IPv4 address.
+ * A banner goes to COM1 when there is one.
+ *
+ * The network (only with ip=; net.c says how): the first e1000 (82540EM, or 82545EM) on
+ * PCI bus 0 with the MAC QEMU gave it, rings at 0x00300000-0x0031FFFF. The payload answers
+ * ARP requests for its address and ICMP echo requests to it (same identifier, sequence and
+ * data, any size up to a 1500-byte IP packet; fragments are not reassembled) and drops
+ * every other frame. It sends one gratuitous ARP (a request for its own address) when it
+ * starts. Frames are taken on the NIC's interrupt, not only on the PIT tick, so a reply
+ * takes well under a tick; once a second the payload checks the NIC still holds its rings
+ * (it does after a live migration) and sets it up again if not (net_reinits; QEMU then
+ * holds received frames for about 1 s after RCTL is written).
  */
 #include <stdint.h>
 
@@ -345,10 +381,7 @@ void payload_main(uint32_t magic, const struct mb_info *mbi)
 	st->counter = 0;
 	st->mirror = MIRROR_XOR;
 	st->status = ST_FILLING;
-	net_configure(0);	/* the network counters: 0, net_status NET_OFF */
-	st->net_rx = st->net_tx = st->net_arp = st->net_echo = st->net_dropped = 0;
-	st->net_irq = st->net_irqs = st->net_bdf = st->net_reinits = 0;
-	st->net_mac_lo = st->net_mac_hi = st->net_ip = 0;
+	net_configure(0);	/* the network's fields: 0, net_status NET_OFF */
 	if (magic != 0x2BADB002u)
 		stop(ST_NOT_MULTIBOOT, "not started by a multiboot loader");
 	if (mbi->flags & 4) {

@@ -86,7 +86,7 @@ void putx_com1(uint32_t v, int digits);
 void payload_set_gate(unsigned vec, void *handler);	/* an IDT interrupt gate */
 
 /* net.c: all three do nothing when the command line gave no ip=. */
-uint32_t net_configure(const char *cmdline);	/* parse ip=; returns net_status */
+uint32_t net_configure(const char *cmdline);	/* zero the fields, parse ip=; net_status */
 void net_start(void);		/* find and set up the NIC, open its IRQ in the 8259 */
 void net_poll(void);		/* answer what the RX ring holds */
 void net_check(void);		/* about once a second: is the NIC still programmed? */
