@@ -686,6 +686,15 @@ static void fdb_write(struct cmc_blades *b, const struct cmc_fdb *f, bool add, u
 		snprintf(err, errlen, "%s", why);
 }
 
+/* Whether in has the entry f, on the same VF (a VM's MAC moves between two VFs of one
+ * port at a switch-over: that is a removal and an addition). */
+static bool fdb_kept(const struct cmc_intent *in, const struct cmc_fdb *f)
+{
+	const struct cmc_fdb *g = cmc_intent_fdb(in, f->slot, f->pf, f->mac);
+
+	return g && g->vf == f->vf;
+}
+
 static bool same_place(const struct vf_rt *r, const struct cmc_assignment *a)
 {
 	char ifname[16];
@@ -716,7 +725,7 @@ static void apply_port(struct cmc_blades *b, const struct cmc_intent *old, unsig
 	for (unsigned i = 0; old && i < cmc_intent_fdb_count(old); i++) {
 		const struct cmc_fdb *f = cmc_intent_fdb_nth(old, i);
 
-		if (f->slot == slot && f->pf == pf && !cmc_intent_fdb(b->in, slot, pf, f->mac))
+		if (f->slot == slot && f->pf == pf && !fdb_kept(b->in, f))
 			fdb_write(b, f, false, NULL, err, errlen);	/* gone from the intent either way */
 	}
 	for (unsigned vf = 0; vf < num_vfs; vf++) {
@@ -755,7 +764,7 @@ static void apply_port(struct cmc_blades *b, const struct cmc_intent *old, unsig
 	for (unsigned i = 0; i < cmc_intent_fdb_count(b->in); i++) {
 		const struct cmc_fdb *f = cmc_intent_fdb_nth(b->in, i);
 
-		if (f->slot == slot && f->pf == pf && (!old || !cmc_intent_fdb(old, slot, pf, f->mac)))
+		if (f->slot == slot && f->pf == pf && (!old || !fdb_kept(old, f)))
 			fdb_write(b, f, true, failed, err, errlen);
 	}
 }
@@ -1172,6 +1181,7 @@ int cmc_blades_profile_add(struct cmc_blades *b, const char *vm, const char *bla
 	int rc;
 
 	profile_fill(&want, p);
+	memcpy(want.mac, p->mac, 6);	/* the plan checks who owns the VM's MAC */
 	rc = cmc_intent_profile_plan(b->in, vm, blade, &want, live, &n, err, errlen);
 	if (rc)
 		return rc;
