@@ -350,6 +350,8 @@ static void test_emulated(void)
 	rc = cmc_config_load("conf/example.conf", &cfg, err, sizeof(err));
 	if (!tap_ok(rc == 0 && cfg, "conf/example.conf loads"))
 		tap_diag("  rc %d: %s", rc, err);
+	tap_ok(cfg && cfg->template_count == 2 && cfg->templates[0].t.n_allow == 2 && cfg->templates[1].t.id == 1,
+	       "conf/example.conf: its two templates, the second with the lowest free id");
 	cmc_config_free(cfg);
 }
 
