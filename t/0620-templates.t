@@ -171,7 +171,17 @@ ok_run("wait_for 20 'ip netns exec blade2 ping -c 1 -W 1 10.9.0.5 >/dev/null'", 
 	timeout => 40);
 ok(pings('blade3', '10.9.0.5'), '  and blade3 still does');
 ok_run('cmcctl vm stop vm1 && cmcctl template del web; test $? = 1', 'vm1 stopped; web, the configuration\'s, stays');
-ok_run('cmcctl template add db vlan 42 && cmcctl template del db', 'a template added and deleted at run time');
+ok_run('cmcctl template add db vlan 42 && cmcctl template add tmp && cmcctl template del tmp',
+	'templates added and deleted at run time');
+my $audit = out('cmcctl audit');
+ok($audit =~ /template set web rate 200/ && $audit !~ /template list/, 'the audit log has the changes, not the listings');
+
+# --- Kept across a restart of cmcd --------------------------------------------------------------
+ok_run('kill $(pidof cmcd); wait_for 100 "! pidof cmcd >/dev/null" && cmcd -c /tmp/tmpl.conf && '
+    . 'wait_for 300 "cmcctl version >/dev/null 2>&1"', 'cmcd restarted', timeout => 60);
+is_deeply([ sort map { "$_->{template} $_->{id} $_->{rate} $_->{allow} $_->{source}" } @{ json('cmcctl -j template list') } ],
+	[ 'db 1 0 - admin', 'web 7 200 10.9.0.1/32,10.9.0.2/32 admin' ],
+	'the templates as changed came back from the store (web\'s set over the file\'s, db added, tmp gone)');
 
 $c->stop;
 done_testing();
