@@ -54,11 +54,15 @@ struct vf_rt {
 	char vmport_err[200];
 	uint8_t vmport_mac[6];		/* the VM's */
 	bool acl;			/* its template's access list asked for on the port (nftables) */
+	unsigned vmport_tries;
 	uint64_t idle_frames;		/* its VF's frames when last seen to change */
 	unsigned long long idle_since;	/* ms; 0: not watched yet */
 };
 
-enum { VMPORT_NONE, VMPORT_BUILDING, VMPORT_READY, VMPORT_FAILED };
+/* RETRY: the last try failed, another is due (place_due): a VF whose driver is resetting
+ * (its settings just changed) has no valid MAC for a moment, and a bridge refuses it. */
+enum { VMPORT_NONE, VMPORT_BUILDING, VMPORT_RETRY, VMPORT_READY, VMPORT_FAILED };
+#define VMPORT_TRIES 20		/* PLACE_RETRY_MS apart: 6 s */
 
 /* A blade's stream of link changes (mp_blade_watch_open), in the daemon's loop. */
 struct blade_watch {
@@ -239,8 +243,10 @@ static void placed(void *arg, struct cmc_bw_op *ops, unsigned n)
 			cmc_events_post(b->d->events, "vf-placed", (int)op->slot, "pf %u vf %u is %s in blade %s",
 					op->pf, op->vf, op->ifname, op->blade);
 			/* A VM's VF placed again (its netdev was re-created): back into its bridge. */
-			if ((r->vmport == VMPORT_FAILED || r->vmport == VMPORT_READY) && a && a->vm[0])
+			if ((r->vmport == VMPORT_FAILED || r->vmport == VMPORT_READY) && a && a->vm[0]) {
+				r->vmport_tries = 0;
 				(void)vmport_submit(b, r, a);
+			}
 		}
 	}
 	if (pending)
@@ -333,9 +339,21 @@ static void unplace(struct cmc_blades *b, struct vf_rt *r)
 
 static void place_due(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
 {
+	struct cmc_blades *b = arg;
 	(void)loop;
 	(void)t;
-	place_all(arg);
+
+	place_all(b);
+	for (unsigned i = 0; i < CMC_INTENT_ASSIGN_MAX; i++) {
+		struct vf_rt *r = &b->rt[i];
+		const struct cmc_assignment *a;
+
+		if (!r->used || r->vmport != VMPORT_RETRY)
+			continue;
+		a = cmc_intent_assignment(b->in, r->slot, r->pf, r->vf);
+		if (!a || !a->vm[0] || vmport_submit(b, r, a) < 0)
+			r->vmport = VMPORT_FAILED;
+	}
 }
 
 /* Every placed VF looked at, one job: for cmc_blades_kick, the link watch's losses. */
@@ -1437,6 +1455,12 @@ static void vmport_built(void *arg, struct cmc_bw_op *ops, unsigned n)
 		}
 		if (r->vmport != VMPORT_BUILDING)
 			continue;
+		if (op->rc && op->rc != -ECANCELED && ++r->vmport_tries < VMPORT_TRIES) {
+			r->vmport = VMPORT_RETRY;
+			snprintf(r->vmport_err, sizeof(r->vmport_err), "%s", op->err);
+			place_retry(b);
+			continue;
+		}
 		r->vmport = op->rc ? VMPORT_FAILED : VMPORT_READY;
 		snprintf(r->vmport_err, sizeof(r->vmport_err), "%s", op->rc ? op->err : "");
 		if (op->rc && op->rc != -ECANCELED)
@@ -1495,6 +1519,7 @@ int cmc_blades_vmport_add(struct cmc_blades *b, const unsigned loc[3], const uin
 	}
 	r = rt_get(b, loc[0], loc[1], loc[2]);
 	memcpy(r->vmport_mac, mac, 6);
+	r->vmport_tries = 0;
 	/* After the job that places the VF (queued by the change that assigned it); should
 	 * the VF be placed again later (re-created), placed() asks for the port again. */
 	rc = vmport_submit(b, r, a);
