@@ -141,7 +141,8 @@ static void audit_line(const struct cmc_api *api, const struct cmc_api_command *
 
 	out[0] = '\0';
 	if (!api->audit || !(cmd->flags & (CMC_API_CHANGES | CMC_API_CHANGES_UNLESS_SHOW)) ||
-	    ((cmd->flags & CMC_API_CHANGES_UNLESS_SHOW) && argc > 1 && strcmp(argv[1], "show") == 0))
+	    ((cmd->flags & CMC_API_CHANGES_UNLESS_SHOW) && argc > 1 &&
+	     (strcmp(argv[1], "show") == 0 || strcmp(argv[1], "list") == 0)))
 		return;
 	for (int i = 0; i < argc && o < len; i++) {
 		const char *w = i > 0 && strcmp(argv[i - 1], "hash") == 0 ? "(hidden)" : argv[i];

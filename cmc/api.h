@@ -39,7 +39,7 @@ struct cmc_api_command {
 
 /* The command changes something: its every use goes to the audit hook. */
 #define CMC_API_CHANGES 1u
-/* ... except when its first argument is "show" (vbridge show). */
+/* ... except when its first argument is "show" or "list" (vbridge show, template list). */
 #define CMC_API_CHANGES_UNLESS_SHOW 2u
 
 /*

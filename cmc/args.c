@@ -4,6 +4,7 @@
 
 #include "vbridge.h"
 
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +15,20 @@ static struct cmc_arg *find(struct cmc_arg *args, size_t n, const char *k)
 		if (strcmp(args[i].keyword, k) == 0)
 			return &args[i];
 	return NULL;
+}
+
+/* A host's IPv4 address (not 0/8, loopback, multicast or above), canonical into out[16]. */
+static bool ipv4_unicast(const char *arg, char *out)
+{
+	struct in_addr a;
+	uint32_t h;
+
+	if (inet_pton(AF_INET, arg, &a) != 1)
+		return false;
+	h = ntohl(a.s_addr);
+	if ((h >> 24) == 0 || (h >> 24) == 127 || (h >> 24) >= 224)
+		return false;
+	return inet_ntop(AF_INET, &a, out, 16) != NULL;
 }
 
 /* 0, or -1 if arg is not a value of a's type. */
@@ -34,6 +49,8 @@ static int take(struct cmc_arg *a, const char *arg)
 		return 0;
 	case CMC_ARG_MAC:
 		return vb_mac_parse(arg, a->out) < 0 || !vb_mac_is_unicast(a->out) ? -1 : 0;
+	case CMC_ARG_IPV4:
+		return ipv4_unicast(arg, a->out) ? 0 : -1;
 	case CMC_ARG_FLAG:
 		break;
 	}

@@ -18,6 +18,7 @@ enum cmc_arg_type {
 	CMC_ARG_UINT,		/* decimal min..max: out is an unsigned */
 	CMC_ARG_WORD,		/* 1..max characters: out is a char[max + 1] */
 	CMC_ARG_MAC,		/* a unicast MAC address: out is a uint8_t[6] */
+	CMC_ARG_IPV4,		/* a unicast IPv4 address, dotted quad: out is a char[16] */
 };
 
 struct cmc_arg {

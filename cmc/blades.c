@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "intent.h"
 #include "log.h"
+#include "template.h"
 #include "vbridge.h"
 
 #include <errno.h>
@@ -32,6 +33,7 @@
 
 #define PLACE_RETRY_MS 300	/* a VF without its netdev yet: look again */
 #define KICK_AFTER_MS 4000	/* up in its blade without carrier (port up) this long: kicked */
+#define IDLE_CHECK_MS 1000	/* VMs' ports: their VFs' counters read this often (vm_port_idle) */
 
 /* What happened to an assigned VF (runtime only: the intent is in intent.c). */
 struct vf_rt {
@@ -47,7 +49,22 @@ struct vf_rt {
 	bool failed;			/* the card refused the intent's settings */
 	char reason[160];
 	unsigned long long kick_at;	/* ms: up without carrier since, kicked at; 0 = fine */
+	/* A VM's port on this VF (cmc_blades_vmport_add): its own numbering, so that an answer
+	 * about the port never makes the VF's placing stale. */
+	int vmport;			/* VMPORT_* */
+	unsigned long long vmport_gen;
+	char vmport_err[200];
+	uint8_t vmport_mac[6];		/* the VM's */
+	bool acl;			/* its template's access list asked for on the port (nftables) */
+	unsigned vmport_tries;
+	uint64_t idle_frames;		/* its VF's frames when last seen to change */
+	unsigned long long idle_since;	/* ms; 0: not watched yet */
 };
+
+/* RETRY: the last try failed, another is due (place_due): a VF whose driver is resetting
+ * (its settings just changed) has no valid MAC for a moment, and a bridge refuses it. */
+enum { VMPORT_NONE, VMPORT_BUILDING, VMPORT_RETRY, VMPORT_READY, VMPORT_FAILED };
+#define VMPORT_TRIES 20		/* PLACE_RETRY_MS apart: 6 s */
 
 /* A blade's stream of link changes (mp_blade_watch_open), in the daemon's loop. */
 struct blade_watch {
@@ -66,6 +83,7 @@ struct cmc_blades {
 	unsigned long long placements;	/* VFs placed so far, all told */
 	struct cmc_timer *place_timer;
 	struct cmc_timer *kick_timer;	/* armed for the earliest kick_at, else idle */
+	struct cmc_timer *idle_timer;	/* VMs' ports without frames (daemon.vm_port_idle) */
 	struct blade_watch watches[CMC_CONFIG_BLADES_MAX];
 	const char *failpoint;
 	cmc_blades_placed_fn on_placed;
@@ -163,6 +181,8 @@ void cmc_blades_vf_state(const struct cmc_blades *b, unsigned slot, unsigned pf,
 
 static void carrier_seen(struct vf_rt *r, bool present, bool up, bool carrier);
 static void arm_kick_timer(struct cmc_blades *b);
+static void vmport_remove(struct cmc_blades *b, struct vf_rt *r, bool idle);
+static int vmport_submit(struct cmc_blades *b, struct vf_rt *r, const struct cmc_assignment *a);
 
 /* The VF's PCI address now; -ENODEV when the inventory has no such function. */
 static int vf_bdf(struct cmc_blades *b, unsigned slot, unsigned pf, unsigned vf, char bdf[MP_BDF_STRLEN])
@@ -236,6 +256,8 @@ static void placed(void *arg, struct cmc_bw_op *ops, unsigned n)
 			cmc_events_post(b->d->events, "blade-error", (int)op->slot, "pf %u vf %u into %s: %s",
 					op->pf, op->vf, op->blade, *op->err ? op->err : strerror(-op->rc));
 		} else {
+			const struct cmc_assignment *a = cmc_intent_assignment(b->in, op->slot, op->pf, op->vf);
+
 			r->placed = true;
 			r->placement = ++b->placements;
 			any = true;
@@ -243,6 +265,11 @@ static void placed(void *arg, struct cmc_bw_op *ops, unsigned n)
 			carrier_seen(r, true, true, op->nd.carrier && !op->bounced);
 			cmc_events_post(b->d->events, "vf-placed", (int)op->slot, "pf %u vf %u is %s in blade %s",
 					op->pf, op->vf, op->ifname, op->blade);
+			/* A VM's VF placed again (its netdev was re-created): back into its bridge. */
+			if ((r->vmport == VMPORT_FAILED || r->vmport == VMPORT_READY) && a && a->vm[0]) {
+				r->vmport_tries = 0;
+				(void)vmport_submit(b, r, a);
+			}
 		}
 	}
 	if (pending)
@@ -351,13 +378,26 @@ static void unplace(struct cmc_blades *b, struct vf_rt *r)
 	if (vf_bdf(b, r->slot, r->pf, r->vf, op.bdf) == 0 && cmc_bw_submit(b->bw, &op, 1, unplaced, b) < 0)
 		log_warnx("slot %u pf %u vf %u out of %s: not asked (out of memory or stopping)", r->slot, r->pf,
 			  r->vf, r->blade);
+	vmport_remove(b, r, false);
 }
 
 static void place_due(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
 {
+	struct cmc_blades *b = arg;
 	(void)loop;
 	(void)t;
-	place_all(arg);
+
+	place_all(b);
+	for (unsigned i = 0; i < CMC_INTENT_ASSIGN_MAX; i++) {
+		struct vf_rt *r = &b->rt[i];
+		const struct cmc_assignment *a;
+
+		if (!r->used || r->vmport != VMPORT_RETRY)
+			continue;
+		a = cmc_intent_assignment(b->in, r->slot, r->pf, r->vf);
+		if (!a || !a->vm[0] || vmport_submit(b, r, a) < 0)
+			r->vmport = VMPORT_FAILED;
+	}
 }
 
 /* Every placed VF looked at, one job: for cmc_blades_kick, the link watch's losses. */
@@ -708,6 +748,15 @@ static void fdb_write(struct cmc_blades *b, const struct cmc_fdb *f, bool add, u
 		snprintf(err, errlen, "%s", why);
 }
 
+/* Whether in has the entry f, on the same VF (a VM's MAC moves between two VFs of one
+ * port at a switch-over: that is a removal and an addition). */
+static bool fdb_kept(const struct cmc_intent *in, const struct cmc_fdb *f)
+{
+	const struct cmc_fdb *g = cmc_intent_fdb(in, f->slot, f->pf, f->mac);
+
+	return g && g->vf == f->vf;
+}
+
 static bool same_place(const struct vf_rt *r, const struct cmc_assignment *a)
 {
 	char ifname[16];
@@ -752,7 +801,7 @@ static void apply_port(struct cmc_blades *b, const struct cmc_intent *old, unsig
 	for (unsigned i = 0; old && i < cmc_intent_fdb_count(old); i++) {
 		const struct cmc_fdb *f = cmc_intent_fdb_nth(old, i);
 
-		if (f->slot == slot && f->pf == pf && !cmc_intent_fdb(b->in, slot, pf, f->mac))
+		if (f->slot == slot && f->pf == pf && !fdb_kept(b->in, f))
 			fdb_write(b, f, false, NULL, err, errlen);	/* gone from the intent either way */
 	}
 	for (unsigned vf = 0; vf < num_vfs; vf++) {
@@ -792,7 +841,7 @@ static void apply_port(struct cmc_blades *b, const struct cmc_intent *old, unsig
 	for (unsigned i = 0; i < cmc_intent_fdb_count(b->in); i++) {
 		const struct cmc_fdb *f = cmc_intent_fdb_nth(b->in, i);
 
-		if (f->slot == slot && f->pf == pf && (!old || !cmc_intent_fdb(old, slot, pf, f->mac)))
+		if (f->slot == slot && f->pf == pf && (!old || !fdb_kept(old, f)))
 			fdb_write(b, f, true, failed, err, errlen);
 	}
 }
@@ -1135,7 +1184,7 @@ void cmc_blades_foreach_assignment(const struct cmc_blades *b, cmc_assignment_fn
 		struct cmc_assignment_view v = {
 			.slot = a->slot, .pf = a->pf, .vf = a->vf, .blade = a->blade,
 			.vlan = cmc_intent_vlan_of(b->in, a), .rate = a->rate, .trusted = a->trusted,
-			.lane = a->lane, .vm = a->vm, .service = a->service, .placed = r && r->placed,
+			.lane = a->lane, .vm = a->vm, .service = a->service, .tmpl = a->tmpl, .placed = r && r->placed,
 		};
 
 		memcpy(v.mac, a->mac, 6);
@@ -1181,12 +1230,23 @@ int cmc_blades_lane_port(struct cmc_blades *b, const char *lane, unsigned *slot,
 
 /* --- VM profiles ------------------------------------------------------------------------ */
 
+/* The profile's settings on its VF; the VF keeps its own MAC (the VM's is an entry). */
 static void profile_fill(struct cmc_assignment *a, const struct cmc_profile *p)
 {
-	memcpy(a->mac, p->mac, 6);
 	a->vlan = p->vlan;
 	a->rate = p->rate;
 	a->trusted = p->trusted;
+	snprintf(a->tmpl, sizeof(a->tmpl), "%s", p->tmpl);
+}
+
+/* The VM's MAC as the static entry of its VF: the profile live (on the scratch intent). */
+static int profile_entry(struct cmc_blades *b, const struct cmc_assignment *a, const struct cmc_profile *p,
+			 char *err, size_t errlen)
+{
+	struct cmc_fdb f = { .slot = a->slot, .pf = a->pf, .vf = a->vf };
+
+	memcpy(f.mac, p->mac, 6);
+	return cmc_intent_fdb_add(b->in, &f, err, errlen);
 }
 
 int cmc_blades_profile_add(struct cmc_blades *b, const char *vm, const char *blade,
@@ -1198,13 +1258,17 @@ int cmc_blades_profile_add(struct cmc_blades *b, const char *vm, const char *bla
 	int rc;
 
 	profile_fill(&want, p);
+	memcpy(want.mac, p->mac, 6);	/* the plan checks who owns the VM's MAC */
 	rc = cmc_intent_profile_plan(b->in, vm, blade, &want, live, &n, err, errlen);
 	if (rc)
 		return rc;
 	rc = cmc_blades_change_begin(b, &old);
 	if (rc)
 		return rc;
-	rc = cmc_blades_change_finish(b, old, cmc_intent_assign(b->in, &n, err, errlen), "profile", err, errlen);
+	rc = cmc_intent_assign(b->in, &n, err, errlen);
+	if (!rc && live)
+		rc = profile_entry(b, &n, p, err, errlen);
+	rc = cmc_blades_change_finish(b, old, rc, "profile", err, errlen);
 	if (rc == -EIO && cmc_intent_assignment(b->in, n.slot, n.pf, n.vf)) {
 		/* Kept but the card refused it: a profile half there helps no VM. */
 		unsigned at[3] = { n.slot, n.pf, n.vf };
@@ -1233,10 +1297,9 @@ int cmc_blades_profile_set(struct cmc_blades *b, const unsigned loc[3], const st
 		snprintf(err, errlen, "slot %u pf %u vf %u carries no VM profile", loc[0], loc[1], loc[2]);
 		return -ENOENT;
 	}
+	(void)live;	/* live or staged, the VF keeps its MAC: only the entry tells */
 	n = *a;
 	profile_fill(&n, p);
-	if (!live)
-		memcpy(n.mac, a->mac, 6);
 	rc = cmc_blades_change_begin(b, &old);
 	if (rc)
 		return rc;
@@ -1274,9 +1337,13 @@ int cmc_blades_profile_move(struct cmc_blades *b, const unsigned from[3], const 
 	rc = cmc_blades_change_begin(b, &old);
 	if (rc)
 		return rc;
+	/* The source's VF goes, and its entry (the VM's MAC) with it; the entry comes on the
+	 * destination's VF: one change, one store transaction. */
 	rc = cmc_intent_unassign(b->in, from[0], from[1], from[2], true, err, errlen);
 	if (!rc)
 		rc = cmc_intent_update(b->in, &n, err, errlen);
+	if (!rc)
+		rc = profile_entry(b, &n, p, err, errlen);
 	b->cards_only = true;
 	rc = cmc_blades_change_finish(b, old, rc, "profile-move", err, errlen);
 	b->cards_only = false;
@@ -1299,6 +1366,355 @@ void cmc_blades_tidy(struct cmc_blades *b)
 	}
 	if (b)
 		place_all(b);
+}
+
+
+/* --- VMs' ports on the blades (doc/vm-network.md) ---------------------------------------- */
+
+/*
+ * The access list of a VM's template on its port (doc/templates.md): an nftables table of
+ * the port's own in the port's blade, written whole by `nft -f -` on the blade worker,
+ * after the port is built, and removed after the port. These helpers build the worker's
+ * operations and take its answers; the port's functions below call them.
+ */
+
+/* The rules for the profile a (its template's) on the port at loc: 1 (op filled), 0 (a
+ * names no template: no rules), -errno (err says why). */
+static int acl_op(struct cmc_blades *b, const struct cmc_assignment *a, const unsigned loc[3], const uint8_t mac[6],
+		  struct cmc_bw_op *op, char *err, size_t errlen)
+{
+	const struct cmc_template *t = a->tmpl[0] ? cmc_intent_template(b->in, a->tmpl) : NULL;
+	char bridge[16], table[32];
+	int n;
+
+	if (!t)
+		return 0;
+	*op = (struct cmc_bw_op){ .kind = CMC_BW_NFT, .slot = loc[0], .pf = loc[1], .vf = loc[2] };
+	snprintf(op->blade, sizeof(op->blade), "%s", a->blade);
+	cmc_blades_vmport_names(loc, bridge, op->tap);
+	cmc_template_nft_table(op->tap, table);
+	n = cmc_template_nft(t, table, op->tap, mac, op->nft, sizeof(op->nft));
+	if (n < 0 || (size_t)n >= sizeof(op->nft)) {
+		snprintf(err, errlen, "template %s: its rules for %s do not fit (%d bytes)", t->name, op->tap, n);
+		return n < 0 ? n : -E2BIG;
+	}
+	return 1;
+}
+
+/* The rules of the port at loc removed (the port goes): false when it had none. */
+static bool acl_remove_op(struct vf_rt *r, const unsigned loc[3], struct cmc_bw_op *op)
+{
+	char bridge[16], table[32];
+
+	if (!r->acl)
+		return false;
+	r->acl = false;
+	*op = (struct cmc_bw_op){ .kind = CMC_BW_NFT, .slot = loc[0], .pf = loc[1], .vf = loc[2] };
+	snprintf(op->blade, sizeof(op->blade), "%s", r->blade);
+	cmc_blades_vmport_names(loc, bridge, op->tap);
+	cmc_template_nft_table(op->tap, table);
+	return cmc_template_nft_remove(table, op->nft, sizeof(op->nft)) > 0;
+}
+
+/* The worker applied a port's rules (r its VF, still the one asked about). */
+static void acl_applied(struct cmc_blades *b, struct vf_rt *r, const struct cmc_bw_op *op)
+{
+	if (op->rc == -ECANCELED)
+		return;
+	if (op->rc) {
+		r->vmport = VMPORT_FAILED;
+		snprintf(r->vmport_err, sizeof(r->vmport_err), "access list on %s: %.160s", op->tap, op->err);
+		cmc_events_post(b->d->events, "blade-error", (int)op->slot, "pf %u vf %u: access list on %s on %s: %s",
+				op->pf, op->vf, op->tap, op->blade, op->err);
+		return;
+	}
+	cmc_events_post(b->d->events, "vm-acl", (int)op->slot, "pf %u vf %u: access list on %s on %s", op->pf, op->vf,
+			op->tap, op->blade);
+}
+
+static void acl_removed(struct cmc_blades *b, const struct cmc_bw_op *op)
+{
+	if (op->rc)
+		cmc_events_post(b->d->events, "blade-error", (int)op->slot, "pf %u vf %u: removing the access list of %s "
+				"on %s: %s", op->pf, op->vf, op->tap, op->blade, op->err);
+}
+
+static void acl_refreshed(void *arg, struct cmc_bw_op *ops, unsigned n)
+{
+	struct cmc_blades *b = arg;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct cmc_bw_op *op = &ops[i];
+
+		if (op->rc == -ECANCELED)
+			continue;
+		if (op->rc)
+			cmc_events_post(b->d->events, "blade-error", (int)op->slot, "pf %u vf %u: access list on %s "
+					"on %s: %s", op->pf, op->vf, op->tap, op->blade, op->err);
+		else
+			cmc_events_post(b->d->events, "vm-acl", (int)op->slot, "pf %u vf %u: access list on %s on %s "
+					"changed", op->pf, op->vf, op->tap, op->blade);
+	}
+}
+
+int cmc_blades_acl_refresh(struct cmc_blades *b, const char *tmpl)
+{
+	static struct cmc_bw_op op;	/* large (the ruleset); the loop's thread only */
+	char err[160] = "";
+	int rc = 0;
+
+	for (unsigned i = 0; i < CMC_INTENT_ASSIGN_MAX; i++) {
+		struct vf_rt *r = &b->rt[i];
+		const struct cmc_assignment *a;
+		unsigned loc[3];
+
+		if (!r->used || r->vmport == VMPORT_NONE || r->vmport == VMPORT_FAILED)
+			continue;
+		a = cmc_intent_assignment(b->in, r->slot, r->pf, r->vf);
+		if (!a || strcmp(a->tmpl, tmpl) != 0)
+			continue;
+		loc[0] = r->slot;
+		loc[1] = r->pf;
+		loc[2] = r->vf;
+		if (acl_op(b, a, loc, r->vmport_mac, &op, err, sizeof(err)) < 0) {
+			log_warnx("%s", err);
+			continue;
+		}
+		r->acl = true;
+		if (cmc_bw_submit(b->bw, &op, 1, acl_refreshed, b) < 0)
+			rc = -ESHUTDOWN;
+	}
+	return rc;
+}
+
+void cmc_blades_vmport_names(const unsigned loc[3], char bridge[16], char tap[16])
+{
+	struct cmc_assignment a = { .slot = loc[0], .pf = loc[1], .vf = loc[2] };
+	char vf[16];
+
+	cmc_blades_ifname(&a, vf);
+	snprintf(bridge, 16, "vbr-%.11s", vf);
+	snprintf(tap, 16, "vtp-%.11s", vf);
+}
+
+static void vmport_built(void *arg, struct cmc_bw_op *ops, unsigned n)
+{
+	struct cmc_blades *b = arg;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct cmc_bw_op *op = &ops[i];
+		struct vf_rt *r = rt_find(b, op->slot, op->pf, op->vf);
+
+		if (!r || r->vmport_gen != op->gen)
+			continue;
+		if (op->kind == CMC_BW_NFT) {	/* after the port's own operation, in one job */
+			if (r->vmport == VMPORT_READY)
+				acl_applied(b, r, op);
+			continue;
+		}
+		if (r->vmport != VMPORT_BUILDING)
+			continue;
+		if (op->rc && op->rc != -ECANCELED && ++r->vmport_tries < VMPORT_TRIES) {
+			r->vmport = VMPORT_RETRY;
+			snprintf(r->vmport_err, sizeof(r->vmport_err), "%s", op->err);
+			place_retry(b);
+			continue;
+		}
+		r->vmport = op->rc ? VMPORT_FAILED : VMPORT_READY;
+		snprintf(r->vmport_err, sizeof(r->vmport_err), "%s", op->rc ? op->err : "");
+		if (op->rc && op->rc != -ECANCELED)
+			cmc_events_post(b->d->events, "blade-error", (int)op->slot, "pf %u vf %u: VM port %s on %s: %s",
+					op->pf, op->vf, op->bridge, op->blade, op->err);
+		else if (!op->rc)
+			cmc_events_post(b->d->events, "vm-port", (int)op->slot,
+					"pf %u vf %u: %s joins %s and tap %s on %s", op->pf, op->vf, op->bridge,
+					op->ifname, op->tap, op->blade);
+	}
+}
+
+/* Asks the worker for r's port (a's blade and VF netdev, r->vmport_mac), after whatever
+ * was asked before. 0 or -ESHUTDOWN. */
+static int vmport_submit(struct cmc_blades *b, struct vf_rt *r, const struct cmc_assignment *a)
+{
+	struct cmc_bw_op op = { .kind = CMC_BW_VMPORT, .slot = r->slot, .pf = r->pf, .vf = r->vf };
+	static struct cmc_bw_op ops[2];	/* large (the ruleset); the loop's thread only */
+	unsigned loc[3] = { r->slot, r->pf, r->vf };
+	char err[160];
+	int acl;
+
+	snprintf(op.blade, sizeof(op.blade), "%s", a->blade);
+	cmc_blades_ifname(a, op.ifname);
+	cmc_blades_vmport_names(loc, op.bridge, op.tap);
+	memcpy(op.mac, r->vmport_mac, 6);
+	op.gen = r->vmport_gen = ++b->gen;
+	/* The port, then its template's access list on it, in one job. A port whose rules
+	 * cannot be made or applied is a failed port: its VM does not start there. */
+	ops[0] = op;
+	acl = acl_op(b, a, loc, r->vmport_mac, &ops[1], err, sizeof(err));
+	if (acl < 0) {
+		r->vmport = VMPORT_FAILED;
+		snprintf(r->vmport_err, sizeof(r->vmport_err), "%s", err);
+		return acl;
+	}
+	ops[1].gen = op.gen;
+	r->acl = acl > 0;
+	if (!b->bw || cmc_bw_submit(b->bw, ops, acl > 0 ? 2 : 1, vmport_built, b) < 0)
+		return -ESHUTDOWN;
+	r->vmport = VMPORT_BUILDING;
+	r->vmport_err[0] = '\0';
+	return 0;
+}
+
+int cmc_blades_vmport_add(struct cmc_blades *b, const unsigned loc[3], const uint8_t mac[6], char *err,
+			  size_t errlen)
+{
+	const struct cmc_assignment *a = cmc_intent_assignment(b->in, loc[0], loc[1], loc[2]);
+	struct vf_rt *r;
+	int rc;
+
+	if (!a || !a->vm[0]) {
+		snprintf(err, errlen, "slot %u pf %u vf %u carries no VM profile", loc[0], loc[1], loc[2]);
+		return -ENOENT;
+	}
+	r = rt_get(b, loc[0], loc[1], loc[2]);
+	memcpy(r->vmport_mac, mac, 6);
+	r->vmport_tries = 0;
+	/* After the job that places the VF (queued by the change that assigned it); should
+	 * the VF be placed again later (re-created), placed() asks for the port again. */
+	rc = vmport_submit(b, r, a);
+	if (rc == -ESHUTDOWN)
+		snprintf(err, errlen, "the blade worker is stopping");
+	else if (rc)
+		snprintf(err, errlen, "%s", r->vmport_err);	/* its access list could not be made */
+	if (rc)
+		return rc;
+	return 0;
+}
+
+int cmc_blades_vmport_state(const struct cmc_blades *b, const unsigned loc[3], char *err, size_t errlen)
+{
+	const struct vf_rt *r = rt_peek(b, loc[0], loc[1], loc[2]);
+
+	if (!r || r->vmport == VMPORT_NONE) {
+		snprintf(err, errlen, "slot %u pf %u vf %u has no VM port", loc[0], loc[1], loc[2]);
+		return -ENOENT;
+	}
+	if (r->vmport == VMPORT_FAILED) {
+		snprintf(err, errlen, "%s", r->vmport_err);
+		return -EIO;
+	}
+	return r->vmport == VMPORT_READY;
+}
+
+static void vmport_removed(void *arg, struct cmc_bw_op *ops, unsigned n)
+{
+	struct cmc_blades *b = arg;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct cmc_bw_op *op = &ops[i];
+
+		if (op->rc == -ECANCELED)
+			continue;
+		if (op->kind == CMC_BW_NFT) {
+			acl_removed(b, op);
+			continue;
+		}
+		if (op->rc)
+			cmc_events_post(b->d->events, "blade-error", (int)op->slot, "pf %u vf %u: removing %s on %s: %s",
+					op->pf, op->vf, op->bridge, op->blade, op->err);
+		else
+			cmc_events_post(b->d->events, op->gen ? "vm-port-idle" : "vm-port-removed", (int)op->slot,
+					"pf %u vf %u: %s and tap %s removed from %s (%s)", op->pf, op->vf, op->bridge,
+					op->tap, op->blade, op->gen ? "no frame for daemon.vm_port_idle" : "its VM left");
+	}
+}
+
+/* The VF leaves its blade (unplace), or its port was idle: the VM's port goes, after
+ * whatever was asked before. gen tells the answer which (1: idle). */
+static void vmport_remove(struct cmc_blades *b, struct vf_rt *r, bool idle)
+{
+	struct cmc_bw_op op = { .kind = CMC_BW_VMPORT_DEL, .slot = r->slot, .pf = r->pf, .vf = r->vf, .gen = idle };
+	static struct cmc_bw_op ops[2];	/* large (the ruleset); the loop's thread only */
+	unsigned loc[3] = { r->slot, r->pf, r->vf }, n;
+
+	if (r->vmport == VMPORT_NONE)
+		return;
+	r->vmport = VMPORT_NONE;
+	r->idle_since = 0;
+	snprintf(op.blade, sizeof(op.blade), "%s", r->blade);
+	cmc_blades_vmport_names(loc, op.bridge, op.tap);
+	ops[0] = op;
+	n = acl_remove_op(r, loc, &ops[1]) ? 2 : 1;
+	if (cmc_bw_submit(b->bw, ops, n, vmport_removed, b) < 0)
+		log_warnx("slot %u pf %u vf %u: %s on %s not removed (stopping)", r->slot, r->pf, r->vf, op.bridge,
+			  r->blade);
+}
+
+/* The VM's port on r goes idle: its entry (the VM's MAC) leaves the intent, then its
+ * bridge and tap leave the blade. */
+static void vmport_idle(struct cmc_blades *b, struct vf_rt *r)
+{
+	struct cmc_intent *in = b->in, *old;
+	char err[256] = "";
+	int rc = cmc_blades_change_begin(b, &old);
+
+	if (rc)
+		return;		/* out of memory: tried again at the next check */
+	for (unsigned i = cmc_intent_fdb_count(in); !rc && i-- > 0;) {
+		const struct cmc_fdb *f = cmc_intent_fdb_nth(in, i);
+
+		if (f->slot == r->slot && f->pf == r->pf && f->vf == r->vf)
+			rc = cmc_intent_fdb_del(in, f->slot, f->pf, f->mac, err, sizeof(err));
+	}
+	rc = cmc_blades_change_finish(b, old, rc, "vm-port-idle", err, sizeof(err));
+	if (rc) {
+		log_warnx("slot %u pf %u vf %u: idle VM port: %s", r->slot, r->pf, r->vf, err);
+		return;
+	}
+	vmport_remove(b, r, true);
+}
+
+/* Whether the intent delivers a VM's MAC to slot/pf/vf (its port is live). */
+static bool vf_has_entry(const struct cmc_intent *in, unsigned slot, unsigned pf, unsigned vf)
+{
+	for (unsigned i = 0; i < cmc_intent_fdb_count(in); i++) {
+		const struct cmc_fdb *f = cmc_intent_fdb_nth(in, i);
+
+		if (f->slot == slot && f->pf == pf && f->vf == vf)
+			return true;
+	}
+	return false;
+}
+
+/* Every IDLE_CHECK_MS with daemon.vm_port_idle set: a live VM port whose VF's counters
+ * did not move for that long is deprovisioned (US 8,565,118), with an event. */
+static void idle_due(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
+{
+	struct cmc_blades *b = arg;
+	unsigned long long now = cmc_now_ms(), limit = 1000ull * b->d->config->vm_port_idle_s;
+	(void)loop;
+	(void)t;
+
+	for (unsigned i = 0; i < CMC_INTENT_ASSIGN_MAX; i++) {
+		struct vf_rt *r = &b->rt[i];
+		const struct cmc_assignment *a;
+		uint64_t frames;
+
+		if (!r->used || r->vmport != VMPORT_READY)
+			continue;
+		a = cmc_intent_assignment(b->in, r->slot, r->pf, r->vf);
+		if (!a || !a->vm[0] || !vf_has_entry(b->in, r->slot, r->pf, r->vf) ||
+		    cmc_cards_vf_frames(b->d->cards, r->slot, r->pf, r->vf, &frames) < 0) {
+			r->idle_since = 0;	/* staged, or no counters to go by: not idle */
+			continue;
+		}
+		if (!r->idle_since || frames != r->idle_frames) {
+			r->idle_frames = frames;
+			r->idle_since = now;
+		} else if (now - r->idle_since >= limit) {
+			vmport_idle(b, r);
+		}
+	}
 }
 
 /* --- Start and stop --------------------------------------------------------------------- */
@@ -1383,9 +1799,13 @@ int cmc_blades_start(struct cmcd *d, struct cmc_blades **out)
 		rc = cmc_loop_add_timer(d->loop, 0, 0, place_due, b, &b->place_timer);
 	if (!rc)
 		rc = cmc_loop_add_timer(d->loop, 0, 0, kick_due, b, &b->kick_timer);
+	if (!rc && d->config->vm_port_idle_s)
+		rc = cmc_loop_add_timer(d->loop, IDLE_CHECK_MS, IDLE_CHECK_MS, idle_due, b, &b->idle_timer);
 	if (rc) {
 		if (b->place_timer)
 			cmc_loop_del_timer(d->loop, b->place_timer);
+		if (b->kick_timer)
+			cmc_loop_del_timer(d->loop, b->kick_timer);
 		cmc_intent_free(b->in);
 		free(b);
 		return rc;
@@ -1426,6 +1846,8 @@ void cmc_blades_stop(struct cmcd *d, struct cmc_blades *b)
 	unwatch_blades(b);
 	if (b->kick_timer)
 		cmc_loop_del_timer(d->loop, b->kick_timer);
+	if (b->idle_timer)
+		cmc_loop_del_timer(d->loop, b->idle_timer);
 	mp_blade_backend_close(b->be);
 	cmc_intent_free(b->in);
 	d->blades = NULL;

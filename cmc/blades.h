@@ -136,6 +136,7 @@ struct cmc_assignment_view {
 	const char *vm;		/* "" = not a VM profile's */
 	const char *service;	/* "" = not a domain service's; else its domain (blade is
 				 * then the service's namespace, no configured blade) */
+	const char *tmpl;	/* "" = names no template */
 	bool placed;		/* its netdev is in the blade */
 };
 typedef void (*cmc_assignment_fn)(void *arg, const struct cmc_assignment_view *v);
@@ -150,6 +151,7 @@ struct cmc_profile {
 	uint16_t vlan;		/* 0: the blade's domain's */
 	unsigned rate;		/* Mbit/s, 0 = unlimited */
 	bool trusted;
+	char tmpl[CMC_TEMPLATE_NAME_MAX + 1];	/* "": none; else VLAN, rate and trust are its */
 };
 
 /* The lane joining blades a and z: its name and each end's address. -ENOENT if none;
@@ -184,6 +186,30 @@ int cmc_blades_profile_remove(struct cmc_blades *b, const unsigned loc[3], char 
 int cmc_blades_profile_move(struct cmc_blades *b, const unsigned from[3], const unsigned to[3],
 			    const struct cmc_profile *p, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
+/*
+ * A VM's port on the blade of the profile's VF at loc (doc/vm-network.md): a bridge of
+ * its own joining the VF's netdev and a tap the VM's hypervisor opens
+ * (cmc_blades_vmport_names), the VM's mac pinned to the tap. Built by the blade worker
+ * after whatever was asked before (the VF's placing); follow it with
+ * cmc_blades_vmport_state(). Removed, with a "vm-port-removed" event, when the VF
+ * leaves its blade (the profile released: vm stop, the source after a migration).
+ * 0, -ENOENT (no VM profile at loc), -ESHUTDOWN.
+ */
+int cmc_blades_vmport_add(struct cmc_blades *b, const unsigned loc[3], const uint8_t mac[6], char *err,
+			  size_t errlen) __attribute__((warn_unused_result));
+/*
+ * A template changed (its access list among what did): every VM port whose profile names
+ * tmpl gets the template's rules again (nftables, on the blade worker, in order with
+ * everything asked before; events "vm-acl" or "blade-error"). 0, -ESHUTDOWN.
+ * (A port built by cmc_blades_vmport_add gets its template's rules with it, and loses
+ * them with it.)
+ */
+int cmc_blades_acl_refresh(struct cmc_blades *b, const char *tmpl);
+/* 1 ready, 0 being built, -ENOENT none asked for, -EIO failed (err says why). */
+int cmc_blades_vmport_state(const struct cmc_blades *b, const unsigned loc[3], char *err, size_t errlen);
+/* The bridge's and the tap's names in the blade ("vbr-s1v2", "vtp-s1v2"). */
+void cmc_blades_vmport_names(const unsigned loc[3], char bridge[16], char tap[16]);
+
 /* What a change left for the blades (cmc_blades_profile_move touches none): netdevs of
  * VFs no longer assigned leave their blades, assigned ones not placed are placed. */
 void cmc_blades_tidy(struct cmc_blades *b);
@@ -199,5 +225,6 @@ enum cmc_status cmc_cmd_lanes(void *ctx, struct cmc_api_request *req);
 enum cmc_status cmc_cmd_port(void *ctx, struct cmc_api_request *req);
 enum cmc_status cmc_cmd_ports(void *ctx, struct cmc_api_request *req);
 enum cmc_status cmc_cmd_vbridge(void *ctx, struct cmc_api_request *req);
+enum cmc_status cmc_cmd_template(void *ctx, struct cmc_api_request *req);	/* cmd-template.c */
 
 #endif

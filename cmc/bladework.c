@@ -95,6 +95,19 @@ static void run_op(struct mp_blade_backend *be, struct cmc_bw_op *op)
 	case CMC_BW_UNMAP:
 		op->rc = mp_blade_unmap(be, op->bdf, op->blade, op->ifname, op->err, sizeof(op->err));
 		return;
+	case CMC_BW_VMPORT:
+		op->rc = mp_blade_vmport_add(be, op->blade, op->ifname, op->bridge, op->tap, op->mac, op->err,
+					     sizeof(op->err));
+		return;
+	case CMC_BW_VMPORT_DEL:
+		op->rc = mp_blade_vmport_del(be, op->blade, op->bridge, op->tap, op->err, sizeof(op->err));
+		return;
+	case CMC_BW_NFT: {
+		static const char *const argv[] = { CMC_BW_NFT_PATH, "-f", "-", NULL };
+
+		op->rc = mp_blade_run(be, op->blade, argv, op->nft, CMC_BW_NFT_TIMEOUT_MS, op->err, sizeof(op->err));
+		return;
+	}
 	case CMC_BW_BOUNCE:
 	case CMC_BW_KICK:
 	case CMC_BW_LOOK:

@@ -28,7 +28,16 @@ enum cmc_bw_kind {
 	CMC_BW_BOUNCE,	/* ifname down and up if it is up (a VF whose settings changed) */
 	CMC_BW_KICK,	/* ifname down and up if it is up without carrier (a stuck VF) */
 	CMC_BW_LOOK,	/* ifname as it is now (nd) */
+	CMC_BW_VMPORT,	/* a VM's port: bridge joining ifname (its VF) and tap, mac pinned to
+			 * the tap (mp_blade_vmport_add) */
+	CMC_BW_VMPORT_DEL,	/* bridge and tap removed (mp_blade_vmport_del) */
+	CMC_BW_NFT,	/* the ruleset nft holds run by `nft -f -` in blade (mp_blade_run),
+			 * at most CMC_BW_NFT_TIMEOUT_MS */
 };
+
+#define CMC_BW_NFT_MAX 4096		/* a ruleset (template.h: 16 peers take under 2 KiB) */
+#define CMC_BW_NFT_TIMEOUT_MS 2000
+#define CMC_BW_NFT_PATH "/usr/sbin/nft"	/* Debian's nftables */
 
 struct cmc_bw_op {
 	enum cmc_bw_kind kind;
@@ -38,7 +47,9 @@ struct cmc_bw_op {
 	char blade[CMC_CONFIG_NAME_MAX + 1];
 	char ifname[16];
 	char cidr[32];			/* MAP: "" for none */
-	uint8_t mac[6];			/* MAP: what the VF should have */
+	uint8_t mac[6];			/* MAP: what the VF should have; VMPORT: the VM's */
+	char bridge[16], tap[16];	/* VMPORT, VMPORT_DEL; NFT: tap, the port its rules are for */
+	char nft[CMC_BW_NFT_MAX];	/* NFT: the ruleset */
 	/* Results */
 	int rc;				/* 0 or -errno */
 	char err[256];

@@ -976,6 +976,22 @@ int cmc_cards_vf_get(struct cmc_cards *cards, unsigned slot, unsigned pf, unsign
 	return rc;
 }
 
+int cmc_cards_vf_frames(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf, uint64_t *frames)
+{
+	struct card *c = cards ? find_card(cards, slot, pf) : NULL;
+	struct nic_stats st = { 0 };
+	int rc = -ENODEV;
+
+	if (!c)
+		return rc;
+	pthread_mutex_lock(&c->lock);
+	if (c->nic && !c->dead)
+		rc = c->nic->ops->vf_stats(c->nic, vf, &st);
+	pthread_mutex_unlock(&c->lock);
+	*frames = st.rx_packets + st.tx_packets;
+	return rc;
+}
+
 int cmc_cards_set_trust(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf,
 			bool trusted, char *err, size_t errlen)
 {

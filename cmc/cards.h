@@ -86,6 +86,10 @@ int cmc_cards_set_port_mode(struct cmc_cards *cards, unsigned slot, unsigned pf,
 int cmc_cards_fdb_set(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf,
 		      const uint8_t mac[6], bool add, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
+/* Frames the card counted for a VF, received plus sent (its PVFGPRC + PVFGPTC, 82576
+ * datasheet 8.19). -ENODEV: no such card or it is gone; the backend's -errno. */
+int cmc_cards_vf_frames(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf, uint64_t *frames)
+	__attribute__((warn_unused_result));
 /* The VEBs' forwarding tables (slot < 0: every card), as "veb" and "fdb" records. */
 void cmc_cards_fdb_records(struct cmc_cards *cards, int slot, struct cmc_buf *b);
 

@@ -64,13 +64,19 @@ static void usage(FILE *f)
 		"  vbridge show [slot N] the cards' bridges: forwarding table with counters\n"
 		"  vbridge add|del slot N [pf P] [vf V] mac M   a static forwarding entry\n"
 		"\n"
-		"  vm start NAME blade B [mem MB] [mac M] [vlan X] [rate MBPS] [trusted] | vm stop NAME\n"
+		"  vm start NAME blade B [mem MB] [mac M [ip A.B.C.D] [vlan X] [rate MBPS] [trusted] [template T]] | vm stop NAME\n"
+		"                        with a template (--template T, or the one its MAC carries:\n"
+		"                        06:ID:xx:xx:xx:xx), its VLAN, rate, trust and peers are T's\n"
 		"  vms                   the VMs on the blades, their state and profiles\n"
 		"  migrate VM --to BLADE [bandwidth MBPS]   move a running VM over the lane between\n"
 		"                        the blades; follows it to the end (a progress bar on a\n"
 		"                        terminal)\n"
 		"  migrations            each VM's last migration: bytes, rate, downtime, status\n"
 		"  profile set VM rate MBPS   a running VM's bandwidth\n"
+		"  template list | del NAME     the network templates (VLAN, rate, trust, peers)\n"
+		"  template add|set NAME [id N] [vlan X] [rate MBPS] [trusted on|off] [allow PEERS|-]\n"
+		"                        PEERS: MACs and IPv4 prefixes, comma-separated; a set\n"
+		"                        reaches every running VM of the template\n"
 		"  account add NAME role Administrator|Operator|ReadOnly   a Redfish account (root);\n"
 		"                        the password from the terminal (not echoed) or stdin\n"
 		"  account del NAME | accounts      delete one | list them\n"
@@ -369,7 +375,12 @@ static const struct column assignment_columns[] = {
 	{ "SLOT", "slot", NULL }, { "PF", "pf", NULL }, { "VF", "vf", NULL },
 	{ "BLADE", "blade", NULL }, { "NETDEV", "netdev", NULL }, { "MAC", "mac", NULL },
 	{ "VLAN", "vlan", NULL }, { "RATE", "rate", NULL }, { "TRUSTED", "trusted", NULL },
-	{ "LANE", "lane", NULL }, { "PLACED", "placed", NULL }, { 0 },
+	{ "LANE", "lane", NULL }, { "TEMPLATE", "template", NULL }, { "PLACED", "placed", NULL }, { 0 },
+};
+static const struct column template_columns[] = {
+	{ "TEMPLATE", "template", NULL }, { "ID", "id", NULL }, { "VLAN", "vlan", NULL },
+	{ "RATE", "rate", NULL }, { "TRUSTED", "trusted", NULL }, { "VMS", "vms", NULL },
+	{ "SOURCE", "source", NULL }, { "ALLOW", "allow", NULL }, { 0 },
 };
 static const struct column account_columns[] = {
 	{ "ACCOUNT", "account", NULL }, { "ROLE", "role", NULL }, { 0 },
@@ -412,7 +423,8 @@ static void fmt_remaining(const struct cmc_record *rec, char *buf, size_t len) {
 static const struct column vm_columns[] = {
 	{ "VM", "vm", NULL }, { "BLADE", "blade", NULL }, { "STATE", "state", NULL },
 	{ "MEM", "mem", NULL }, { "PID", "pid", NULL }, { "MAC", "mac", NULL }, { "VLAN", "vlan", NULL },
-	{ "RATE", "rate", NULL }, { "VF", "vf", NULL }, { "NOTE", "note", NULL }, { 0 },
+	{ "RATE", "rate", NULL }, { "TEMPLATE", "template", NULL }, { "VF", "vf", NULL }, { "NOTE", "note", NULL },
+	{ 0 },
 };
 static const struct column migration_columns[] = {
 	{ "VM", "vm", NULL }, { "FROM", "from", NULL }, { "TO", "to", NULL }, { "LANE", "lane", NULL },
@@ -431,6 +443,7 @@ static const struct column *columns_for(const char *type)
 		{ "account", account_columns }, { "audit", audit_columns },
 		{ "lane", lane_columns }, { "port", port_columns }, { "veb", veb_columns },
 		{ "fdb", fdb_columns }, { "vm", vm_columns }, { "migration", migration_columns },
+		{ "template", template_columns },
 	};
 
 	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
@@ -575,6 +588,8 @@ static int build_request(int argc, char **argv, char *req, size_t len, bool *fol
 		}
 		if (i == 2 && strcmp(argv[0], "migrate") == 0 && strcmp(w, "--to") == 0)
 			w = "to";
+		if (i > 2 && strcmp(argv[0], "vm") == 0 && strcmp(w, "--template") == 0)
+			w = "template";
 		if (!*w || strpbrk(w, " \t\r\n")) {
 			fprintf(stderr, "%s: an argument may not be empty or hold spaces: '%s'\n", progname, w);
 			return -1;

@@ -162,6 +162,7 @@ enum cmc_status cmc_cmd_assignments(void *ctx, struct cmc_api_request *req)
 		cmc_rec_int(req->body, "rate", a->rate);
 		cmc_rec_bool(req->body, "trusted", a->trusted);
 		cmc_rec_str(req->body, "lane", a->lane[0] ? a->lane : "-");
+		cmc_rec_str(req->body, "template", a->tmpl[0] ? a->tmpl : "-");
 		cmc_rec_str(req->body, "vm", a->vm[0] ? a->vm : "-");
 		cmc_rec_bool(req->body, "placed", vs.placed);
 		cmc_rec_bool(req->body, "applied", vs.applied);

@@ -353,7 +353,7 @@ static int parse_hypervisor(struct loader *ld, const config_setting_t *blade,
 
 static int parse_daemon(struct loader *ld, const config_setting_t *root)
 {
-	static const char *const known[] = { "socket", "group", "store", NULL };
+	static const char *const known[] = { "socket", "group", "store", "vm_port_idle", NULL };
 	struct cmc_config *cfg = ld->cfg;
 	const config_setting_t *daemon, *s;
 	const char *group;
@@ -370,6 +370,9 @@ static int parse_daemon(struct loader *ld, const config_setting_t *root)
 		return rc;
 	rc = get_abs_path(ld, daemon, "store", cfg->store_path, sizeof(cfg->store_path));
 	if (rc)
+		return rc;
+	rc = get_uint(ld, daemon, "vm_port_idle", 0, 86400, false, &cfg->vm_port_idle_s);
+	if (rc < 0)
 		return rc;
 	rc = get_string(ld, daemon, "group", "a group name or \"\"", false, &s, &group);
 	if (rc)
@@ -655,9 +658,113 @@ static int parse_redfish(struct loader *ld, const config_setting_t *root)
 	return 0;
 }
 
+/* --- Network templates ------------------------------------------------------------- */
+
+/* allow = ( "10.9.0.0/24", "02:cc:00:00:00:01" ): each entry checked where it is. */
+static int parse_allow(struct loader *ld, const config_setting_t *s, struct cmc_template *t)
+{
+	const config_setting_t *list;
+	char why[160];
+	int rc = get_list(ld, s, "allow", false, "a list ( \"10.9.0.0/24\", \"02:cc:00:00:00:01\", ... ) of strings",
+			  &list);
+
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	if (config_setting_length(list) > CMC_TEMPLATE_ALLOW_MAX)
+		return fail(ld, list, NULL, "%d peers, at most %d", config_setting_length(list), CMC_TEMPLATE_ALLOW_MAX);
+	for (int i = 0; i < config_setting_length(list); i++) {
+		const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+		const char *v = config_setting_get_string(e);
+
+		if (!v)
+			return fail(ld, e, NULL, "expected a string (a MAC or an IPv4 prefix), not %s", type_name(e));
+		if (cmc_allow_parse(v, &t->allow[t->n_allow], why, sizeof(why)) < 0)
+			return fail(ld, e, NULL, "%s", why);
+		for (unsigned k = 0; k < t->n_allow; k++) {
+			char a[CMC_ALLOW_STRLEN], z[CMC_ALLOW_STRLEN];
+
+			if (strcmp(cmc_allow_str(&t->allow[k], a), cmc_allow_str(&t->allow[t->n_allow], z)) == 0)
+				return fail(ld, e, NULL, "\"%s\" is in the list twice (allow.[%u])", v, k);
+		}
+		t->n_allow++;
+	}
+	return 0;
+}
+
+static int parse_template(struct loader *ld, const config_setting_t *s, struct cmc_config_template *ct)
+{
+	static const char *const known[] = { "name", "id", "vlan", "rate", "trusted", "allow", NULL };
+	struct cmc_template *t = &ct->t;
+	const config_setting_t *name_s, *b;
+	const char *name;
+	unsigned vlan = 0;
+	int rc;
+
+	if (!config_setting_is_group(s))
+		return fail(ld, s, NULL, "expected a group { name = ...; vlan = ...; }, not %s", type_name(s));
+	if ((rc = check_known(ld, s, known)) ||
+	    (rc = get_string(ld, s, "name", "a name of 1..16 characters [A-Za-z0-9_-]", true, &name_s, &name)))
+		return rc;
+	if (!cmc_template_name_ok(name))
+		return fail(ld, name_s, NULL, "\"%s\" must be 1..%d characters of A-Z a-z 0-9 _ -", name,
+			    CMC_TEMPLATE_NAME_MAX);
+	for (const struct cmc_config_template *o = ld->cfg->templates; o < ct; o++)
+		if (strcmp(o->t.name, name) == 0)
+			return fail(ld, name_s, NULL, "\"%s\" is already the name of the template at line %u", name,
+				    o->line);
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	ct->line = config_setting_source_line(s);
+	if ((rc = get_uint(ld, s, "id", 1, CMC_TEMPLATE_ID_MAX, false, &t->id)) < 0 ||
+	    (rc = get_uint(ld, s, "vlan", 1, CMC_TEMPLATE_VLAN_MAX, false, &vlan)) < 0 ||
+	    (rc = get_uint(ld, s, "rate", 0, CMC_TEMPLATE_RATE_MAX, false, &t->rate)) < 0 ||
+	    (rc = get_bool(ld, s, "trusted", &b, &t->trusted)))
+		return rc;
+	t->vlan = (uint16_t)vlan;
+	for (const struct cmc_config_template *o = ld->cfg->templates; t->id && o < ct; o++)
+		if (o->t.id == t->id)
+			return fail(ld, config_setting_get_member(s, "id"), NULL,
+				    "%u is already the id of template \"%s\" (line %u)", t->id, o->t.name, o->line);
+	return parse_allow(ld, s, t);
+}
+
+/* Templates without an id get the lowest one the file leaves free, in order. */
+static void template_ids(struct cmc_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->template_count; i++) {
+		for (unsigned id = 1; !cfg->templates[i].t.id && id <= CMC_TEMPLATE_ID_MAX; id++) {
+			bool used = false;
+
+			for (unsigned k = 0; k < cfg->template_count; k++)
+				used |= cfg->templates[k].t.id == id;
+			if (!used)
+				cfg->templates[i].t.id = id;
+		}
+	}
+}
+
+static int parse_templates(struct loader *ld, const config_setting_t *root)
+{
+	const config_setting_t *list;
+	int rc = get_list(ld, root, "templates", false, "a list ( { name = ...; vlan = ...; }, ... )", &list);
+
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	if (config_setting_length(list) > CMC_CONFIG_TEMPLATES_MAX)
+		return fail(ld, list, NULL, "%d templates, at most %d", config_setting_length(list),
+			    CMC_CONFIG_TEMPLATES_MAX);
+	for (int i = 0; i < config_setting_length(list); i++) {
+		rc = parse_template(ld, config_setting_get_elem(list, (unsigned)i), &ld->cfg->templates[i]);
+		if (rc)
+			return rc;
+		ld->cfg->template_count = (unsigned)i + 1;
+	}
+	template_ids(ld->cfg);
+	return 0;
+}
+
 static int parse_root(struct loader *ld, const config_setting_t *root)
 {
-	static const char *const known[] = { "chassis", "daemon", "blades", "slots", "redfish", NULL };
+	static const char *const known[] = { "chassis", "daemon", "blades", "slots", "redfish", "templates", NULL };
 	int rc;
 
 	rc = check_known(ld, root, known);
@@ -675,6 +782,9 @@ static int parse_root(struct loader *ld, const config_setting_t *root)
 	if (rc)
 		return rc;
 	rc = parse_redfish(ld, root);
+	if (rc)
+		return rc;
+	rc = parse_templates(ld, root);
 	if (rc)
 		return rc;
 	return parse_slots(ld, root);
@@ -853,6 +963,26 @@ static void format_slot(struct out *o, const struct cmc_config_slot *s, bool las
 	put(o, " }%s\n", last ? "" : ",");
 }
 
+static void format_template(struct out *o, const struct cmc_config_template *ct, bool last)
+{
+	const struct cmc_template *t = &ct->t;
+
+	put(o, "  { name = \"%s\"; id = %u;", t->name, t->id);
+	if (t->vlan)
+		put(o, " vlan = %u;", t->vlan);
+	put(o, " rate = %u; trusted = %s;", t->rate, t->trusted ? "true" : "false");
+	if (t->n_allow) {
+		put(o, "\n    allow = (");
+		for (unsigned i = 0; i < t->n_allow; i++) {
+			char one[CMC_ALLOW_STRLEN];
+
+			put(o, " \"%s\"%s", cmc_allow_str(&t->allow[i], one), i + 1 < t->n_allow ? "," : "");
+		}
+		put(o, " );");
+	}
+	put(o, " }%s\n", last ? "" : ",");
+}
+
 size_t cmc_config_format(const struct cmc_config *cfg, char *buf, size_t len)
 {
 	struct out o = { .buf = buf, .len = len };
@@ -882,6 +1012,12 @@ size_t cmc_config_format(const struct cmc_config *cfg, char *buf, size_t len)
 		put(&o, "  session_timeout = %u;\n", rf->session_timeout);
 		put(&o, "  event_keepalive = %u;\n  event_retry_attempts = %u;\n  event_retry_interval = %u;\n};\n",
 		    rf->event_keepalive, rf->event_retry_attempts, rf->event_retry_interval);
+	}
+	if (cfg->template_count) {
+		put(&o, "templates = (\n");
+		for (unsigned i = 0; i < cfg->template_count; i++)
+			format_template(&o, &cfg->templates[i], i + 1 == cfg->template_count);
+		put(&o, ");\n");
 	}
 	return o.used;
 }

@@ -10,6 +10,8 @@
  *                 ports = ( { pf = 0; role = "midplane"; } ); },
  *               { slot = 2; policy = "dedicated"; blade = "blade2"; } );
  *   redfish = { address = "0.0.0.0"; port = 443; certificate = "/etc/cmc/rf.pem"; key = "..."; };
+ *   templates = ( { name = "web"; id = 7; vlan = 100; rate = 50; trusted = false;
+ *                   allow = ( "10.9.0.0/24", "02:cc:00:00:00:01" ); } );
  *
  * Every setting is checked: types, ranges, uniqueness, references, and unknown names at
  * every level (a typo such as `polcy` must stop the daemon, not be ignored). An error
@@ -27,6 +29,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "template.h"
 
 #define CMC_CONFIG_NAME_MAX 32		/* chassis and blade names, group names */
 #define CMC_CONFIG_BLADES_MAX 64	/* blade ids are 1..64 */
@@ -121,6 +125,19 @@ struct cmc_config_redfish {
 	unsigned event_retry_interval;		/* s before the first retry (then doubling), 1..3600 */
 };
 
+/*
+ * A network template of the configuration (template.h): name, id (1..255, optional: the
+ * lowest one no other template of the file has), vlan (1..3999, optional), rate (Mbit/s
+ * 0..1000, optional), trusted (optional, false), allow (optional: a list of MACs and
+ * IPv4 prefixes; absent or empty = every peer). The library the intent starts from;
+ * `cmcctl template` changes it at run time (intent.h).
+ */
+#define CMC_CONFIG_TEMPLATES_MAX 64
+struct cmc_config_template {
+	struct cmc_template t;
+	unsigned line;
+};
+
 struct cmc_config {
 	char path[CMC_CONFIG_PATH_MAX];		/* the file it was loaded from */
 	char chassis_name[CMC_CONFIG_NAME_MAX + 1];
@@ -129,11 +146,15 @@ struct cmc_config {
 	char run_dir[CMC_CONFIG_SOCKET_MAX];	/* the socket's directory: run-time files */
 	char socket_group[CMC_CONFIG_NAME_MAX + 1];	/* "" = leave the socket's group alone */
 	char store_path[CMC_CONFIG_PATH_MAX];
+	unsigned vm_port_idle_s;		/* daemon.vm_port_idle: a live VM port whose VF moved no
+						 * frame this long (s) is deprovisioned; 0 = never */
 	unsigned blade_count;			/* >= 1 */
 	struct cmc_config_blade blades[CMC_CONFIG_BLADES_MAX];
 	unsigned slot_count;
 	struct cmc_config_slot slots[CMC_CONFIG_SLOTS_MAX];
 	struct cmc_config_redfish redfish;
+	unsigned template_count;
+	struct cmc_config_template templates[CMC_CONFIG_TEMPLATES_MAX];
 };
 
 /*

@@ -17,6 +17,10 @@ int cmc_intent__load_role(struct cmc_intent *in, unsigned slot, unsigned pf, enu
 			  char *err, size_t errlen);
 void cmc_intent__foreach_role(const struct cmc_intent *in, void (*fn)(void *arg, unsigned slot, unsigned pf,
 								    enum cmc_port_role role), void *arg);
+int cmc_intent__load_template(struct cmc_intent *in, const struct cmc_template *t, char *err, size_t errlen);
+/* The templates the administrator made or changed (what the store keeps). */
+void cmc_intent__foreach_stored_template(const struct cmc_intent *in,
+					 void (*fn)(void *arg, const struct cmc_template *t), void *arg);
 int cmc_intent__load_fdb(struct cmc_intent *in, const struct cmc_fdb *f, char *err, size_t errlen);
 
 #endif

@@ -21,9 +21,9 @@ void cmc_intent_assignment_record(const struct cmc_assignment *a, char key[CMC_I
 	char mac[VB_MAC_STRLEN];
 
 	snprintf(key, CMC_INTENT_KEY_MAX, "assign/%u/%u/%u", a->slot, a->pf, a->vf);
-	snprintf(value, CMC_INTENT_VALUE_MAX, "blade=%s mac=%s vlan=%u rate=%u trusted=%d lane=%s vm=%s%s%s",
+	snprintf(value, CMC_INTENT_VALUE_MAX, "blade=%s mac=%s vlan=%u rate=%u trusted=%d lane=%s vm=%s tmpl=%s%s%s",
 		 a->blade, vb_mac_str(a->mac, mac), a->vlan, a->rate, a->trusted, a->lane[0] ? a->lane : "-",
-		 a->vm[0] ? a->vm : "-", a->service[0] ? " service=" : "", a->service);
+		 a->vm[0] ? a->vm : "-", a->tmpl[0] ? a->tmpl : "-", a->service[0] ? " service=" : "", a->service);
 }
 
 void cmc_intent_domain_record(const struct cmc_intent *in, const struct cmc_domain *d,
@@ -72,13 +72,32 @@ void cmc_intent_fdb_record(const struct cmc_fdb *f, char key[CMC_INTENT_KEY_MAX]
 	snprintf(value, CMC_INTENT_VALUE_MAX, "vf=%u", f->vf);
 }
 
+void cmc_intent_template_record(const struct cmc_template *t, char key[CMC_INTENT_KEY_MAX],
+				char value[CMC_INTENT_VALUE_MAX])
+{
+	char allow[CMC_ALLOW_LIST_STRLEN];
+
+	snprintf(key, CMC_INTENT_KEY_MAX, "template/%s", t->name);
+	snprintf(value, CMC_INTENT_VALUE_MAX, "id=%u vlan=%u rate=%u trusted=%d allow=%s", t->id, t->vlan, t->rate,
+		 t->trusted, cmc_allow_list_str(t, allow));
+}
+
 /* In the order a loader must read them: what a record refers to comes before it. */
-const char *const cmc_intent_prefixes[] = { "domain/", "lane/", "port/", "assign/", "fdb/", NULL };
+const char *const cmc_intent_prefixes[] = { "template/", "domain/", "lane/", "port/", "assign/", "fdb/", NULL };
 
 struct role_ctx {
 	cmc_intent_record_fn fn;
 	void *arg;
 };
+
+static void template_record(void *arg, const struct cmc_template *t)
+{
+	struct role_ctx *rc = arg;
+	char key[CMC_INTENT_KEY_MAX], val[CMC_INTENT_VALUE_MAX];
+
+	cmc_intent_template_record(t, key, val);
+	rc->fn(rc->arg, key, val);
+}
 
 static void role_record(void *arg, unsigned slot, unsigned pf, enum cmc_port_role role)
 {
@@ -94,6 +113,7 @@ void cmc_intent_foreach_record(const struct cmc_intent *in, cmc_intent_record_fn
 	char key[CMC_INTENT_KEY_MAX], val[CMC_INTENT_VALUE_MAX];
 	struct role_ctx rc = { fn, arg };
 
+	cmc_intent__foreach_stored_template(in, template_record, &rc);
 	for (unsigned i = 0; i < cmc_intent_domain_count(in); i++) {
 		cmc_intent_domain_record(in, cmc_intent_domain_nth(in, i), key, val);
 		fn(arg, key, val);
@@ -174,6 +194,26 @@ static int parse_assignment(const char *key, const char *value, struct cmc_assig
 	/* service= came later still, and only on a domain service's VF. */
 	if (cmc_store_field(value, "service", a->service, sizeof(a->service)) < 0)
 		a->service[0] = '\0';
+	/* tmpl= came later still. */
+	if (cmc_store_field(value, "tmpl", a->tmpl, sizeof(a->tmpl)) < 0 || strcmp(a->tmpl, "-") == 0)
+		a->tmpl[0] = '\0';
+	return 0;
+}
+
+static int parse_template(const char *key, const char *value, struct cmc_template *t)
+{
+	char allow[CMC_ALLOW_LIST_STRLEN + 1];
+	unsigned v, tr;
+
+	*t = (struct cmc_template){ 0 };
+	if (strlen(key + strlen("template/")) >= sizeof(t->name) || kv_uint(value, "id", CMC_TEMPLATE_ID_MAX, &t->id) < 0 ||
+	    kv_uint(value, "vlan", CMC_TEMPLATE_VLAN_MAX, &v) < 0 ||
+	    kv_uint(value, "rate", CMC_TEMPLATE_RATE_MAX, &t->rate) < 0 || kv_uint(value, "trusted", 1, &tr) < 0 ||
+	    cmc_store_field(value, "allow", allow, sizeof(allow)) < 0 || cmc_allow_list_parse(allow, t, NULL, 0) < 0)
+		return -EINVAL;
+	snprintf(t->name, sizeof(t->name), "%s", key + strlen("template/"));
+	t->vlan = (uint16_t)v;
+	t->trusted = tr;
 	return 0;
 }
 
@@ -273,6 +313,13 @@ int cmc_intent_load_record(struct cmc_intent *in, const char *key, const char *v
 			goto unreadable;
 		return cmc_intent__load_role(in, loc[0], loc[1],
 					     role[0] == 'm' ? CMC_PORT_MIDPLANE : CMC_PORT_UPLINK, why, whylen);
+	}
+	if (strncmp(key, "template/", 9) == 0) {
+		struct cmc_template t;
+
+		if (parse_template(key, value, &t) < 0)
+			goto unreadable;
+		return cmc_intent__load_template(in, &t, why, whylen);
 	}
 	if (strncmp(key, "fdb/", 4) == 0) {
 		struct cmc_fdb f;

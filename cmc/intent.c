@@ -31,16 +31,22 @@ struct role {
 	enum cmc_port_role role;
 };
 
+struct tmpl {
+	struct cmc_template t;
+	bool stored;			/* the administrator's (a record), not the file's */
+};
+
 struct cmc_intent {
 	const struct cmc_config *cfg;
 	uint32_t chassis_id;
-	unsigned n_ports, n_assign, n_dom, n_lanes, n_roles, n_fdb;
+	unsigned n_ports, n_assign, n_dom, n_lanes, n_roles, n_fdb, n_tmpl;
 	struct port ports[CMC_INTENT_PORT_MAX];
 	struct cmc_assignment assign[CMC_INTENT_ASSIGN_MAX];
 	struct cmc_domain dom[CMC_INTENT_DOMAIN_MAX];
 	struct cmc_lane lanes[CMC_INTENT_LANE_MAX];
 	struct role roles[CMC_INTENT_ROLE_MAX];
 	struct cmc_fdb fdb[CMC_INTENT_FDB_MAX];
+	struct tmpl tmpl[CMC_INTENT_TEMPLATE_MAX];
 };
 
 #define say cmc_errf
@@ -64,6 +70,9 @@ int cmc_intent_new(const struct cmc_config *cfg, uint32_t chassis_id, struct cmc
 		return -ENOMEM;
 	in->cfg = cfg;
 	in->chassis_id = chassis_id;
+	/* The configuration's templates, checked there already. */
+	for (unsigned i = 0; i < cfg->template_count && i < CMC_INTENT_TEMPLATE_MAX; i++)
+		in->tmpl[in->n_tmpl++].t = cfg->templates[i].t;
 	*out = in;
 	return 0;
 }
@@ -622,13 +631,34 @@ static int check_one(const struct cmc_intent *t, const struct cmc_assignment *a,
 	return 0;
 }
 
+/* An assignment that names a template takes its VLAN, rate and trust from it: the
+ * template is their one owner. */
+static int templated(const struct cmc_intent *t, struct cmc_assignment *a, char *err, size_t errlen)
+{
+	const struct cmc_template *tp;
+
+	if (!a->tmpl[0])
+		return 0;
+	tp = cmc_intent_template(t, a->tmpl);
+	if (!tp)
+		return say(err, errlen, -ENOENT, "no template '%.32s'", a->tmpl);
+	a->vlan = tp->vlan;
+	a->rate = tp->rate;
+	a->trusted = tp->trusted;
+	return 0;
+}
+
 /* a into t (new at the end, or replacing self), then the port's bridge. */
-static int put(struct cmc_intent *t, const struct cmc_assignment *a, int self, bool loading, char *err,
+static int put(struct cmc_intent *t, const struct cmc_assignment *asked, int self, bool loading, char *err,
 	       size_t errlen)
 {
+	struct cmc_assignment own = *asked;
+	const struct cmc_assignment *a = &own;
 	const struct port *p;
-	int rc = check_one(t, a, self, loading, err, errlen);
+	int rc = templated(t, &own, err, errlen);
 
+	if (!rc)
+		rc = check_one(t, a, self, loading, err, errlen);
 	if (rc)
 		return rc;
 	if (self < 0) {
@@ -1223,14 +1253,159 @@ int cmc_intent_profile_plan(const struct cmc_intent *in, const char *vm, const c
 						.rate = p->rate, .trusted = p->trusted };
 		snprintf(out->blade, sizeof(out->blade), "%s", blade);
 		snprintf(out->vm, sizeof(out->vm), "%s", vm);
-		if (live)
-			memcpy(out->mac, p->mac, 6);
-		else if (cmc_mac_vf_default(in->chassis_id, pt->slot, pt->pf, vf, out->mac) < 0)
+		snprintf(out->tmpl, sizeof(out->tmpl), "%s", p->tmpl);
+		if (templated(in, out, err, errlen))
+			return -ENOENT;
+		/* The VF keeps its own default MAC, live or staged: the VM's MAC is a static
+		 * entry on it (the caller's, once live), owned once. */
+		if (cmc_mac_vf_default(in->chassis_id, pt->slot, pt->pf, vf, out->mac) < 0)
 			continue;
 		if (cmc_intent_assign_check(in, out, NULL, 0) == 0)
 			return 0;
 	}
 	return say(err, errlen, -ENOSPC, "no uplink port has a free VF for VM %s's profile", vm);
+}
+
+/* --- Network templates ---------------------------------------------------------------- */
+
+unsigned cmc_intent_template_count(const struct cmc_intent *in) { return in->n_tmpl; }
+
+const struct cmc_template *cmc_intent_template_nth(const struct cmc_intent *in, unsigned i, bool *from_config)
+{
+	if (i >= in->n_tmpl)
+		return NULL;
+	if (from_config)
+		*from_config = !in->tmpl[i].stored;
+	return &in->tmpl[i].t;
+}
+
+static int tmpl_index(const struct cmc_intent *in, const char *name)
+{
+	for (unsigned i = 0; i < in->n_tmpl; i++)
+		if (strcmp(in->tmpl[i].t.name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const struct cmc_template *cmc_intent_template(const struct cmc_intent *in, const char *name)
+{
+	int i = tmpl_index(in, name);
+
+	return i < 0 ? NULL : &in->tmpl[i].t;
+}
+
+const struct cmc_template *cmc_intent_template_by_id(const struct cmc_intent *in, unsigned id)
+{
+	for (unsigned i = 0; i < in->n_tmpl; i++)
+		if (in->tmpl[i].t.id == id)
+			return &in->tmpl[i].t;
+	return NULL;
+}
+
+int cmc_intent_template_of_mac(const struct cmc_intent *in, const uint8_t mac[6], const struct cmc_template **out,
+			       char *err, size_t errlen)
+{
+	char ms[VB_MAC_STRLEN];
+	unsigned id;
+
+	*out = NULL;
+	if (!cmc_template_mac_coded(mac, &id))
+		return 0;
+	*out = cmc_intent_template_by_id(in, id);
+	if (!*out)
+		return say(err, errlen, -ENOENT, "MAC %s carries template id %u, which no template has",
+			   vb_mac_str(mac, ms), id);
+	return 0;
+}
+
+/*
+ * t (checked) into the scratch copy x: new (self < 0) or replacing template self; then
+ * every assignment naming it takes its settings again, each checked as an update.
+ */
+static int tmpl_put(struct cmc_intent *x, const struct cmc_template *t, int self, char *err, size_t errlen)
+{
+	const struct cmc_template *other = cmc_intent_template_by_id(x, t->id);
+	int rc = cmc_template_check(t, err, errlen);
+
+	if (rc)
+		return rc;
+	if (other && (self < 0 || other != &x->tmpl[self].t))
+		return say(err, errlen, -EADDRINUSE, "id %u is template %s's", t->id, other->name);
+	if (self < 0) {
+		if (x->n_tmpl == CMC_INTENT_TEMPLATE_MAX)
+			return say(err, errlen, -ENOSPC, "too many templates (%d)", CMC_INTENT_TEMPLATE_MAX);
+		self = (int)x->n_tmpl++;
+	}
+	x->tmpl[self] = (struct tmpl){ .t = *t, .stored = true };
+	for (unsigned i = 0; i < x->n_assign && !rc; i++)
+		if (strcmp(x->assign[i].tmpl, t->name) == 0)
+			rc = put(x, &x->assign[i], (int)i, false, err, errlen);
+	return rc;
+}
+
+int cmc_intent_template_add(struct cmc_intent *in, const struct cmc_template *t, char *err, size_t errlen)
+{
+	struct cmc_intent *x;
+
+	if (cmc_intent_template(in, t->name))
+		return say(err, errlen, -EEXIST, "template %s exists", t->name);
+	x = scratch(in);
+	if (!x)
+		return say(err, errlen, -ENOMEM, "out of memory");
+	return finish(in, x, tmpl_put(x, t, -1, err, errlen));
+}
+
+int cmc_intent_template_set(struct cmc_intent *in, const struct cmc_template *t, char *err, size_t errlen)
+{
+	int self = tmpl_index(in, t->name);
+	struct cmc_intent *x;
+
+	if (self < 0)
+		return say(err, errlen, -ENOENT, "no template '%.32s'", t->name);
+	x = scratch(in);
+	if (!x)
+		return say(err, errlen, -ENOMEM, "out of memory");
+	return finish(in, x, tmpl_put(x, t, self, err, errlen));
+}
+
+int cmc_intent_template_del(struct cmc_intent *in, const char *name, char *err, size_t errlen)
+{
+	int self = tmpl_index(in, name);
+
+	if (self < 0)
+		return say(err, errlen, -ENOENT, "no template '%.32s'", name);
+	for (unsigned i = 0; i < in->n_assign; i++) {
+		const struct cmc_assignment *a = &in->assign[i];
+
+		if (strcmp(a->tmpl, name) == 0)
+			return say(err, errlen, -EBUSY, "template %s is in use by %s%s (slot %u pf %u vf %u)", name,
+				   a->vm[0] ? "VM " : "", a->vm[0] ? a->vm : a->blade, a->slot, a->pf, a->vf);
+	}
+	for (unsigned i = 0; i < in->cfg->template_count; i++)
+		if (strcmp(in->cfg->templates[i].t.name, name) == 0)
+			return say(err, errlen, -EPERM, "template %s is the configuration's (line %u): remove it there",
+				   name, in->cfg->templates[i].line);
+	in->tmpl[self] = in->tmpl[--in->n_tmpl];
+	return 0;
+}
+
+void cmc_intent__foreach_stored_template(const struct cmc_intent *in,
+					 void (*fn)(void *arg, const struct cmc_template *t), void *arg)
+{
+	for (unsigned i = 0; i < in->n_tmpl; i++)
+		if (in->tmpl[i].stored)
+			fn(arg, &in->tmpl[i].t);
+}
+
+/* A stored template replaces the configuration's of the same name, or comes beside them. */
+int cmc_intent__load_template(struct cmc_intent *in, const struct cmc_template *t, char *err, size_t errlen)
+{
+	int self = tmpl_index(in, t->name);
+	struct cmc_intent *x = scratch(in);
+
+	if (!x)
+		return say(err, errlen, -ENOMEM, "out of memory");
+	return finish(in, x, tmpl_put(x, t, self, err, errlen));
 }
 
 /* --- Loading (used by intent-store.c) ------------------------------------------------ */

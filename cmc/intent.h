@@ -10,6 +10,9 @@
  *   role         a port's role (uplink or midplane) where it differs from the config
  *   static entry frames to a MAC land in one VF's pool (a VM behind a VF)
  *   dedicated    a slot of the configuration whose every VF is its blade's
+ *   template     a named network template (template.h): VLAN, rate, trust and access list
+ *                that every VM profile naming it takes; the configuration's, replaced or
+ *                added to by the administrator
  *
  * It takes the configuration and the chassis identity, and learns the ports cmcd drives
  * (their VF counts and PF addresses) as facts from its caller. It does no I/O, keeps no
@@ -57,6 +60,7 @@
 #define CMC_LANE_VLAN_MIN 4000		/* lanes take VLANs from the top; domains never do */
 #define CMC_LANE_VLAN_MAX 4094
 #define CMC_RATE_MAX_MBPS 1000		/* 1 GbE */
+#define CMC_INTENT_TEMPLATE_MAX 64
 
 struct cmc_intent;
 
@@ -72,6 +76,9 @@ struct cmc_assignment {
 	char service[CMC_INTENT_NAME_MAX + 1];		/* "" = not a domain service's; else its
 							 * domain, and blade is "dhcp-" DOMAIN */
 	bool dedicated;			/* from a dedicated slot of the configuration */
+	/* "" = none; else the template whose VLAN, rate and trust the VF takes (whatever
+	 * vlan, rate and trusted above say: the template owns them) */
+	char tmpl[CMC_TEMPLATE_NAME_MAX + 1];
 };
 
 struct cmc_domain {
@@ -282,23 +289,63 @@ int cmc_intent_fdb_del(struct cmc_intent *in, unsigned slot, unsigned pf, const 
 
 /*
  * Plans a VM's profile: the first free VF of an uplink port (profile settings in *p:
- * mac, vlan, rate, trusted; live false stages it: the VF keeps its default MAC). Fills
- * *out (vm and blade set); changes nothing; cmc_intent_assign then adds it.
+ * mac, vlan, rate, trusted). The VF keeps its own default MAC: the VM's MAC (p->mac) is
+ * delivered to it by a static entry (cmc_intent_fdb_add), which the caller adds once the
+ * profile is live (vm start, a migration's switch-over) and not while it is staged (a
+ * migration's destination, doc/vm-network.md). live true also refuses (-EADDRINUSE) a
+ * VM MAC someone owns. Fills *out (vm and blade set); changes nothing; cmc_intent_assign
+ * then adds it.
  */
 int cmc_intent_profile_plan(const struct cmc_intent *in, const char *vm, const char *blade,
 			    const struct cmc_assignment *p, bool live, struct cmc_assignment *out,
 			    char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* --- Network templates ----------------------------------------------------------------- */
+
+/* The i-th template (0 <= i < count; the order changes with removals), by name, by id
+ * (1..255), or NULL. from_config (may be NULL): whether it is the configuration's as
+ * the file has it (not replaced by the administrator). */
+unsigned cmc_intent_template_count(const struct cmc_intent *in);
+const struct cmc_template *cmc_intent_template_nth(const struct cmc_intent *in, unsigned i, bool *from_config);
+const struct cmc_template *cmc_intent_template(const struct cmc_intent *in, const char *name);
+const struct cmc_template *cmc_intent_template_by_id(const struct cmc_intent *in, unsigned id);
+/*
+ * The template a VM's MAC carries (template.h's template-coded MAC): *out the template,
+ * or NULL when the MAC is not template-coded. -ENOENT (err says so) when it is coded with
+ * an id no template has.
+ */
+int cmc_intent_template_of_mac(const struct cmc_intent *in, const uint8_t mac[6],
+			       const struct cmc_template **out, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+/*
+ * A new template (add) or a new version of one (set, same name). Refused: a bad field
+ * (-EINVAL, cmc_template_check), a name taken (add: -EEXIST) or unknown (set: -ENOENT),
+ * an id another template has (-EADDRINUSE), no room (-ENOSPC). set changes every
+ * assignment that names it to the template's VLAN, rate and trust, each checked as an
+ * update of that VF (a VLAN of a domain its blade is not in, what a port's bridge cannot
+ * hold: refused, nothing changed).
+ */
+int cmc_intent_template_add(struct cmc_intent *in, const struct cmc_template *t, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+int cmc_intent_template_set(struct cmc_intent *in, const struct cmc_template *t, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+/* -ENOENT; -EBUSY while an assignment names it (err names the VM); -EPERM for one of the
+ * configuration (remove it there). */
+int cmc_intent_template_del(struct cmc_intent *in, const char *name, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 
 /* --- The store's records (intent-store.c) ------------------------------------------ */
 
 /*
  * The store keeps the intent as records, one a fact:
  *
- *   assign/S/P/V   "blade=B mac=M vlan=X rate=R trusted=0|1 lane=L|- vm=N|- service=D|-"
+ *   assign/S/P/V   "blade=B mac=M vlan=X rate=R trusted=0|1 lane=L|- vm=N|- tmpl=T|- [service=D]"
  *   domain/NAME    "vlan=X blades=a,b|- dhcp=off" or "... dhcp=on subnet=... (dhcp.h)"
  *   lane/NAME      "slot=S pf=P vlan=X net=N"
  *   port/S/P       "role=uplink|midplane"
  *   fdb/S/P/MAC    "vf=V"
+ *   template/NAME  "id=I vlan=X rate=R trusted=0|1 allow=A,B|-"   (the administrator's:
+ *                  one the configuration has, as the file has it, is no record)
  *
  * Dedicated slots' assignments come from the configuration and are never stored.
  */
@@ -314,16 +361,18 @@ void cmc_intent_role_record(unsigned slot, unsigned pf, enum cmc_port_role role,
 			    char key[CMC_INTENT_KEY_MAX], char value[CMC_INTENT_VALUE_MAX]);
 void cmc_intent_fdb_record(const struct cmc_fdb *f, char key[CMC_INTENT_KEY_MAX],
 			   char value[CMC_INTENT_VALUE_MAX]);
+void cmc_intent_template_record(const struct cmc_template *t, char key[CMC_INTENT_KEY_MAX],
+				char value[CMC_INTENT_VALUE_MAX]);
 /* Every record of the intent (what the store must hold, exactly), in no set order. */
 typedef void (*cmc_intent_record_fn)(void *arg, const char *key, const char *value);
 void cmc_intent_foreach_record(const struct cmc_intent *in, cmc_intent_record_fn fn, void *arg);
 /* The key prefixes of the intent's records, NULL-terminated, in the order to load them:
- * "domain/", "lane/", "port/", "assign/", "fdb/". */
+ * "template/", "domain/", "lane/", "port/", "assign/", "fdb/". */
 extern const char *const cmc_intent_prefixes[];
 
 /*
  * Takes one stored record into the intent, checked as the change that made it was
- * (records of one kind in any order; load domains and lanes before assignments, and
+ * (records of one kind in any order; load templates, domains and lanes before assignments, and
  * assignments before static entries). -EINVAL (unreadable: why says so), or the
  * check's error: the record is to be dropped, with `why` as the reason.
  */

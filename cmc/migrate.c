@@ -101,6 +101,7 @@ void mig_fail(struct cmc_vms *v, struct vm *vm, bool source_dead, const char *fm
 	va_end(ap);
 	source_dead = source_dead || !vm_pid(vm, vm->from);
 	vm->failing = true;
+	vm->net_wait = 0;
 	vm->fail_setup = true;
 	qc_close(v, &vm->dst);
 	if (vm->staged && cmc_blades_profile_remove(v->d->blades, vm->dloc, err, sizeof(err)) < 0)
@@ -163,7 +164,10 @@ static void source_vf_home(struct cmc_vms *v, struct vm *vm)
 static void finish_migration(struct cmc_vms *v, struct vm *vm)
 {
 	qc_close(v, &vm->src);
-	qc_close(v, &vm->dst);
+	if (vm->dst.nops)
+		vm->dst.close_when_idle = true;	/* its announce-self still goes */
+	else
+		qc_close(v, &vm->dst);
 	source_vf_home(v, vm);
 	qemu_reap(v, vm_pid(vm, vm->from), SIGTERM, vm);
 }
@@ -201,13 +205,37 @@ static void undo_switch(struct cmc_vms *v, struct vm *vm, const char *why)
 		if (cmc_blades_profile_remove(v->d->blades, vm->loc, err, sizeof(err)) < 0)
 			log_warnx("VM %s: profile off %s: %s", vm->name, vm->to, err);
 		if (cmc_blades_profile_add(v->d->blades, vm->name, vm->from, &vm->prof, true, vm->loc, err,
-					   sizeof(err)) < 0)
+					   sizeof(err)) < 0 ||
+		    cmc_blades_vmport_add(v->d->blades, vm->loc, vm->prof.mac, err, sizeof(err)) < 0)
 			cmc_events_post(v->d->events, "migration", -1, "%s: profile back on %s: %s", vm->name,
 					vm->from, err);
 	}
 	vm->old_loc_set = false;
 	memcpy(vm->blade, vm->from, sizeof(vm->blade));
 	mig_fail(v, vm, false, "the destination did not resume: %s", why);
+}
+
+static void announced(struct cmc_vms *v, struct vm *vm, int rc, json_t *reply, const char *err)
+{
+	(void)v;
+	(void)reply;
+	if (rc)
+		log_warnx("VM %s: announce-self on %s: %s", vm->name, vm->to, err);
+}
+
+/*
+ * The VM runs on the destination: it announces itself (QMP announce-self: gratuitous
+ * RARPs from its MAC out of its NIC), so that switches beyond the uplink learn where it
+ * is now; inside the chassis the card's entry moved already. QEMU's own rounds after an
+ * incoming migration are kept; this is one more series, starting at once: 5 rounds,
+ * 50 ms apart, then 100 ms more each (qapi/net.json AnnounceParameters).
+ */
+static void announce(struct cmc_vms *v, struct vm *vm)
+{
+	if (!vm->has_profile)
+		return;
+	qc_call(v, &vm->dst, "announce-self",
+		json_pack("{s:i, s:i, s:i, s:i}", "initial", 50, "max", 550, "rounds", 5, "step", 100), announced);
 }
 
 static void dest_resumed(struct cmc_vms *v, struct vm *vm, int rc, json_t *reply, const char *err)
@@ -230,6 +258,7 @@ static void dest_resumed(struct cmc_vms *v, struct vm *vm, int rc, json_t *reply
 	} else {
 		vm->state = VM_RUNNING;
 		vm->note[0] = '\0';
+		announce(v, vm);
 	}
 	memcpy(vm->blade, vm->to, sizeof(vm->blade));
 	/* Everything from here is cleanup: the VM runs (or is lost) already. */

@@ -10,6 +10,7 @@
 #include "blade.h"
 #include "daemon.h"
 #include "log.h"
+#include "vbridge.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -70,6 +71,7 @@ int qemu_spawn(struct cmc_vms *v, const struct vm *vm, const char *blade, bool i
 	const struct cmc_config_blade *cb = cmc_config_blade_by_name(v->d->config, blade);
 	const struct cmc_config_hypervisor *hv = cb ? &cb->hv : NULL;
 	char mem[16], qmp[VM_PATH_LEN], pid[VM_PATH_LEN], log[VM_PATH_LEN], qmparg[200];
+	char netdev[96], nic[64], append[24], bridge[16], tap[16], mac[VB_MAC_STRLEN];
 	const char *argv[32 + CMC_CONFIG_HV_ARGS_MAX];
 	int n = 0;
 
@@ -99,6 +101,24 @@ int qemu_spawn(struct cmc_vms *v, const struct vm *vm, const char *blade, bool i
 	argv[n++] = qmparg;
 	argv[n++] = "-pidfile";
 	argv[n++] = pid;
+	if (vm->has_profile) {
+		/* Its NIC on its port's tap, made already (persistent: QEMU attaches to it; no
+		 * script, cmcd built the bridge). The same device on both ends of a migration.
+		 * No option ROM (romfile=): nothing boots from the network, and a blade need
+		 * not carry QEMU's efi-e1000.rom. */
+		cmc_blades_vmport_names(incoming ? vm->dloc : vm->loc, bridge, tap);
+		snprintf(netdev, sizeof(netdev), "tap,id=n0,ifname=%s,script=no,downscript=no", tap);
+		snprintf(nic, sizeof(nic), "e1000,netdev=n0,mac=%s,romfile=", vb_mac_str(vm->prof.mac, mac));
+		argv[n++] = "-netdev";
+		argv[n++] = netdev;
+		argv[n++] = "-device";
+		argv[n++] = nic;
+	}
+	if (vm->ip[0]) {
+		snprintf(append, sizeof(append), "ip=%s", vm->ip);
+		argv[n++] = "-append";
+		argv[n++] = append;
+	}
 	if (incoming) {
 		/* Wait for the state (migrate-incoming names where) and stay paused after it
 		 * arrived: cmcd resumes it once the profile has moved. */

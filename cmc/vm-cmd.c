@@ -12,6 +12,7 @@
 
 #include "blade.h"
 #include "daemon.h"
+#include "errf.h"
 #include "log.h"
 #include "vbridge.h"
 
@@ -35,7 +36,7 @@ static bool wants_tick(const struct cmc_vms *v)
 	for (unsigned i = 0; i < VM_MAX; i++) {
 		const struct vm *vm = &v->vms[i];
 
-		if (vm->used && (vm_migrating(vm) || vm->failing || vm->src.q || vm->dst.q))
+		if (vm->used && (vm_migrating(vm) || vm->failing || vm->src.q || vm->dst.q || vm->net_wait))
 			return true;
 	}
 	return false;
@@ -114,43 +115,124 @@ static void on_reaped(struct cmc_vms *v, struct vm *vm)
 		mig_reaped(v, vm);
 }
 
+/*
+ * A VM's template (template.h): the one it names (`template T`), else the one its MAC
+ * carries, else none. A template owns the VLAN, rate and trust: giving them too is
+ * refused, as are an unknown template, a MAC that carries an id no template has, and
+ * a MAC that carries another template than the one named. 0, or -errno with err.
+ */
+static int vm_template(struct cmcd *d, struct vm *n, bool settings, char *err, size_t errlen)
+{
+	char named[CMC_TEMPLATE_NAME_MAX + 1];
+	const struct cmc_intent *in = cmc_blades_intent(d->blades);
+	const struct cmc_template *t = NULL, *coded = NULL;
+	char ms[VB_MAC_STRLEN];
+	int rc;
+
+	snprintf(named, sizeof(named), "%s", n->prof.tmpl);
+	n->prof.tmpl[0] = '\0';
+	if (named[0] && !n->has_profile)
+		return cmc_errf(err, errlen, -EINVAL, "a template needs the VM's MAC (mac M)");
+	if (!n->has_profile)
+		return 0;
+	if (named[0] && !(t = cmc_intent_template(in, named)))
+		return cmc_errf(err, errlen, -ENOENT, "no template '%.32s'", named);
+	rc = cmc_intent_template_of_mac(in, n->prof.mac, &coded, err, errlen);
+	if (rc)
+		return rc;
+	if (t && coded && t != coded)
+		return cmc_errf(err, errlen, -EINVAL, "MAC %s carries template %s, not %s", vb_mac_str(n->prof.mac, ms),
+				coded->name, t->name);
+	t = t ? t : coded;
+	if (t && settings)
+		return cmc_errf(err, errlen, -EINVAL, "VM %s's VLAN, rate and trust are template %s's", n->name,
+				t->name);
+	if (t) {
+		snprintf(n->prof.tmpl, sizeof(n->prof.tmpl), "%s", t->name);
+		n->prof.vlan = t->vlan;
+		n->prof.rate = t->rate;
+		n->prof.trusted = t->trusted;
+	}
+	return 0;
+}
+
+#define VM_START_USAGE "usage: vm start NAME blade B [mem MB] [mac M [ip A.B.C.D] [vlan X] [rate MBPS] [trusted] [template T]]"
+
+/* The VM that has IPv4 address ip, other than self; NULL: none. */
+static const struct vm *ip_owner(const struct cmc_vms *v, const char *ip, const struct vm *self)
+{
+	for (unsigned i = 0; ip[0] && i < VM_MAX; i++)
+		if (v->vms[i].used && &v->vms[i] != self && strcmp(v->vms[i].ip, ip) == 0)
+			return &v->vms[i];
+	return NULL;
+}
+
+/* settings: VLAN, rate or trust given (a template owns them). */
+static enum cmc_status start_parse(struct cmc_api_request *req, struct vm *n, bool *settings)
+{
+	unsigned vlan = 0;
+	struct cmc_arg args[] = {
+		{ "blade", CMC_ARG_WORD, 0, sizeof(n->blade) - 1, true, n->blade, NULL, false },
+		{ "mem", CMC_ARG_UINT, 16, 4096, false, &n->mem_mb, "a memory size in MiB (16-4096)", false },
+		{ "mac", CMC_ARG_MAC, 0, 0, false, n->prof.mac, "a unicast MAC address", false },
+		{ "vlan", CMC_ARG_UINT, 1, 3999, false, &vlan, "a VLAN id (1-3999)", false },
+		{ "rate", CMC_ARG_UINT, 0, 1000, false, &n->prof.rate, "a rate in Mbit/s (0-1000)", false },
+		{ "trusted", CMC_ARG_FLAG, 0, 0, false, &n->prof.trusted, NULL, false },
+		{ "ip", CMC_ARG_IPV4, 0, 0, false, n->ip, "a host's IPv4 address", false },
+		{ "template", CMC_ARG_WORD, 0, sizeof(n->prof.tmpl) - 1, false, n->prof.tmpl, NULL, false },
+	};
+	enum cmc_status st = cmc_args_parse(req, 3, args, sizeof(args) / sizeof(args[0]), VM_START_USAGE);
+
+	n->prof.vlan = (uint16_t)vlan;
+	n->has_profile = args[2].seen;
+	*settings = args[3].seen || args[4].seen || args[5].seen;
+	return st;
+}
+
+/* vm start: QEMU goes (its port is ready, or it has none); the answer once its QMP is up. */
+static void start_spawn(struct cmc_vms *v, struct vm *vm)
+{
+	char err[256], e[128];
+
+	if (qemu_spawn(v, vm, vm->blade, false, err, sizeof(err)) < 0) {
+		if (vm->has_profile && cmc_blades_profile_remove(v->d->blades, vm->loc, e, sizeof(e)) < 0)
+			log_warnx("VM %s: profile: %s", vm->name, e);
+		answer(vm, CMC_REFUSED, "VM %s on %s: %s", vm->name, vm->blade, err);
+		*vm = (struct vm){ 0 };
+		return;
+	}
+	qc_open(v, vm, &vm->src, vm->blade, START_TIMEOUT_MS, started);
+}
+
 static enum cmc_status vm_start(struct cmcd *d, struct cmc_api_request *req)
 {
-	static const char usage[] =
-		"usage: vm start NAME blade B [mem MB] [mac M] [vlan X] [rate MBPS] [trusted]";
+	bool settings;
 	struct cmc_vms *v = d->vms;
 	struct vm n = { .used = true, .mem_mb = VM_MEM_DEFAULT, .state = VM_RUNNING }, *slot = NULL;
+	const struct vm *other;
+	enum cmc_status st;
 	char err[256];
 
 	if (req->argc < 5)
-		return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
+		return cmc_api_refuse(req, CMC_USAGE, "%s", VM_START_USAGE);
 	if (!vm_name_ok(req->argv[2]))
 		return cmc_api_refuse(req, CMC_REFUSED, "'%.32s' is not a VM name (1-%d of a-z A-Z 0-9 - _)", req->argv[2],
 			      VM_NAME_MAX);
 	snprintf(n.name, sizeof(n.name), "%s", req->argv[2]);
-	{
-		unsigned vlan = 0;
-		struct cmc_arg args[] = {
-			{ "blade", CMC_ARG_WORD, 0, sizeof(n.blade) - 1, true, n.blade, NULL, false },
-			{ "mem", CMC_ARG_UINT, 16, 4096, false, &n.mem_mb, "a memory size in MiB (16-4096)", false },
-			{ "mac", CMC_ARG_MAC, 0, 0, false, n.prof.mac, "a unicast MAC address", false },
-			{ "vlan", CMC_ARG_UINT, 1, 3999, false, &vlan, "a VLAN id (1-3999)", false },
-			{ "rate", CMC_ARG_UINT, 0, 1000, false, &n.prof.rate, "a rate in Mbit/s (0-1000)", false },
-			{ "trusted", CMC_ARG_FLAG, 0, 0, false, &n.prof.trusted, NULL, false },
-		};
-		enum cmc_status st = cmc_args_parse(req, 3, args, sizeof(args) / sizeof(args[0]), usage);
-
-		if (st != CMC_OK)
-			return st;
-		n.prof.vlan = (uint16_t)vlan;
-		n.has_profile = args[2].seen;
-	}
+	st = start_parse(req, &n, &settings);
+	if (st != CMC_OK)
+		return st;
 	if (!blade_known(d, n.blade))
 		return cmc_api_refuse(req, CMC_REFUSED, "no blade '%s' in this chassis", n.blade);
 	if (vm_find(v, n.name))
 		return cmc_api_refuse(req, CMC_REFUSED, "VM %s exists (on %s)", n.name, vm_find(v, n.name)->blade);
-	if ((n.prof.vlan || n.prof.rate || n.prof.trusted) && !n.has_profile)
-		return cmc_api_refuse(req, CMC_REFUSED, "a VLAN, rate or trust needs the VM's MAC (mac M)");
+	if ((n.prof.vlan || n.prof.rate || n.prof.trusted || n.ip[0]) && !n.has_profile)
+		return cmc_api_refuse(req, CMC_REFUSED, "a VLAN, rate, trust or IPv4 address needs the VM's MAC (mac M)");
+	other = ip_owner(v, n.ip, NULL);
+	if (other)
+		return cmc_api_refuse(req, CMC_REFUSED, "IPv4 address %s is VM %s's", n.ip, other->name);
+	if (vm_template(d, &n, settings, err, sizeof(err)) < 0)
+		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 	for (unsigned i = 0; i < VM_MAX && !slot; i++)
 		if (!v->vms[i].used)
 			slot = &v->vms[i];
@@ -159,16 +241,19 @@ static enum cmc_status vm_start(struct cmcd *d, struct cmc_api_request *req)
 	if (n.has_profile &&
 	    cmc_blades_profile_add(d->blades, n.name, n.blade, &n.prof, true, n.loc, err, sizeof(err)) < 0)
 		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
-	if (qemu_spawn(v, &n, n.blade, false, err, sizeof(err)) < 0) {
-		if (n.has_profile)
-			(void)cmc_blades_profile_remove(d->blades, n.loc, err + strlen(err), 1);
+	if (n.has_profile && cmc_blades_vmport_add(d->blades, n.loc, n.prof.mac, err, sizeof(err)) < 0) {
+		(void)cmc_blades_profile_remove(d->blades, n.loc, err + strlen(err), 1);
 		return cmc_api_refuse(req, CMC_REFUSED, "VM %s on %s: %s", n.name, n.blade, err);
 	}
-	/* The answer once its QMP is up (nested TCG: seconds); the loop goes on meanwhile. */
+	/* The answer once its QMP is up (nested TCG: seconds); the loop goes on meanwhile.
+	 * A VM with a NIC waits for its port first (the tick: port_wait). */
 	n.state = VM_STARTING;
 	*slot = n;
 	slot->req = cmc_api_defer(req);
-	qc_open(v, slot, &slot->src, slot->blade, START_TIMEOUT_MS, started);
+	if (slot->has_profile)
+		slot->net_wait = cmc_now_ms();
+	else
+		start_spawn(v, slot);
 	arm(v);
 	return CMC_OK;
 }
@@ -217,8 +302,23 @@ enum cmc_status cmc_cmd_vm(void *ctx, struct cmc_api_request *req)
 		return vm_start(d, req);
 	if (strcmp(req->argv[1], "stop") == 0 && req->argc >= 3)
 		return vm_stop(d, req);
-	return cmc_api_refuse(req, CMC_USAGE, "usage: vm start NAME blade B [mem MB] [mac M] [vlan X] [rate MBPS] "
-		      "[trusted] | vm stop NAME");
+	return cmc_api_refuse(req, CMC_USAGE, "%s | vm stop NAME", VM_START_USAGE);
+}
+
+/* A templated VM's VLAN, rate and trust as its template has them now (a template set
+ * since it started changed its VF; the VM's own record follows at its next save). */
+static void vm_prof_now(struct cmcd *d, struct vm *vm)
+{
+	const struct cmc_template *t;
+
+	if (!vm->has_profile || !vm->prof.tmpl[0] || !d->blades)
+		return;
+	t = cmc_intent_template(cmc_blades_intent(d->blades), vm->prof.tmpl);
+	if (!t)
+		return;
+	vm->prof.vlan = t->vlan;
+	vm->prof.rate = t->rate;
+	vm->prof.trusted = t->trusted;
 }
 
 enum cmc_status cmc_cmd_vms(void *ctx, struct cmc_api_request *req)
@@ -239,9 +339,12 @@ enum cmc_status cmc_cmd_vms(void *ctx, struct cmc_api_request *req)
 		cmc_rec_int(req->body, "mem", vm->mem_mb);
 		cmc_rec_int(req->body, "pid", vm_pid(vm, vm->blade));
 		cmc_rec_str(req->body, "mac", vm->has_profile ? vb_mac_str(vm->prof.mac, mac) : "-");
+		vm_prof_now(d, vm);
 		cmc_rec_int(req->body, "vlan", vm->prof.vlan);
 		cmc_rec_int(req->body, "rate", vm->prof.rate);
+		cmc_rec_str(req->body, "template", vm->prof.tmpl[0] ? vm->prof.tmpl : "-");
 		cmc_rec_str(req->body, "vf", vm->has_profile ? loc : "-");
+		cmc_rec_str(req->body, "ip", vm->ip[0] ? vm->ip : "-");
 		cmc_rec_str(req->body, "note", vm->note[0] ? vm->note : "-");
 		cmc_rec_end(req->body);
 	}
@@ -258,6 +361,55 @@ static int refuse(int rc, char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return rc;
+}
+
+/* A migration's destination QEMU starts (its port, if any, is ready): towards step 825.
+ * 0, or -EIO (the migration failed, vm->reason says why). */
+static int dest_go(struct cmc_vms *v, struct vm *vm)
+{
+	char e[256];
+
+	if (qemu_spawn(v, vm, vm->to, true, e, sizeof(e)) < 0) {
+		mig_fail(v, vm, false, "destination QEMU: %s", e);
+		arm(v);
+		return -EIO;
+	}
+	/* The source answering and the destination waiting go on from the loop; the caller
+	 * follows the migration. */
+	mig_begin(v, vm);
+	cmc_events_post(v->d->events, "migration", -1, "%s %s -> %s over lane %s (%s:%u)", vm->name, vm->from,
+			vm->to, vm->lane, vm->dest_addr, vm->port);
+	return 0;
+}
+
+/*
+ * A VM waiting for its port on a blade (vm start: its blade; a migration: the
+ * destination's, staged): once ready its QEMU starts; a port that failed or is not
+ * ready within VMPORT_TIMEOUT_MS fails the start or the migration. From the tick.
+ */
+static void port_wait(struct cmc_vms *v, struct vm *vm)
+{
+	bool mig = vm->state == VM_MIGRATING;
+	char err[256], e[128];
+	int rc = cmc_blades_vmport_state(v->d->blades, mig ? vm->dloc : vm->loc, err, sizeof(err));
+
+	if (rc == 0 && cmc_now_ms() - vm->net_wait < VMPORT_TIMEOUT_MS)
+		return;
+	vm->net_wait = 0;
+	if (rc == 0)
+		snprintf(err, sizeof(err), "not ready in %d s", VMPORT_TIMEOUT_MS / 1000);
+	if (mig && rc == 1)
+		(void)dest_go(v, vm);
+	else if (mig)
+		mig_fail(v, vm, false, "the destination's port for the VM: %s", err);
+	else if (rc == 1)
+		start_spawn(v, vm);
+	else {
+		if (cmc_blades_profile_remove(v->d->blades, vm->loc, e, sizeof(e)) < 0)
+			log_warnx("VM %s: profile: %s", vm->name, e);
+		answer(vm, CMC_REFUSED, "VM %s on %s: its port: %s", vm->name, vm->blade, err);
+		*vm = (struct vm){ 0 };
+	}
 }
 
 /* The checks of a migration, before anything moves (vms.h cmc_vms_migrate). */
@@ -317,20 +469,29 @@ int cmc_vms_migrate(struct cmcd *d, const char *name, const char *to, unsigned b
 		if (cmc_blades_profile_add(d->blades, vm->name, to, &vm->prof, false, vm->dloc, e, sizeof(e)) < 0)
 			return refuse(-EBUSY, err, errlen, "cannot stage VM %s's profile on %s: %s", vm->name, to, e);
 		vm->staged = true;
+		/* Pre-provisioning: the destination's port (bridge, tap, the VM's MAC pinned)
+		 * is built before its QEMU starts, so before any state moves; it is not live
+		 * until the switch-over puts the VM's entry on the card. */
+		if (cmc_blades_vmport_add(d->blades, vm->dloc, vm->prof.mac, e, sizeof(e)) < 0) {
+			(void)cmc_blades_profile_remove(d->blades, vm->dloc, e + strlen(e), 1);
+			vm->staged = false;
+			return refuse(-EIO, err, errlen, "VM %s's port on %s: %s", vm->name, to, e);
+		}
 	}
 	vm->mig = MIG_STARTING;
 	vm->state = VM_MIGRATING;
 	vm->mig_started = cmc_now_ms();
-	if (vm_save(v, vm) < 0 || qemu_spawn(v, vm, to, true, e, sizeof(e)) < 0) {
+	snprintf(e, sizeof(e), "the store refused it");
+	if (vm_save(v, vm) < 0) {
 		mig_fail(v, vm, false, "destination QEMU: %s", e);
 		arm(v);
 		return refuse(-EIO, err, errlen, "%s", vm->reason);
 	}
-	/* The source answering and the destination waiting (towards step 825) go on from the
-	 * loop; the caller returns now and follows the migration. */
-	mig_begin(v, vm);
-	cmc_events_post(d->events, "migration", -1, "%s %s -> %s over lane %s (%s:%u)", vm->name, vm->from, to,
-			lane, addr_to, vm->port);
+	/* The destination's QEMU once its port is ready (the tick: port_wait), else now. */
+	if (vm->has_profile)
+		vm->net_wait = cmc_now_ms();
+	else if (dest_go(v, vm) < 0)
+		return refuse(-EIO, err, errlen, "%s", vm->reason);
 	arm(v);
 	return 0;
 }
@@ -438,6 +599,9 @@ enum cmc_status cmc_cmd_profile(void *ctx, struct cmc_api_request *req)
 		return cmc_api_refuse(req, CMC_REFUSED, "no VM '%.32s'", req->argv[2]);
 	if (!vm->has_profile)
 		return cmc_api_refuse(req, CMC_REFUSED, "VM %s has no network profile (start it with a MAC)", vm->name);
+	if (vm->prof.tmpl[0])
+		return cmc_api_refuse(req, CMC_REFUSED, "VM %s's rate is template %s's (cmcctl template set %s rate R)",
+				      vm->name, vm->prof.tmpl, vm->prof.tmpl);
 	if (vm_migrating(vm) || vm->failing)
 		return cmc_api_refuse(req, CMC_REFUSED, "VM %s is migrating; set its rate after", vm->name);
 	p = vm->prof;
@@ -464,6 +628,11 @@ static void tick(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
 
 		if (!vm->used)
 			continue;
+		if (vm->net_wait) {
+			port_wait(v, vm);
+			if (!vm->used)
+				continue;
+		}
 		qc_due(v, &vm->src);
 		qc_due(v, &vm->dst);
 		if (vm->mig == MIG_ACTIVE && !vm->failing)
@@ -476,11 +645,21 @@ static void tick(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
 /* After a restart: where is each VM now? A migration in flight is taken up again. */
 static void resume(struct cmc_vms *v)
 {
+	char err[256];
+
 	for (unsigned i = 0; i < VM_MAX; i++) {
 		struct vm *vm = &v->vms[i];
 
 		if (!vm->used)
 			continue;
+		/* Its ports are the blades' and outlived cmcd: asked again (each is kept as it
+		 * is), so that cmcd knows them and they go when the VM leaves. */
+		if (vm->state != VM_LOST && vm->has_profile &&
+		    cmc_blades_vmport_add(v->d->blades, vm->loc, vm->prof.mac, err, sizeof(err)) < 0)
+			log_warnx("VM %s: its port: %s", vm->name, err);
+		if (vm->state == VM_MIGRATING && vm->staged &&
+		    cmc_blades_vmport_add(v->d->blades, vm->dloc, vm->prof.mac, err, sizeof(err)) < 0)
+			log_warnx("VM %s: its port on %s: %s", vm->name, vm->to, err);
 		if (vm->mig != MIG_NONE && vm->mig != MIG_COMPLETED && vm->mig != MIG_FAILED) {
 			mig_resume(v, vm);
 			continue;

@@ -34,6 +34,7 @@
 #define TICK_MS 50			/* while something is under way: retries, timeouts, exits */
 #define PROGRESS_MS 500			/* query-migrate for the figures; completion is an event */
 #define START_TIMEOUT_MS 30000		/* a QEMU under nested TCG starts in a few seconds */
+#define VMPORT_TIMEOUT_MS 20000		/* a VM's port on its blade (bridge, tap: the blade worker) */
 #define STALL_TIMEOUT_MS 20000		/* no byte moved for this long: the lane is down */
 #define LANE_BACK_TIMEOUT_MS 60000	/* the lane's VFs being put back (cmcd restarted, a card
 					 * back) for longer: the migration fails */
@@ -97,6 +98,8 @@ struct vm {
 	bool has_profile;
 	struct cmc_profile prof;
 	unsigned loc[3];		/* the VF carrying the profile */
+	char ip[16];			/* its IPv4 address (the payload's ip=), "" none */
+	unsigned long long net_wait;	/* waiting for its port (on loc, or dloc migrating) since, ms; 0 not */
 	enum vm_state state;
 	char note[160];
 	struct cmc_api_pending *req;	/* a vm start / stop answered when done */
@@ -170,7 +173,10 @@ void vm_load_all(struct cmc_vms *v);		/* the VMs and migrations of the store */
 void vm_path(const struct vm *vm, const char *blade, const char *ext, char *buf, size_t len);
 pid_t vm_pid(const struct vm *vm, const char *blade);	/* its QEMU on blade, 0: none alive */
 /* Starts it (fork and exec through the blade backend; returns once exec'd). incoming: a
- * destination, waiting for the state (-incoming defer -S). 0 or -errno, err says why. */
+ * destination, waiting for the state (-incoming defer -S). A VM with a profile gets an
+ * e1000 with the profile's MAC on the tap of its port (doc/vm-network.md): the port of
+ * the VF at loc (its blade) or dloc (incoming), and its IPv4 address as "ip=" on the
+ * payload's command line. 0 or -errno, err says why. */
 int qemu_spawn(struct cmc_vms *v, const struct vm *vm, const char *blade, bool incoming, char *err,
 	       size_t errlen);
 void qemu_reap(struct cmc_vms *v, pid_t pid, int sig, struct vm *vm);

@@ -84,9 +84,10 @@ int vm_stage(struct cmc_vms *v, struct vm *vm)
 
 	snprintf(key, sizeof(key), "vm/%s", vm->name);
 	vm_loc_str(vm->loc, loc, sizeof(loc));
-	snprintf(val, sizeof(val), "blade=%s mem=%u profile=%d mac=%s vlan=%u rate=%u trusted=%d loc=%s state=%s",
+	snprintf(val, sizeof(val), "blade=%s mem=%u profile=%d mac=%s vlan=%u rate=%u trusted=%d loc=%s state=%s ip=%s tmpl=%s",
 		 vm->blade, vm->mem_mb, vm->has_profile, vb_mac_str(vm->prof.mac, mac), vm->prof.vlan,
-		 vm->prof.rate, vm->prof.trusted, loc, vm_state_names[st]);
+		 vm->prof.rate, vm->prof.trusted, loc, vm_state_names[st], vm->ip[0] ? vm->ip : "-",
+		 vm->prof.tmpl[0] ? vm->prof.tmpl : "-");
 	rc = cmc_store_set(d->store, key, val);
 	if (!rc && vm->mig != MIG_NONE) {
 		snprintf(key, sizeof(key), "migration/%s", vm->name);
@@ -169,6 +170,11 @@ static int load_vm(const char *key, const char *value, void *arg)
 	n.prof.vlan = (uint16_t)kv_u64(value, "vlan");
 	n.prof.rate = (unsigned)kv_u64(value, "rate");
 	n.prof.trusted = kv_u64(value, "trusted") != 0;
+	if (cmc_store_field(value, "ip", n.ip, sizeof(n.ip)) < 0 || strcmp(n.ip, "-") == 0)
+		n.ip[0] = '\0';
+	/* tmpl= came later: a record without it names no template. */
+	if (cmc_store_field(value, "tmpl", n.prof.tmpl, sizeof(n.prof.tmpl)) < 0 || strcmp(n.prof.tmpl, "-") == 0)
+		n.prof.tmpl[0] = '\0';
 	n.state = strcmp(state, "lost") == 0 ? VM_LOST : strcmp(state, "migrating") == 0 ? VM_MIGRATING : VM_RUNNING;
 	for (unsigned i = 0; i < VM_MAX && !slot; i++)
 		if (!v->vms[i].used)

@@ -103,6 +103,38 @@ int mp_blade_set_up(struct mp_blade_backend *be, const char *blade, const char *
 		    char *err, size_t errlen) MP_WUR;
 
 /*
+ * A VM's port on the blade (US 9,218,303's virtual bridge, one per VM): a bridge
+ * `bridge` joining the VF's netdev `vf_ifname` (mapped already) and a persistent tap
+ * `tap` that the VM's hypervisor opens by name; everything up, no IPv6 address on the
+ * bridge or the tap (they must not speak on the VF themselves). Learning is off on the
+ * VF's port and `mac` (the VM's, unicast) is a static, sticky entry on the tap: the
+ * emulated card hands a VF its own broadcasts back (QEMU's VEB), and a learning bridge
+ * would then move the VM's MAC onto the VF's port. With one VF per bridge, frames cannot
+ * loop between a blade's VFs. Idempotent (what is there already is kept and completed).
+ * -ENODEV: the blade has no vf_ifname; -ENOENT: no such blade; -EOPNOTSUPP: the backend
+ * cannot reach into blades (switch firmware: the blade's own OS builds its bridge).
+ */
+int mp_blade_vmport_add(struct mp_blade_backend *be, const char *blade, const char *vf_ifname,
+			const char *bridge, const char *tap, const uint8_t mac[6], char *err,
+			size_t errlen) MP_WUR;
+/* Removes a VM's port: the bridge and the tap (the VF's netdev stays in the blade, out of
+ * the bridge). 0 when neither is there or the blade does not exist. */
+int mp_blade_vmport_del(struct mp_blade_backend *be, const char *blade, const char *bridge,
+			const char *tap, char *err, size_t errlen) MP_WUR;
+
+/*
+ * Runs a program on the blade and waits for it, at most timeout_ms (1..60000): netns runs
+ * argv[0] (a full path) inside the blade's namespace with `input` (may be NULL) on its
+ * stdin, e.g. `nft -f -` with a ruleset. 0 when it exited 0; -EIO when it exited
+ * otherwise or was killed (err holds what it printed, its first 200 bytes, else its exit
+ * status); -ETIMEDOUT when it ran longer (killed, reaped); -ENOENT: no such blade (or
+ * program: err says which); -EOPNOTSUPP: the backend cannot run programs on a blade.
+ */
+#define MP_BLADE_RUN_TIMEOUT_MAX 60000
+int mp_blade_run(struct mp_blade_backend *be, const char *blade, const char *const argv[], const char *input,
+		 unsigned timeout_ms, char *err, size_t errlen) MP_WUR;
+
+/*
  * Link changes inside a blade, for an event loop: *fd (non-blocking, close-on-exec) is
  * readable when an interface of the blade changed; mp_blade_watch_read() then takes
  * what is pending without waiting and calls fn once per interface reported, with its

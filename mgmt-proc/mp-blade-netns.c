@@ -25,12 +25,16 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/if.h>
+#include <linux/if_bridge.h>
+#include <linux/if_tun.h>
+#include <linux/neighbour.h>
 #include <linux/nsfs.h>
 #include <linux/rtnetlink.h>
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -1014,6 +1018,126 @@ out_args:
 	return rc;
 }
 
+/* The child of netns_run (forked from a threaded process: async-signal-safe calls only):
+ * into the blade, stdin from in, stdout and stderr to out. 126: not into the blade;
+ * 127: no such program. */
+static __attribute__((noreturn)) void run_child(int nsfd, int in, int out, char *const args[])
+{
+	if (setns(nsfd, CLONE_NEWNET) < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+		_exit(126);
+	execv(args[0], args);
+	_exit(127);
+}
+
+/* What the program printed, until it closes its output or `end` (ms) comes. */
+static void run_collect(int fd, unsigned long long end, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	for (;;) {
+		unsigned long long now = cmc_now_ms();
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		char chunk[512];
+		ssize_t n;
+
+		if (now >= end || poll(&p, 1, (int)(end - now)) <= 0)
+			break;
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (ssize_t i = 0; i < n && used + 1 < len; i++)
+			buf[used++] = chunk[i] == '\n' || chunk[i] == '\t' ? ' ' : chunk[i];
+	}
+	buf[used < len ? used : len - 1] = '\0';
+}
+
+/* Reaps pid by `end` (ms), else kills it and reaps it. Its wait status, or -ETIMEDOUT. */
+static int run_reap(pid_t pid, unsigned long long end)
+{
+	int status;
+
+	while (cmc_now_ms() < end) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			return status;
+		if (r < 0 && errno != EINTR)
+			return -ECHILD;
+		usleep(2000);
+	}
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return -ETIMEDOUT;
+}
+
+/*
+ * A program in the blade, waited for (mp_blade_run): stdin a pipe holding `input` (a
+ * ruleset fits the pipe's buffer; a longer input is refused rather than risk a writer
+ * blocked on a reader that never reads), its output collected, all within timeout_ms.
+ */
+static int netns_run(struct mp_blade_backend *be, const char *blade, const char *const argv[], const char *input,
+		     unsigned timeout_ms, char *err, size_t errlen)
+{
+	int nsfd, rc = blade_fd(to_netns(be), blade, &nsfd), in[2] = { -1, -1 }, out[2] = { -1, -1 }, status;
+	unsigned long long end = cmc_now_ms() + timeout_ms;
+	size_t len = input ? strlen(input) : 0;
+	char *args[32], said[256];
+	size_t n = 0;
+	pid_t pid;
+
+	if (rc)
+		return mp_blade_fail(err, errlen, rc, "no blade %s", blade);
+	if (len > 60000)
+		return mp_blade_fail(err, errlen, -E2BIG, "%zu bytes of input, at most 60000", len);
+	for (; argv[n] && n + 1 < sizeof(args) / sizeof(args[0]); n++)
+		memcpy(&args[n], &argv[n], sizeof(args[n]));	/* execv's prototype; nothing writes them */
+	args[n] = NULL;
+	if (argv[n])
+		return mp_blade_fail(err, errlen, -E2BIG, "%s: too many arguments", argv[0]);
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
+		rc = mp_blade_fail(err, errlen, -errno, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		rc = mp_blade_fail(err, errlen, -errno, "fork: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0)
+		run_child(nsfd, in[0], out[1], args);
+	close(in[0]);
+	close(out[1]);
+	in[0] = out[1] = -1;
+	if (len)
+		(void)!write(in[1], input, len);	/* fits the pipe; one that went unread says why below */
+	close(in[1]);
+	in[1] = -1;
+	run_collect(out[0], end, said, sizeof(said));
+	status = run_reap(pid, end);
+	if (status == -ETIMEDOUT)
+		rc = mp_blade_fail(err, errlen, -ETIMEDOUT, "%s on blade %s: still running after %u ms (killed)", argv[0],
+				   blade, timeout_ms);
+	else if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) >= 126 && !said[0])
+		rc = mp_blade_fail(err, errlen, WEXITSTATUS(status) == 127 ? -ENOENT : -EIO, "%s on blade %s: %s",
+				   argv[0], blade, WEXITSTATUS(status) == 127 ? "no such program" : "cannot enter the blade");
+	else if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		rc = mp_blade_fail(err, errlen, -EIO, "%s on blade %s: %s", argv[0], blade,
+				   said[0] ? said : status >= 0 && WIFEXITED(status) ? "failed" : "killed");
+	else
+		rc = 0;
+out:
+	for (unsigned i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (out[i] >= 0)
+			close(out[i]);
+	}
+	return rc;
+}
+
 static int netns_set_up(struct mp_blade_backend *be, const char *blade, const char *ifname, bool up,
 			char *err, size_t errlen)
 {
@@ -1068,6 +1192,240 @@ static int netns_set_addr(struct mp_blade_backend *be, const char *blade, const 
 out:
 	nl_socket_free(sk);
 	return rc;
+}
+
+/* --- A VM's port: a bridge joining the VF and a tap ------------------------------- */
+
+/* Runs in the blade's namespace: a tap made there, persistent, so that the hypervisor
+ * opens it by name (TUNSETIFF on an existing tap attaches to it) and its bridge port is
+ * ready before the VM starts. Linux Documentation/networking/tuntap.rst. */
+static int tap_make_here(void *arg)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
+	int rc = 0, fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", (const char *)arg);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0 || ioctl(fd, TUNSETPERSIST, 1) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* IFLA_AF_SPEC { AF_INET6 { IFLA_INET6_ADDR_GEN_MODE none } }: no link-local address, so
+ * the bridge and the tap send no neighbour discovery of their own. */
+static int put_no_ipv6(struct nl_msg *msg)
+{
+	struct nlattr *spec = nla_nest_start(msg, IFLA_AF_SPEC), *in6;
+
+	if (!spec || !(in6 = nla_nest_start(msg, AF_INET6)) ||
+	    nla_put_u8(msg, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE) < 0)
+		return -EMSGSIZE;
+	nla_nest_end(msg, in6);
+	nla_nest_end(msg, spec);
+	return 0;
+}
+
+/* A bridge called name (kernel's EEXIST: there already, kept). */
+static int bridge_make(struct nl_sock *sk, const char *name)
+{
+	struct nl_msg *msg;
+	struct nlattr *info;
+	int rc = link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0, 0, 0, &msg);
+
+	if (rc)
+		return rc;
+	if (nla_put_string(msg, IFLA_IFNAME, name) < 0 || !(info = nla_nest_start(msg, IFLA_LINKINFO)) ||
+	    nla_put_string(msg, IFLA_INFO_KIND, "bridge") < 0)
+		rc = -EMSGSIZE;
+	if (!rc) {
+		nla_nest_end(msg, info);
+		rc = talk(sk, msg, NULL, NULL);
+	}
+	nlmsg_free(msg);
+	return rc == -EEXIST ? 0 : rc;
+}
+
+/* No IPv6 address of ifindex's own, set before it goes up (the kernel applies a
+ * message's IFLA_AF_SPEC after its flags). A kernel without IPv6: nothing to do. */
+static int link_no_ipv6(struct nl_sock *sk, int ifindex)
+{
+	struct nl_msg *msg;
+	int rc = link_msg(RTM_SETLINK, 0, ifindex, 0, 0, &msg);
+
+	if (rc)
+		return rc;
+	rc = put_no_ipv6(msg);
+	if (!rc)
+		rc = talk(sk, msg, NULL, NULL);
+	nlmsg_free(msg);
+	return rc == -EAFNOSUPPORT ? 0 : rc;
+}
+
+/* ifindex into master (0: none), up; no IPv6 address of its own if no_ipv6. */
+static int port_join(struct nl_sock *sk, int ifindex, int master, bool no_ipv6)
+{
+	struct nl_msg *msg;
+	int rc = no_ipv6 ? link_no_ipv6(sk, ifindex) : 0;
+
+	if (!rc)
+		rc = link_msg(RTM_SETLINK, 0, ifindex, IFF_UP, IFF_UP, &msg);
+	if (rc)
+		return rc;
+	if (nla_put_u32(msg, IFLA_MASTER, (uint32_t)master) < 0)
+		rc = -EMSGSIZE;
+	if (!rc)
+		rc = talk(sk, msg, NULL, NULL);
+	nlmsg_free(msg);
+	return rc;
+}
+
+/* Learning off on a bridge port (what `bridge link set dev X learning off` sends: the
+ * bridge's RTM_SETLINK with a nested IFLA_PROTINFO, br_setlink). */
+static int port_no_learning(struct nl_sock *sk, int ifindex)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_BRIDGE, .ifi_index = ifindex };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_SETLINK, 0);
+	struct nlattr *pi;
+	int rc = 0;
+
+	if (!msg)
+		return -ENOMEM;
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    !(pi = nla_nest_start(msg, IFLA_PROTINFO | NLA_F_NESTED)) ||
+	    nla_put_u8(msg, IFLA_BRPORT_LEARNING, 0) < 0)
+		rc = -EMSGSIZE;
+	if (!rc) {
+		nla_nest_end(msg, pi);
+		rc = talk(sk, msg, NULL, NULL);
+	}
+	nlmsg_free(msg);
+	return rc;
+}
+
+/* mac as a static, sticky entry of the bridge on port ifindex (`bridge fdb replace MAC
+ * dev X master static sticky`): learning never moves it. */
+static int fdb_pin(struct nl_sock *sk, int ifindex, const uint8_t mac[6])
+{
+	struct ndmsg ndm = { .ndm_family = AF_BRIDGE, .ndm_ifindex = ifindex, .ndm_state = NUD_NOARP,
+			     .ndm_flags = NTF_MASTER | NTF_STICKY };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE);
+	int rc = 0;
+
+	if (!msg)
+		return -ENOMEM;
+	if (nlmsg_append(msg, &ndm, sizeof(ndm), NLMSG_ALIGNTO) < 0 || nla_put(msg, NDA_LLADDR, 6, mac) < 0)
+		rc = -EMSGSIZE;
+	if (!rc)
+		rc = talk(sk, msg, NULL, NULL);
+	nlmsg_free(msg);
+	return rc;
+}
+
+/* The link called name, which must be there (-ENODEV). */
+static int link_needed(struct nl_sock *sk, const char *name, struct link_info *li)
+{
+	int rc = link_by_name(sk, name, li);
+
+	return !rc && !li->found ? -ENODEV : rc;
+}
+
+/* The steps of a VM's port in order; *step names the one that failed. */
+static int vmport_build(struct nl_sock *sk, int nsfd, const char *vf_ifname, const char *bridge,
+			const char *tap, const uint8_t mac[6], const char **step)
+{
+	struct link_info vf, br, tp;
+	char tapname[IFNAMSIZ];
+	int rc;
+
+	snprintf(tapname, sizeof(tapname), "%s", tap);
+	*step = vf_ifname;
+	rc = link_needed(sk, vf_ifname, &vf);
+	if (!rc) {
+		*step = "the bridge";
+		rc = bridge_make(sk, bridge);
+	}
+	if (!rc)
+		rc = link_needed(sk, bridge, &br);
+	if (!rc) {
+		*step = "the tap (is the tun module loaded?)";
+		rc = link_by_name(sk, tap, &tp);
+		if (!rc && !tp.found)
+			rc = in_netns(nsfd, tap_make_here, tapname);
+	}
+	if (!rc)
+		rc = link_needed(sk, tap, &tp);
+	if (!rc) {
+		*step = "joining the bridge";
+		rc = port_join(sk, br.ifindex, 0, true);
+	}
+	if (!rc)
+		rc = port_join(sk, tp.ifindex, br.ifindex, true);
+	if (!rc)
+		rc = port_join(sk, vf.ifindex, br.ifindex, false);
+	if (!rc) {
+		*step = "learning off on the VF's port";
+		rc = port_no_learning(sk, vf.ifindex);
+	}
+	if (!rc) {
+		*step = "the VM's MAC on the tap";
+		rc = fdb_pin(sk, tp.ifindex, mac);
+	}
+	return rc;
+}
+
+static int netns_vmport_add(struct mp_blade_backend *be, const char *blade, const char *vf_ifname,
+			    const char *bridge, const char *tap, const uint8_t mac[6], char *err, size_t errlen)
+{
+	const char *step = "";
+	struct nl_sock *sk;
+	int nsfd, rc = blade_sock(to_netns(be), blade, &sk, &nsfd, err, errlen);
+
+	if (rc)
+		return rc;
+	rc = vmport_build(sk, nsfd, vf_ifname, bridge, tap, mac, &step);
+	nl_socket_free(sk);
+	if (rc)
+		return mp_blade_fail(err, errlen, rc, "blade %s: VM port %s: %s: %s", blade, bridge, step,
+				     strerror(-rc));
+	return 0;
+}
+
+/* Deletes the link called name if it is there. */
+static int link_delete(struct nl_sock *sk, const char *name)
+{
+	struct link_info li;
+	struct nl_msg *msg;
+	int rc = link_by_name(sk, name, &li);
+
+	if (rc || !li.found)
+		return rc;
+	rc = link_msg(RTM_DELLINK, 0, li.ifindex, 0, 0, &msg);
+	if (rc)
+		return rc;
+	rc = talk(sk, msg, NULL, NULL);
+	nlmsg_free(msg);
+	return rc == -ENODEV ? 0 : rc;
+}
+
+static int netns_vmport_del(struct mp_blade_backend *be, const char *blade, const char *bridge, const char *tap,
+			    char *err, size_t errlen)
+{
+	struct nl_sock *sk;
+	int rc = blade_sock(to_netns(be), blade, &sk, NULL, err, errlen);
+
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	rc = link_delete(sk, tap);
+	if (!rc)
+		rc = link_delete(sk, bridge);
+	nl_socket_free(sk);
+	if (rc)
+		return mp_blade_fail(err, errlen, rc, "blade %s: removing VM port %s: %s", blade, bridge, strerror(-rc));
+	return 0;
 }
 
 /* --- Open, close ------------------------------------------------------------------- */
@@ -1191,6 +1549,9 @@ const struct mp_blade_ops mp_blade_netns_ops = {
 	.set_up = netns_set_up,
 	.spawn = netns_spawn,
 	.spawn_child = netns_spawn_child,
+	.run = netns_run,
+	.vmport_add = netns_vmport_add,
+	.vmport_del = netns_vmport_del,
 	.watch_open = netns_watch_open,
 	.watch_read = netns_watch_read,
 };

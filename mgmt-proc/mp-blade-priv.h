@@ -36,9 +36,17 @@ struct mp_blade_ops {
 		     const char *log_path, char *err, size_t errlen);
 	int (*spawn_child)(struct mp_blade_backend *be, const char *blade, const char *const argv[],
 			   const char *log_path, int *pid, char *err, size_t errlen);
+	/* NULL: the backend cannot run programs on a blade. */
+	int (*run)(struct mp_blade_backend *be, const char *blade, const char *const argv[], const char *input,
+		   unsigned timeout_ms, char *err, size_t errlen);
 	/* NULL: as for set_addr. */
 	int (*set_up)(struct mp_blade_backend *be, const char *blade, const char *ifname, bool up,
 		      char *err, size_t errlen);
+	/* NULL: as for set_addr. */
+	int (*vmport_add)(struct mp_blade_backend *be, const char *blade, const char *vf_ifname,
+			  const char *bridge, const char *tap, const uint8_t mac[6], char *err, size_t errlen);
+	int (*vmport_del)(struct mp_blade_backend *be, const char *blade, const char *bridge,
+			  const char *tap, char *err, size_t errlen);
 	/* NULL: no stream of link changes (-EOPNOTSUPP). */
 	int (*watch_open)(struct mp_blade_backend *be, const char *blade, int *fd, char *err,
 			  size_t errlen);

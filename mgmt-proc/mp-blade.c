@@ -196,6 +196,23 @@ int mp_blade_spawn_child(struct mp_blade_backend *be, const char *blade, const c
 	return be->ops->spawn_child(be, blade, argv, log_path, pid, err, errlen);
 }
 
+int mp_blade_run(struct mp_blade_backend *be, const char *blade, const char *const argv[], const char *input,
+		 unsigned timeout_ms, char *err, size_t errlen)
+{
+	int rc = check_blade(blade, err, errlen);
+
+	if (rc)
+		return rc;
+	if (!argv || !argv[0] || argv[0][0] != '/')
+		return mp_blade_fail(err, errlen, -EINVAL, "a program to run needs a full path");
+	if (timeout_ms < 1 || timeout_ms > MP_BLADE_RUN_TIMEOUT_MAX)
+		return mp_blade_fail(err, errlen, -EINVAL, "a run is bounded by 1..%d ms", MP_BLADE_RUN_TIMEOUT_MAX);
+	if (!be->ops->run)
+		return mp_blade_fail(err, errlen, -EOPNOTSUPP, "the %s backend cannot run programs on a blade",
+				     be->ops->kind);
+	return be->ops->run(be, blade, argv, input, timeout_ms, err, errlen);
+}
+
 int mp_blade_watch_open(struct mp_blade_backend *be, const char *blade, int *fd, char *err,
 			size_t errlen)
 {
@@ -248,4 +265,42 @@ int mp_blade_set_addr(struct mp_blade_backend *be, const char *blade, const char
 		return mp_blade_fail(err, errlen, -EOPNOTSUPP,
 				     "the %s backend cannot set addresses inside a blade", be->ops->kind);
 	return be->ops->set_addr(be, blade, ifname, &c, err, errlen);
+}
+
+int mp_blade_vmport_add(struct mp_blade_backend *be, const char *blade, const char *vf_ifname,
+			const char *bridge, const char *tap, const uint8_t mac[6], char *err, size_t errlen)
+{
+	int rc = check_blade(blade, err, errlen);
+
+	if (!rc)
+		rc = check_ifname(vf_ifname, err, errlen);
+	if (!rc)
+		rc = check_ifname(bridge, err, errlen);
+	if (!rc)
+		rc = check_ifname(tap, err, errlen);
+	if (!rc && (!mac || (mac[0] & 1)))
+		rc = mp_blade_fail(err, errlen, -EINVAL, "a VM's port needs the VM's unicast MAC");
+	if (rc)
+		return rc;
+	if (!be->ops->vmport_add)
+		return mp_blade_fail(err, errlen, -EOPNOTSUPP,
+				     "the %s backend cannot build bridges inside a blade", be->ops->kind);
+	return be->ops->vmport_add(be, blade, vf_ifname, bridge, tap, mac, err, errlen);
+}
+
+int mp_blade_vmport_del(struct mp_blade_backend *be, const char *blade, const char *bridge, const char *tap,
+			char *err, size_t errlen)
+{
+	int rc = check_blade(blade, err, errlen);
+
+	if (!rc)
+		rc = check_ifname(bridge, err, errlen);
+	if (!rc)
+		rc = check_ifname(tap, err, errlen);
+	if (rc)
+		return rc;
+	if (!be->ops->vmport_del)
+		return mp_blade_fail(err, errlen, -EOPNOTSUPP,
+				     "the %s backend cannot build bridges inside a blade", be->ops->kind);
+	return be->ops->vmport_del(be, blade, bridge, tap, err, errlen);
 }

@@ -45,7 +45,7 @@ sub check {
 # --- no daemon ------------------------------------------------------------------------
 check('', 'slots slot functions blades events vfstats portstats trust link-state rescan assign '
 	. 'unassign assignments domain domains lane lanes port ports vbridge vm vms migrate migrations '
-	. 'profile account accounts audit version');
+	. 'profile template account accounts audit version');
 check('mig', 'migrate migrations');
 check('account ', 'add del');
 check('account add ops role ', 'Administrator Operator ReadOnly');
@@ -59,7 +59,10 @@ check('domain ', 'create delete add remove dhcp');
 check('lane ', 'create delete');
 check('port 1/0 role ', 'uplink midplane');
 check('vbridge add slot 1 ', 'pf vf mac');
-check('vm start vm1 blade blade1 ', 'mem mac vlan rate trusted');
+check('vm start vm1 blade blade1 ', 'mem mac ip vlan rate template trusted');
+check('template ', 'list add set del');
+check('template add web ', 'id vlan rate trusted allow');
+check('template set web rate 5 trusted ', 'on off');
 check('migrate vm1 ', '--to');
 check('events ', '-f');
 check('slot ', '');
@@ -114,6 +117,7 @@ case "$*" in
 *"-j vms") echo '[{"vm":"vm1","blade":"blade1","state":"running","mem":64},{"vm":"web-vm","blade":"blade2","state":"running","mem":64}]' ;;
 *"-j domains") echo '[{"domain":"red","vlan":10,"blades":"blade1,blade2"},{"domain":"blue","vlan":11,"blades":""}]' ;;
 *"-j lanes") echo '[{"lane":"mig","slot":2,"pf":0,"vlan":4000,"blade_a":"blade1","vf_a":0}]' ;;
+*"-j template list") echo '[{"template":"web","id":7,"vlan":0,"rate":50,"trusted":false,"allow":"10.9.0.0/24","vms":1,"source":"config"},{"template":"db","id":8,"vlan":0,"rate":0,"trusted":false,"allow":"-","vms":0,"source":"admin"}]' ;;
 *"-j ports") echo '[{"slot":1,"pf":0,"role":"uplink","vfs":4},{"slot":2,"pf":1,"role":"midplane","vfs":4}]' ;;
 *) exit 1 ;;
 esac
@@ -129,6 +133,9 @@ SH
 	check('lane delete ', 'mig');
 	check('port ', '1/0 2/1');
 	check('vm start ', '');
+	check('template set ', 'web db');
+	check('template del d', 'db');
+	check('vm start vm1 blade blade1 mac 02:00:00:00:00:01 template ', 'web db');
 }
 
 done_testing;

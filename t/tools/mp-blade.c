@@ -7,11 +7,14 @@
  *   mp-blade [-k KIND] unmap VF_BDF BLADE IFNAME
  *   mp-blade [-k KIND] show BLADE IFNAME
  *   mp-blade [-k KIND] addr BLADE IFNAME A.B.C.D/LEN
+ *   mp-blade [-k KIND] vmport BLADE VF_IFNAME BRIDGE TAP MAC
+ *   mp-blade [-k KIND] vmport-del BLADE BRIDGE TAP
  *
  * KIND is the backend, "netns" by default. Exit 0 on success, 1 on failure (the error
  * on stderr; `show` of an interface the blade does not have is a failure), 2 on usage.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +67,28 @@ static int do_addr(struct mp_blade_backend *be, char **argv, char *err, size_t e
 	return mp_blade_set_addr(be, argv[0], argv[1], argv[2], err, errlen);
 }
 
+static int do_vmport(struct mp_blade_backend *be, char **argv, char *err, size_t errlen)
+{
+	unsigned m[6];
+	uint8_t mac[6];
+
+	if (sscanf(argv[4], "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) != 6) {
+		snprintf(err, errlen, "'%s' is not a MAC address", argv[4]);
+		return -EINVAL;
+	}
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)m[i];
+	return mp_blade_vmport_add(be, argv[0], argv[1], argv[2], argv[3], mac, err, errlen);
+}
+
+static int do_vmport_del(struct mp_blade_backend *be, char **argv, char *err, size_t errlen)
+{
+	return mp_blade_vmport_del(be, argv[0], argv[1], argv[2], err, errlen);
+}
+
 static const struct cmd cmds[] = {
+	{ "vmport", 5, do_vmport, "vmport BLADE VF_IFNAME BRIDGE TAP MAC" },
+	{ "vmport-del", 3, do_vmport_del, "vmport-del BLADE BRIDGE TAP" },
 	{ "create", 1, do_create, "create BLADE" },
 	{ "map", 3, do_map, "map VF_BDF BLADE IFNAME" },
 	{ "unmap", 3, do_unmap, "unmap VF_BDF BLADE IFNAME" },

@@ -17,6 +17,7 @@ struct parsed {
 	unsigned slot, vf, vlan;
 	uint8_t mac[6];
 	bool on;
+	char ip[16];
 };
 
 /* Parses "t " + words (split at spaces) into *p. */
@@ -31,6 +32,7 @@ static enum cmc_status parse(struct cmc_api_request *req, struct parsed *p, cons
 		{ "mac", CMC_ARG_MAC, 0, 0, false, p->mac, "a unicast MAC address", false },
 		{ "vlan", CMC_ARG_UINT, 1, 4094, false, &p->vlan, "a VLAN id (1-4094)", false },
 		{ "on", CMC_ARG_FLAG, 0, 0, false, &p->on, NULL, false },
+		{ "ip", CMC_ARG_IPV4, 0, 0, false, p->ip, "a host's IPv4 address", false },
 	};
 
 	snprintf(line, sizeof(line), "t %s", words);
@@ -72,5 +74,11 @@ int main(void)
 	check("a multicast MAC", CMC_USAGE, "is not a unicast MAC address",
 	      "slot 1 mac 01:00:5e:00:00:01");
 	check("a malformed MAC", CMC_USAGE, "'zz' is not a unicast MAC address", "slot 1 mac zz");
+	tap_is_int(parse(&req, &p, "slot 1 ip 10.9.0.5"), CMC_OK, "an IPv4 address");
+	tap_ok(strcmp(p.ip, "10.9.0.5") == 0, "  kept as written");
+	check("a multicast IPv4 address", CMC_USAGE, "'224.0.0.1' is not a host's IPv4 address", "slot 1 ip 224.0.0.1");
+	check("a loopback address", CMC_USAGE, "is not a host's IPv4 address", "slot 1 ip 127.0.0.1");
+	check("0.0.0.0", CMC_USAGE, "is not a host's IPv4 address", "slot 1 ip 0.0.0.0");
+	check("not a dotted quad", CMC_USAGE, "'10.9.5' is not a host's IPv4 address", "slot 1 ip 10.9.5");
 	return tap_done();
 }

@@ -27,7 +27,7 @@ static const struct bad_case bad_cases[] = {
 	{ "bad-dup-setting", DATA "bad-dup-setting.conf:3: " },
 	{ "bad-unknown-top",
 	  DATA "bad-unknown-top.conf:3: slot: unknown setting (expected one of: chassis, daemon,"
-	  " blades, slots, redfish)" },
+	  " blades, slots, redfish, templates)" },
 	{ "bad-redfish-address",
 	  DATA "bad-redfish-address.conf:3: redfish.address: \"localhost\" is not a numeric IPv4 or"
 	  " IPv6 address" },
@@ -38,7 +38,7 @@ static const struct bad_case bad_cases[] = {
 	  DATA "bad-redfish-same-port.conf:3: redfish.http_port: 8443 is the HTTPS port too" },
 	{ "bad-unknown-daemon",
 	  DATA "bad-unknown-daemon.conf:4: daemon.sotre: unknown setting (expected one of: socket,"
-	  " group, store)" },
+	  " group, store, vm_port_idle)" },
 	{ "bad-unknown-nested",
 	  DATA "bad-unknown-nested.conf:5: slots.[1].polcy: unknown setting (expected one of: slot,"
 	  " policy, vfs, driver, blade, ports, keep_vfs)" },
@@ -149,6 +149,26 @@ static const struct bad_case bad_cases[] = {
 	{ "bad-group",
 	  DATA "bad-group.conf:2: daemon.group: \"cmc admins\" must be \"\" or a group name of 1..32"
 	  " characters of A-Z a-z 0-9 _ . -" },
+	{ "bad-tmpl-prefix",
+	  DATA "bad-tmpl-prefix.conf:3: templates.[0].allow.[1]: '10.8.0.300' is neither a MAC nor an IPv4 prefix" },
+	{ "bad-tmpl-hostbits",
+	  DATA "bad-tmpl-hostbits.conf:3: templates.[0].allow.[0]: '10.9.0.1/24' has host bits set (the prefix is 10.9.0.0/24)" },
+	{ "bad-tmpl-mac",
+	  DATA "bad-tmpl-mac.conf:4: templates.[0].allow.[1]: 01:00:5e:00:00:01 is not a unicast MAC (a peer is one host)" },
+	{ "bad-tmpl-vlan",
+	  DATA "bad-tmpl-vlan.conf:3: templates.[0].vlan: 4001 is out of range 1..3999" },
+	{ "bad-tmpl-rate",
+	  DATA "bad-tmpl-rate.conf:3: templates.[0].rate: 1001 is out of range 0..1000" },
+	{ "bad-tmpl-dup-id",
+	  DATA "bad-tmpl-dup-id.conf:4: templates.[1].id: 3 is already the id of template \"web\" (line 3)" },
+	{ "bad-tmpl-dup-name",
+	  DATA "bad-tmpl-dup-name.conf:4: templates.[1].name: \"web\" is already the name of the template at line 3" },
+	{ "bad-tmpl-dup-peer",
+	  DATA "bad-tmpl-dup-peer.conf:3: templates.[0].allow.[1]: \"10.9.0.0/24\" is in the list twice (allow.[0])" },
+	{ "bad-tmpl-unknown",
+	  DATA "bad-tmpl-unknown.conf:3: templates.[0].trust: unknown setting (expected one of: name, id, vlan, rate, trusted, allow)" },
+	{ "bad-tmpl-name",
+	  DATA "bad-tmpl-name.conf:3: templates.[0].name: \"web server\" must be 1..16 characters of A-Z a-z 0-9 _ -" },
 };
 
 #define N_BAD (sizeof(bad_cases) / sizeof(bad_cases[0]))
@@ -239,6 +259,48 @@ static void test_good_full(void)
 	cmc_config_free(cfg);
 }
 
+/* The templates section: defaults, the ids the file leaves free, the access lists, and
+ * the effective configuration written back loads the same. */
+static void test_templates(void)
+{
+	struct cmc_config *cfg = NULL, *again = NULL;
+	char err[512] = "", buf[8192], path[] = "/tmp/cmc-config-tmpl-XXXXXX";
+	const struct cmc_template *web, *db, *open;
+	char list[CMC_ALLOW_LIST_STRLEN];
+	int rc = cmc_config_load(DATA "good-templates.conf", &cfg, err, sizeof(err)), fd;
+
+	if (!tap_ok(rc == 0 && cfg && cfg->template_count == 3, "good-templates.conf loads, three templates")) {
+		tap_diag("  rc %d: %s", rc, err);
+		return;
+	}
+	web = &cfg->templates[0].t;
+	db = &cfg->templates[1].t;
+	open = &cfg->templates[2].t;
+	tap_ok(strcmp(web->name, "web") == 0 && web->vlan == 100 && web->rate == 50 && !web->trusted,
+	       "web: vlan 100, 50 Mbit/s, not trusted");
+	tap_is_str(cmc_allow_list_str(web, list), "10.9.0.0/24,02:cc:00:00:00:01,10.8.0.7/32",
+		   "web's access list, in order (an address alone is a /32)");
+	tap_is_int(cfg->templates[0].line, 5, "a template remembers its line");
+	tap_is_int(db->id, 1, "db asked for id 1");
+	tap_is_int(web->id, 2, "web, with no id, has the lowest id the file leaves free (2)");
+	tap_ok(open->id == 3 && open->trusted && open->n_allow == 0 && open->vlan == 0 && open->rate == 0,
+	       "open: id 3, trusted, every peer allowed, no VLAN, no limit");
+	cmc_config_format(cfg, buf, sizeof(buf));
+	fd = mkstemp(path);
+	if (fd >= 0) {
+		(void)!write(fd, buf, strlen(buf));
+		close(fd);
+	}
+	rc = cmc_config_load(path, &again, err, sizeof(err));
+	tap_ok(rc == 0 && again && again->template_count == 3 &&
+	       memcmp(&again->templates[0].t, web, sizeof(*web)) == 0 &&
+	       memcmp(&again->templates[2].t, open, sizeof(*open)) == 0,
+	       "the effective configuration, written back, loads the same templates (%s)", rc ? err : "loaded");
+	unlink(path);
+	cmc_config_free(again);
+	cmc_config_free(cfg);
+}
+
 static void test_good_minimal(void)
 {
 	struct cmc_config *cfg = NULL;
@@ -288,6 +350,8 @@ static void test_emulated(void)
 	rc = cmc_config_load("conf/example.conf", &cfg, err, sizeof(err));
 	if (!tap_ok(rc == 0 && cfg, "conf/example.conf loads"))
 		tap_diag("  rc %d: %s", rc, err);
+	tap_ok(cfg && cfg->template_count == 2 && cfg->templates[0].t.n_allow == 2 && cfg->templates[1].t.id == 1,
+	       "conf/example.conf: its two templates, the second with the lowest free id");
 	cmc_config_free(cfg);
 }
 
@@ -357,6 +421,7 @@ int main(void)
 		test_bad(&bad_cases[i]);
 	test_good_full();
 	test_good_minimal();
+	test_templates();
 	test_emulated();
 	test_format_round_trip();
 	test_edge_cases();

@@ -38,6 +38,11 @@ static void make_config(void)
 	cfg.slots[2] = (struct cmc_config_slot){ .number = 3, .vfs = 2, .policy = CMC_SLOT_DEDICATED,
 						 .blade = &cfg.blades[2] };
 	cfg.slots[3] = (struct cmc_config_slot){ .number = 4, .vfs = 2 };
+	/* Two templates of the configuration: web (id 7, 50 Mbit/s, two peers), open. */
+	cfg.template_count = 2;
+	cfg.templates[0] = (struct cmc_config_template){ .t = { .name = "web", .id = 7, .rate = 50 }, .line = 12 };
+	(void)!cmc_allow_list_parse("10.9.0.0/24,02:cc:00:00:00:01", &cfg.templates[0].t, NULL, 0);
+	cfg.templates[1] = (struct cmc_config_template){ .t = { .name = "open", .id = 8, .trusted = true }, .line = 14 };
 }
 
 static struct cmc_intent *fresh(void)
@@ -327,29 +332,245 @@ static void test_domain_strands_static(void)
 	cmc_intent_free(in);
 }
 
+/* A VM's profile goes live as a static entry (its MAC) on a VF that keeps its default MAC. */
+static int profile_live(struct cmc_intent *in, const struct cmc_assignment *a, const uint8_t mac[6], char *err,
+			size_t errlen)
+{
+	struct cmc_fdb f = { .slot = a->slot, .pf = a->pf, .vf = a->vf };
+
+	memcpy(f.mac, mac, 6);
+	return cmc_intent_fdb_add(in, &f, err, errlen);
+}
+
 static void test_profiles(void)
 {
 	struct cmc_intent *in = fresh();
 	char err[256];
 	struct cmc_assignment p = { .vlan = 0, .rate = 100 }, out, staged;
+	struct cmc_mac_owner o;
+	struct cmc_vf_settings s;
+	uint8_t def[6];
 
 	(void)!vb_mac_parse("02:00:00:00:aa:01", p.mac);
 	tap_is_int(cmc_intent_profile_plan(in, "vm1", "blade1", &p, true, &out, err, sizeof(err)), 0, "a VM profile");
-	tap_ok(out.slot == 1 && out.pf == 1 && out.vf == 0 && !strcmp(out.vm, "vm1") && !memcmp(out.mac, p.mac, 6),
-	       "  on the first uplink port's first free VF, with the VM's MAC");
+	tap_ok(out.slot == 1 && out.pf == 1 && out.vf == 0 && !strcmp(out.vm, "vm1"),
+	       "  on the first uplink port's first free VF");
+	tap_ok(cmc_mac_vf_default(ID, 1, 1, 0, def) == 0 && !memcmp(out.mac, def, 6),
+	       "  which keeps its own default MAC (the VM's is not a second copy on the VF)");
 	tap_is_int(cmc_intent_assign(in, &out, err, sizeof(err)), 0, "  assigned");
+	tap_is_int(profile_live(in, &out, p.mac, err, sizeof(err)), 0, "  live: the VM's MAC a static entry on its VF");
+	cmc_intent_mac_owner(in, p.mac, &o);
+	tap_ok(o.kind == CMC_MAC_STATIC && o.slot == 1 && o.pf == 1 && o.vf == 0, "  the entry owns the VM's MAC");
+	cmc_intent_vf_settings(in, 1, 1, 0, &s);
+	tap_ok(s.assigned && !memcmp(s.mac, def, 6) && s.spoofchk && s.rate == 100,
+	       "  the VF: its default MAC, the profile's rate, anti-spoofing on");
 	tap_is_int(cmc_intent_profile_plan(in, "vm2", "blade2", &p, true, &staged, err, sizeof(err)), -EADDRINUSE,
-		   "a second VM with the same MAC");
+		   "a second VM with the same MAC is refused");
+	tap_ok(strstr(err, "static entry") != NULL, "  naming the entry that has it");
 	tap_is_int(cmc_intent_profile_plan(in, "vm1", "blade2", &p, false, &staged, err, sizeof(err)), 0,
 		   "staging vm1's move");
 	tap_ok(staged.vf == 1 && memcmp(staged.mac, p.mac, 6) != 0, "  staged on the next VF with its default MAC");
 	tap_is_int(cmc_intent_assign(in, &staged, err, sizeof(err)), 0, "  assigned");
+	{
+		const struct cmc_fdb *e = cmc_intent_fdb(in, staged.slot, staged.pf, p.mac);
+
+		tap_ok(e && e->vf == out.vf, "  the VM's one entry is on the source's VF: staged, ready, not live");
+	}
+	tap_ok(profile_live(in, &staged, p.mac, err, sizeof(err)) < 0,
+	       "the staged VF cannot take the MAC while the source's entry has it");
 	tap_is_int(cmc_intent_unassign(in, out.slot, out.pf, out.vf, false, err, sizeof(err)), -EPERM,
 		   "a profile's VF is the VM's to release");
+	/* The switch-over, as blades.c makes it in one change: the source goes (its entry
+	 * with it), the entry comes on the destination. */
 	tap_is_int(cmc_intent_unassign(in, out.slot, out.pf, out.vf, true, err, sizeof(err)), 0, "  it releases it");
-	memcpy(staged.mac, p.mac, 6);
-	tap_is_int(cmc_intent_update(in, &staged, err, sizeof(err)), 0, "the staged VF goes live with the MAC");
+	tap_ok(!cmc_intent_fdb(in, out.slot, out.pf, p.mac), "  and its entry goes with it");
+	tap_is_int(profile_live(in, &staged, p.mac, err, sizeof(err)), 0, "the destination's VF goes live with the entry");
+	tap_is_int(cmc_intent_fdb_count(in), 1, "  the VM's MAC is owned once");
 	cmc_intent_free(in);
+}
+
+/* Receive-address capacity: a port holds 8 static entries, VMs' included (doc/intent.md). */
+static void test_profile_capacity(void)
+{
+	struct cmc_intent *in = fresh();
+	struct cmc_assignment p = { 0 }, a;
+	struct cmc_fdb f = { .slot = 1, .pf = 1, .vf = 3 };
+	char err[256];
+	int rc = 0;
+
+	a = asg(1, 1, 3, "blade2", "02:00:00:00:bb:00");
+	(void)!cmc_intent_assign(in, &a, err, sizeof(err));
+	for (unsigned i = 0; i < 8 && !rc; i++) {
+		f.mac[0] = 0x02, f.mac[5] = (uint8_t)(0x10 + i);
+		rc = cmc_intent_fdb_add(in, &f, err, sizeof(err));
+	}
+	tap_is_int(rc, 0, "eight static entries on slot 1 pf 1");
+	(void)!vb_mac_parse("02:00:00:00:aa:02", p.mac);
+	tap_is_int(cmc_intent_profile_plan(in, "vm1", "blade1", &p, true, &a, err, sizeof(err)), 0,
+		   "a VM's profile planned on the same port");
+	tap_is_int(cmc_intent_assign(in, &a, err, sizeof(err)), 0, "  its VF assigned (a VF primary, not an entry)");
+	tap_is_int(profile_live(in, &a, p.mac, err, sizeof(err)), -ENOSPC,
+		   "  but its MAC cannot go live: the port's receive-address table is full");
+	tap_ok(!cmc_intent_fdb(in, a.slot, a.pf, p.mac), "  nothing changed");
+	cmc_intent_free(in);
+}
+
+/* A VM profile that names template tp (its MAC mac), planned and assigned on blade. */
+static int templated_vm(struct cmc_intent *in, const char *vm, const char *blade, const char *tp, const char *mac,
+			struct cmc_assignment *out, char *err)
+{
+	struct cmc_assignment p = { .rate = 999 };
+	int rc;
+
+	(void)!vb_mac_parse(mac, p.mac);
+	snprintf(p.tmpl, sizeof(p.tmpl), "%s", tp);
+	rc = cmc_intent_profile_plan(in, vm, blade, &p, true, out, err, 256);
+	return rc ? rc : cmc_intent_assign(in, out, err, 256);
+}
+
+static unsigned vf_rate(const struct cmc_intent *in, const struct cmc_assignment *a)
+{
+	struct cmc_vf_settings s;
+
+	cmc_intent_vf_settings(in, a->slot, a->pf, a->vf, &s);
+	return s.rate;
+}
+
+static void test_templates(void)
+{
+	struct cmc_intent *in = fresh();
+	char err[256] = "";
+	struct cmc_assignment a1, a2, a3, t4;
+	struct cmc_template t, was;
+	struct cmc_vf_settings s;
+	bool from_cfg = false;
+
+	tap_ok(cmc_intent_template_count(in) == 2 && cmc_intent_template_nth(in, 0, &from_cfg) &&
+	       from_cfg && cmc_intent_template(in, "web")->rate == 50, "the configuration's templates are there");
+	tap_is_int(templated_vm(in, "vm1", "blade1", "web", "02:00:00:00:aa:01", &a1, err), 0, "vm1 names web");
+	tap_is_int(vf_rate(in, &a1), 50, "  its VF's rate is web's, not the 999 it carried");
+	tap_is_int(templated_vm(in, "vm2", "blade2", "web", "02:00:00:00:aa:02", &a2, err), 0, "vm2 names web");
+	tap_is_int(templated_vm(in, "vm3", "blade2", "open", "02:00:00:00:aa:03", &a3, err), 0, "vm3 names open");
+	cmc_intent_vf_settings(in, a3.slot, a3.pf, a3.vf, &s);
+	tap_ok(s.trusted && !s.spoofchk && s.rate == 0, "  its VF is trusted, unlimited (open's)");
+	tap_is_int(templated_vm(in, "vm4", "blade1", "nope", "02:00:00:00:aa:04", &t4, err), -ENOENT,
+		   "a VM naming an unknown template: refused");
+	tap_is_str(err, "no template 'nope'", "  with its reason");
+
+	/* Changing a template reaches every VF that uses it, in one change. */
+	t = *cmc_intent_template(in, "web");
+	t.rate = 200;
+	tap_is_int(cmc_intent_template_set(in, &t, err, sizeof(err)), 0, "web set to 200 Mbit/s");
+	tap_ok(vf_rate(in, &a1) == 200 && vf_rate(in, &a2) == 200, "  vm1's and vm2's VFs both at 200");
+	tap_is_int(vf_rate(in, &a3), 0, "  vm3 (open) unchanged");
+	was = t;
+	t.vlan = 100;
+	tap_is_int(cmc_intent_domain_create(in, "red", 100, NULL, err, sizeof(err)), 0, "domain red on VLAN 100");
+	tap_is_int(cmc_intent_template_set(in, &t, err, sizeof(err)), -EPERM,
+		   "web onto red's VLAN, which vm1's blade is not in: refused");
+	tap_ok(!memcmp(cmc_intent_template(in, "web"), &was, sizeof(was)) && vf_rate(in, &a1) == 200,
+	       "  nothing changed (%s)", err);
+
+	/* Bad input, refused with its reason and nothing changed. */
+	t = was;
+	t.rate = 1001;
+	tap_is_int(cmc_intent_template_set(in, &t, err, sizeof(err)), -EINVAL, "a rate above 1000: refused");
+	tap_is_str(err, "template web: 1001 Mbit/s is out of range 0..1000", "  with its reason");
+	t = was;
+	t.vlan = 4001;
+	tap_is_int(cmc_intent_template_set(in, &t, err, sizeof(err)), -EINVAL, "a lane's VLAN: refused");
+	t = (struct cmc_template){ .name = "db", .id = 7 };
+	tap_is_int(cmc_intent_template_add(in, &t, err, sizeof(err)), -EADDRINUSE, "an id another template has");
+	tap_is_str(err, "id 7 is template web's", "  with its reason");
+	t.id = 9;
+	tap_is_int(cmc_intent_template_add(in, &t, err, sizeof(err)), 0, "db, id 9: added");
+	tap_is_int(cmc_intent_template_add(in, &t, err, sizeof(err)), -EEXIST, "  twice: refused");
+	tap_is_int(cmc_intent_template_del(in, "web", err, sizeof(err)), -EBUSY, "deleting web while vm1 uses it");
+	tap_is_str(err, "template web is in use by VM vm1 (slot 1 pf 1 vf 0)", "  with the VM named");
+	tap_is_int(cmc_intent_template_del(in, "open", err, sizeof(err)) , -EBUSY, "open is vm3's");
+	tap_is_int(cmc_intent_unassign(in, a3.slot, a3.pf, a3.vf, true, err, sizeof(err)), 0, "vm3 goes");
+	tap_is_int(cmc_intent_template_del(in, "open", err, sizeof(err)), -EPERM,
+		   "open, unused, is the configuration's: refused");
+	tap_is_int(cmc_intent_template_del(in, "db", err, sizeof(err)), 0, "db, the administrator's, deleted");
+	tap_is_int(cmc_intent_template_del(in, "db", err, sizeof(err)), -ENOENT, "  and gone");
+	cmc_intent_free(in);
+}
+
+static void test_template_macs(void)
+{
+	struct cmc_intent *in = fresh();
+	const struct cmc_template *t = NULL;
+	char err[256] = "";
+	uint8_t mac[6];
+
+	(void)!vb_mac_parse("06:07:00:00:00:2a", mac);
+	tap_ok(cmc_intent_template_of_mac(in, mac, &t, err, sizeof(err)) == 0 && t && !strcmp(t->name, "web"),
+	       "06:07:00:00:00:2a carries template id 7: web");
+	(void)!vb_mac_parse("06:63:00:00:00:2a", mac);
+	tap_is_int(cmc_intent_template_of_mac(in, mac, &t, err, sizeof(err)), -ENOENT,
+		   "06:63:... carries id 99, which no template has: refused");
+	tap_is_str(err, "MAC 06:63:00:00:00:2a carries template id 99, which no template has", "  with its reason");
+	(void)!vb_mac_parse("02:07:00:00:00:2a", mac);
+	tap_ok(cmc_intent_template_of_mac(in, mac, &t, err, sizeof(err)) == 0 && !t, "02:07:... carries none");
+	(void)!vb_mac_parse("06:00:00:00:00:2a", mac);
+	tap_ok(cmc_intent_template_of_mac(in, mac, &t, err, sizeof(err)) == 0 && !t, "06:00:... (id 0) carries none");
+	cmc_intent_free(in);
+}
+
+struct rec_list {
+	unsigned n;
+	char key[32][CMC_INTENT_KEY_MAX], val[32][CMC_INTENT_VALUE_MAX];
+};
+
+static void keep_record(void *arg, const char *key, const char *value)
+{
+	struct rec_list *l = arg;
+
+	if (l->n < 32) {
+		snprintf(l->key[l->n], CMC_INTENT_KEY_MAX, "%s", key);
+		snprintf(l->val[l->n++], CMC_INTENT_VALUE_MAX, "%s", value);
+	}
+}
+
+/* The administrator's templates and the VMs that name them come back from the store. */
+static void test_template_records(void)
+{
+	struct cmc_intent *in = fresh(), *back = fresh();
+	struct rec_list *l = calloc(1, sizeof(*l));
+	struct cmc_template t;
+	struct cmc_assignment a;
+	char err[256] = "";
+	unsigned tmpl_records = 0, failed = 0;
+
+	t = *cmc_intent_template(in, "web");
+	t.rate = 300;
+	(void)!cmc_intent_template_set(in, &t, err, sizeof(err));
+	t = (struct cmc_template){ .name = "db", .id = 9, .vlan = 42 };
+	(void)!cmc_allow_list_parse("10.1.0.0/16", &t, NULL, 0);
+	(void)!cmc_intent_template_add(in, &t, err, sizeof(err));
+	(void)!templated_vm(in, "vm1", "blade1", "db", "02:00:00:00:aa:01", &a, err);
+	cmc_intent_foreach_record(in, keep_record, l);
+	for (unsigned p = 0; cmc_intent_prefixes[p]; p++)
+		for (unsigned i = 0; i < l->n; i++) {
+			if (strncmp(l->key[i], cmc_intent_prefixes[p], strlen(cmc_intent_prefixes[p])) != 0)
+				continue;
+			tmpl_records += strncmp(l->key[i], "template/", 9) == 0;
+			if (cmc_intent_load_record(back, l->key[i], l->val[i], err, sizeof(err)) < 0)
+				failed++;
+		}
+	tap_is_int(tmpl_records, 2, "two template records: web as changed and db (open, the file's, is none)");
+	tap_ok(!failed, "every record loaded back (%s)", failed ? err : "none failed");
+	tap_ok(cmc_intent_template(back, "web") && cmc_intent_template(back, "web")->rate == 300,
+	       "web's new rate came back over the configuration's");
+	tap_ok(cmc_intent_template(back, "db") && cmc_intent_template(back, "db")->n_allow == 1 &&
+	       cmc_intent_template(back, "db")->vlan == 42, "db came back with its access list");
+	tap_ok(cmc_intent_assignment(back, a.slot, a.pf, a.vf) &&
+	       !strcmp(cmc_intent_assignment(back, a.slot, a.pf, a.vf)->tmpl, "db"), "vm1 still names db");
+	tap_is_int(cmc_intent_load_record(back, "template/bad", "id=3 vlan=0 rate=0 trusted=0 allow=10.1.0.1/16", err,
+					  sizeof(err)), -EINVAL, "a stored template with a bad prefix: unreadable");
+	free(l);
+	cmc_intent_free(in);
+	cmc_intent_free(back);
 }
 
 static void test_dedicated(void)
@@ -446,7 +667,11 @@ int main(void)
 	test_veb_capacity();
 	test_domain_strands_static();
 	test_profiles();
+	test_profile_capacity();
 	test_dedicated();
 	test_store_round_trip();
+	test_templates();
+	test_template_macs();
+	test_template_records();
 	return tap_done();
 }
