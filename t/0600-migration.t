@@ -40,7 +40,7 @@ sub counter {
 }
 # Where the card delivers the VM's MAC: its static entries, "slot/VF" each (doc/intent.md:
 # a VM's MAC is a static entry on its profile's VF, which keeps its own MAC).
-sub entries_of { my ($m) = @_; join(',', map { "$_->{slot}/$_->{pools}" } grep { lc($_->{mac}) eq $m && $_->{kind} eq 'static' } @{ json('cmcctl -j vbridge show') }) }
+sub entries_of { my ($m) = @_; join(',', map { "$_->{slot}/$_->{pools}" } grep { lc($_->{mac} // "") eq $m && ($_->{kind} // "") eq "static" } @{ json('cmcctl -j vbridge show') }) }
 sub vfstat { my ($slot, $vf) = @_; my ($s) = grep { $_->{slot} == $slot && $_->{vf} == $vf } @{ json('cmcctl -j vfstats') }; $s // {} }
 sub wait_status {
 	my ($name, $re, $tenths) = @_;
