@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -71,6 +72,26 @@ static void run_map(struct mp_blade_backend *be, struct cmc_bw_op *op)
 	op->err[0] = 0;
 }
 
+#define VMPORT_CARRIER_MS 3000	/* igbvf reports carrier from its watchdog, every 2 s */
+#define VMPORT_POLL_MS 50
+
+/*
+ * A VM's port, then its VF's carrier, waited for (bounded): a bridge forwards nothing
+ * through a port without carrier, so a port is ready only once its VF has one (a
+ * migration's destination announces the VM through it at the switch-over). Without
+ * carrier after VMPORT_CARRIER_MS the port is built all the same (nd.carrier false).
+ */
+static void run_vmport(struct mp_blade_backend *be, struct cmc_bw_op *op)
+{
+	op->rc = mp_blade_vmport_add(be, op->blade, op->ifname, op->bridge, op->tap, op->mac, op->err,
+				     sizeof(op->err));
+	for (unsigned t = 0; !op->rc && t < VMPORT_CARRIER_MS; t += VMPORT_POLL_MS) {
+		if (mp_blade_netdev(be, op->blade, op->ifname, &op->nd, NULL, 0) < 0 || op->nd.carrier)
+			return;
+		(void)!nanosleep(&(struct timespec){ .tv_nsec = VMPORT_POLL_MS * 1000000L }, NULL);
+	}
+}
+
 static void run_op(struct mp_blade_backend *be, struct cmc_bw_op *op)
 {
 	op->rc = 0;
@@ -96,8 +117,7 @@ static void run_op(struct mp_blade_backend *be, struct cmc_bw_op *op)
 		op->rc = mp_blade_unmap(be, op->bdf, op->blade, op->ifname, op->err, sizeof(op->err));
 		return;
 	case CMC_BW_VMPORT:
-		op->rc = mp_blade_vmport_add(be, op->blade, op->ifname, op->bridge, op->tap, op->mac, op->err,
-					     sizeof(op->err));
+		run_vmport(be, op);
 		return;
 	case CMC_BW_VMPORT_DEL:
 		op->rc = mp_blade_vmport_del(be, op->blade, op->bridge, op->tap, op->err, sizeof(op->err));

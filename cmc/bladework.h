@@ -29,7 +29,8 @@ enum cmc_bw_kind {
 	CMC_BW_KICK,	/* ifname down and up if it is up without carrier (a stuck VF) */
 	CMC_BW_LOOK,	/* ifname as it is now (nd) */
 	CMC_BW_VMPORT,	/* a VM's port: bridge joining ifname (its VF) and tap, mac pinned to
-			 * the tap (mp_blade_vmport_add) */
+			 * the tap (mp_blade_vmport_add); then the VF's carrier waited for,
+			 * at most 3 s (nd: the VF as last seen) */
 	CMC_BW_VMPORT_DEL,	/* bridge and tap removed (mp_blade_vmport_del) */
 	CMC_BW_NFT,	/* the ruleset nft holds run by `nft -f -` in blade (mp_blade_run),
 			 * at most CMC_BW_NFT_TIMEOUT_MS */

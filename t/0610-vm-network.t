@@ -24,7 +24,7 @@ sub out { my ($rc, $out) = $c->run($_[0], timeout => $_[1] // 60); $out }
 sub vm { my ($name) = @_; my ($v) = grep { $_->{vm} eq $name } @{ json('cmcctl -j vms') }; $v // {} }
 sub migration { my ($name) = @_; my ($m) = grep { $_->{vm} eq $name } @{ json('cmcctl -j migrations') }; $m // {} }
 sub vfstat { my ($slot, $vf) = @_; my ($s) = grep { $_->{slot} == $slot && $_->{vf} == $vf } @{ json('cmcctl -j vfstats') }; $s // {} }
-sub entries { my ($mac) = @_; [ grep { lc($_->{mac}) eq $mac && $_->{kind} eq 'static' } @{ json('cmcctl -j vbridge show') } ] }
+sub entries { my ($mac) = @_; [ grep { lc($_->{mac} // "") eq $mac && ($_->{kind} // "") eq "static" } @{ json('cmcctl -j vbridge show') } ] }
 # The payload's network counters (t/vm/payload.h: net_rx at +0x40 ... net_status at +0x68).
 sub net {
 	my ($name, $blade) = @_;
