@@ -52,9 +52,9 @@ static double now(void)
 }
 
 /* 1: a message in buf[0..n) says ifindex has IFF_LOWER_UP; 0: not (yet). */
-static int lower_up(const char *buf, ssize_t n, int ifindex)
+static int lower_up(char *buf, ssize_t n, int ifindex)
 {
-	for (const struct nlmsghdr *h = (const void *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+	for (struct nlmsghdr *h = (struct nlmsghdr *)(void *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
 		if (h->nlmsg_type != RTM_NEWLINK || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
 			continue;
 		const struct ifinfomsg *ifi = NLMSG_DATA(h);
