@@ -69,6 +69,9 @@ struct cmc_assignment {
 	char lane[CMC_INTENT_LANE_NAME_MAX + 1];	/* "" = not a lane's */
 	char vm[CMC_INTENT_NAME_MAX + 1];		/* "" = not a VM profile's */
 	bool dedicated;			/* from a dedicated slot of the configuration */
+	char sprofile[CMC_INTENT_NAME_MAX + 1];	/* "" = not a server profile's (sprofile.h):
+						 * else its MAC, VLAN, rate and trust are the
+						 * profile's, and only the profile stores them */
 };
 
 struct cmc_domain {
@@ -172,6 +175,7 @@ enum cmc_mac_kind {
 	CMC_MAC_DEFAULT,	/* the chassis' range: a VF's default (macs.h) */
 	CMC_MAC_STATIC,		/* a static entry's */
 	CMC_MAC_PF,		/* a PF's own address */
+	CMC_MAC_POOL,		/* the server profiles' pool (macs.h), not held by any VF now */
 };
 
 struct cmc_mac_owner {
@@ -215,7 +219,8 @@ int cmc_intent_update_check(const struct cmc_intent *in, const struct cmc_assign
 int cmc_intent_update(struct cmc_intent *in, const struct cmc_assignment *a, char *err,
 		      size_t errlen) __attribute__((warn_unused_result));
 /* Takes an assignment away (its static entries go with it). -ENOENT. A lane's VF or a
- * VM profile's is refused (-EPERM) unless `owner` is true (the lane or VM code). */
+ * VM profile's or a server profile's is refused (-EPERM) unless `owner` is true (the
+ * lane, VM or server-profile code). */
 int cmc_intent_unassign_check(const struct cmc_intent *in, unsigned slot, unsigned pf, unsigned vf,
 			      bool owner, char *err, size_t errlen) __attribute__((warn_unused_result));
 int cmc_intent_unassign(struct cmc_intent *in, unsigned slot, unsigned pf, unsigned vf, bool owner,
@@ -277,8 +282,10 @@ int cmc_intent_profile_plan(const struct cmc_intent *in, const char *vm, const c
  *   lane/NAME      "slot=S pf=P vlan=X net=N"
  *   port/S/P       "role=uplink|midplane"
  *   fdb/S/P/MAC    "vf=V"
+ *   sprofile/NAME  a server profile with its VFs (sprofile.h)
  *
- * Dedicated slots' assignments come from the configuration and are never stored.
+ * Dedicated slots' assignments come from the configuration and are never stored; a
+ * server profile's are stored in its record only.
  */
 #define CMC_INTENT_KEY_MAX 64
 #define CMC_INTENT_VALUE_MAX 1024
@@ -296,7 +303,7 @@ void cmc_intent_fdb_record(const struct cmc_fdb *f, char key[CMC_INTENT_KEY_MAX]
 typedef void (*cmc_intent_record_fn)(void *arg, const char *key, const char *value);
 void cmc_intent_foreach_record(const struct cmc_intent *in, cmc_intent_record_fn fn, void *arg);
 /* The key prefixes of the intent's records, NULL-terminated, in the order to load them:
- * "domain/", "lane/", "port/", "assign/", "fdb/". */
+ * "domain/", "lane/", "port/", "sprofile/", "assign/", "fdb/". */
 extern const char *const cmc_intent_prefixes[];
 
 /*

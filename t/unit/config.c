@@ -129,7 +129,7 @@ static const struct bad_case bad_cases[] = {
 	  " control character" },
 	{ "bad-blade-unknown",
 	  DATA "bad-blade-unknown.conf:3: blades.[0].qemu: unknown setting (expected one of: name, id,"
-	  " hypervisor)" },
+	  " hypervisor, spare)" },
 	{ "bad-hv-unknown",
 	  DATA "bad-hv-unknown.conf:4: blades.[0].hypervisor.arg: unknown setting (expected one of:"
 	  " binary, args)" },
