@@ -28,6 +28,8 @@ enum cmc_bw_kind {
 	CMC_BW_BOUNCE,	/* ifname down and up if it is up (a VF whose settings changed) */
 	CMC_BW_KICK,	/* ifname down and up if it is up without carrier (a stuck VF) */
 	CMC_BW_LOOK,	/* ifname as it is now (nd) */
+	CMC_BW_HEALTH,	/* whether the blade is up: nd.present (mp_blade_health) */
+	CMC_BW_POWER_OFF,	/* the blade powered off (mp_blade_power_off) */
 };
 
 struct cmc_bw_op {

@@ -233,3 +233,25 @@ int mp_blade_set_addr(struct mp_blade_backend *be, const char *blade, const char
 				     "the %s backend cannot set addresses inside a blade", be->ops->kind);
 	return be->ops->set_addr(be, blade, ifname, &c, err, errlen);
 }
+
+int mp_blade_health(struct mp_blade_backend *be, const char *blade, bool *up, char *err, size_t errlen)
+{
+	int rc = check_blade(blade, err, errlen);
+
+	if (rc)
+		return rc;
+	if (!be->ops->health)
+		return mp_blade_fail(err, errlen, -EOPNOTSUPP, "%s blades: no health", be->ops->kind);
+	return be->ops->health(be, blade, up, err, errlen);
+}
+
+int mp_blade_power_off(struct mp_blade_backend *be, const char *blade, char *err, size_t errlen)
+{
+	int rc = check_blade(blade, err, errlen);
+
+	if (rc)
+		return rc;
+	if (!be->ops->power_off)
+		return mp_blade_fail(err, errlen, -EOPNOTSUPP, "%s blades: no power control", be->ops->kind);
+	return be->ops->power_off(be, blade, err, errlen);
+}
