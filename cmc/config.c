@@ -853,6 +853,8 @@ static void format_blade(struct out *o, const struct cmc_config_blade *b, bool l
 	const struct cmc_config_hypervisor *hv = &b->hv;
 
 	put(o, "  { name = \"%s\"; id = %u;", b->name, b->id);
+	if (b->spare[0])
+		put(o, " spare = \"%s\";", b->spare);
 	if (hv->binary[0] || hv->argc) {
 		put(o, "\n    hypervisor = {");
 		if (hv->binary[0])
@@ -894,10 +896,12 @@ size_t cmc_config_format(const struct cmc_config *cfg, char *buf, size_t len)
 
 	if (len)
 		buf[0] = '\0';
+	put(&o, "chassis = { name = \"%s\";", cfg->chassis_name);
 	if (cfg->chassis_id)
-		put(&o, "chassis = { name = \"%s\"; id = 0x%08x; };\n", cfg->chassis_name, cfg->chassis_id);
-	else
-		put(&o, "chassis = { name = \"%s\"; };\n", cfg->chassis_name);
+		put(&o, " id = 0x%08x;", cfg->chassis_id);
+	if (cfg->failover_grace != 30)
+		put(&o, " failover_grace = %u;", cfg->failover_grace);
+	put(&o, " };\n");
 	put(&o, "daemon = {\n  socket = \"%s\";\n  group = \"%s\";\n  store = \"%s\";\n};\n",
 	    cfg->socket_path, cfg->socket_group, cfg->store_path);
 	put(&o, "blades = (\n");

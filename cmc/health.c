@@ -22,6 +22,7 @@
 struct blade_health {
 	enum cmc_blade_health state;
 	unsigned long long down_since;	/* ms */
+	unsigned long power_seq;	/* cmcd powered it on or off: polls asked before are stale */
 };
 
 struct cmc_health {
@@ -30,6 +31,8 @@ struct cmc_health {
 	bool asking;			/* a poll is on the worker */
 	bool armed;
 	bool stopped;			/* freed by the poll's end, still on the worker */
+	unsigned long seq;		/* counts power changes */
+	unsigned long poll_seq;		/* seq when the poll on the worker was asked */
 	struct blade_health st[CMC_CONFIG_BLADES_MAX];
 };
 
@@ -109,6 +112,9 @@ static void answered(void *arg, const char *blade, int rc, bool up)
 	if (i < 0 || rc)
 		return;
 	st = &h->st[i];
+	/* Asked before cmcd powered it on or off: what it says is from before. */
+	if (st->power_seq > h->poll_seq)
+		return;
 	if (up) {
 		if (st->state == CMC_BLADE_DOWN || st->state == CMC_BLADE_FAILED) {
 			cmc_events_post(h->d->events, "blade-up", -1, "%s is back", blade);
@@ -156,6 +162,7 @@ static void health_tick(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
 
 	if (h->asking || !h->d->blades)
 		return;
+	h->poll_seq = h->seq;
 	h->asking = cmc_blades_health_poll(h->d->blades, all_answered, h) == 0;
 }
 
@@ -166,8 +173,10 @@ int cmc_health_power(struct cmc_health *h, const char *blade, bool on)
 	if (i < 0)
 		return -ENOENT;
 	rc = cmc_blades_power(h->d->blades, blade, on);
-	if (!rc)
+	if (!rc) {
 		h->st[i].state = on ? CMC_BLADE_UP : CMC_BLADE_OFF;
+		h->st[i].power_seq = ++h->seq;
+	}
 	return rc;
 }
 
