@@ -107,6 +107,13 @@ $c->refused("cmcctl server-profile create db --blade blade2 --vfs 1 --uuid $UUID
 	'a second profile with the same UUID');
 $c->refused('cmcctl unassign slot 1 vf 0', qr/belongs to server profile web/, "a profile's VF cannot be taken back alone");
 $c->refused('cmcctl migrate web --to blade1', qr/on blade1 already/, 'a move to its own blade');
+$c->refused('cmcctl vm start web blade blade2', qr/web is the name of a server profile/, 'a VM named like a server profile');
+$c->ok_run('cmcctl server-profile create db --blade blade2 --vfs 1', 'server profile db on blade2, from a definition', timeout => 60);
+$c->refused('cmcctl migrate web --to blade2', qr/blade blade2 is busy: it has server profile db/, 'a move to a busy blade');
+$c->refused('cmcctl migrate web --to blade9', qr/no blade 'blade9'/, 'a move to an unknown blade');
+$c->ok_run('cmcctl server-profile delete db', 'db deleted: its VF taken back', timeout => 60);
+is_deeply([ map { "$_->{blade}:$_->{profile}" } @{ $c->json('cmcctl -j blades') } ], [ 'blade1:web', 'blade2:-', 'blade3:-' ],
+	'cmcctl blades: which blade has which profile');
 addresses('blade1', $mac0, $mac1);
 $c->ok_run('ip -n blade2 addr add 10.70.0.2/24 dev s1v2 && ip -n blade2 addr add 10.71.0.2/24 dev s1v2 && blade_carrier blade2 300',
 	'blade2: 10.70.0.2 and 10.71.0.2 on s1v2', timeout => 60);
