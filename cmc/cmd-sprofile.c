@@ -69,12 +69,14 @@ static void lost_vms(const struct cmc_sprofile *p, char *buf, size_t len)
 }
 
 /* Steps 2-4 of a failover (failover.h), once the change is in the intent. */
-static int failover_apply(struct cmcd *d, struct cmc_intent *old, const char *to, char *err, size_t errlen)
+static int failover_apply(struct cmcd *d, struct cmc_intent *old, const char *name, const char *to, char *err,
+			  size_t errlen)
 {
 	int rc = cmc_blades_change_end_cards(d->blades, old, "failover", err, errlen);
+	const struct cmc_sprofile *p = cmc_sprofile_find(cmc_blades_intent(d->blades), name);
 
-	if (rc && rc != -EIO)
-		return rc;
+	if (!p || strcmp(p->blade, to) != 0)	/* the store refused: nothing moved */
+		return rc ? rc : -EIO;
 	if (cmc_health_of(d->health, to) != CMC_BLADE_UP && cmc_health_power(d->health, to, true) < 0)
 		log_warnx("blade %s: cannot be powered on", to);
 	cmc_blades_tidy(d->blades);
@@ -120,14 +122,17 @@ int cmc_sprofile_migrate(struct cmcd *d, const char *name, const char *to, bool 
 		return snprintf(err, errlen, "the store refused the journal record"), -EIO;
 	}
 	if (fo) {
-		rc = failover_apply(d, old, to, err, errlen);
+		rc = failover_apply(d, old, name, to, err, errlen);
 	} else {
 		if (cmc_health_of(d->health, to) == CMC_BLADE_OFF && cmc_health_power(d->health, to, true) < 0)
 			log_warnx("blade %s: cannot be powered on", to);
 		rc = cmc_blades_change_finish(d->blades, old, 0, "sprofile-move", err, errlen);
 	}
-	if (rc && rc != -EIO)
-		return rc;
+	/* -EIO: the store refused (nothing moved) or a card did not apply a VF (it moved,
+	 * marked not applied): the intent tells which. */
+	p = cmc_sprofile_find(in, name);
+	if (!p || strcmp(p->blade, to) != 0)
+		return rc ? rc : -EIO;
 	cmc_events_post(d->events, fo ? "failover" : "server-profile-move", -1, "%s from %s to %s", name, from, to);
 	if (fo && *vms)
 		cmc_events_post(d->events, "failover", -1, "%s: VMs %s lost their state with %s and are not started "
