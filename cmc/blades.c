@@ -1717,6 +1717,127 @@ static void idle_due(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
 	}
 }
 
+/* --- Blade health and power, for server profiles (health.c, cmd-sprofile.c) ------------ */
+
+struct health_job {
+	cmc_blades_health_fn fn;
+	void *arg;
+};
+
+static void health_answered(void *arg, struct cmc_bw_op *ops, unsigned n)
+{
+	struct health_job j = *(struct health_job *)arg;
+
+	free(arg);
+	for (unsigned i = 0; i < n; i++)
+		j.fn(j.arg, ops[i].blade, ops[i].rc, ops[i].nd.present);
+	j.fn(j.arg, NULL, 0, false);	/* the end of the poll */
+}
+
+int cmc_blades_health_poll(struct cmc_blades *b, cmc_blades_health_fn fn, void *arg)
+{
+	const struct cmc_config *cfg = b->d->config;
+	struct cmc_bw_op ops[CMC_CONFIG_BLADES_MAX];
+	struct health_job *j;
+	unsigned n = 0;
+	int rc;
+
+	if (!b->bw)
+		return -ENODEV;
+	for (unsigned i = 0; i < cfg->blade_count && i < CMC_CONFIG_BLADES_MAX; i++) {
+		ops[n] = (struct cmc_bw_op){ .kind = CMC_BW_HEALTH, .fd = -1 };
+		snprintf(ops[n++].blade, sizeof(ops[0].blade), "%s", cfg->blades[i].name);
+	}
+	j = malloc(sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	*j = (struct health_job){ fn, arg };
+	rc = cmc_bw_submit(b->bw, ops, n, health_answered, j);
+	if (rc)
+		free(j);
+	return rc;
+}
+
+/* The blade's link watch, closed (so its namespace can end). */
+static void unwatch_blade(struct cmc_blades *b, int bi)
+{
+	struct blade_watch *bw = &b->watches[bi];
+
+	if (bw->w)
+		cmc_loop_del_fd(b->d->loop, bw->w);
+	if (bw->fd >= 0 && bw->b)
+		close(bw->fd);
+	bw->w = NULL;
+	bw->fd = -1;
+}
+
+static void powered_on(void *arg, struct cmc_bw_op *ops, unsigned n)
+{
+	struct cmc_blades *b = arg;
+	int bi = n ? cmc_intent_blade_index(b->in, ops[0].blade) : -1;
+	struct blade_watch *bw;
+
+	if (bi < 0 || ops[0].rc == -ECANCELED) {
+		if (n && ops[0].fd >= 0)
+			close(ops[0].fd);
+		return;
+	}
+	unwatch_blade(b, bi);
+	bw = &b->watches[bi];
+	*bw = (struct blade_watch){ .b = b, .blade = b->d->config->blades[bi].name, .fd = ops[0].fd };
+	if (ops[0].rc)
+		cmc_events_post(b->d->events, "blade-error", -1, "%s: %s", bw->blade, ops[0].err);
+	else
+		cmc_events_post(b->d->events, "blade-power", -1, "%s is on", bw->blade);
+	if (bw->fd >= 0 && cmc_loop_add_fd(b->d->loop, bw->fd, EPOLLIN, blade_link_ready, bw, &bw->w) < 0) {
+		close(bw->fd);
+		bw->fd = -1;
+	}
+	place_all(b);
+}
+
+static void powered_off(void *arg, struct cmc_bw_op *ops, unsigned n)
+{
+	struct cmc_blades *b = arg;
+
+	if (n && ops[0].rc && ops[0].rc != -ECANCELED)
+		cmc_events_post(b->d->events, "blade-error", -1, "%s: %s", ops[0].blade, ops[0].err);
+	else if (n && !ops[0].rc)
+		cmc_events_post(b->d->events, "blade-power", -1, "%s is off", ops[0].blade);
+}
+
+int cmc_blades_power(struct cmc_blades *b, const char *blade, bool on)
+{
+	int bi = cmc_intent_blade_index(b->in, blade);
+	struct cmc_bw_op op = { .kind = on ? CMC_BW_CREATE : CMC_BW_POWER_OFF, .fd = -1 };
+
+	if (bi < 0 || !b->bw)
+		return bi < 0 ? -ENOENT : -ENODEV;
+	if (!on)
+		unwatch_blade(b, bi);
+	snprintf(op.blade, sizeof(op.blade), "%s", blade);
+	return cmc_bw_submit(b->bw, &op, 1, on ? powered_on : powered_off, b);
+}
+
+void cmc_blades_blade_lost(struct cmc_blades *b, const char *blade)
+{
+	int bi = cmc_intent_blade_index(b->in, blade);
+
+	if (bi >= 0)
+		unwatch_blade(b, bi);
+}
+
+int cmc_blades_change_end_cards(struct cmc_blades *b, struct cmc_intent *old, const char *what, char *err,
+				size_t errlen)
+{
+	int rc;
+
+	b->cards_only = true;
+	rc = cmc_blades_change_finish(b, old, 0, what, err, errlen);
+	b->cards_only = false;
+	return rc;
+}
+
 /* --- Start and stop --------------------------------------------------------------------- */
 
 /* The ports cmcd drives, as facts for the intent. */

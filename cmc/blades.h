@@ -214,6 +214,26 @@ void cmc_blades_vmport_names(const unsigned loc[3], char bridge[16], char tap[16
  * VFs no longer assigned leave their blades, assigned ones not placed are placed. */
 void cmc_blades_tidy(struct cmc_blades *b);
 
+/* --- Blade health and power (health.c), server profiles' moves (cmd-sprofile.c) --- */
+
+/* Asks the backend whether each configured blade is up, on the blade worker; fn(arg, blade,
+ * rc, up) on the loop for each, once all are answered, then fn(arg, NULL, 0, false) once
+ * (also when cancelled: rc -ECANCELED). -ENODEV (no worker), -ENOMEM (fn not called). */
+typedef void (*cmc_blades_health_fn)(void *arg, const char *blade, int rc, bool up);
+int cmc_blades_health_poll(struct cmc_blades *b, cmc_blades_health_fn fn, void *arg)
+	__attribute__((warn_unused_result));
+/* Powers a blade on (mp_blade_create; its link watch is opened again and its VFs placed)
+ * or off (its link watch closed, then mp_blade_power_off), on the worker: a "blade-power"
+ * event says when. -ENOENT (no such blade), -ENODEV, -ENOMEM. */
+int cmc_blades_power(struct cmc_blades *b, const char *blade, bool on) __attribute__((warn_unused_result));
+/* The blade went down by itself: its link watch is closed, so its namespace can end and
+ * its VFs' netdevs come home. */
+void cmc_blades_blade_lost(struct cmc_blades *b, const char *blade);
+/* change_finish (rc 0) for a change that touches the cards only (a failover: the spare's
+ * VFs get the profile before the spare is on); cmc_blades_tidy() does the blades' part. */
+int cmc_blades_change_end_cards(struct cmc_blades *b, struct cmc_intent *old, const char *what, char *err,
+				size_t errlen) __attribute__((warn_unused_result));
+
 /* The commands (cmd-assign.c, cmd-domain.c, cmd-lane.c, cmd-port.c). */
 enum cmc_status cmc_cmd_assign(void *ctx, struct cmc_api_request *req);
 enum cmc_status cmc_cmd_unassign(void *ctx, struct cmc_api_request *req);

@@ -137,6 +137,12 @@ static void run_op(struct mp_blade_backend *be, struct cmc_bw_op *op)
 			return;
 		down_up(be, op);
 		return;
+	case CMC_BW_HEALTH:
+		op->rc = mp_blade_health(be, op->blade, &op->nd.present, op->err, sizeof(op->err));
+		return;
+	case CMC_BW_POWER_OFF:
+		op->rc = mp_blade_power_off(be, op->blade, op->err, sizeof(op->err));
+		return;
 	}
 }
 

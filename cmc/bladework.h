@@ -34,6 +34,8 @@ enum cmc_bw_kind {
 	CMC_BW_VMPORT_DEL,	/* bridge and tap removed (mp_blade_vmport_del) */
 	CMC_BW_NFT,	/* the ruleset nft holds run by `nft -f -` in blade (mp_blade_run),
 			 * at most CMC_BW_NFT_TIMEOUT_MS */
+	CMC_BW_HEALTH,	/* whether the blade is up: nd.present (mp_blade_health) */
+	CMC_BW_POWER_OFF,	/* the blade powered off (mp_blade_power_off) */
 };
 
 #define CMC_BW_NFT_MAX 4096		/* a ruleset (template.h: 16 peers take under 2 KiB) */

@@ -128,12 +128,19 @@ static bool chassis_mac_in_use(void *ctx, unsigned vf, const uint8_t mac[6])
 	uint8_t own[6];
 	bool taken = false;
 
-	if (cmc_mac_in_chassis_range(cs->d->chassis_id, mac)) {
+	bool pool = cmc_mac_in_pool(cs->d->chassis_id, mac), mine = false;
+
+	if (!pool && cmc_mac_in_chassis_range(cs->d->chassis_id, mac)) {
 		cmc_cards_vf_mac(cs->d->chassis_id, c->slot, c->pf, vf, own);
 		if (memcmp(own, mac, 6) != 0)
 			return true;
 	}
 	pthread_mutex_lock(&cs->owned_lock);
+	/* The server profiles' pool (macs.h): only the VF the intent gave the MAC to. */
+	for (size_t i = 0; pool && i < cs->n_owned; i++)
+		mine |= memcmp(cs->owned[i].mac, mac, 6) == 0 && cs->owned[i].vf >= 0 && cs->owned[i].slot == c->slot &&
+			cs->owned[i].pf == c->pf && (unsigned)cs->owned[i].vf == vf;
+	taken = pool && !mine;
 	for (size_t i = 0; i < cs->n_owned && !taken; i++) {
 		const struct cmc_owned_mac *o = &cs->owned[i];
 

@@ -72,6 +72,13 @@ static void usage(FILE *f)
 		"                        the blades; follows it to the end (a progress bar on a\n"
 		"                        terminal)\n"
 		"  migrations            each VM's last migration: bytes, rate, downtime, status\n"
+		"  server-profile create NAME --from BLADE [--uuid U] [--serial S]\n"
+		"  server-profile create NAME --blade B --vfs N [--mac M,...] [--uuid U] [--serial S]\n"
+		"                        a blade's identity (UUID, serial, its VFs' MACs, VLANs,\n"
+		"                        domain, lanes), which fails over to a spare blade\n"
+		"  server-profile list | show NAME | delete NAME\n"
+		"  migrate PROFILE --to BLADE   move a server profile (a failover when its blade\n"
+		"                        failed)\n"
 		"  profile set VM rate MBPS   a running VM's bandwidth\n"
 		"  template list | del NAME     the network templates (VLAN, rate, trust, peers)\n"
 		"  template add|set NAME [id N] [vlan X] [rate MBPS] [trusted on|off] [allow PEERS|-]\n"
@@ -858,7 +865,18 @@ static int run(const char *sock, bool json, int argc, char **argv)
 		rc = r.status == CMC_USAGE ? EXIT_USAGE : EXIT_REFUSED;
 		goto out;
 	}
-	if (strcmp(argv[0], "migrate") == 0) {
+	if (strcmp(argv[0], "migrate") == 0 && argc >= 2) {
+		/* A server profile's move is over when cmcd answers: show where it is now. */
+		struct reply q = { 0 };
+		char line[128];
+
+		snprintf(line, sizeof(line), "server-profile show %.64s", argv[1]);
+		if (ask(sock, line, &q) == 0) {
+			rc = (json ? print_json(&q, "server-profile") : print_tables(&q)) < 0 ? EXIT_REFUSED : 0;
+			free_reply(&q);
+			goto out;
+		}
+		free_reply(&q);
 		rc = follow_migration(sock, json, argv[1]);
 		goto out;
 	}

@@ -6,6 +6,7 @@
 #include "audit.h"
 #include "blades.h"
 #include "dhcp.h"
+#include "health.h"
 #include "vms.h"
 #include "cards.h"
 #include "macs.h"
@@ -326,6 +327,11 @@ static int start_services(struct cmcd *d, bool live)
 			if (rc)
 				log_warn(rc, "VMs");
 		}
+		if (!rc) {
+			rc = cmc_health_start(d, &d->health);
+			if (rc)
+				log_warn(rc, "blade health");
+		}
 		cmc_cards_set_gone_fn(d->cards, card_gone, d);
 		/* Enabling VFs changed the topology: look again rather than rely on uevents
 		 * emitted before the loop ran. */
@@ -360,6 +366,7 @@ static void shutdown_all(struct cmcd *d)
 	cmc_dhcp_stop(d->dhcp);
 	d->dhcp = NULL;
 	t = stop_step("DHCP services", t);
+	cmc_health_stop(d, d->health);
 	cmc_blades_stop(d, d->blades);
 	t = stop_step("blades", t);
 	cmc_cards_stop(d, d->cards);

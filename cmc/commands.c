@@ -6,6 +6,9 @@
 #include "vms.h"
 #include "cards.h"
 #include "daemon.h"
+#include "failover.h"
+#include "health.h"
+#include "sprofile.h"
 #include "inventory.h"
 
 #include <errno.h>
@@ -121,6 +124,9 @@ static enum cmc_status cmd_blades(void *ctx, struct cmc_api_request *req)
 		cmc_rec_int(req->body, "id", b->id);
 		cmc_rec_int(req->body, "functions", n);
 		cmc_rec_int(req->body, "placed", placed);
+		cmc_rec_str(req->body, "health", cmc_health_name(cmc_health_of(d->health, b->name)));
+		cmc_rec_str(req->body, "profile", d->blades && cmc_sprofile_of_blade(cmc_blades_intent(d->blades), b->name) ?
+				   cmc_sprofile_of_blade(cmc_blades_intent(d->blades), b->name)->name : "-");
 		cmc_rec_end(req->body);
 	}
 	return CMC_OK;
@@ -237,12 +243,15 @@ const struct cmc_api_command cmcd_commands[] = {
 	  "vbridge show [slot N] | add slot N [pf P] vf V mac M | del slot N [pf P] mac M",
 	  "the cards' embedded bridges: forwarding table, static entries",
 	  CMC_API_CHANGES_UNLESS_SHOW },
-	{ "vm", cmc_cmd_vm, 2, 18,
+	{ "vm", cmc_cmd_vm_named, 2, 18,
 	  "vm start NAME blade B [mem MB] [mac M [ip A.B.C.D] [vlan X] [rate MBPS] [trusted] [template T]] | vm stop NAME",
 	  "a VM (QEMU) on a blade", CMC_API_CHANGES },
 	{ "vms", cmc_cmd_vms, 0, 0, "vms", "the VMs, where they run, their profiles", 0 },
-	{ "migrate", cmc_cmd_migrate, 3, 5, "migrate VM --to BLADE [bandwidth MBPS]",
-	  "move a running VM over a lane", CMC_API_CHANGES },
+	{ "migrate", cmc_cmd_migrate_any, 3, 5, "migrate VM|PROFILE --to BLADE [bandwidth MBPS]",
+	  "move a running VM over a lane, or a server profile to another blade", CMC_API_CHANGES },
+	{ "server-profile", cmc_cmd_sprofile, 1, 14,
+	  "server-profile create NAME --from BLADE | --blade B --vfs N [--mac M,..] [--uuid U] [--serial S] | list | show NAME | delete NAME",
+	  "a blade's identity (UUID, serial, VFs' MACs and VLANs) that moves to a spare", CMC_API_CHANGES_UNLESS_SHOW },
 	{ "migrations", cmc_cmd_migrations, 0, 0, "migrations", "each VM's last migration: bytes, rate, downtime", 0 },
 	{ "template", cmc_cmd_template, 1, 14,
 	  "template list | add NAME [id N] [vlan X] [rate MBPS] [trusted on|off] [allow PEERS|-] | set NAME ... | del NAME",

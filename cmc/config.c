@@ -245,7 +245,7 @@ static int get_group(struct loader *ld, const config_setting_t *parent, const ch
 
 static int parse_chassis(struct loader *ld, const config_setting_t *root)
 {
-	static const char *const known[] = { "name", "id", NULL };
+	static const char *const known[] = { "name", "id", "failover_grace", NULL };
 	const config_setting_t *chassis, *s;
 	const char *name;
 	unsigned id = 0;
@@ -267,7 +267,10 @@ static int parse_chassis(struct loader *ld, const config_setting_t *root)
 	if (rc < 0)
 		return rc;
 	ld->cfg->chassis_id = id;
-	return 0;
+	/* Seconds a blade may be down before it is failed (health.h); 1..3600, default 30. */
+	ld->cfg->failover_grace = 30;
+	rc = get_uint(ld, chassis, "failover_grace", 1, 3600, false, &ld->cfg->failover_grace);
+	return rc < 0 ? rc : 0;
 }
 
 static int get_abs_path(struct loader *ld, const config_setting_t *group, const char *name,
@@ -394,9 +397,38 @@ static void set_run_dir(struct cmc_config *cfg)
 	snprintf(cfg->run_dir, sizeof(cfg->run_dir), "%.*s", len, cfg->socket_path);
 }
 
+/* spare = "NAME": the blade its server profile fails over to (checked once all are read). */
+static int parse_spare(struct loader *ld, const config_setting_t *s, struct cmc_config_blade *b)
+{
+	const config_setting_t *sp;
+	const char *name = NULL;
+	int rc = get_string(ld, s, "spare", "the name of a configured blade", false, &sp, &name);
+
+	if (rc < 0)
+		return rc;
+	if (!name)
+		return 0;
+	if (!name_ok(name, CMC_CONFIG_NAME_MAX, true) || strcmp(name, b->name) == 0)
+		return fail(ld, sp, NULL, "\"%s\" cannot be the spare of %s", name, b->name);
+	snprintf(b->spare, sizeof(b->spare), "%s", name);
+	return 0;
+}
+
+static int check_spares(struct loader *ld, const config_setting_t *list)
+{
+	for (unsigned i = 0; i < ld->cfg->blade_count; i++) {
+		const struct cmc_config_blade *b = &ld->cfg->blades[i];
+
+		if (b->spare[0] && !cmc_config_blade_by_name(ld->cfg, b->spare))
+			return fail(ld, config_setting_get_member(config_setting_get_elem(list, i), "spare"), NULL,
+				    "\"%s\" is not a configured blade", b->spare);
+	}
+	return 0;
+}
+
 static int parse_blade(struct loader *ld, const config_setting_t *s, struct cmc_config_blade *b)
 {
-	static const char *const known[] = { "name", "id", "hypervisor", NULL };
+	static const char *const known[] = { "name", "id", "hypervisor", "spare", NULL };
 	const config_setting_t *name_s;
 	const char *name;
 	int rc;
@@ -428,6 +460,9 @@ static int parse_blade(struct loader *ld, const config_setting_t *s, struct cmc_
 			return fail(ld, config_setting_get_member(s, "id"), NULL,
 				    "%u is already the id of blade \"%s\" (line %u)", b->id, o->name,
 				    o->line);
+	rc = parse_spare(ld, s, b);
+	if (rc)
+		return rc;
 	return parse_hypervisor(ld, s, &b->hv);
 }
 
@@ -458,7 +493,7 @@ static int parse_blades(struct loader *ld, const config_setting_t *root)
 			return rc;
 		ld->cfg->blade_count = (unsigned)i + 1;
 	}
-	return 0;
+	return check_spares(ld, list);
 }
 
 static int parse_port(struct loader *ld, const config_setting_t *s, struct cmc_config_slot *slot)
@@ -928,6 +963,8 @@ static void format_blade(struct out *o, const struct cmc_config_blade *b, bool l
 	const struct cmc_config_hypervisor *hv = &b->hv;
 
 	put(o, "  { name = \"%s\"; id = %u;", b->name, b->id);
+	if (b->spare[0])
+		put(o, " spare = \"%s\";", b->spare);
 	if (hv->binary[0] || hv->argc) {
 		put(o, "\n    hypervisor = {");
 		if (hv->binary[0])
@@ -989,10 +1026,12 @@ size_t cmc_config_format(const struct cmc_config *cfg, char *buf, size_t len)
 
 	if (len)
 		buf[0] = '\0';
+	put(&o, "chassis = { name = \"%s\";", cfg->chassis_name);
 	if (cfg->chassis_id)
-		put(&o, "chassis = { name = \"%s\"; id = 0x%08x; };\n", cfg->chassis_name, cfg->chassis_id);
-	else
-		put(&o, "chassis = { name = \"%s\"; };\n", cfg->chassis_name);
+		put(&o, " id = 0x%08x;", cfg->chassis_id);
+	if (cfg->failover_grace != 30)
+		put(&o, " failover_grace = %u;", cfg->failover_grace);
+	put(&o, " };\n");
 	put(&o, "daemon = {\n  socket = \"%s\";\n  group = \"%s\";\n  store = \"%s\";\n};\n",
 	    cfg->socket_path, cfg->socket_group, cfg->store_path);
 	put(&o, "blades = (\n");

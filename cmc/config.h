@@ -81,6 +81,7 @@ struct cmc_config_blade {
 	unsigned id;			/* 1..64 */
 	unsigned line;			/* where it is defined, for later messages */
 	struct cmc_config_hypervisor hv;	/* optional: hypervisor = { binary; args; } */
+	char spare[CMC_CONFIG_NAME_MAX + 1];	/* spare = "NAME": fails over there; "" = none */
 };
 
 struct cmc_config_port {
@@ -142,6 +143,7 @@ struct cmc_config {
 	char path[CMC_CONFIG_PATH_MAX];		/* the file it was loaded from */
 	char chassis_name[CMC_CONFIG_NAME_MAX + 1];
 	uint32_t chassis_id;			/* chassis.id; 0 = not configured (macs.h) */
+	unsigned failover_grace;		/* chassis.failover_grace: s down before failed */
 	char socket_path[CMC_CONFIG_SOCKET_MAX];
 	char run_dir[CMC_CONFIG_SOCKET_MAX];	/* the socket's directory: run-time files */
 	char socket_group[CMC_CONFIG_NAME_MAX + 1];	/* "" = leave the socket's group alone */

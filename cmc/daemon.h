@@ -38,6 +38,7 @@ struct cmcd {
 	struct cmc_blades *blades;
 	struct cmc_vms *vms;
 	struct cmc_dhcp *dhcp;		/* the domains' configuration services (dhcp.h) */
+	struct cmc_health *health;	/* blade health and failover (health.h) */
 	struct cmc_redfish *redfish;	/* NULL: not configured */
 	struct cmc_audit *audit;	/* the audit log (audit.h); NULL if it could not open */
 	struct cmc_timer *rescan_timer;

@@ -23,4 +23,12 @@ void cmc_intent__foreach_stored_template(const struct cmc_intent *in,
 					 void (*fn)(void *arg, const struct cmc_template *t), void *arg);
 int cmc_intent__load_fdb(struct cmc_intent *in, const struct cmc_fdb *f, char *err, size_t errlen);
 
+/* The server profiles' table (sprofile.c), part of the intent so that a change to it is
+ * copied, checked and restored with everything else. */
+struct cmc_sprofile;
+struct cmc_sprofile *cmc_intent__sprofiles(struct cmc_intent *in, unsigned **count);
+const struct cmc_sprofile *cmc_intent__sprofiles_c(const struct cmc_intent *in, unsigned *count);
+uint32_t cmc_intent__chassis_id(const struct cmc_intent *in);
+const struct cmc_config *cmc_intent__config(const struct cmc_intent *in);
+
 #endif

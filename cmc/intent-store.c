@@ -8,6 +8,7 @@
 #include "intent-private.h"
 
 #include "api.h"
+#include "sprofile.h"
 #include "store.h"
 #include "vbridge.h"
 
@@ -83,7 +84,7 @@ void cmc_intent_template_record(const struct cmc_template *t, char key[CMC_INTEN
 }
 
 /* In the order a loader must read them: what a record refers to comes before it. */
-const char *const cmc_intent_prefixes[] = { "template/", "domain/", "lane/", "port/", "assign/", "fdb/", NULL };
+const char *const cmc_intent_prefixes[] = { "template/", "domain/", "lane/", "port/", "sprofile/", "assign/", "fdb/", NULL };
 
 struct role_ctx {
 	cmc_intent_record_fn fn;
@@ -126,13 +127,17 @@ void cmc_intent_foreach_record(const struct cmc_intent *in, cmc_intent_record_fn
 	for (unsigned i = 0; i < cmc_intent_assignment_count(in); i++) {
 		const struct cmc_assignment *a = cmc_intent_assignment_nth(in, i);
 
-		if (a->dedicated)
+		if (a->dedicated || a->sprofile[0])	/* the profile's record holds it */
 			continue;
 		cmc_intent_assignment_record(a, key, val);
 		fn(arg, key, val);
 	}
 	for (unsigned i = 0; i < cmc_intent_fdb_count(in); i++) {
 		cmc_intent_fdb_record(cmc_intent_fdb_nth(in, i), key, val);
+		fn(arg, key, val);
+	}
+	for (unsigned i = 0; i < cmc_sprofile_count(in); i++) {
+		cmc_sprofile_record(cmc_sprofile_nth(in, i), key, val);
 		fn(arg, key, val);
 	}
 }
@@ -328,6 +333,8 @@ int cmc_intent_load_record(struct cmc_intent *in, const char *key, const char *v
 			goto unreadable;
 		return cmc_intent__load_fdb(in, &f, why, whylen);
 	}
+	if (strncmp(key, "sprofile/", 9) == 0)
+		return cmc_sprofile_load_record(in, key, value, why, whylen);
 	snprintf(why, whylen, "not a record of the intent");
 	return -EINVAL;
 unreadable:

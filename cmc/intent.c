@@ -14,6 +14,7 @@
 #include "errf.h"
 #include "macs.h"
 #include "nic.h"
+#include "sprofile.h"
 #include "vbridge.h"
 
 #include <errno.h>
@@ -47,6 +48,8 @@ struct cmc_intent {
 	struct role roles[CMC_INTENT_ROLE_MAX];
 	struct cmc_fdb fdb[CMC_INTENT_FDB_MAX];
 	struct tmpl tmpl[CMC_INTENT_TEMPLATE_MAX];
+	unsigned n_sp;				/* server profiles (sprofile.c) */
+	struct cmc_sprofile sp[CMC_SPROFILE_MAX];
 };
 
 #define say cmc_errf
@@ -346,6 +349,10 @@ void cmc_intent_mac_owner(const struct cmc_intent *in, const uint8_t mac[6], str
 						       .pf = in->ports[i].pf, .vf = -1 };
 			return;
 		}
+	if (cmc_mac_in_pool(in->chassis_id, mac)) {
+		out->kind = CMC_MAC_POOL;
+		return;
+	}
 	if (cmc_mac_in_chassis_range(in->chassis_id, mac)) {
 		out->kind = CMC_MAC_DEFAULT;
 		out->slot = mac[4];
@@ -368,6 +375,9 @@ static const char *owner_str(const struct cmc_mac_owner *o, char *buf, size_t le
 		break;
 	case CMC_MAC_DEFAULT:
 		snprintf(buf, len, "in the chassis' own range, kept for the VFs' defaults");
+		break;
+	case CMC_MAC_POOL:
+		snprintf(buf, len, "in the chassis' pool, kept for server profiles");
 		break;
 	case CMC_MAC_FREE:
 		snprintf(buf, len, "nobody's");
@@ -610,10 +620,13 @@ static int check_one(const struct cmc_intent *t, const struct cmc_assignment *a,
 				   vb_mac_str(a->mac, ms), t->assign[i].slot, t->assign[i].pf, t->assign[i].vf,
 				   t->assign[i].blade);
 		}
-	/* Its own old MAC (an update) and its own default are no conflict. */
-	rc = cmc_intent_mac_free_for(t, a->mac, a->slot, a->pf, a->vf, err, errlen);
-	if (rc)
-		return rc;
+	/* Its own old MAC (an update) and its own default are no conflict; the pool is for
+	 * server profiles only (and held by no VF: checked just above). */
+	if (!(a->sprofile[0] && cmc_mac_in_pool(t->chassis_id, a->mac))) {
+		rc = cmc_intent_mac_free_for(t, a->mac, a->slot, a->pf, a->vf, err, errlen);
+		if (rc)
+			return rc;
+	}
 	if (a->vlan > CMC_DOMAIN_VLAN_MAX && !a->lane[0])
 		return say(err, errlen, -EINVAL, "VLAN %u is kept for lanes (%u-%u)", a->vlan, CMC_LANE_VLAN_MIN,
 			   CMC_LANE_VLAN_MAX);
@@ -678,6 +691,10 @@ static int assign_on(struct cmc_intent *t, const struct cmc_assignment *a, bool 
 
 	if (replace && self < 0)
 		return say(err, errlen, -ENOENT, "slot %u pf %u vf %u is not assigned", a->slot, a->pf, a->vf);
+	/* One owner: a server profile's VF changes through its profile only. */
+	if (replace && t->assign[self].sprofile[0])
+		return say(err, errlen, -EPERM, "slot %u pf %u vf %u belongs to server profile %s: its identity "
+			   "changes with the profile", a->slot, a->pf, a->vf, t->assign[self].sprofile);
 	return put(t, a, replace ? self : -1, loading, err, errlen);
 }
 
@@ -758,6 +775,9 @@ int cmc_intent_unassign_check(const struct cmc_intent *in, unsigned slot, unsign
 	if (!owner && a->service[0])
 		return say(err, errlen, -EPERM, "slot %u pf %u vf %u is domain %s's configuration service: "
 			   "`domain dhcp %s off` releases it", slot, pf, vf, a->service, a->service);
+	if (!owner && a->sprofile[0])
+		return say(err, errlen, -EPERM, "slot %u pf %u vf %u belongs to server profile %s: delete or move "
+			   "the profile", slot, pf, vf, a->sprofile);
 	return 0;
 }
 
@@ -1450,4 +1470,28 @@ int cmc_intent__load_domain(struct cmc_intent *in, const struct cmc_domain *d, c
 int cmc_intent__load_fdb(struct cmc_intent *in, const struct cmc_fdb *f, char *err, size_t errlen)
 {
 	return fdb_put(in, f, true, err, errlen);
+}
+
+/* --- Server profiles' table (sprofile.c) ---------------------------------------------- */
+
+struct cmc_sprofile *cmc_intent__sprofiles(struct cmc_intent *in, unsigned **count)
+{
+	*count = &in->n_sp;
+	return in->sp;
+}
+
+const struct cmc_sprofile *cmc_intent__sprofiles_c(const struct cmc_intent *in, unsigned *count)
+{
+	*count = in->n_sp;
+	return in->sp;
+}
+
+uint32_t cmc_intent__chassis_id(const struct cmc_intent *in)
+{
+	return in->chassis_id;
+}
+
+const struct cmc_config *cmc_intent__config(const struct cmc_intent *in)
+{
+	return in->cfg;
 }

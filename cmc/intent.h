@@ -79,6 +79,9 @@ struct cmc_assignment {
 	/* "" = none; else the template whose VLAN, rate and trust the VF takes (whatever
 	 * vlan, rate and trusted above say: the template owns them) */
 	char tmpl[CMC_TEMPLATE_NAME_MAX + 1];
+	char sprofile[CMC_INTENT_NAME_MAX + 1];	/* "" = not a server profile's (sprofile.h):
+						 * else its MAC, VLAN, rate and trust are the
+						 * profile's, and only the profile stores them */
 };
 
 struct cmc_domain {
@@ -187,6 +190,7 @@ enum cmc_mac_kind {
 	CMC_MAC_DEFAULT,	/* the chassis' range: a VF's default (macs.h) */
 	CMC_MAC_STATIC,		/* a static entry's */
 	CMC_MAC_PF,		/* a PF's own address */
+	CMC_MAC_POOL,		/* the server profiles' pool (macs.h), not held by any VF now */
 };
 
 struct cmc_mac_owner {
@@ -230,7 +234,8 @@ int cmc_intent_update_check(const struct cmc_intent *in, const struct cmc_assign
 int cmc_intent_update(struct cmc_intent *in, const struct cmc_assignment *a, char *err,
 		      size_t errlen) __attribute__((warn_unused_result));
 /* Takes an assignment away (its static entries go with it). -ENOENT. A lane's VF or a
- * VM profile's is refused (-EPERM) unless `owner` is true (the lane or VM code). */
+ * VM profile's or a server profile's is refused (-EPERM) unless `owner` is true (the
+ * lane, VM or server-profile code). */
 int cmc_intent_unassign_check(const struct cmc_intent *in, unsigned slot, unsigned pf, unsigned vf,
 			      bool owner, char *err, size_t errlen) __attribute__((warn_unused_result));
 int cmc_intent_unassign(struct cmc_intent *in, unsigned slot, unsigned pf, unsigned vf, bool owner,
@@ -346,8 +351,10 @@ int cmc_intent_template_del(struct cmc_intent *in, const char *name, char *err, 
  *   fdb/S/P/MAC    "vf=V"
  *   template/NAME  "id=I vlan=X rate=R trusted=0|1 allow=A,B|-"   (the administrator's:
  *                  one the configuration has, as the file has it, is no record)
+ *   sprofile/NAME  a server profile with its VFs (sprofile.h)
  *
- * Dedicated slots' assignments come from the configuration and are never stored.
+ * Dedicated slots' assignments come from the configuration and are never stored; a
+ * server profile's are stored in its record only.
  */
 #define CMC_INTENT_KEY_MAX 64
 #define CMC_INTENT_VALUE_MAX 1024
@@ -367,7 +374,7 @@ void cmc_intent_template_record(const struct cmc_template *t, char key[CMC_INTEN
 typedef void (*cmc_intent_record_fn)(void *arg, const char *key, const char *value);
 void cmc_intent_foreach_record(const struct cmc_intent *in, cmc_intent_record_fn fn, void *arg);
 /* The key prefixes of the intent's records, NULL-terminated, in the order to load them:
- * "template/", "domain/", "lane/", "port/", "assign/", "fdb/". */
+ * "template/", "domain/", "lane/", "port/", "sprofile/", "assign/", "fdb/". */
 extern const char *const cmc_intent_prefixes[];
 
 /*

@@ -33,6 +33,21 @@ bool cmc_mac_in_chassis_range(uint32_t id, const uint8_t mac[6])
 	return id && id <= CMC_CHASSIS_ID_MAX && memcmp(p, mac, 4) == 0;
 }
 
+int cmc_mac_pool(uint32_t id, unsigned i, uint8_t mac[6])
+{
+	if (!id || id > CMC_CHASSIS_ID_MAX || i >= CMC_MAC_POOL_SIZE)
+		return -ERANGE;
+	chassis_prefix(id, mac);
+	mac[4] = (uint8_t)(i >> 7);
+	mac[5] = (uint8_t)(((i >> 4) & 7) << 5 | 0x10 | (i & 15));
+	return 0;
+}
+
+bool cmc_mac_in_pool(uint32_t id, const uint8_t mac[6])
+{
+	return cmc_mac_in_chassis_range(id, mac) && (mac[5] & 0x10);
+}
+
 int cmc_chassis_id_new(uint32_t *out)
 {
 	uint32_t v;

@@ -170,4 +170,22 @@ int mp_blade_spawn(struct mp_blade_backend *be, const char *blade, const char *c
 int mp_blade_spawn_child(struct mp_blade_backend *be, const char *blade, const char *const argv[],
 			 const char *log_path, int *pid, char *err, size_t errlen) MP_WUR;
 
+/*
+ * A blade's health: *up false when the blade is down. netns: the blade is down when
+ * /run/netns/<blade> no longer names a network namespace (`ip netns del`: a test kills a
+ * blade that way); the backend then lets go of the namespace it held, so the namespace
+ * can end and its VFs' netdevs come back to the root namespace. Never blocks beyond a
+ * stat and an open. -EOPNOTSUPP for a backend that cannot tell.
+ */
+int mp_blade_health(struct mp_blade_backend *be, const char *blade, bool *up, char *err,
+		    size_t errlen) MP_WUR;
+
+/*
+ * Powers the blade off: netns removes /run/netns/<blade> (what `ip netns del` does), so
+ * the namespace ends once nothing else holds it (the caller closes its link watch first).
+ * 0 also when the blade was off. Power on is mp_blade_create(). -EOPNOTSUPP as above.
+ */
+int mp_blade_power_off(struct mp_blade_backend *be, const char *blade, char *err,
+		       size_t errlen) MP_WUR;
+
 #endif

@@ -630,6 +630,39 @@ static int netns_create(struct mp_blade_backend *be, const char *blade, char *er
 	return blade_lo_up(nb, blade, err, errlen);
 }
 
+/* --- Health and power ------------------------------------------------------------------ */
+
+/* Up while /run/netns/<blade> names a namespace; down, the namespace we held is let go. */
+static int netns_health(struct mp_blade_backend *be, const char *blade, bool *up, char *err, size_t errlen)
+{
+	struct netns_be *nb = to_netns(be);
+	int fd, rc = blade_fd(nb, blade, &fd);
+
+	*up = rc == 0;
+	if (rc == -ENOENT || !rc)
+		return 0;
+	return mp_blade_fail(err, errlen, rc, "blade %s: %s", blade, strerror(-rc));
+}
+
+static int netns_power_off(struct mp_blade_backend *be, const char *blade, char *err, size_t errlen)
+{
+	struct netns_be *nb = to_netns(be);
+	struct netns_blade *b = blade_cached(nb, blade);
+	char path[PATH_MAX];
+	int rc = blade_path(blade, path, sizeof(path));
+
+	if (rc)
+		return mp_blade_fail(err, errlen, rc, "blade %s: name too long", blade);
+	if (b)
+		blade_forget(nb, b);
+	/* As ip-netns(8) deletes one: the bind mount lazily, then its file. */
+	if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+		return mp_blade_fail(err, errlen, -errno, "blade %s: umount %s: %s", blade, path, strerror(errno));
+	if (unlink(path) < 0 && errno != ENOENT)
+		return mp_blade_fail(err, errlen, -errno, "blade %s: unlink %s: %s", blade, path, strerror(errno));
+	return 0;
+}
+
 /* --- The VF in sysfs (PCI devices are not per namespace) --------------------------- */
 
 static void sysfs_driver(const char *bdf, char *out, size_t len)
@@ -1542,6 +1575,8 @@ const struct mp_blade_ops mp_blade_netns_ops = {
 	.open = netns_open,
 	.close = netns_close,
 	.create = netns_create,
+	.health = netns_health,
+	.power_off = netns_power_off,
 	.map = netns_map,
 	.unmap = netns_unmap,
 	.netdev = netns_netdev,

@@ -51,6 +51,9 @@ struct mp_blade_ops {
 	int (*watch_open)(struct mp_blade_backend *be, const char *blade, int *fd, char *err,
 			  size_t errlen);
 	int (*watch_read)(struct mp_blade_backend *be, int fd, mp_blade_link_fn fn, void *arg);
+	/* NULL: the backend cannot tell a blade's health, or power it (-EOPNOTSUPP). */
+	int (*health)(struct mp_blade_backend *be, const char *blade, bool *up, char *err, size_t errlen);
+	int (*power_off)(struct mp_blade_backend *be, const char *blade, char *err, size_t errlen);
 };
 
 /* Embedded in each backend's own state, which it recovers with offsetof. */

@@ -304,3 +304,25 @@ int mp_blade_vmport_del(struct mp_blade_backend *be, const char *blade, const ch
 				     "the %s backend cannot build bridges inside a blade", be->ops->kind);
 	return be->ops->vmport_del(be, blade, bridge, tap, err, errlen);
 }
+
+int mp_blade_health(struct mp_blade_backend *be, const char *blade, bool *up, char *err, size_t errlen)
+{
+	int rc = check_blade(blade, err, errlen);
+
+	if (rc)
+		return rc;
+	if (!be->ops->health)
+		return mp_blade_fail(err, errlen, -EOPNOTSUPP, "%s blades: no health", be->ops->kind);
+	return be->ops->health(be, blade, up, err, errlen);
+}
+
+int mp_blade_power_off(struct mp_blade_backend *be, const char *blade, char *err, size_t errlen)
+{
+	int rc = check_blade(blade, err, errlen);
+
+	if (rc)
+		return rc;
+	if (!be->ops->power_off)
+		return mp_blade_fail(err, errlen, -EOPNOTSUPP, "%s blades: no power control", be->ops->kind);
+	return be->ops->power_off(be, blade, err, errlen);
+}

@@ -45,8 +45,10 @@ sub check {
 # --- no daemon ------------------------------------------------------------------------
 check('', 'slots slot functions blades events vfstats portstats trust link-state rescan assign '
 	. 'unassign assignments domain domains lane lanes port ports vbridge vm vms migrate migrations '
-	. 'profile template account accounts audit version');
+	. 'profile template server-profile account accounts audit version');
 check('mig', 'migrate migrations');
+check('server-profile ', 'create delete list show');
+check('server-profile create web --from blade1 ', '--blade --mac --serial --uuid --vfs');
 check('account ', 'add del');
 check('account add ops role ', 'Administrator Operator ReadOnly');
 check('-j sl', 'slots slot');

@@ -96,6 +96,9 @@ static const struct bad_case bad_cases[] = {
 	{ "bad-dedicated-unknown-blade",
 	  DATA "bad-dedicated-unknown-blade.conf:5: slots.[0].blade: \"blade9\" is not a configured"
 	  " blade" },
+	{ "bad-spare-unknown", DATA "bad-spare-unknown.conf:3: blades.[0].spare: \"blade9\" is not a configured blade" },
+	{ "bad-spare-self", DATA "bad-spare-self.conf:2: blades.[0].spare: \"blade1\" cannot be the spare of blade1" },
+	{ "bad-grace-range", DATA "bad-grace-range.conf:1: chassis.failover_grace: 0 is out of range 1..3600" },
 	{ "bad-shared-blade",
 	  DATA "bad-shared-blade.conf:4: slots.[0].blade: only a dedicated slot has an owning blade"
 	  " (this one is shared)" },
@@ -129,7 +132,7 @@ static const struct bad_case bad_cases[] = {
 	  " control character" },
 	{ "bad-blade-unknown",
 	  DATA "bad-blade-unknown.conf:3: blades.[0].qemu: unknown setting (expected one of: name, id,"
-	  " hypervisor)" },
+	  " hypervisor, spare)" },
 	{ "bad-hv-unknown",
 	  DATA "bad-hv-unknown.conf:4: blades.[0].hypervisor.arg: unknown setting (expected one of:"
 	  " binary, args)" },
@@ -352,6 +355,12 @@ static void test_emulated(void)
 		tap_diag("  rc %d: %s", rc, err);
 	tap_ok(cfg && cfg->template_count == 2 && cfg->templates[0].t.n_allow == 2 && cfg->templates[1].t.id == 1,
 	       "conf/example.conf: its two templates, the second with the lowest free id");
+	tap_ok(cfg && cfg->failover_grace == 30 && strcmp(cfg->blades[2].spare, "spare1") == 0 && !cfg->blades[0].spare[0],
+	       "example: db1's spare is spare1; the grace time 30 s by default");
+	cmc_config_free(cfg);
+	rc = cmc_config_load("conf/emulated-failover.conf", &cfg, err, sizeof(err));
+	tap_ok(rc == 0 && cfg && cfg->failover_grace == 5 && strcmp(cfg->blades[0].spare, "blade3") == 0,
+	       "emulated-failover: blade1's spare is blade3, 5 s of grace");
 	cmc_config_free(cfg);
 }
 
@@ -382,6 +391,8 @@ static void test_format_round_trip(void)
 	tap_is_str(again, text, "and formats to the same text");
 	tap_ok(back && back->slots[1].blade && strcmp(back->slots[1].blade->name, "spare-9") == 0,
 	       "the dedicated slot still points at its blade");
+	tap_ok(back && back->failover_grace == 12 && strcmp(back->blades[0].spare, "spare-9") == 0,
+	       "the grace time and blade1's spare come back");
 
 	char small[16];
 	tap_is_int(cmc_config_format(cfg, small, sizeof(small)), need,

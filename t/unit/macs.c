@@ -79,7 +79,7 @@ static void test_layout(void)
 	tap_is_int(cmc_mac_vf_default(CMC_CHASSIS_ID_MAX + 1, 1, 0, 0, m), -ERANGE, "chassis id past 30 bits: refused");
 	tap_is_int(cmc_mac_vf_default(1, 256, 0, 0, m), -ERANGE, "slot 256: refused");
 	tap_is_int(cmc_mac_vf_default(1, 1, 8, 0, m), -ERANGE, "pf 8: refused");
-	tap_is_int(cmc_mac_vf_default(1, 1, 0, 32, m), -ERANGE, "vf 32: refused");
+	tap_is_int(cmc_mac_vf_default(1, 1, 0, 16, m), -ERANGE, "vf 16: refused (16..31 are the profiles' pool)");
 	tap_ok(m[0] == 0xee && m[5] == 0xee, "a refused call leaves the MAC alone");
 	tap_ok(!cmc_mac_in_chassis_range(0, (const uint8_t[6]){ 0x02, 0, 0, 0, 1, 0 }), "id 0 has no range");
 }
@@ -100,8 +100,8 @@ static void test_bits(void)
 			ok = 0;
 	}
 	tap_ok(ok, "each of the 30 id bits changes the MAC; every MAC is LA unicast");
-	tap_ok(cmc_mac_vf_default(CMC_CHASSIS_ID_MAX, 255, 7, 31, a) == 0 && a[0] == 0xfe && a[5] == 0xff,
-	       "the largest id and position: fe:ff:ff:ff:ff:ff");
+	tap_ok(cmc_mac_vf_default(CMC_CHASSIS_ID_MAX, 255, 7, 15, a) == 0 && a[0] == 0xfe && a[5] == 0xef,
+	       "the largest id and position: fe:ff:ff:ff:ff:ef");
 }
 
 static void test_unique_in_chassis(uint64_t *x)
@@ -166,6 +166,38 @@ static void test_ids(void)
 	tap_ok(ok, "1000 drawn ids, each within 1..0x3fffffff");
 }
 
+/* The profiles' pool: inside the chassis' range, never a VF's default, never twice. */
+static void test_pool(void)
+{
+	uint8_t m[6], d[6];
+	unsigned bad = 0;
+	static uint8_t seen[CMC_MAC_POOL_SIZE / 8];
+
+	for (unsigned i = 0; i < CMC_MAC_POOL_SIZE; i++) {
+		unsigned slot, pf, vf, back;
+
+		if (cmc_mac_pool(0x2a3b4c5d, i, m) < 0 || !cmc_mac_in_pool(0x2a3b4c5d, m) ||
+		    !cmc_mac_in_chassis_range(0x2a3b4c5d, m)) {
+			bad++;
+			continue;
+		}
+		slot = m[4];
+		pf = m[5] >> 5;
+		vf = m[5] & 0x1f;
+		/* The position it would be the default of does not exist. */
+		if (cmc_mac_vf_default(0x2a3b4c5d, slot, pf, vf, d) != -ERANGE)
+			bad++;
+		back = (unsigned)m[4] << 7 | (unsigned)(m[5] >> 5) << 4 | (m[5] & 15);
+		if (back != i || (seen[i / 8] & (1u << (i % 8))))
+			bad++;
+		seen[i / 8] |= (uint8_t)(1u << (i % 8));
+	}
+	tap_is_int((int)bad, 0, "32768 pool MACs: in the chassis' range, none a VF's default, all distinct");
+	(void)!cmc_mac_vf_default(0x2a3b4c5d, 3, 1, 6, d);
+	tap_ok(!cmc_mac_in_pool(0x2a3b4c5d, d), "a VF's default is not in the pool");
+	tap_is_int(cmc_mac_pool(0x2a3b4c5d, CMC_MAC_POOL_SIZE, m), -ERANGE, "past the pool: refused");
+}
+
 int main(void)
 {
 	uint64_t *x = calloc(POSITIONS, sizeof(*x)), *y = calloc(POSITIONS, sizeof(*y));
@@ -177,6 +209,7 @@ int main(void)
 	test_unique_in_chassis(x);
 	test_two_chassis(x, y);
 	test_ids();
+	test_pool();
 	free(x);
 	free(y);
 	return tap_done();
