@@ -1268,7 +1268,7 @@ int cmc_blades_profile_add(struct cmc_blades *b, const char *vm, const char *bla
 	rc = cmc_intent_assign(b->in, &n, err, errlen);
 	if (!rc && live)
 		rc = profile_entry(b, &n, p, err, errlen);
-	rc = cmc_blades_change_finish(b, old, rc, "profile", err, errlen);
+	rc = cmc_blades_change_finish(b, old, rc, "vm-net", err, errlen);
 	if (rc == -EIO && cmc_intent_assignment(b->in, n.slot, n.pf, n.vf)) {
 		/* Kept but the card refused it: a profile half there helps no VM. */
 		unsigned at[3] = { n.slot, n.pf, n.vf };
@@ -1303,7 +1303,7 @@ int cmc_blades_profile_set(struct cmc_blades *b, const unsigned loc[3], const st
 	rc = cmc_blades_change_begin(b, &old);
 	if (rc)
 		return rc;
-	return cmc_blades_change_finish(b, old, cmc_intent_update(b->in, &n, err, errlen), "profile", err, errlen);
+	return cmc_blades_change_finish(b, old, cmc_intent_update(b->in, &n, err, errlen), "vm-net", err, errlen);
 }
 
 int cmc_blades_profile_remove(struct cmc_blades *b, const unsigned loc[3], char *err, size_t errlen)
@@ -1317,7 +1317,7 @@ int cmc_blades_profile_remove(struct cmc_blades *b, const unsigned loc[3], char 
 	if (rc)
 		return rc;
 	return cmc_blades_change_finish(b, old, cmc_intent_unassign(b->in, loc[0], loc[1], loc[2], true, err, errlen),
-			     "profile", err, errlen);
+			     "vm-net", err, errlen);
 }
 
 int cmc_blades_profile_move(struct cmc_blades *b, const unsigned from[3], const unsigned to[3],

@@ -101,7 +101,7 @@ static const struct kind {
 	{ "lane", O_ADAPTER, P_FIXED, M_CHANGED, NULL },
 	{ "domain", O_BLADE_FIRST, P_FIXED, M_CHANGED, NULL },
 	{ "vm", O_VM_BLADE, P_FIXED, M_CHANGED, NULL },
-	{ "profile", O_MANAGER, P_FIXED, M_CHANGED, NULL },
+	{ "vm-rate", O_MANAGER, P_FIXED, M_CHANGED, NULL },
 	{ "migration", O_MIGRATION, P_MIGRATION, M_CHANGED, NULL },
 	{ "migrated", O_MIGRATION, P_FIXED, M_TASK_OK, NULL },
 	{ "migration-failed", O_MIGRATION, P_FIXED, M_TASK_ABORTED, NULL },

@@ -292,6 +292,8 @@ static enum cmc_status vm_stop(struct cmcd *d, struct cmc_api_request *req)
 }
 
 /* vm start NAME blade B [...] | stop NAME */
+static enum cmc_status vm_set(struct cmcd *d, struct cmc_api_request *req);
+
 enum cmc_status cmc_cmd_vm(void *ctx, struct cmc_api_request *req)
 {
 	struct cmcd *d = ctx;
@@ -302,7 +304,9 @@ enum cmc_status cmc_cmd_vm(void *ctx, struct cmc_api_request *req)
 		return vm_start(d, req);
 	if (strcmp(req->argv[1], "stop") == 0 && req->argc >= 3)
 		return vm_stop(d, req);
-	return cmc_api_refuse(req, CMC_USAGE, "%s | vm stop NAME", VM_START_USAGE);
+	if (strcmp(req->argv[1], "set") == 0 && req->argc >= 3)
+		return vm_set(d, req);
+	return cmc_api_refuse(req, CMC_USAGE, "%s | vm stop NAME | vm set NAME rate MBPS", VM_START_USAGE);
 }
 
 /* A templated VM's VLAN, rate and trust as its template has them now (a template set
@@ -583,22 +587,22 @@ enum cmc_status cmc_cmd_migrations(void *ctx, struct cmc_api_request *req)
 	return CMC_OK;
 }
 
-/* profile set VM rate R */
-enum cmc_status cmc_cmd_profile(void *ctx, struct cmc_api_request *req)
+/* vm set VM rate R: a running VM's bandwidth on the VF that carries its network
+ * settings ("profile set" until server profiles took that word, issue #15) */
+static enum cmc_status vm_set(struct cmcd *d, struct cmc_api_request *req)
 {
-	struct cmcd *d = ctx;
-	struct vm *vm = d->vms ? vm_find(d->vms, req->argv[2]) : NULL;
+	struct vm *vm = vm_find(d->vms, req->argv[2]);
 	struct cmc_profile p;
 	char err[256];
 	unsigned rate;
 
 	if (req->argc != 5 || strcmp(req->argv[1], "set") != 0 || strcmp(req->argv[3], "rate") != 0 ||
 	    cmc_api_parse_uint(req->argv[4], 1000, &rate))
-		return cmc_api_refuse(req, CMC_USAGE, "usage: profile set VM rate MBPS (0-1000, 0 = unlimited)");
+		return cmc_api_refuse(req, CMC_USAGE, "usage: vm set VM rate MBPS (0-1000, 0 = unlimited)");
 	if (!vm)
 		return cmc_api_refuse(req, CMC_REFUSED, "no VM '%.32s'", req->argv[2]);
 	if (!vm->has_profile)
-		return cmc_api_refuse(req, CMC_REFUSED, "VM %s has no network profile (start it with a MAC)", vm->name);
+		return cmc_api_refuse(req, CMC_REFUSED, "VM %s has no network settings (start it with a MAC)", vm->name);
 	if (vm->prof.tmpl[0])
 		return cmc_api_refuse(req, CMC_REFUSED, "VM %s's rate is template %s's (cmcctl template set %s rate R)",
 				      vm->name, vm->prof.tmpl, vm->prof.tmpl);
@@ -610,7 +614,7 @@ enum cmc_status cmc_cmd_profile(void *ctx, struct cmc_api_request *req)
 		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
 	vm->prof = p;
 	(void)vm_save(d->vms, vm);
-	cmc_events_post(d->events, "profile", -1, "%s: rate %u Mbit/s", vm->name, rate);
+	cmc_events_post(d->events, "vm-rate", -1, "%s: rate %u Mbit/s", vm->name, rate);
 	return CMC_OK;
 }
 

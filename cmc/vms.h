@@ -61,6 +61,5 @@ enum cmc_status cmc_cmd_vm(void *ctx, struct cmc_api_request *req);
 enum cmc_status cmc_cmd_vms(void *ctx, struct cmc_api_request *req);
 enum cmc_status cmc_cmd_migrate(void *ctx, struct cmc_api_request *req);
 enum cmc_status cmc_cmd_migrations(void *ctx, struct cmc_api_request *req);
-enum cmc_status cmc_cmd_profile(void *ctx, struct cmc_api_request *req);
 
 #endif

@@ -45,7 +45,7 @@ sub check {
 # --- no daemon ------------------------------------------------------------------------
 check('', 'slots slot functions blades events vfstats portstats trust link-state rescan assign '
 	. 'unassign assignments domain domains lane lanes port ports vbridge vm vms migrate migrations '
-	. 'profile template server-profile account accounts audit version');
+	. 'template server-profile account accounts audit version');
 check('mig', 'migrate migrations');
 check('server-profile ', 'create delete list show');
 check('server-profile create web --from blade1 ', '--blade --mac --serial --uuid --vfs');
@@ -62,6 +62,7 @@ check('lane ', 'create delete');
 check('port 1/0 role ', 'uplink midplane');
 check('vbridge add slot 1 ', 'pf vf mac');
 check('vm start vm1 blade blade1 ', 'mem mac ip vlan rate template trusted');
+check('vm ', 'start stop set');
 check('template ', 'list add set del');
 check('template add web ', 'id vlan rate trusted allow');
 check('template set web rate 5 trusted ', 'on off');
@@ -128,7 +129,8 @@ SH
 	chmod 0755, $PROG;
 	check('vm stop ', 'vm1 web-vm');
 	check('migrate w', 'web-vm');
-	check('profile set ', 'vm1 web-vm');
+	check('vm set ', 'vm1 web-vm');
+	check('vm set vm1 ', 'rate');
 	check('domain delete ', 'red blue');
 	check('domain add r', 'red');
 	check('domain create ', '');

@@ -162,7 +162,7 @@ for (1 .. 50) {
 	select(undef, undef, undef, 0.1);
 }
 cmp_ok($rarps, '>', 0, "the VM's MAC sends from blade2's VF: its announcement (RARP) is on the uplink cable");
-ok_run('cmcctl profile set vm1 rate 200', 'profile set vm1 rate 200');
+ok_run('cmcctl vm set vm1 rate 200', 'vm set vm1 rate 200');
 ($prof) = grep { $_->{vm} eq 'vm1' } @{ json('cmcctl -j assignments') };
 is($prof->{rate}, 200, "the VM's VF now has rate 200");
 is(vm('vm1')->{rate}, 200, 'and cmcctl vms says so');

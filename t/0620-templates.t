@@ -132,7 +132,7 @@ for ([ 'cmcctl vm start vm3 blade blade1 mac 02:00:00:00:0c:03 --template nope',
      [ 'cmcctl template set web vlan 4001', qr/'4001' is not a VLAN id/ ],
      [ 'cmcctl template set web rate 1001', qr/'1001' is not a rate/ ],
      [ 'cmcctl template add db id 7', qr/id 7 is template web's/ ],
-     [ 'cmcctl profile set vm1 rate 50', qr/vm1's rate is template web's/ ]) {
+     [ 'cmcctl vm set vm1 rate 50', qr/vm1's rate is template web's/ ]) {
 	my ($cmd, $why) = @$_;
 	my ($rc, $o) = $c->run("$cmd 2>&1");
 	ok($rc != 0 && $o =~ $why, "refused: $cmd") or diag("rc $rc: $o");
