@@ -70,16 +70,22 @@ bool cmc_sprofile_name_taken(const struct cmc_intent *in, const char *name)
 
 /* --- Checks ------------------------------------------------------------------------- */
 
-static bool name_ok(const char *s)
+/* 1..max characters, each a letter, a digit or one of extra. */
+static bool word_ok(const char *s, size_t max, const char *extra)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > CMC_INTENT_NAME_MAX)
+	if (n == 0 || n > max)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
+		if (!isalnum((unsigned char)s[i]) && !strchr(extra, s[i]))
 			return false;
 	return true;
+}
+
+static bool name_ok(const char *s)
+{
+	return word_ok(s, CMC_INTENT_NAME_MAX, "-_");
 }
 
 static bool uuid_ok(const char *s)
@@ -97,14 +103,7 @@ static bool uuid_ok(const char *s)
 
 static bool serial_ok(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > CMC_SPROFILE_SERIAL_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("-_.", s[i]))
-			return false;
-	return true;
+	return word_ok(s, CMC_SPROFILE_SERIAL_MAX, "-_.");
 }
 
 /* The identity of a new profile p (name, uuid, serial, blade) against the table. */

@@ -894,6 +894,19 @@ static int netns_netdev(struct mp_blade_backend *be, const char *blade, const ch
 	return 0;
 }
 
+/* Writable copies of argv in args[0..max) (execv wants char *const[]), made before a
+ * fork; *n of them made, to free whatever the result. -E2BIG: more than max - 1. */
+static int args_copy(const char *const argv[], char *args[], size_t max, size_t *n)
+{
+	for (*n = 0; argv[*n] && *n + 1 < max; (*n)++)
+		if (!(args[*n] = strdup(argv[*n])))
+			break;
+	args[*n] = NULL;
+	if (!argv[*n])
+		return 0;
+	return *n + 1 < max ? -ENOMEM : -E2BIG;
+}
+
 /*
  * Double fork: the middle child enters the blade, starts a new session and forks the
  * program, then exits at once, so the program is init's child and not a zombie of ours.
@@ -909,13 +922,9 @@ static int netns_spawn(struct mp_blade_backend *be, const char *blade, const cha
 
 	if (rc)
 		return mp_blade_fail(err, errlen, rc, "no blade %s", blade);
-	/* execv wants char *const[]: writable copies, made before the fork. */
-	for (; argv[n] && n + 1 < sizeof(args) / sizeof(args[0]); n++)
-		if (!(args[n] = strdup(argv[n])))
-			break;
-	args[n] = NULL;
-	if (argv[n]) {
-		rc = mp_blade_fail(err, errlen, argv[n] ? -E2BIG : -ENOMEM, "%s: too many arguments", argv[0]);
+	rc = args_copy(argv, args, sizeof(args) / sizeof(args[0]), &n);
+	if (rc) {
+		mp_blade_fail(err, errlen, rc, "%s: %s", argv[0], rc == -E2BIG ? "too many arguments" : "out of memory");
 		goto out_args;
 	}
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
@@ -1013,12 +1022,9 @@ static int netns_spawn_child(struct mp_blade_backend *be, const char *blade, con
 
 	if (rc)
 		return mp_blade_fail(err, errlen, rc, "no blade %s", blade);
-	for (; argv[n] && n + 1 < sizeof(args) / sizeof(args[0]); n++)
-		if (!(args[n] = strdup(argv[n])))
-			break;
-	args[n] = NULL;
-	if (argv[n]) {
-		rc = mp_blade_fail(err, errlen, -ENOMEM, "%s: too many arguments or out of memory", argv[0]);
+	rc = args_copy(argv, args, sizeof(args) / sizeof(args[0]), &n);
+	if (rc) {
+		mp_blade_fail(err, errlen, rc, "%s: %s", argv[0], rc == -E2BIG ? "too many arguments" : "out of memory");
 		goto out_args;
 	}
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
