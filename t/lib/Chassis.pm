@@ -364,9 +364,20 @@ sub host_threads {
 	return $out;
 }
 
+# How long a guest that stopped answering is given to say whether its timer stalled: the
+# guest's RCU detector names a stall 21 s after it began, which can be after a command's
+# own timeout ran out.
+our $STALL_WAIT = 30;
+
 sub fail {
 	my ($self, $why) = @_;
 	my $log = $self->console;
+	# A guest that stopped answering (a command or QMP timed out) may be wedged by the
+	# stall: wait for the detector's word before judging, so such a file is rerun.
+	if ($log !~ $STALL_RE && $why =~ /timed out|no QMP answer|no answer/ && $self->alive) {
+		my $end = time + $STALL_WAIT;
+		while (time < $end && ($log = $self->console) !~ $STALL_RE) { sleep 1 }
+	}
 	my $qlog = '';
 	if (open(my $f, '<', "$self->{dir}/qemu.log")) { local $/; $qlog = <$f> // '' }
 	my $msg = sprintf("chassis %s: %s (%.1f s after start)\n", $self->{name}, $why, time - ($self->{t0} // time));
