@@ -58,9 +58,9 @@ sub median { my @s = sort { $a <=> $b } @_; return @s ? $s[$#s / 2] : 0 }
 sub gap {
 	my ($file, $i) = @_;
 	my $g = must("cat $file");
-	my ($gap, $at) = $g =~ /longest_gap_ms=([\d.]+) gap_start_ms=([\d.]+)/;
+	my ($gap, $at, $utc) = $g =~ /longest_gap_ms=([\d.]+) gap_start_ms=([\d.]+) .*gap_start_utc=(\S+)/;
 	die "vm-outage: sample $i: $file: $g\n" unless defined $gap;
-	return ($gap, $at);
+	return ($gap, $at, $utc);
 }
 
 my $ip = '10.9.0.5';
@@ -90,11 +90,12 @@ for my $i (1 .. $samples) {
 		. "(ip netns exec blade3 ping-gap -i 10 -d 300 $ip > /tmp/gap-in.out 2>&1 &); "
 		. "(ip netns exec outside ping-gap -i 10 -d 300 $ip > /tmp/gap-out.out 2>&1 &)");
 	must('sleep 2');
+	my $nev = () = must('cmcctl events') =~ /\n/g;
 	must("cmcctl migrate vm1 --to $to", 300);
 	must('sleep 2');
 	must('kill -INT $(pidof ping-gap); wait_for 50 "grep -q sent= /tmp/gap-in.out && grep -q sent= /tmp/gap-out.out"', 30);
-	my ($gi, $ai) = gap('/tmp/gap-in.out', $i);
-	my ($go, $ao) = gap('/tmp/gap-out.out', $i);
+	my ($gi, $ai, $ui) = gap('/tmp/gap-in.out', $i);
+	my ($go, $ao, $uo) = gap('/tmp/gap-out.out', $i);
 	my $m = migration();
 	my $d = $m->{qemu_downtime_ms} // 0;
 	my $s = ($m->{switchover_us} // 0) / 1000;
@@ -104,6 +105,14 @@ for my $i (1 .. $samples) {
 	push @sw, $s;
 	printf "%-6d %-16s %10.1f %10.1f %10.1f %10.1f %7d ms %8.1f ms %7.2f %7.2f\n", $i, "$from -> $to", $gi, $ai, $go, $ao,
 	    $d, $s, $d ? $gi / $d : 0, $d ? $go / $d : 0;
+	# An outage 200 ms beyond QEMU's downtime: its timeline, the gaps (UTC) beside cmcd's
+	# events of this migration, to tell where the time went.
+	next unless $gi > $d + 200 || $go > $d + 200;
+	print "  timeline: inside gap from $ui for $gi ms, outside gap from $uo for $go ms; cmcd's events:\n";
+	my $ev = must('cmcctl events');
+	my @ev = split /\n/, $ev;
+	my $from_ev = $nev < @ev ? $nev : (@ev > 12 ? @ev - 12 : 0);
+	print map { "    $_\n" } @ev[ $from_ev .. $#ev ];
 }
 my ($md, $ms) = (median(@down), median(@sw));
 for my $p ([ 'in', 'over the lane, peer inside (blade3, card 1\'s VEB)' ], [ 'out', 'over the lane, peer outside (card 3, across the uplinks)' ]) {
