@@ -77,7 +77,12 @@ must("cmcctl assign slot 3 vf 0 blade outside && wait_for 300 'ip -n outside lin
     . 'ip -n outside addr add 10.9.0.2/24 dev s3v0 && blade_carrier outside 300');
 must("cmcctl vm start vm1 blade blade1 mem 64 mac 02:00:00:00:0c:01 ip $ip");
 must("wait_for 600 'ip netns exec blade3 ping -c 1 -W 1 $ip >/dev/null'");
-must("wait_for 600 'ip netns exec outside ping -c 1 -W 1 $ip >/dev/null'");
+# The outside peer is measured only if it reaches the VM; if not, the bench says so, with
+# the counters of the ports and VFs on the way, and measures the inside peer alone.
+my ($orc) = $c->run("wait_for 600 'ip netns exec outside ping -c 1 -W 1 $ip >/dev/null'", timeout => 120);
+my $outside = $orc == 0;
+print "vm-outage: the outside peer (card 3 VF 0, 10.9.0.2) cannot reach the VM; measuring the inside peer alone\n",
+    must('cmcctl portstats; cmcctl vfstats') unless $outside;
 
 my (%gap, @down, @sw);
 my @to = ('blade2', 'blade1');
@@ -88,23 +93,24 @@ for my $i (1 .. $samples) {
 	my $from = $to[$i % 2];
 	$c->run('rm -f /tmp/gap-in.out /tmp/gap-out.out; '
 		. "(ip netns exec blade3 ping-gap -i 10 -d 300 $ip > /tmp/gap-in.out 2>&1 &); "
-		. "(ip netns exec outside ping-gap -i 10 -d 300 $ip > /tmp/gap-out.out 2>&1 &)");
+		. ($outside ? "(ip netns exec outside ping-gap -i 10 -d 300 $ip > /tmp/gap-out.out 2>&1 &)" : 'true'));
 	must('sleep 2');
 	my $nev = () = must('cmcctl events') =~ /\n/g;
 	must("cmcctl migrate vm1 --to $to", 300);
 	must('sleep 2');
-	must('kill -INT $(pidof ping-gap); wait_for 50 "grep -q sent= /tmp/gap-in.out && grep -q sent= /tmp/gap-out.out"', 30);
+	must('kill -INT $(pidof ping-gap); wait_for 50 "grep -q sent= /tmp/gap-in.out && { [ ' . ($outside ? 1 : 0) . ' = 0 ] || grep -q sent= /tmp/gap-out.out; }"', 30);
 	my ($gi, $ai, $ui) = gap('/tmp/gap-in.out', $i);
-	my ($go, $ao, $uo) = gap('/tmp/gap-out.out', $i);
+	my ($go, $ao, $uo) = $outside ? gap('/tmp/gap-out.out', $i) : (0, 0, '-');
 	my $m = migration();
 	my $d = $m->{qemu_downtime_ms} // 0;
 	my $s = ($m->{switchover_us} // 0) / 1000;
 	push @{ $gap{in} }, $gi;
-	push @{ $gap{out} }, $go;
+	push @{ $gap{out} }, $go if $outside;
 	push @down, $d;
 	push @sw, $s;
-	printf "%-6d %-16s %10.1f %10.1f %10.1f %10.1f %7d ms %8.1f ms %7.2f %7.2f\n", $i, "$from -> $to", $gi, $ai, $go, $ao,
-	    $d, $s, $d ? $gi / $d : 0, $d ? $go / $d : 0;
+	printf "%-6d %-16s %10.1f %10.1f %10s %10s %7d ms %8.1f ms %7.2f %7s\n", $i, "$from -> $to", $gi, $ai,
+	    $outside ? (sprintf('%.1f', $go), sprintf('%.1f', $ao)) : ('-', '-'), $d, $s, $d ? $gi / $d : 0,
+	    $outside && $d ? sprintf('%.2f', $go / $d) : '-';
 	# An outage 200 ms beyond QEMU's downtime: its timeline, the gaps (UTC) beside cmcd's
 	# events of this migration, to tell where the time went.
 	next unless $gi > $d + 200 || $go > $d + 200;
@@ -116,6 +122,7 @@ for my $i (1 .. $samples) {
 }
 my ($md, $ms) = (median(@down), median(@sw));
 for my $p ([ 'in', 'over the lane, peer inside (blade3, card 1\'s VEB)' ], [ 'out', 'over the lane, peer outside (card 3, across the uplinks)' ]) {
+	next unless $gap{ $p->[0] };
 	my $mg = median(@{ $gap{ $p->[0] } });
 	my @ratio = map { $down[$_] ? $gap{ $p->[0] }[$_] / $down[$_] : 0 } 0 .. $#down;
 	printf "vm-outage: %s, %d migrations: median outage %.1f ms, QEMU's downtime %d ms, cmcd's switch-over %.1f ms; "
