@@ -6,10 +6,11 @@
  *   ping-gap [-i MS] [-d SECONDS] A.B.C.D
  *
  * Runs for -d seconds (default 60) or until SIGINT/SIGTERM, then prints one line:
- *   sent=N received=N lost=N longest_gap_ms=G gap_start_ms=T first_reply_ms=F
+ *   sent=N received=N lost=N longest_gap_ms=G gap_start_ms=T first_reply_ms=F gap_start_utc=U
  * where the gap is the longest time between two consecutive replies (and from the last
  * reply to the end, if it is longer and replies had started), and T when it began,
- * counted from the start (monotonic clock). A reply is matched by its sequence number;
+ * counted from the start (monotonic clock); U is T as a UTC time of day, HH:MM:SS.mmm
+ * (the real-time clock at the start plus T), to set the gap beside `cmcctl events`. A reply is matched by its sequence number;
  * duplicates count once. Exit 0 if any reply came, 1 if none, 2 on usage.
  */
 #include <arpa/inet.h>
@@ -94,6 +95,8 @@ int main(int argc, char **argv)
 {
 	struct sockaddr_in to = { .sin_family = AF_INET };
 	double interval = 10, duration = 60, t0, next, last = -1, gap = 0, gap_at = 0, first = -1;
+	long long day_ms;
+	struct timespec r0;
 	unsigned long sent = 0, got = 0;
 	uint16_t id = (uint16_t)getpid();
 	int opt, fd;
@@ -116,6 +119,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	clock_gettime(CLOCK_REALTIME, &r0);
 	t0 = next = now_ms();
 	while (!stop && now_ms() - t0 < duration * 1e3) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -153,8 +157,11 @@ int main(int argc, char **argv)
 		gap = now_ms() - last;
 		gap_at = last - t0;
 	}
-	printf("sent=%lu received=%lu lost=%lu longest_gap_ms=%.1f gap_start_ms=%.1f first_reply_ms=%.1f\n", sent, got,
-	       sent - got, gap, gap_at, first);
+	day_ms = ((long long)r0.tv_sec * 1000 + r0.tv_nsec / 1000000 + (long long)gap_at) % 86400000;
+	printf("sent=%lu received=%lu lost=%lu longest_gap_ms=%.1f gap_start_ms=%.1f first_reply_ms=%.1f "
+	       "gap_start_utc=%02d:%02d:%02d.%03d\n",
+	       sent, got, sent - got, gap, gap_at, first, (int)(day_ms / 3600000), (int)(day_ms / 60000 % 60),
+	       (int)(day_ms / 1000 % 60), (int)(day_ms % 1000));
 	close(fd);
 	return got ? 0 : 1;
 usage:
