@@ -10,6 +10,8 @@
 #include "config.h"
 #include "macs.h"
 
+#include "proto.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libconfig.h>
@@ -940,123 +942,105 @@ const char *cmc_port_role_name(enum cmc_port_role role)
 
 /* --- Formatting --------------------------------------------------------------------- */
 
-struct out {
-	char *buf;
-	size_t len, used;
-};
-
-static __attribute__((format(printf, 2, 3))) void put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int w;
-
-	va_start(ap, fmt);
-	w = vsnprintf(o->used < o->len ? o->buf + o->used : NULL,
-		      o->used < o->len ? o->len - o->used : 0, fmt, ap);
-	va_end(ap);
-	if (w > 0)
-		o->used += (size_t)w;
-}
-
-static void format_blade(struct out *o, const struct cmc_config_blade *b, bool last)
+static void format_blade(struct cmc_out *o, const struct cmc_config_blade *b, bool last)
 {
 	const struct cmc_config_hypervisor *hv = &b->hv;
 
-	put(o, "  { name = \"%s\"; id = %u;", b->name, b->id);
+	cmc_out_printf(o, "  { name = \"%s\"; id = %u;", b->name, b->id);
 	if (b->spare[0])
-		put(o, " spare = \"%s\";", b->spare);
+		cmc_out_printf(o, " spare = \"%s\";", b->spare);
 	if (hv->binary[0] || hv->argc) {
-		put(o, "\n    hypervisor = {");
+		cmc_out_printf(o, "\n    hypervisor = {");
 		if (hv->binary[0])
-			put(o, " binary = \"%s\";", hv->binary);
+			cmc_out_printf(o, " binary = \"%s\";", hv->binary);
 		if (hv->argc) {
-			put(o, " args = (");
+			cmc_out_printf(o, " args = (");
 			for (unsigned i = 0; i < hv->argc; i++)
-				put(o, " \"%s\"%s", hv->args[i], i + 1 < hv->argc ? "," : "");
-			put(o, " );");
+				cmc_out_printf(o, " \"%s\"%s", hv->args[i], i + 1 < hv->argc ? "," : "");
+			cmc_out_printf(o, " );");
 		}
-		put(o, " };");
+		cmc_out_printf(o, " };");
 	}
-	put(o, " }%s\n", last ? "" : ",");
+	cmc_out_printf(o, " }%s\n", last ? "" : ",");
 }
 
-static void format_slot(struct out *o, const struct cmc_config_slot *s, bool last)
+static void format_slot(struct cmc_out *o, const struct cmc_config_slot *s, bool last)
 {
-	put(o, "  { slot = %u; policy = \"%s\"; ", s->number, cmc_slot_policy_name(s->policy));
+	cmc_out_printf(o, "  { slot = %u; policy = \"%s\"; ", s->number, cmc_slot_policy_name(s->policy));
 	if (s->policy == CMC_SLOT_SHARED)
-		put(o, "vfs = %u; ", s->vfs);
+		cmc_out_printf(o, "vfs = %u; ", s->vfs);
 	else
-		put(o, "blade = \"%s\"; ", s->blade->name);
-	put(o, "driver = \"%s\";", cmc_slot_driver_name(s->driver));
+		cmc_out_printf(o, "blade = \"%s\"; ", s->blade->name);
+	cmc_out_printf(o, "driver = \"%s\";", cmc_slot_driver_name(s->driver));
 	if (s->keep_vfs)
-		put(o, " keep_vfs = true;");
+		cmc_out_printf(o, " keep_vfs = true;");
 	if (s->port_count) {
-		put(o, "\n    ports = (");
+		cmc_out_printf(o, "\n    ports = (");
 		for (unsigned p = 0; p < s->port_count; p++)
-			put(o, " { pf = %u; role = \"%s\"; }%s", s->ports[p].pf,
+			cmc_out_printf(o, " { pf = %u; role = \"%s\"; }%s", s->ports[p].pf,
 			    cmc_port_role_name(s->ports[p].role), p + 1 < s->port_count ? "," : "");
-		put(o, " );");
+		cmc_out_printf(o, " );");
 	}
-	put(o, " }%s\n", last ? "" : ",");
+	cmc_out_printf(o, " }%s\n", last ? "" : ",");
 }
 
-static void format_template(struct out *o, const struct cmc_config_template *ct, bool last)
+static void format_template(struct cmc_out *o, const struct cmc_config_template *ct, bool last)
 {
 	const struct cmc_template *t = &ct->t;
 
-	put(o, "  { name = \"%s\"; id = %u;", t->name, t->id);
+	cmc_out_printf(o, "  { name = \"%s\"; id = %u;", t->name, t->id);
 	if (t->vlan)
-		put(o, " vlan = %u;", t->vlan);
-	put(o, " rate = %u; trusted = %s;", t->rate, t->trusted ? "true" : "false");
+		cmc_out_printf(o, " vlan = %u;", t->vlan);
+	cmc_out_printf(o, " rate = %u; trusted = %s;", t->rate, t->trusted ? "true" : "false");
 	if (t->n_allow) {
-		put(o, "\n    allow = (");
+		cmc_out_printf(o, "\n    allow = (");
 		for (unsigned i = 0; i < t->n_allow; i++) {
 			char one[CMC_ALLOW_STRLEN];
 
-			put(o, " \"%s\"%s", cmc_allow_str(&t->allow[i], one), i + 1 < t->n_allow ? "," : "");
+			cmc_out_printf(o, " \"%s\"%s", cmc_allow_str(&t->allow[i], one), i + 1 < t->n_allow ? "," : "");
 		}
-		put(o, " );");
+		cmc_out_printf(o, " );");
 	}
-	put(o, " }%s\n", last ? "" : ",");
+	cmc_out_printf(o, " }%s\n", last ? "" : ",");
 }
 
 size_t cmc_config_format(const struct cmc_config *cfg, char *buf, size_t len)
 {
-	struct out o = { .buf = buf, .len = len };
+	struct cmc_out o = { .buf = buf, .len = len };
 
 	if (len)
 		buf[0] = '\0';
-	put(&o, "chassis = { name = \"%s\";", cfg->chassis_name);
+	cmc_out_printf(&o, "chassis = { name = \"%s\";", cfg->chassis_name);
 	if (cfg->chassis_id)
-		put(&o, " id = 0x%08x;", cfg->chassis_id);
+		cmc_out_printf(&o, " id = 0x%08x;", cfg->chassis_id);
 	if (cfg->failover_grace != 30)
-		put(&o, " failover_grace = %u;", cfg->failover_grace);
-	put(&o, " };\n");
-	put(&o, "daemon = {\n  socket = \"%s\";\n  group = \"%s\";\n  store = \"%s\";\n};\n",
+		cmc_out_printf(&o, " failover_grace = %u;", cfg->failover_grace);
+	cmc_out_printf(&o, " };\n");
+	cmc_out_printf(&o, "daemon = {\n  socket = \"%s\";\n  group = \"%s\";\n  store = \"%s\";\n};\n",
 	    cfg->socket_path, cfg->socket_group, cfg->store_path);
-	put(&o, "blades = (\n");
+	cmc_out_printf(&o, "blades = (\n");
 	for (unsigned i = 0; i < cfg->blade_count; i++)
 		format_blade(&o, &cfg->blades[i], i + 1 == cfg->blade_count);
-	put(&o, ");\nslots = (\n");
+	cmc_out_printf(&o, ");\nslots = (\n");
 	for (unsigned i = 0; i < cfg->slot_count; i++)
 		format_slot(&o, &cfg->slots[i], i + 1 == cfg->slot_count);
-	put(&o, ");\n");
+	cmc_out_printf(&o, ");\n");
 	if (cfg->redfish.enabled) {
 		const struct cmc_config_redfish *rf = &cfg->redfish;
-		put(&o, "redfish = {\n  address = \"%s\";\n  port = %u;\n", rf->address, rf->port);
+		cmc_out_printf(&o, "redfish = {\n  address = \"%s\";\n  port = %u;\n", rf->address, rf->port);
 		if (*rf->certificate)
-			put(&o, "  certificate = \"%s\";\n  key = \"%s\";\n", rf->certificate, rf->key);
+			cmc_out_printf(&o, "  certificate = \"%s\";\n  key = \"%s\";\n", rf->certificate, rf->key);
 		if (rf->http_port)
-			put(&o, "  http_port = %u;\n", rf->http_port);
-		put(&o, "  session_timeout = %u;\n", rf->session_timeout);
-		put(&o, "  event_keepalive = %u;\n  event_retry_attempts = %u;\n  event_retry_interval = %u;\n};\n",
+			cmc_out_printf(&o, "  http_port = %u;\n", rf->http_port);
+		cmc_out_printf(&o, "  session_timeout = %u;\n", rf->session_timeout);
+		cmc_out_printf(&o, "  event_keepalive = %u;\n  event_retry_attempts = %u;\n  event_retry_interval = %u;\n};\n",
 		    rf->event_keepalive, rf->event_retry_attempts, rf->event_retry_interval);
 	}
 	if (cfg->template_count) {
-		put(&o, "templates = (\n");
+		cmc_out_printf(&o, "templates = (\n");
 		for (unsigned i = 0; i < cfg->template_count; i++)
 			format_template(&o, &cfg->templates[i], i + 1 == cfg->template_count);
-		put(&o, ");\n");
+		cmc_out_printf(&o, ");\n");
 	}
 	return o.used;
 }

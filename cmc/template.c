@@ -8,6 +8,8 @@
 #include "errf.h"
 #include "vbridge.h"
 
+#include "proto.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -199,23 +201,6 @@ bool cmc_template_mac_coded(const uint8_t mac[6], unsigned *id)
 
 /* --- The nftables ruleset -------------------------------------------------------------- */
 
-struct out {
-	char *buf;
-	size_t len, used;
-};
-
-static __attribute__((format(printf, 2, 3))) void put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int w;
-
-	va_start(ap, fmt);
-	w = vsnprintf(o->used < o->len ? o->buf + o->used : NULL, o->used < o->len ? o->len - o->used : 0, fmt, ap);
-	va_end(ap);
-	if (w > 0)
-		o->used += (size_t)w;
-}
-
 /* "{ a, b }" of t's MACs (macs true) or prefixes; false when there is none. */
 static bool set_of(const struct cmc_template *t, bool macs, char *buf, size_t len)
 {
@@ -235,16 +220,16 @@ static bool set_of(const struct cmc_template *t, bool macs, char *buf, size_t le
 	return any;
 }
 
-static void head(struct out *o, const char *table)
+static void head(struct cmc_out *o, const char *table)
 {
 	/* Declared first so that the delete never fails: one transaction, all or nothing. */
-	put(o, "table bridge %s\ndelete table bridge %s\n", table, table);
+	cmc_out_printf(o, "table bridge %s\ndelete table bridge %s\n", table, table);
 }
 
 int cmc_template_nft(const struct cmc_template *t, const char *table, const char *port, const uint8_t vm_mac[6],
 		     char *buf, size_t len)
 {
-	struct out o = { .buf = buf, .len = len };
+	struct cmc_out o = { .buf = buf, .len = len };
 	char macs[CMC_ALLOW_LIST_STRLEN + 8], nets[CMC_ALLOW_LIST_STRLEN + 8], ms[VB_MAC_STRLEN];
 	bool has_macs = set_of(t, true, macs, sizeof(macs)), has_nets = set_of(t, false, nets, sizeof(nets));
 
@@ -253,35 +238,35 @@ int cmc_template_nft(const struct cmc_template *t, const char *table, const char
 	if (len)
 		buf[0] = '\0';
 	head(&o, table);
-	put(&o, "table bridge %s {\n\tchain acl {\n\t\ttype filter hook forward priority 0; policy accept;\n", table);
+	cmc_out_printf(&o, "table bridge %s {\n\tchain acl {\n\t\ttype filter hook forward priority 0; policy accept;\n", table);
 	if (!t->trusted)
-		put(&o, "\t\tiifname \"%s\" ether saddr != %s drop\n", port, vb_mac_str(vm_mac, ms));
+		cmc_out_printf(&o, "\t\tiifname \"%s\" ether saddr != %s drop\n", port, vb_mac_str(vm_mac, ms));
 	if (t->n_allow) {
 		/* To the VM: from an allowed peer only. */
 		if (has_macs)
-			put(&o, "\t\toifname \"%s\" ether saddr %s accept\n", port, macs);
+			cmc_out_printf(&o, "\t\toifname \"%s\" ether saddr %s accept\n", port, macs);
 		if (has_nets) {
-			put(&o, "\t\toifname \"%s\" ether type arp arp saddr ip %s accept\n", port, nets);
-			put(&o, "\t\toifname \"%s\" ip saddr %s accept\n", port, nets);
+			cmc_out_printf(&o, "\t\toifname \"%s\" ether type arp arp saddr ip %s accept\n", port, nets);
+			cmc_out_printf(&o, "\t\toifname \"%s\" ip saddr %s accept\n", port, nets);
 		}
-		put(&o, "\t\toifname \"%s\" drop\n", port);
+		cmc_out_printf(&o, "\t\toifname \"%s\" drop\n", port);
 		/* From the VM: to an allowed peer only, and ARP requests to find one. */
-		put(&o, "\t\tiifname \"%s\" ether type arp arp operation request accept\n", port);
+		cmc_out_printf(&o, "\t\tiifname \"%s\" ether type arp arp operation request accept\n", port);
 		if (has_macs)
-			put(&o, "\t\tiifname \"%s\" ether daddr %s accept\n", port, macs);
+			cmc_out_printf(&o, "\t\tiifname \"%s\" ether daddr %s accept\n", port, macs);
 		if (has_nets) {
-			put(&o, "\t\tiifname \"%s\" ether type arp arp daddr ip %s accept\n", port, nets);
-			put(&o, "\t\tiifname \"%s\" ip daddr %s accept\n", port, nets);
+			cmc_out_printf(&o, "\t\tiifname \"%s\" ether type arp arp daddr ip %s accept\n", port, nets);
+			cmc_out_printf(&o, "\t\tiifname \"%s\" ip daddr %s accept\n", port, nets);
 		}
-		put(&o, "\t\tiifname \"%s\" drop\n", port);
+		cmc_out_printf(&o, "\t\tiifname \"%s\" drop\n", port);
 	}
-	put(&o, "\t}\n}\n");
+	cmc_out_printf(&o, "\t}\n}\n");
 	return (int)o.used;
 }
 
 int cmc_template_nft_remove(const char *table, char *buf, size_t len)
 {
-	struct out o = { .buf = buf, .len = len };
+	struct cmc_out o = { .buf = buf, .len = len };
 
 	if (!chars_ok(table, 32, "-_"))
 		return -EINVAL;

@@ -193,3 +193,15 @@ int cmc_proto_split(char *line, char **argv, int max)
 	}
 	return n;
 }
+
+void cmc_out_printf(struct cmc_out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+
+	va_start(ap, fmt);
+	w = vsnprintf(o->used < o->len ? o->buf + o->used : NULL, o->used < o->len ? o->len - o->used : 0, fmt, ap);
+	va_end(ap);
+	if (w > 0)
+		o->used += (size_t)w;
+}

@@ -32,6 +32,15 @@ struct cmc_buf {
 };
 
 void cmc_buf_free(struct cmc_buf *b);
+
+/* Text into a caller's fixed buffer, snprintf-style: used counts what was asked for even
+ * past len, so used >= len after the last write says it did not fit (and buf then holds
+ * a NUL-terminated prefix if len > 0). */
+struct cmc_out {
+	char *buf;
+	size_t len, used;
+};
+void cmc_out_printf(struct cmc_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cmc_buf_add(struct cmc_buf *b, const char *s, size_t n);
 void cmc_buf_printf(struct cmc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Drop the first n bytes (what was written to a socket). */
