@@ -814,7 +814,8 @@ static struct card *driven_card(struct cmc_cards *cards, unsigned slot, unsigned
 
 	if (c && c->nic && !c->dead)
 		return c;
-	snprintf(err, errlen, "slot %u pf %u is not driven by cmcd", slot, pf);
+	snprintf(err, errlen, "slot %u pf %u is not driven by cmcd (it drives a card that is there, in a slot"
+		 " the configuration gives vfs > 0)", slot, pf);
 	return NULL;
 }
 

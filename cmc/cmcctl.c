@@ -55,6 +55,8 @@ static void usage(FILE *f)
 		"  assignments           which VF is in which blade\n"
 		"  domain create NAME [vlan X] | delete NAME | add NAME BLADE | remove NAME BLADE\n"
 		"                        blades of one domain reach each other and no others\n"
+		"  domain dhcp NAME subnet P server A (pool A-B [router A] [dns A] [lease S] | relay A) | off\n"
+		"                        the domain's own DHCP service (doc/dhcp.md)\n"
 		"  domains               the domains and their blades\n"
 		"  lane create NAME BLADE BLADE [slot N [pf P]] | delete NAME\n"
 		"                        a private link between two blades on a midplane port\n"

@@ -99,9 +99,9 @@ enum cmc_status cmc_cmd_assign(void *ctx, struct cmc_api_request *req)
 	struct cmc_assignment n = { 0 };
 	unsigned vlan = 0;
 	struct cmc_arg args[] = {
-		{ "slot", CMC_ARG_UINT, 0, 255, true, &n.slot, NULL, false },
-		{ "pf", CMC_ARG_UINT, 0, 7, false, &n.pf, NULL, false },
-		{ "vf", CMC_ARG_UINT, 0, 7, true, &n.vf, NULL, false },
+		{ "slot", CMC_ARG_UINT, 0, 255, true, &n.slot, "a slot number (0-255)", false },
+		{ "pf", CMC_ARG_UINT, 0, 7, false, &n.pf, "a PF number (0-7)", false },
+		{ "vf", CMC_ARG_UINT, 0, 7, true, &n.vf, "a VF number (0-7)", false },
 		{ "blade", CMC_ARG_WORD, 0, CMC_CONFIG_NAME_MAX, true, n.blade, NULL, false },
 		{ "mac", CMC_ARG_MAC, 0, 0, false, n.mac, "a unicast MAC address (like 02:00:00:00:01:01)", false },
 		{ "vlan", CMC_ARG_UINT, 1, 4094, false, &vlan, "a VLAN id (1-4094)", false },
@@ -127,9 +127,9 @@ enum cmc_status cmc_cmd_unassign(void *ctx, struct cmc_api_request *req)
 	struct cmcd *d = ctx;
 	unsigned slot = 0, pf = 0, vf = 0;
 	struct cmc_arg args[] = {
-		{ "slot", CMC_ARG_UINT, 0, 255, true, &slot, NULL, false },
-		{ "pf", CMC_ARG_UINT, 0, 7, false, &pf, NULL, false },
-		{ "vf", CMC_ARG_UINT, 0, 7, true, &vf, NULL, false },
+		{ "slot", CMC_ARG_UINT, 0, 255, true, &slot, "a slot number (0-255)", false },
+		{ "pf", CMC_ARG_UINT, 0, 7, false, &pf, "a PF number (0-7)", false },
+		{ "vf", CMC_ARG_UINT, 0, 7, true, &vf, "a VF number (0-7)", false },
 	};
 	char err[256];
 	enum cmc_status st = cmc_args_parse(req, 1, args, sizeof(args) / sizeof(args[0]), usage);

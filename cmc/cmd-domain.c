@@ -70,7 +70,7 @@ enum cmc_status cmc_cmd_domain(void *ctx, struct cmc_api_request *req)
 	if (strcmp(op, "create") == 0) {
 		if (req->argc == 5 && strcmp(req->argv[3], "vlan") == 0) {
 			if (cmc_api_parse_uint(req->argv[4], CMC_DOMAIN_VLAN_MAX, &v) || v < CMC_DOMAIN_VLAN_MIN)
-				return cmc_api_refuse(req, CMC_REFUSED, "'%.32s' is not a domain VLAN (%d-%d)", req->argv[4],
+				return cmc_api_refuse(req, CMC_USAGE, "'%.32s' is not a domain VLAN (%d-%d)", req->argv[4],
 						      CMC_DOMAIN_VLAN_MIN, CMC_DOMAIN_VLAN_MAX);
 		} else if (req->argc != 3) {
 			return cmc_api_refuse(req, CMC_USAGE, "%s", usage);
@@ -90,15 +90,15 @@ enum cmc_status cmc_cmd_domain(void *ctx, struct cmc_api_request *req)
 	st = cmc_blades_command_end(d->blades, req, old, rc, "domain", err, sizeof(err));
 	if (st != CMC_OK)
 		return st;
-	if (op[0] == 'c')
+	if (op[0] == 'c') {
 		cmc_events_post(d->events, "domain", -1, "%s created (vlan %u)", name, vlan);
-	else if (op[0] == 'd')
+	} else if (op[0] == 'd') {
 		cmc_events_post(d->events, "domain", -1, "%s deleted", name);
-	if (op[0] == 'd')	/* its service, if it had one, stops */
-		cmc_dhcp_sync(d->dhcp);
-	else
+		cmc_dhcp_sync(d->dhcp);	/* its service, if it had one, stops */
+	} else {
 		cmc_events_post(d->events, "domain", -1, "%s %s %s", req->argv[3], op[0] == 'a' ? "joined" : "left",
 				name);
+	}
 	return CMC_OK;
 }
 

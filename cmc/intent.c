@@ -601,7 +601,8 @@ static int check_one(const struct cmc_intent *t, const struct cmc_assignment *a,
 	if (rc)
 		return rc;
 	if (!find_port(t, a->slot, a->pf) && !loading)
-		return say(err, errlen, -ENOENT, "slot %u pf %u is not driven by cmcd (no VFs to assign there)",
+		return say(err, errlen, -ENOENT, "slot %u pf %u is not driven by cmcd, no VFs to assign there (it drives"
+			   " a card that is there, in a slot the configuration gives vfs > 0)",
 			   a->slot, a->pf);
 	if (cmc_intent_port(t, a->slot, a->pf, &n) && a->vf >= n)
 		return say(err, errlen, -ENOENT, "no VF %u on slot %u pf %u (%u enabled)", a->vf, a->slot, a->pf, n);
@@ -1160,7 +1161,8 @@ static int role_put(struct cmc_intent *in, unsigned slot, unsigned pf, enum cmc_
 	struct role *r = NULL;
 
 	if (!find_port(in, slot, pf) && !loading)
-		return say(err, errlen, -ENOENT, "slot %u pf %u is not driven by cmcd", slot, pf);
+		return say(err, errlen, -ENOENT, "slot %u pf %u is not driven by cmcd (it drives a card that is there,"
+			   " in a slot the configuration gives vfs > 0)", slot, pf);
 	if (role == CMC_PORT_UPLINK)
 		for (unsigned i = 0; i < in->n_lanes; i++)
 			if (in->lanes[i].slot == slot && in->lanes[i].pf == pf)

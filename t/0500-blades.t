@@ -82,6 +82,11 @@ like($c->run('cmcctl events'), qr/vf-trust\s+1\s+pf 0 vf 0 trusted: may change i
 # --- Domains ------------------------------------------------------------------------------
 $c->ok_run('cmcctl domain create red vlan 10 && cmcctl domain add red blade1 && cmcctl domain add red blade2', 'domain red: blade1, blade2');
 $c->ok_run('cmcctl domain create blue vlan 20 && cmcctl domain add blue blade3', 'domain blue: blade3');
+{
+	my $ev = $c->run('cmcctl events');
+	like($ev, qr/red created \(vlan 10\).*blade1 joined red/s, 'domain create and add: their events');
+	unlike($ev, qr/ left (red|blue)|\(null\)/, '  and no blade is said to have left a domain it was created with');
+}
 $c->ok_run('cmcctl assign slot 1 vf 2 blade blade3', 'assign slot 1 vf 2 to blade3');
 is((placed('blade3', 's1v2'))[0], 0, 'placed in blade3');
 $c->ok_run('ip -n blade3 addr add 10.50.0.3/24 dev s1v2 && blade_carrier blade1 300 && blade_carrier blade2 300 && blade_carrier blade3 300',
