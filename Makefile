@@ -218,10 +218,12 @@ SYSTEMDUNITDIR ?= $(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir sys
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 INSTALL ?= install
 
+# The documents the man pages and the README name (doc/*.md), installed beside the README.
+USER_DOCS = $(notdir $(wildcard doc/*.md))
 # Everything install puts, relative to DESTDIR (uninstall removes exactly these).
 INSTALLED_FILES = $(SBINDIR)/cmcd $(BINDIR)/cmcctl $(MANDIR)/man8/cmcd.8 $(MANDIR)/man8/cmcctl.8 \
 	$(SYSTEMDUNITDIR)/cmcd.service $(BASHCOMPDIR)/cmcctl $(SYSCONFDIR)/cmc/cmcd.conf.example \
-	$(DOCDIR)/README.md
+	$(DOCDIR)/README.md $(addprefix $(DOCDIR)/,$(USER_DOCS))
 INSTALLED_DIRS = $(SYSCONFDIR)/cmc $(LOCALSTATEDIR)/lib/cmc $(DOCDIR)
 
 install: $(O)/cmcd $(O)/cmcctl
@@ -235,7 +237,7 @@ install: $(O)/cmcd $(O)/cmcctl
 		-e 's|/usr/share/doc/cmc/|$(DOCDIR)/|' conf/cmcd.service > $(DESTDIR)$(SYSTEMDUNITDIR)/cmcd.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/cmcd.service
 	$(INSTALL) -m 0644 conf/cmcctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/cmcctl
-	$(INSTALL) -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	$(INSTALL) -m 0644 README.md $(addprefix doc/,$(USER_DOCS)) $(DESTDIR)$(DOCDIR)/
 	# An example beside the configuration; the admin's cmcd.conf is never touched.
 	$(INSTALL) -m 0644 conf/example.conf $(DESTDIR)$(SYSCONFDIR)/cmc/cmcd.conf.example
 	$(INSTALL) -d -m 0700 $(DESTDIR)$(LOCALSTATEDIR)/lib/cmc

@@ -17,6 +17,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -440,6 +441,10 @@ static int check_config(const char *path)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
+	/* The file is right, but cmcd would not start: its socket's group is not there yet. */
+	if (cfg->socket_group[0] && !getgrnam(cfg->socket_group))
+		fprintf(stderr, "%s: warning: daemon.group: group '%s' does not exist; cmcd will not start until it"
+			" does (groupadd --system %s)\n", path, cfg->socket_group, cfg->socket_group);
 	printf("%s: valid (chassis %s, %u blades, %u slots)\n", path, cfg->chassis_name,
 	       cfg->blade_count, cfg->slot_count);
 	cmc_config_free(cfg);

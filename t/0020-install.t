@@ -38,6 +38,8 @@ my %want = (
 	"$unitdir/cmcd.service" => '0644',
 	'/usr/local/share/bash-completion/completions/cmcctl' => '0644',
 	'/etc/cmc/cmcd.conf.example' => '0644', '/usr/local/share/doc/cmc/README.md' => '0644',
+	# the documents the man pages name, beside the README
+	map { ("/usr/local/share/doc/cmc/" . (s{.*/}{}r) => '0644') } glob("$FindBin::Bin/../doc/*.md"),
 );
 is_deeply([ files($d) ], [ sort keys %want ], 'the files installed, and only those');
 is(mode("$d$_"), $want{$_}, "$_ mode $want{$_}") for sort keys %want;

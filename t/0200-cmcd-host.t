@@ -180,6 +180,11 @@ for my $c (@confs) {
 ($rc, $out) = sh("$CMCD --check-config $dir/good.conf");
 is($rc, 0, '--check-config on a good file: exit 0');
 like($out, qr/valid \(chassis hosttest, 2 blades/, '--check-config: summary');
+spew("$dir/nogroup.conf", config() =~ s/group = ""/group = "cmc-no-such-group"/r);
+($rc, $out) = sh("$CMCD --check-config $dir/nogroup.conf");
+is($rc, 0, '--check-config: a socket group that does not exist: the file is valid (exit 0)');
+like($out, qr/warning: daemon\.group: group 'cmc-no-such-group' does not exist; cmcd will not start until it does \(groupadd --system cmc-no-such-group\)/,
+     '  but a warning names the group and the command that makes it');
 ($rc, $out) = sh("$CMCD --check-config $dir/missing.conf");
 is($rc, 1, '--check-config on a missing file: exit 1');
 ($rc, $out) = sh("$CMCD --bogus");
