@@ -1,22 +1,37 @@
 #!/usr/bin/perl
-# A VM's network that follows it, and network templates (issue #14; doc/vm-network.md,
-# doc/templates.md): one boot of the root-port layout, in two parts, each with a cmcd of
-# its own on its own configuration (one boot for both: `make check` boots once, not twice).
-# Card 1's port is an uplink (cabled, captured), card 2's a midplane port with the lane
-# between blade1 and blade2. The VMs are the payload (t/vm) with an e1000 answering ARP
-# and ping for its ip=.
+# VFs' rates, a VM's network that follows it, network templates (issues #10 and #14;
+# doc/rate-limiter.md, doc/vm-network.md, doc/templates.md): one boot of the root-port
+# layout (`make check` boots once for the three), in three parts, each with a cmcd of its
+# own on its own configuration, each starting from what the one before gave back. Card 1's
+# port is an uplink (cabled, captured), card 2's a midplane port. QEMU traces the writes
+# to registers its igb does not implement (e1000e_wrn_regs_write_unknown, on its stderr on
+# the host): the rate registers, which is how parts 1 and 3 see what reached the card.
 #
-# Part 1, the VM's network (vm_port_idle 30 s): blade3 has a VF of card 1 and pings the VM
-# while it migrates; its ports are built and deprovisioned with it; an idle VM's port goes.
+# Part 1, a VF's transmit rate reaches the card (issue #10, item 4): igb-vfio writes the
+# 82576's rate factor for the VF's rate to the rate scheduler of each of the VF's two
+# transmit queues (RTTDQSEL selects queue n, then n + 8; RTTBCNRC takes the value). QEMU's
+# igb implements none of these registers: it drops the writes and reads 0.
 #
-# Part 2, templates (after part 1's lane and peer are given back and its cmcd stopped):
-# template "web" (id 7, 100 Mbit/s) lets only 10.9.0.1 reach its VMs. blade3 has a VF of
-# card 1 as 10.9.0.1 (allowed), blade2 another as 10.9.0.2 (not allowed).
+#   - assigning a VF with a rate writes the datasheet's factor for that VF's queues;
+#   - the VF back to its default (unassigned) clears it; a new rate writes the new value;
+#     a rate not below the link speed leaves the limiter off;
+#   - cmcctl vfstats shows the value written and, on the emulator, "not kept by this card";
+#     cmcd logs once that the card does not keep the limits.
+#
+# The expected values are worked out here from the datasheet's definition (RF = link /
+# rate in 10.14 fixed point, truncated, RS_ENA = bit 31), not taken from the C code.
+#
+# Part 2, the VM's network (vm_port_idle 30 s), with the lane between blade1 and blade2 on
+# card 2's port. The VMs are the payload (t/vm) with an e1000 answering ARP and ping for
+# its ip=. blade3 has a VF of card 1 and pings the VM while it migrates; its ports are
+# built and deprovisioned with it; an idle VM's port goes.
+#
+# Part 3, templates: template "web" (id 7, 100 Mbit/s) lets only 10.9.0.1 reach its VMs.
+# blade3 has a VF of card 1 as 10.9.0.1 (allowed), blade2 another as 10.9.0.2 (not allowed).
 #
 #   - vm1 names web (--template), vm2 carries it in its MAC (06:07:...): both VFs get
 #     web's rate; `template set web rate 200` writes the new rate to the rate registers of
-#     both VFs' queues (seen in QEMU's trace of the writes, as t/0520 reads them) in one
-#     change;
+#     both VFs' queues (read as in part 1) in one change;
 #   - the access list: 10.9.0.1 pings vm1, 10.9.0.2 does not (its ARP and pings are dropped
 #     on vm1's bridge port by the port's nftables table); the same after vm1 moves to
 #     blade2 (the table built there with the port, gone from blade1 with the old port);
@@ -58,25 +73,66 @@ sub net {
 	return { rx => $v[8], tx => $v[9], arp => $v[10], echo => $v[11], status => $v[13] & 0xffffffff };
 }
 
-# --- The rate registers (as t/0520: the 82576's per-queue rate factor) ---------------------
-my ($RTTDQSEL, $RTTBCNRC) = (0x3604, 0x36b0);
+# --- The rate registers: the 82576's per-queue rate factor ----------------------------------
+my ($RTTDQSEL, $RTTBCNRC, $RTTBCNRM) = (0x3604, 0x36b0, 0x3690);
+my ($SLOT, $VF) = (1, 2);
+my @queues = ($VF, $VF + 8);
+my $link = 1000;    # QEMU's igb always reports 1000 Mbit/s
+# Part 1's VF: its record in `cmcctl -j vfstats`.
+sub rate_vfstat { my ($s) = grep { $_->{slot} == $SLOT && $_->{pf} == 0 && $_->{vf} == $VF } @{ $c->json('cmcctl -j vfstats') }; $s // {} }
+
+# The datasheet's factor, on its own terms.
 sub factor {
 	my ($rate) = @_;
-	return 0 if $rate == 0 || $rate >= 1000;
-	my $int = int(1000 / $rate);
-	return 0x80000000 | ($int << 14) | int(((1000 - $int * $rate) * 16384) / $rate);
+	return 0 if $rate == 0 || $rate >= $link;
+	my $int = int($link / $rate);
+	my $dec = int((($link - $int * $rate) * 16384) / $rate);
+	return 0x80000000 | ($int << 14) | $dec;
 }
-# Per queue, the last RTTBCNRC value QEMU saw written since byte $from of its trace.
+
+# The unknown-register writes QEMU traced since byte $from: [offset, value] in order.
+sub writes {
+	my ($from) = @_;
+	my @w;
+	for (split /\n/, $c->qemu_stderr($from)) {
+		push @w, [ hex $1, hex $2 ] if /e1000e_wrn_regs_write_unknown .*register 0x([0-9a-f]+), \d+ byte\(s\), value: 0x([0-9a-f]+)/;
+	}
+	return @w;
+}
+# Per queue, the last RTTBCNRC value written (to the queue RTTDQSEL selected last).
 sub limiters {
 	my ($from) = @_;
 	my ($sel, %q);
-	for (split /\n/, $c->qemu_stderr($from)) {
-		next unless /e1000e_wrn_regs_write_unknown .*register 0x([0-9a-f]+), \d+ byte\(s\), value: 0x([0-9a-f]+)/;
-		my ($reg, $val) = (hex $1, hex $2);
+	for (writes($from)) {
+		my ($reg, $val) = @$_;
 		$sel = $val if $reg == $RTTDQSEL;
 		$q{$sel} = $val if $reg == $RTTBCNRC && defined $sel;
 	}
 	return \%q;
+}
+# Waits (bounded) until both of the VF's queues got $want since $from; returns what they got.
+sub wait_limiters {
+	my ($from, $want) = @_;
+	my $end = time + 10;
+	my $q;
+	do {
+		$q = limiters($from);
+		return $q if !grep { ($q->{$_} // -1) != $want } @queues;
+		sleep 0.2;
+	} while (time < $end);
+	return $q;
+}
+sub check_limiters {
+	my ($from, $rate, $name) = @_;
+	my $want = factor($rate);
+	my $q = wait_limiters($from, $want);
+	my $shown = join(', ', map { sprintf('queue %d: %s', $_, defined $q->{$_} ? sprintf('0x%08x', $q->{$_}) : 'nothing') }
+		sort { $a <=> $b } keys %$q) || 'no rate-scheduler write at all';
+	is_deeply([ map { $q->{$_} } @queues ], [ $want, $want ], sprintf('%s: 0x%08x on queues %s', $name, $want, join(' and ', @queues)))
+	    or diag("QEMU saw: $shown\n" . $c->qemu_stderr($from));
+	my %mine = map { $_ => 1 } @queues;
+	is_deeply([ grep { !$mine{$_} } sort { $a <=> $b } keys %$q ], [], "$name: no other queue's limiter written")
+	    or diag("QEMU saw: $shown");
 }
 # Waits (10 s at most) for every queue of the VFs @vfs (VF n: queues n and n + 8) to get $want.
 sub queues_get {
@@ -91,7 +147,54 @@ sub queues_get {
 	return [ map { $q->{$_} // -1 } @queues ];
 }
 
-# === Part 1: the VM's network ===============================================================
+# === Part 1: a VF's rate ====================================================================
+{
+$c->ok_run('cmcd -c /cmc/conf/emulated.conf && wait_for 300 "vfs_probed 0000:01:00.0 && vfs_probed 0000:02:00.0"',
+	'cmcd up, VFs of both cards probed', timeout => 90);
+ok(scalar(grep { $_->[0] == $RTTBCNRM && $_->[1] == 0x14 } writes(0)),
+	'bring-up sets the schedulers\' compensation time (RTTBCNRM = 0x14, for 9728-byte frames)');
+
+my $from = $c->qemu_stderr_size;
+$c->ok_run("cmcctl assign slot $SLOT vf $VF blade blade1 rate 300", 'assign a VF with rate 300 Mbit/s');
+check_limiters($from, 300, 'rate 300 (RF 3 + 5461/16384)');
+my $s = rate_vfstat();
+is($s->{rate}, 300, 'vfstats: the rate asked');
+is($s->{rate_reg}, sprintf('0x%08x', factor(300)), 'vfstats: the value written');
+is($s->{rate_link_mbps}, $link, 'vfstats: for the port speed');
+ok(exists $s->{rate_kept} && !$s->{rate_kept}, 'vfstats -j: the emulated card did not keep it (reads 0)');
+like($c->run('cmcctl vfstats'), qr/^$SLOT\s+0\s+$VF\s.*\s300\s+0x8000d555 not kept by this card$/m,
+	'cmcctl vfstats: the value, "not kept by this card"');
+
+$from = $c->qemu_stderr_size;
+$c->ok_run("cmcctl unassign slot $SLOT vf $VF", 'unassign it: the VF back to its defaults');
+check_limiters($from, 0, 'the default (rate 0) clears it');
+$s = rate_vfstat();
+is_deeply([ @$s{qw(rate rate_reg)} ], [ 0, '0x00000000' ], 'vfstats: rate 0, limiter off');
+like($c->run('cmcctl vfstats'), qr/^$SLOT\s+0\s+$VF\s.*\s0\s+off$/m, 'cmcctl vfstats: off');
+
+$from = $c->qemu_stderr_size;
+$c->ok_run("cmcctl assign slot $SLOT vf $VF blade blade1 rate 1", 'assign it again with a new rate, 1 Mbit/s');
+check_limiters($from, 1, 'rate 1 (RF 1000, the slowest whole rate)');
+is(rate_vfstat()->{rate_reg}, sprintf('0x%08x', factor(1)), 'vfstats: the new value');
+
+$from = $c->qemu_stderr_size;
+$c->ok_run("cmcctl unassign slot $SLOT vf $VF && cmcctl assign slot $SLOT vf $VF blade blade1 rate 1000",
+	'and with a rate of the link speed, 1000 Mbit/s');
+check_limiters($from, 1000, 'rate = link speed: the limiter off');
+like($c->run('cmcctl vfstats'), qr/^$SLOT\s+0\s+$VF\s.*\s1000\s+off \(rate not below the link's 1000 Mbit\/s\)$/m,
+	'cmcctl vfstats says why it is off');
+
+# cmcd says so in its log (syslog, on the console here), once per card, not per write.
+my @told = $c->console =~ /(slot $SLOT pf 0 vf $VF: the card does not keep transmit limits \(RTTBCNRC 0x8000d555 read back as 0x00000000\))/g;
+is(scalar @told, 1, 'cmcd logged once that the card does not keep the limits') or diag("log lines: @told");
+}
+
+# === Between parts 1 and 2: part 1's VF given back, its cmcd stopped ==========================
+ok_run("cmcctl unassign slot $SLOT vf $VF", "part 1's VF given back", timeout => 30);
+is_deeply(json('cmcctl -j assignments'), [], '  nothing is assigned');
+ok_run('kill $(pidof cmcd); wait_for 100 "! pidof cmcd >/dev/null"', "part 1's cmcd stopped", timeout => 30);
+
+# === Part 2: the VM's network ===============================================================
 {
 my $mac = '02:00:00:00:0b:01';
 my $ip = '10.9.0.5';
@@ -219,12 +322,12 @@ ok_run("wait_for 100 'cmcctl events | grep -q \"vm-port-removed.*vbr-$ddev.*blad
 is(scalar @{ entries($mac) }, 0, "and the card has no entry for its MAC");
 }
 
-# === Between the parts: part 1's lane and peer given back, its cmcd stopped ==================
-ok_run('cmcctl lane delete mig && cmcctl unassign slot 1 vf 3', "part 1's lane and blade3's VF given back", timeout => 60);
+# === Between parts 2 and 3: part 2's lane and peer given back, its cmcd stopped ==============
+ok_run('cmcctl lane delete mig && cmcctl unassign slot 1 vf 3', "part 2's lane and blade3's VF given back", timeout => 60);
 is_deeply(json('cmcctl -j assignments'), [], '  nothing is assigned');
-ok_run('kill $(pidof cmcd); wait_for 100 "! pidof cmcd >/dev/null"', "part 1's cmcd stopped", timeout => 30);
+ok_run('kill $(pidof cmcd); wait_for 100 "! pidof cmcd >/dev/null"', "part 2's cmcd stopped", timeout => 30);
 
-# === Part 2: templates ======================================================================
+# === Part 3: templates ======================================================================
 {
 # --- The chassis, its templates, its peers ---------------------------------------------------
 ok_run(q{cp /cmc/conf/emulated.conf /tmp/tmpl.conf && }
