@@ -155,12 +155,12 @@ check-unit: unit
 	$(Q)$(MAKE) --no-print-directory SAN=1 unit
 
 # make check runs its builds CHECK_JOBS at a time (unless make was given -j itself), then
-# the tests in two rounds: the unit tests and the host-only test files, CHECK_JOBS at a
-# time (they mostly wait: on timeouts, on daemons, on a small payload VM); then, whatever
-# that round's outcome, the chassis files, one at a time (each boots QEMU under TCG, which
-# takes both of this machine's cores, and a guest starved of CPU stalls). A chassis file is
-# one that boots the emulated chassis (Chassis->new, or t/chassis/run). Each round is
-# prove-check's (a stalled file rerun once).
+# the tests in two rounds. First the host-only test files and the unit tests, CHECK_JOBS
+# at a time (the long host files first, the short unit tests filling in beside them).
+# Then, whatever that round's outcome, the chassis files one at a time: each boots QEMU
+# under TCG, which takes both of this machine's cores (a guest starved of CPU stalls). A
+# chassis file is one that boots the emulated chassis (Chassis->new, or t/chassis/run).
+# Each round is prove-check's (a stalled file rerun once).
 CHECK_JOBS ?= 2
 CHECK_J = $(if $(filter -j% --jobserver%,$(MAKEFLAGS)),,-j$(CHECK_JOBS))
 CHASSIS_TESTS = $(sort $(shell grep -lE 'Chassis->new|t/chassis/run' t/*.t))
@@ -178,7 +178,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory $(CHECK_J) image-vm
 	$(Q)rc=0; t/tools/prove-check $(O)/chassis-run/stalled --exec '' --timer -j$(CHECK_JOBS) \
 		$(CHECK_SEQ_RULES) --rules='par=**' -- \
-		$(UNITS) $(patsubst $(O)/%,build-san/%,$(UNITS)) $(HOST_TESTS) || rc=1; \
+		$(HOST_TESTS) $(UNITS) $(patsubst $(O)/%,build-san/%,$(UNITS)) || rc=1; \
 	t/tools/prove-check $(O)/chassis-run/stalled --exec '' --timer -- $(CHASSIS_TESTS) || rc=1; \
 	exit $$rc
 
