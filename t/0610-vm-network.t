@@ -308,11 +308,16 @@ my $bc = Pcap::count($cap, sub { $_->{src} eq $mac && $_->{dst} eq 'ff:ff:ff:ff:
 cmp_ok($bc, '>', 0, "the capture sees the cable: the VM's own broadcasts (its announcement) went out of the uplink ($bc)");
 
 # --- Idle deprovisioning -----------------------------------------------------------------------
+# vm1 pinged every second from blade3 meanwhile: a VM with traffic beside the idle one.
+# (On a loaded host vm2's port took 85 s from its VM's start to be called idle, while vm1,
+# last pinged above, went 30 s without a frame and was called idle first.)
+$c->run("(ip netns exec blade3 ping -i 1 -W 1 $ip >/dev/null 2>&1 & echo \$! > /tmp/busy-ping.pid)");
 ok_run("wait_for 900 'cmcctl events | grep -q \"vm-port-idle.*vbr-$dev2.*blade2\"'",
 	"vm2's port, without a frame for 30 s, is deprovisioned with an event", timeout => 120);
 is(scalar @{ entries('02:00:00:00:0b:02') }, 0, "  the card's entry for vm2's MAC is gone");
 is(($c->run("ip -n blade2 link show vbr-$dev2 2>/dev/null"))[0], 1, '  and its bridge on blade2');
 unlike(out('cmcctl events'), qr/vm-port-idle.*vbr-(\Q$dev\E|\Q$ddev\E) /, "vm1's ports, pinged, were never idle");
+ok_run('kill $(cat /tmp/busy-ping.pid)', "  (blade3's pings to vm1 stopped)");
 ok_run('cmcctl vm stop vm2', 'vm2 stopped');
 
 # --- The VM goes: its port goes ---------------------------------------------------------------
