@@ -154,16 +154,33 @@ image: all
 check-unit: unit
 	$(Q)$(MAKE) --no-print-directory SAN=1 unit
 
+# make check runs its builds CHECK_JOBS at a time (unless make was given -j itself), then
+# the tests in two rounds. First the host-only test files and the unit tests, CHECK_JOBS
+# at a time (the long host files first, the short unit tests filling in beside them).
+# Then, whatever that round's outcome, the chassis files one at a time: each boots QEMU
+# under TCG, which takes both of this machine's cores (a guest starved of CPU stalls). A
+# chassis file is one that boots the emulated chassis (Chassis->new, or t/chassis/run).
+# Each round is prove-check's (a stalled file rerun once).
+CHECK_JOBS ?= 2
+CHECK_J = $(if $(filter -j% --jobserver%,$(MAKEFLAGS)),,-j$(CHECK_JOBS))
+CHASSIS_TESTS = $(sort $(shell grep -lE 'Chassis->new|t/chassis/run' t/*.t))
+HOST_TESTS = $(filter-out $(CHASSIS_TESTS),$(sort $(wildcard t/*.t)))
+# Unit tests that make network namespaces of fixed names on the host (a test's gcc and
+# sanitizer builds would meet there): one after the other, never beside each other.
+CHECK_SEQ_RULES = --rules='seq=**/blade*.t'
 check: deps
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory check-unit
-	$(Q)$(MAKE) --no-print-directory package-check
-	$(Q)$(MAKE) --no-print-directory CC=clang O=build-clang WERROR=1 all
-	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
-	$(Q)$(MAKE) --no-print-directory image
-	$(Q)$(MAKE) --no-print-directory image-vm
-	t/tools/prove-check $(O)/chassis-run/stalled --exec '' --timer -- \
-		$(UNITS) $(patsubst $(O)/%,build-san/%,$(UNITS)) $(sort $(wildcard t/*.t))
+	$(Q)$(MAKE) --no-print-directory $(CHECK_J) all
+	$(Q)$(MAKE) --no-print-directory $(CHECK_J) check-unit
+	$(Q)$(MAKE) --no-print-directory $(CHECK_J) package-check
+	$(Q)$(MAKE) --no-print-directory $(CHECK_J) CC=clang O=build-clang WERROR=1 all
+	$(Q)$(MAKE) --no-print-directory $(CHECK_J) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
+	$(Q)$(MAKE) --no-print-directory $(CHECK_J) image
+	$(Q)$(MAKE) --no-print-directory $(CHECK_J) image-vm
+	$(Q)rc=0; t/tools/prove-check $(O)/chassis-run/stalled --exec '' --timer -j$(CHECK_JOBS) \
+		$(CHECK_SEQ_RULES) --rules='par=**' -- \
+		$(HOST_TESTS) $(UNITS) $(patsubst $(O)/%,build-san/%,$(UNITS)) || rc=1; \
+	t/tools/prove-check $(O)/chassis-run/stalled --exec '' --timer -- $(CHASSIS_TESTS) || rc=1; \
+	exit $$rc
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory image
@@ -186,12 +203,17 @@ build-fuzz/%: fuzz/%.c $(COMMON_SRCS) $(MP_SRCS) $(VB_SRCS) $(DRV_SRCS)
 		-o $@ $< $(filter-out fuzz/%,$^) $(PKG_LIBS)
 # Targets of cmc/ code name their sources here (cmc/ is no library the fuzzers link).
 build-fuzz/rf_filter: cmc/rf-evfilter.c
-fuzz: $(FUZZERS)
-	$(Q)for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
+# Each fuzzer's run is a target of its own, so that `make -j2 fuzz` runs two at once
+# (each single-threaded, each for FUZZ_SECONDS of wall time: its executions are printed).
+FUZZ_RUNS := $(patsubst build-fuzz/%,fuzz-run-%,$(FUZZERS))
+.PHONY: $(FUZZ_RUNS)
+fuzz: $(FUZZ_RUNS)
+$(FUZZ_RUNS): fuzz-run-%: build-fuzz/%
+	$(Q)n=$*; f=build-fuzz/$$n; mkdir -p build-fuzz/corpus-$$n; \
 		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build-fuzz/corpus-$$n \
 			fuzz/corpus/$$n > build-fuzz/$$n.log 2>&1; rc=$$?; \
 		grep -E '^(stat::number_of_executed_units|Done)' build-fuzz/$$n.log | sed "s/^/  $$n: /"; \
-		if [ $$rc != 0 ]; then tail -40 build-fuzz/$$n.log; exit 1; fi; done
+		if [ $$rc != 0 ]; then tail -40 build-fuzz/$$n.log; exit 1; fi
 
 # Soaks: long runs in the emulated chassis that `make check` does not do (minutes each).
 soak: image

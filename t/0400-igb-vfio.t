@@ -116,7 +116,8 @@ is($answers, 5, 'during the attack cmcd answers the CLI every time');
 my ($sent, $got) = $out =~ /(\d+) packets transmitted, (\d+) packets received/;
 ok(defined $got && $got > 0, 'blade1 and blade2 keep talking during the attack');
 note("ping during the attack: $got of $sent answered") if defined $got;
-$c->run('sleep 8', timeout => 30);
+# Its program is 20 s long, about what the loop above lasts: wait for it to end.
+$c->run(q{wait_for 400 '! pidof vf-hostile >/dev/null'}, timeout => 60);
 like($c->run('cat /tmp/hostile.log'), qr/vf-hostile flood \d+/, 'the hostile VF ran its whole program');
 my $h = $c->vfstat(2, 2);
 cmp_ok($h->{mbx_refused} // 0, '>', 0, "the hostile VF's messages were refused ($h->{mbx_refused})");
