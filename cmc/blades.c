@@ -748,13 +748,45 @@ static void fdb_write(struct cmc_blades *b, const struct cmc_fdb *f, bool add, u
 		snprintf(err, errlen, "%s", why);
 }
 
-/* Whether in has the entry f, on the same VF (a VM's MAC moves between two VFs of one
- * port at a switch-over: that is a removal and an addition). */
+/* Whether in has the entry f, on the same VF. */
 static bool fdb_kept(const struct cmc_intent *in, const struct cmc_fdb *f)
 {
 	const struct cmc_fdb *g = cmc_intent_fdb(in, f->slot, f->pf, f->mac);
 
 	return g && g->vf == f->vf;
+}
+
+/*
+ * The entry of f's MAC in `in` when it is on another VF of the same port and that VF's
+ * settings are the same in old and new (a VM's MAC at a switch-over between two VFs of
+ * one card, the destination's VF provisioned before): such an entry moves in one write,
+ * first, before anything else of the port changes; it is not removed and added again,
+ * which would leave the MAC unknown to the card (its frames flooded) in between.
+ */
+static const struct cmc_fdb *fdb_moved(const struct cmc_intent *old, const struct cmc_intent *now,
+				       const struct cmc_intent *in, const struct cmc_fdb *f)
+{
+	const struct cmc_fdb *g = cmc_intent_fdb(in, f->slot, f->pf, f->mac);
+	struct cmc_vf_settings was, is;
+
+	if (!g || g->vf == f->vf)
+		return NULL;
+	cmc_intent_vf_settings(old, f->slot, f->pf, in == now ? g->vf : f->vf, &was);
+	cmc_intent_vf_settings(now, f->slot, f->pf, in == now ? g->vf : f->vf, &is);
+	return memcmp(&was, &is, sizeof(was)) == 0 ? g : NULL;
+}
+
+static void fdb_move(struct cmc_blades *b, const struct cmc_fdb *was, const struct cmc_fdb *f, unsigned *failed,
+		     char *err, size_t errlen)
+{
+	char why[256], mac[VB_MAC_STRLEN];
+
+	if (cmc_cards_fdb_move(b->d->cards, f->slot, f->pf, was->vf, f->vf, f->mac, why, sizeof(why)) == 0)
+		return;
+	cmc_events_post(b->d->events, "fdb-error", (int)f->slot, "pf %u: static entry %s not moved from vf %u to"
+			" vf %u: %s", f->pf, vb_mac_str(f->mac, mac), was->vf, f->vf, why);
+	if (failed && !(*failed)++)
+		snprintf(err, errlen, "%s", why);
 }
 
 static bool same_place(const struct vf_rt *r, const struct cmc_assignment *a)
@@ -783,7 +815,8 @@ static void readdress(struct cmc_blades *b, const struct cmc_assignment *a)
 
 /*
  * Applies the intent to one port: everything (old NULL: at start, a card put back), or
- * what differs from old. In order: static entries that went, VFs that were released
+ * what differs from old. In order: static entries that moved to a VF whose settings
+ * stay (fdb_moved) and those that went, VFs that were released
  * (netdev out of the blade, settings back to default), VFs whose settings changed,
  * static entries that came, netdevs into their blades.
  */
@@ -801,7 +834,14 @@ static void apply_port(struct cmc_blades *b, const struct cmc_intent *old, unsig
 	for (unsigned i = 0; old && i < cmc_intent_fdb_count(old); i++) {
 		const struct cmc_fdb *f = cmc_intent_fdb_nth(old, i);
 
-		if (f->slot == slot && f->pf == pf && !fdb_kept(b->in, f))
+		const struct cmc_fdb *to;
+
+		if (f->slot != slot || f->pf != pf || fdb_kept(b->in, f))
+			continue;
+		to = fdb_moved(old, b->in, b->in, f);
+		if (to)
+			fdb_move(b, f, to, failed, err, errlen);
+		else
 			fdb_write(b, f, false, NULL, err, errlen);	/* gone from the intent either way */
 	}
 	for (unsigned vf = 0; vf < num_vfs; vf++) {
@@ -841,7 +881,7 @@ static void apply_port(struct cmc_blades *b, const struct cmc_intent *old, unsig
 	for (unsigned i = 0; i < cmc_intent_fdb_count(b->in); i++) {
 		const struct cmc_fdb *f = cmc_intent_fdb_nth(b->in, i);
 
-		if (f->slot == slot && f->pf == pf && (!old || !fdb_kept(old, f)))
+		if (f->slot == slot && f->pf == pf && (!old || (!fdb_kept(old, f) && !fdb_moved(old, b->in, old, f))))
 			fdb_write(b, f, true, failed, err, errlen);
 	}
 }

@@ -954,6 +954,44 @@ int cmc_cards_fdb_set(struct cmc_cards *cards, unsigned slot, unsigned pf, unsig
 	return rc;
 }
 
+int cmc_cards_fdb_move(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned from, unsigned to,
+		       const uint8_t mac[6], char *err, size_t errlen)
+{
+	struct card *c = driven_card(cards, slot, pf, err, errlen);
+	uint16_t vlan_from, vlan_to;
+	int rc;
+
+	if (!c)
+		return -ENOENT;
+	if (from >= NIC_MAX_VFS || to >= NIC_MAX_VFS) {
+		snprintf(err, errlen, "no VF %u on slot %u pf %u", from >= NIC_MAX_VFS ? from : to, slot, pf);
+		return -ENOENT;
+	}
+	pthread_mutex_lock(&c->lock);
+	vlan_from = c->vfcfg[from].vlan;
+	vlan_to = c->vfcfg[to].vlan;
+	if (!c->nic->ops->fdb_set) {
+		snprintf(err, errlen, "slot %u pf %u: the %s driver has no static entries", slot, pf,
+			 c->nic->ops->name);
+		rc = -EOPNOTSUPP;
+		goto out;
+	}
+	rc = vb_fdb_del(c->veb, mac, vlan_from, err, errlen);
+	if (rc)
+		goto out;
+	rc = vb_fdb_add(c->veb, to, mac, vlan_to, err, errlen);
+	if (!rc) {
+		rc = c->nic->ops->fdb_set(c->nic, to, mac, true, err, errlen);
+		if (!rc)
+			goto out;
+		(void)!vb_fdb_del(c->veb, mac, vlan_to, NULL, 0);
+	}
+	(void)!vb_fdb_add(c->veb, from, mac, vlan_from, NULL, 0);	/* as it was */
+out:
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
 static int current_vf(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf,
 		      struct nic_vf_config *out, char *err, size_t errlen)
 {

@@ -86,6 +86,12 @@ int cmc_cards_set_port_mode(struct cmc_cards *cards, unsigned slot, unsigned pf,
 int cmc_cards_fdb_set(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf,
 		      const uint8_t mac[6], bool add, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
+/* The static entry of mac moves from VF `from` to VF `to` of the same port: the model
+ * first, then one register write on the card (never a moment where the card does not
+ * know the MAC: it would flood its frames, out of the cable too). -ENOENT: no such
+ * entry or card; -EOPNOTSUPP; the model's or the driver's -errno (nothing changed). */
+int cmc_cards_fdb_move(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned from, unsigned to,
+		       const uint8_t mac[6], char *err, size_t errlen) __attribute__((warn_unused_result));
 /* Frames the card counted for a VF, received plus sent (its PVFGPRC + PVFGPTC, 82576
  * datasheet 8.19). -ENODEV: no such card or it is gone; the backend's -errno. */
 int cmc_cards_vf_frames(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned vf, uint64_t *frames)

@@ -1008,9 +1008,14 @@ static int igb_fdb_set(struct nic *nic, unsigned vf, const uint8_t mac[6], bool 
 		}
 		if (memcmp(cur, mac, 6) != 0)
 			continue;
-		if (add) {
+		if (add && (pf->rar_owner[e] & ~IGB_RAR_STATIC) == (int)vf) {
 			snprintf(err, errlen, "the MAC already has a static entry on %s", nic->pf_bdf);
 			return -EEXIST;
+		}
+		if (add) {	/* a move: RAL stays, RAH's pool select changes in one write */
+			pf->rar_owner[e] = (int8_t)(vf | IGB_RAR_STATIC);
+			write_rar(pf, e, mac, vf);
+			return 0;
 		}
 		clear_rar(pf, e);
 		pf->rar_owner[e] = -1;

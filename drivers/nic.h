@@ -130,7 +130,9 @@ struct nic_ops {
 	/* Running totals since the backend opened the card (or the driver's own totals). */
 	int (*port_stats)(struct nic *nic, struct nic_stats *out);
 	/* Optional (NULL: -EOPNOTSUPP). A static forwarding entry: frames to mac land in
-	 * VF vf's pool; add or remove. */
+	 * VF vf's pool; add or remove. Adding a MAC whose entry leads to another VF moves
+	 * it to vf in one register write, so the MAC is never unknown to the card meanwhile
+	 * (an unknown unicast is flooded, out of the cable too); -EEXIST if it leads to vf. */
 	int (*fdb_set)(struct nic *nic, unsigned vf, const uint8_t mac[6], bool add, char *err,
 		       size_t errlen);
 	/* Optional (NULL: -EOPNOTSUPP). Loopback: nothing leaves through the cable. */
