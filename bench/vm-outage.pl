@@ -18,6 +18,13 @@
 # outage's ratio to the downtime; then the medians and, per peer, whether the median
 # outage is within QEMU's downtime + 50 ms (the goal). A 10 ms ping period makes the
 # outage's resolution 10 ms.
+# Per sample also the switch-over's timeline, in ms from the source's STOP (QEMU's event
+# stamps as cmcd's "timeline" event gives them, the peers' replies as ping-gap stamps them,
+# one clock: the chassis guest's): each peer's last reply before its gap, the source's
+# "completed", the destination's "completed" (state loaded), cmcd's cont sent (the MAC
+# moved), the destination's RESUME, each peer's first reply after its gap; and the medians
+# of its parts: before (last reply to STOP), QEMU (STOP to completed), cmcd (completed to
+# RESUME), after (RESUME to the first reply).
 # Reports; asserts nothing about time.
 #   CMC_BUILD=build bench/vm-outage.pl [--samples N]
 # Needs the VM image (build/chassis/initrd-vm.img, `make image-vm`); without it, says so
@@ -58,9 +65,26 @@ sub median { my @s = sort { $a <=> $b } @_; return @s ? $s[$#s / 2] : 0 }
 sub gap {
 	my ($file, $i) = @_;
 	my $g = must("cat $file");
-	my ($gap, $at, $utc) = $g =~ /longest_gap_ms=([\d.]+) gap_start_ms=([\d.]+) .*gap_start_utc=(\S+)/;
+	my ($gap, $at, $utc, $s, $e) = $g =~ /longest_gap_ms=([\d.]+) gap_start_ms=([\d.]+) .*gap_start_utc=(\S+) gap_start_unix_ms=([\d.]+) gap_end_unix_ms=([\d.]+)/;
 	die "vm-outage: sample $i: $file: $g\n" unless defined $gap;
-	return ($gap, $at, $utc);
+	return ($gap, $at, $utc, $s, $e);
+}
+# The last migration's timeline (cmcd's event): the source's STOP as ms of the UTC day and
+# the other marks in ms after it (-1: not seen); () if there is none.
+sub timeline {
+	my ($ev) = @_;
+	my @t = $ev =~ /vm1 timeline: source STOP at (\d+):(\d+):(\d+)\.(\d+) UTC; source completed \+?(-?[\d.]+) ms, destination loaded \+?(-?[\d.]+), cont sent \+?(-?[\d.]+), destination RESUME \+?(-?[\d.]+)/g;
+	return () unless @t >= 8;
+	my ($h, $m, $sec, $ms, @marks) = @t[-8 .. -1];
+	return ((($h * 60 + $m) * 60 + $sec) * 1000 + $ms, @marks);
+}
+# A Unix time in ms relative to a time of the UTC day in ms (within half a day).
+sub rel_day {
+	my ($unix_ms, $day_ms) = @_;
+	my $d = ($unix_ms - $day_ms) - 86400000 * int(($unix_ms - $day_ms) / 86400000);
+	$d -= 86400000 while $d >= 43200000;
+	$d += 86400000 while $d < -43200000;
+	return $d;
 }
 
 my $ip = '10.9.0.5';
@@ -84,7 +108,7 @@ my $outside = $orc == 0;
 print "vm-outage: the outside peer (card 3 VF 0, 10.9.0.2) cannot reach the VM; measuring the inside peer alone\n",
     must('cmcctl portstats; cmcctl vfstats') unless $outside;
 
-my (%gap, @down, @sw);
+my (%gap, @down, @sw, %part);
 my @to = ('blade2', 'blade1');
 printf "%-6s %-16s %10s %10s %10s %10s %10s %11s %7s %7s\n", 'sample', 'move', 'inside ms', 'at ms', 'outside ms', 'at ms',
     'QEMU down', 'switch-over', 'in/dn', 'out/dn';
@@ -99,8 +123,8 @@ for my $i (1 .. $samples) {
 	must("cmcctl migrate vm1 --to $to", 300);
 	must('sleep 2');
 	must('kill -INT $(pidof ping-gap); wait_for 50 "grep -q sent= /tmp/gap-in.out && { [ ' . ($outside ? 1 : 0) . ' = 0 ] || grep -q sent= /tmp/gap-out.out; }"', 30);
-	my ($gi, $ai, $ui) = gap('/tmp/gap-in.out', $i);
-	my ($go, $ao, $uo) = $outside ? gap('/tmp/gap-out.out', $i) : (0, 0, '-');
+	my ($gi, $ai, $ui, $si, $ei) = gap('/tmp/gap-in.out', $i);
+	my ($go, $ao, $uo, $so, $eo) = $outside ? gap('/tmp/gap-out.out', $i) : (0, 0, '-', 0, 0);
 	my $m = migration();
 	my $d = $m->{qemu_downtime_ms} // 0;
 	my $s = ($m->{switchover_us} // 0) / 1000;
@@ -111,6 +135,23 @@ for my $i (1 .. $samples) {
 	printf "%-6d %-16s %10.1f %10.1f %10s %10s %7d ms %8.1f ms %7.2f %7s\n", $i, "$from -> $to", $gi, $ai,
 	    $outside ? (sprintf('%.1f', $go), sprintf('%.1f', $ao)) : ('-', '-'), $d, $s, $d ? $gi / $d : 0,
 	    $outside && $d ? sprintf('%.2f', $go / $d) : '-';
+	my ($stop, $done, $loaded, $cont, $resume) = timeline(must('cmcctl events'));
+	if (defined $stop) {
+		my @peers = ([ 'inside', $si, $ei ], $outside ? ([ 'outside', $so, $eo ]) : ());
+		printf "  timeline, ms from the source's STOP: %s; source completed %+.1f, destination loaded %+.1f, "
+		    . "cont sent %+.1f, destination RESUME %+.1f; %s\n",
+		    join(', ', map { sprintf('%s last reply %+.1f', $_->[0], rel_day($_->[1], $stop)) } @peers),
+		    $done, $loaded, $cont, $resume,
+		    join(', ', map { sprintf('%s first reply %+.1f', $_->[0], rel_day($_->[2], $stop)) } @peers);
+		for my $p (@peers) {
+			push @{ $part{ $p->[0] }{before} }, -rel_day($p->[1], $stop);
+			push @{ $part{ $p->[0] }{after} }, rel_day($p->[2], $stop) - $resume if $resume >= 0;
+		}
+		push @{ $part{qemu} }, $done;
+		push @{ $part{cmcd} }, $resume - $done if $resume >= 0 && $done >= 0;
+	} else {
+		print "  timeline: cmcd posted none for this migration\n";
+	}
 	# An outage 200 ms beyond QEMU's downtime: its timeline, the gaps (UTC) beside cmcd's
 	# events of this migration, to tell where the time went.
 	next unless $gi > $d + 200 || $go > $d + 200;
@@ -129,4 +170,9 @@ for my $p ([ 'in', 'over the lane, peer inside (blade3, card 1\'s VEB)' ], [ 'ou
 	    . "ratio outage/downtime %.2f (median of the ratios %.2f); goal outage <= downtime + 50 ms: %s\n",
 	    $p->[1], $samples, $mg, $md, $ms, $md ? $mg / $md : 0, median(@ratio),
 	    $mg <= $md + 50 ? 'met' : sprintf('missed by %.1f ms', $mg - $md - 50);
+	my $pp = $part{ $p->[0] eq 'in' ? 'inside' : 'outside' };
+	printf "vm-outage: %s, median parts of the outage: last reply to STOP %.1f ms, STOP to source completed %.1f ms, "
+	    . "completed to RESUME %.1f ms, RESUME to first reply %.1f ms\n", $p->[1], median(@{ $pp->{before} }),
+	    median(@{ $part{qemu} }), median(@{ $part{cmcd} // [] }), median(@{ $pp->{after} // [] })
+	    if $pp && $pp->{before};
 }
