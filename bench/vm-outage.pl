@@ -24,7 +24,9 @@
 # "completed", the destination's "completed" (state loaded), cmcd's cont sent (the MAC
 # moved), the destination's RESUME, each peer's first reply after its gap; and the medians
 # of its parts: before (last reply to STOP), QEMU (STOP to completed), cmcd (completed to
-# RESUME), after (RESUME to the first reply).
+# RESUME), after (RESUME to the first reply). And where the first echo request to the
+# VM and the first reply from it crossed each interface of the destination blade (its VF,
+# the VM's tap: t/tools/frame-times), in ms from the STOP.
 # Reports; asserts nothing about time.
 #   CMC_BUILD=build bench/vm-outage.pl [--samples N]
 # Needs the VM image (build/chassis/initrd-vm.img, `make image-vm`); without it, says so
@@ -88,6 +90,7 @@ sub rel_day {
 }
 
 my $ip = '10.9.0.5';
+my $mac = '02:00:00:00:0c:01';
 # The emulated chassis' configuration with card 3 (an uplink) and the blade "outside".
 must(q~sed -e 's|{ name = "blade3"; id = 3; }|&,\n  { name = "outside"; id = 4; }|' ~
     . q~-e 's|role = "midplane"; } ); }|&,\n  { slot = 3; policy = "shared"; vfs = 4; driver = "igb-vfio"; ports = ( { pf = 0; role = "uplink"; } ); }|' ~
@@ -99,7 +102,7 @@ must("wait_for 300 'ip -n blade2 addr show ln-mig 2>/dev/null | grep -q 169.254.
 must('cmcctl assign slot 1 vf 3 blade blade3 && ip -n blade3 addr add 10.9.0.1/24 dev s1v3 && blade_carrier blade3 300');
 must("cmcctl assign slot 3 vf 0 blade outside && wait_for 300 'ip -n outside link show s3v0 >/dev/null 2>&1' && "
     . 'ip -n outside addr add 10.9.0.2/24 dev s3v0 && blade_carrier outside 300');
-must("cmcctl vm start vm1 blade blade1 mem 64 mac 02:00:00:00:0c:01 ip $ip");
+must("cmcctl vm start vm1 blade blade1 mem 64 mac $mac ip $ip");
 must("wait_for 600 'ip netns exec blade3 ping -c 1 -W 1 $ip >/dev/null'");
 # The outside peer is measured only if it reaches the VM; if not, the bench says so, with
 # the counters of the ports and VFs on the way, and measures the inside peer alone.
@@ -115,14 +118,15 @@ printf "%-6s %-16s %10s %10s %10s %10s %10s %11s %7s %7s\n", 'sample', 'move', '
 for my $i (1 .. $samples) {
 	my $to = $to[($i - 1) % 2];
 	my $from = $to[$i % 2];
-	$c->run('rm -f /tmp/gap-in.out /tmp/gap-out.out; '
+	$c->run('rm -f /tmp/gap-in.out /tmp/gap-out.out /tmp/frames.out; '
+		. "(ip netns exec $to frame-times -d 300 $mac > /tmp/frames.out 2>&1 &); "
 		. "(ip netns exec blade3 ping-gap -i 10 -d 300 $ip > /tmp/gap-in.out 2>&1 &); "
 		. ($outside ? "(ip netns exec outside ping-gap -i 10 -d 300 $ip > /tmp/gap-out.out 2>&1 &)" : 'true'));
 	must('sleep 2');
 	my $nev = () = must('cmcctl events') =~ /\n/g;
 	must("cmcctl migrate vm1 --to $to", 300);
 	must('sleep 2');
-	must('kill -INT $(pidof ping-gap); wait_for 50 "grep -q sent= /tmp/gap-in.out && { [ ' . ($outside ? 1 : 0) . ' = 0 ] || grep -q sent= /tmp/gap-out.out; }"', 30);
+	must('kill -INT $(pidof ping-gap) $(pidof frame-times); wait_for 50 "grep -q . /tmp/frames.out"; wait_for 50 "grep -q sent= /tmp/gap-in.out && { [ ' . ($outside ? 1 : 0) . ' = 0 ] || grep -q sent= /tmp/gap-out.out; }"', 30);
 	my ($gi, $ai, $ui, $si, $ei) = gap('/tmp/gap-in.out', $i);
 	my ($go, $ao, $uo, $so, $eo) = $outside ? gap('/tmp/gap-out.out', $i) : (0, 0, '-', 0, 0);
 	my $m = migration();
@@ -146,6 +150,17 @@ for my $i (1 .. $samples) {
 		for my $p (@peers) {
 			push @{ $part{ $p->[0] }{before} }, -rel_day($p->[1], $stop);
 			push @{ $part{ $p->[0] }{after} }, rel_day($p->[2], $stop) - $resume if $resume >= 0;
+		}
+		for my $f (split /\n/, must('cat /tmp/frames.out')) {
+			my ($if, $rq, $tq, $rp, $tp, $fa, $ma) = $f =~ /if=(\S+) requests=(\d+) first_request_unix_ms=([\d.]+) replies=(\d+) first_reply_unix_ms=([\d.]+) first_reply_after_ms=(-?[\d.]+) median_reply_after_ms=(-?[\d.]+)/
+			    or next;
+			printf "  on %s's %s: first echo request to the VM %s, first reply from it %s, %.1f ms after its request "
+			    . "(later ones: median %.1f ms; %d and %d frames)\n", $to, $if,
+			    $rq ? sprintf('%+.1f', rel_day($tq, $stop)) : '-', $rp ? sprintf('%+.1f', rel_day($tp, $stop)) : '-', $fa, $ma, $rq, $rp;
+			if ($if =~ /^vtp-/ && $fa >= 0) {
+				push @{ $part{vm_first} }, $fa;
+				push @{ $part{vm_median} }, $ma;
+			}
 		}
 		push @{ $part{qemu} }, $done;
 		push @{ $part{cmcd} }, $resume - $done if $resume >= 0 && $done >= 0;
@@ -176,3 +191,5 @@ for my $p ([ 'in', 'over the lane, peer inside (blade3, card 1\'s VEB)' ], [ 'ou
 	    median(@{ $part{qemu} }), median(@{ $part{cmcd} // [] }), median(@{ $pp->{after} // [] })
 	    if $pp && $pp->{before};
 }
+printf "vm-outage: the VM's answer on its tap at the destination, medians: the first reply %.1f ms after its request, "
+    . "later replies %.1f ms\n", median(@{ $part{vm_first} }), median(@{ $part{vm_median} }) if $part{vm_first};
