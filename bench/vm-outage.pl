@@ -154,9 +154,10 @@ for my $i (1 .. $samples) {
 		for my $f (split /\n/, must('cat /tmp/frames.out')) {
 			my ($if, $rq, $tq, $rp, $tp, $fa, $ma) = $f =~ /if=(\S+) requests=(\d+) first_request_unix_ms=([\d.]+) replies=(\d+) first_reply_unix_ms=([\d.]+) first_reply_after_ms=(-?[\d.]+) median_reply_after_ms=(-?[\d.]+)/
 			    or next;
-			printf "  on %s's %s: first echo request to the VM %s, first reply from it %s, %.1f ms after its request "
-			    . "(later ones: median %.1f ms; %d and %d frames)\n", $to, $if,
-			    $rq ? sprintf('%+.1f', rel_day($tq, $stop)) : '-', $rp ? sprintf('%+.1f', rel_day($tp, $stop)) : '-', $fa, $ma, $rq, $rp;
+			printf "  on %s's %s: first echo request to the VM %s, first reply from it %s, %s ms after its request "
+			    . "(all replies: median %.1f ms; %d and %d frames)\n", $to, $if,
+			    $rq ? sprintf('%+.1f', rel_day($tq, $stop)) : '-', $rp ? sprintf('%+.1f', rel_day($tp, $stop)) : '-',
+			    $fa >= 0 ? sprintf('%.1f', $fa) : '?', $ma, $rq, $rp;
 			if ($if =~ /^vtp-/ && $fa >= 0) {
 				push @{ $part{vm_first} }, $fa;
 				push @{ $part{vm_median} }, $ma;

@@ -128,7 +128,8 @@ static void take(int fd, const uint8_t mac[6])
 	int type = n > 0 ? icmp_type(f, n, mac, &key) : -1;
 	struct seen *s;
 	double t, after = -1;
-	unsigned slot = key % REQ_SLOTS;
+	/* Two peers' sequence numbers run side by side: the slot mixes in the identifier. */
+	unsigned slot = (unsigned)((key * 2654435761u) >> 20) % REQ_SLOTS;
 
 	if (type < 0 || !(s = seen_for(from.sll_ifindex)))
 		return;
