@@ -266,14 +266,14 @@ static void announced(struct cmc_vms *v, struct vm *vm, int rc, json_t *reply, c
 }
 
 /*
- * The VM announces itself on the destination (QMP announce-self: gratuitous RARPs from
- * its MAC out of its NIC), so that switches beyond the uplink learn where it is now;
- * inside the chassis the card's entry moved already. Asked right behind the switch-over's
- * cont, in the same QMP stream (QEMU answers cont once the VM runs), so the first round
- * leaves as the VM resumes, not after cmcd has taken cont's answer. QEMU's own rounds
- * after an incoming migration are kept, but they start when the state is loaded, while
- * the VM is still paused; this is one more series, starting at once: 5 rounds, 50 ms
- * apart, then 100 ms more each (qapi/net.json AnnounceParameters).
+ * The VM runs on the destination: it announces itself (QMP announce-self: gratuitous
+ * RARPs from its MAC out of its NIC), so that switches beyond the uplink learn where it
+ * is now; inside the chassis the card's entry moved already. Asked as soon as cont is
+ * answered (QEMU answers once the VM runs; the switch-over's cleanup comes later), so
+ * its first round leaves as the VM resumes. QEMU's own rounds after an incoming
+ * migration are kept, but they start when the state is loaded, while the VM is still
+ * paused; this is one more series, starting at once: 5 rounds, 50 ms apart, then
+ * 100 ms more each (qapi/net.json AnnounceParameters).
  */
 static void announce(struct cmc_vms *v, struct vm *vm)
 {
@@ -303,6 +303,7 @@ static void dest_resumed(struct cmc_vms *v, struct vm *vm, int rc, json_t *reply
 	} else {
 		vm->state = VM_RUNNING;
 		vm->note[0] = '\0';
+		announce(v, vm);
 	}
 	memcpy(vm->blade, vm->to, sizeof(vm->blade));
 	/* Everything from here is cleanup: the VM runs (or is lost) already. It waits until
@@ -362,7 +363,6 @@ static void switch_over(struct cmc_vms *v, struct vm *vm)
 	}
 	vm->sw_moved_us = vm_wall_us();
 	qc_call(v, &vm->dst, "cont", NULL, dest_resumed);
-	announce(v, vm);
 }
 
 static void maybe_switch(struct cmc_vms *v, struct vm *vm)
