@@ -30,7 +30,7 @@ static void finish_migration(struct cmc_vms *v, struct vm *vm);
  * How long after the destination resumed the switch-over's cleanup waits (the source's
  * QEMU quits, its VF leaves the source's blade, then its port): ms. The VM's first
  * moments on the destination are its slowest (a fresh QEMU translates all the guest's
- * code again: under nested TCG its first answer took 60-130 ms, bench/vm-outage.pl),
+ * code again: under nested TCG its first answer took 50-130 ms, bench/vm-outage.pl),
  * and a QEMU quitting and a VF leaving its blade compete with it for the same CPUs; the
  * cleanup has no deadline of its own (the MAC moved already: no frame for the VM reaches
  * the source), so it goes after them. doc/vm-network.md.
