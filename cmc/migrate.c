@@ -26,19 +26,6 @@
 
 static void finish_migration(struct cmc_vms *v, struct vm *vm);
 
-/*
- * How long after the destination resumed the switch-over's cleanup waits (the source's
- * QEMU quits, its VF leaves the source's blade, then its port): ms. The VM's first
- * moments on the destination are its slowest (a fresh QEMU translates all the guest's
- * code again: under nested TCG its first answer took 50-130 ms, bench/vm-outage.pl),
- * and a QEMU quitting and a VF leaving its blade compete with it for the same CPUs; the
- * cleanup has no deadline of its own (the MAC moved already: no frame for the VM reaches
- * the source), so it goes after them. doc/vm-network.md.
- */
-#ifndef CLEANUP_DELAY_MS			/* -DCLEANUP_DELAY_MS=0: the bench's baseline */
-#define CLEANUP_DELAY_MS 500
-#endif
-
 /* Once mig_fail() has put everything back (the destination gone, the source resumed or lost),
  * the failure is final: in the store, an event. */
 static void fail_done(struct cmc_vms *v, struct vm *vm)
@@ -176,7 +163,6 @@ static void source_vf_home(struct cmc_vms *v, struct vm *vm)
 /* The source quits (SIGTERM: QEMU shuts down cleanly); once it has gone, migration_done. */
 static void finish_migration(struct cmc_vms *v, struct vm *vm)
 {
-	vm->cleanup_at = 0;
 	qc_close(v, &vm->src);
 	if (vm->dst.nops)
 		vm->dst.close_when_idle = true;	/* its announce-self still goes */
@@ -269,8 +255,8 @@ static void announced(struct cmc_vms *v, struct vm *vm, int rc, json_t *reply, c
  * The VM runs on the destination: it announces itself (QMP announce-self: gratuitous
  * RARPs from its MAC out of its NIC), so that switches beyond the uplink learn where it
  * is now; inside the chassis the card's entry moved already. Asked as soon as cont is
- * answered (QEMU answers once the VM runs; the switch-over's cleanup comes later), so
- * its first round leaves as the VM resumes. QEMU's own rounds after an incoming
+ * answered (QEMU answers once the VM runs), before the switch-over's cleanup, so its
+ * first round leaves as the VM resumes. QEMU's own rounds after an incoming
  * migration are kept, but they start when the state is loaded, while the VM is still
  * paused; this is one more series, starting at once: 5 rounds, 50 ms apart, then
  * 100 ms more each (qapi/net.json AnnounceParameters).
@@ -306,15 +292,7 @@ static void dest_resumed(struct cmc_vms *v, struct vm *vm, int rc, json_t *reply
 		announce(v, vm);
 	}
 	memcpy(vm->blade, vm->to, sizeof(vm->blade));
-	/* Everything from here is cleanup: the VM runs (or is lost) already. It waits until
-	 * the VM's first moments on the destination are over (CLEANUP_DELAY_MS). */
-	vm->cleanup_at = cmc_now_ms() + CLEANUP_DELAY_MS;
-}
-
-/* The switch-over's cleanup, once due: the source's last figures, then it quits. */
-static void cleanup(struct cmc_vms *v, struct vm *vm)
-{
-	vm->cleanup_at = 0;
+	/* Everything from here is cleanup: the VM runs (or is lost) already. */
 	if (vm->src.q && vm->src.up)
 		qc_call(v, &vm->src, "query-migrate", NULL, source_final);
 	else
@@ -576,17 +554,10 @@ void mig_conn_lost(struct cmc_vms *v, struct vm *vm, struct qconn *c, const char
 	}
 }
 
-/* Every TICK_MS while a migration runs: the figures, the destination's word, the QEMUs;
- * after the switch-over, the cleanup once due. */
+/* Every TICK_MS while a migration runs: the figures, the destination's word, the QEMUs. */
 void mig_follow(struct cmc_vms *v, struct vm *vm)
 {
 	unsigned long long now = cmc_now_ms();
-
-	if (vm->mig == MIG_SWITCHING) {
-		if (vm->resumed && vm->cleanup_at && now >= vm->cleanup_at)
-			cleanup(v, vm);
-		return;
-	}
 
 	if (vm->src_lost && !vm->src.q) {
 		if (!vm_pid(vm, vm->from)) {

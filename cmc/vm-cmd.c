@@ -639,7 +639,7 @@ static void tick(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
 		}
 		qc_due(v, &vm->src);
 		qc_due(v, &vm->dst);
-		if ((vm->mig == MIG_ACTIVE || vm->mig == MIG_SWITCHING) && !vm->failing)
+		if (vm->mig == MIG_ACTIVE && !vm->failing)
 			mig_follow(v, vm);
 		mig_fail_check(v, vm);
 	}

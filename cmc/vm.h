@@ -129,8 +129,6 @@ struct vm {
 	bool failing;			/* fail() is putting things back; then it is final */
 	bool fail_setup;		/* inside fail(): not final before it has asked everything */
 	bool resumed;			/* the switch-over's cont has been answered */
-	unsigned long long cleanup_at;	/* then the source's quit and its VF's way home are due
-					 * at (ms, monotonic; 0: begun, or not yet due) */
 	unsigned long long src_lost;	/* the source's QMP broke at (ms) */
 	struct qconn src, dst;		/* src: the VM's QEMU (its only one outside a migration) */
 };
