@@ -18,6 +18,15 @@
 # outage's ratio to the downtime; then the medians and, per peer, whether the median
 # outage is within QEMU's downtime + 50 ms (the goal). A 10 ms ping period makes the
 # outage's resolution 10 ms.
+# Per sample also the switch-over's timeline, in ms from the source's STOP (QEMU's event
+# stamps as cmcd's "timeline" event gives them, the peers' replies as ping-gap stamps them,
+# one clock: the chassis guest's): each peer's last reply before its gap, the source's
+# "completed", the destination's "completed" (state loaded), cmcd's cont sent (the MAC
+# moved), the destination's RESUME, each peer's first reply after its gap; and the medians
+# of its parts: before (last reply to STOP), QEMU (STOP to completed), cmcd (completed to
+# RESUME), after (RESUME to the first reply). And where the first echo request to the
+# VM and the first reply from it crossed each interface of the destination blade (its VF,
+# the VM's tap: t/tools/frame-times), in ms from the STOP.
 # Reports; asserts nothing about time.
 #   CMC_BUILD=build bench/vm-outage.pl [--samples N]
 # Needs the VM image (build/chassis/initrd-vm.img, `make image-vm`); without it, says so
@@ -58,12 +67,30 @@ sub median { my @s = sort { $a <=> $b } @_; return @s ? $s[$#s / 2] : 0 }
 sub gap {
 	my ($file, $i) = @_;
 	my $g = must("cat $file");
-	my ($gap, $at, $utc) = $g =~ /longest_gap_ms=([\d.]+) gap_start_ms=([\d.]+) .*gap_start_utc=(\S+)/;
+	my ($gap, $at, $utc, $s, $e) = $g =~ /longest_gap_ms=([\d.]+) gap_start_ms=([\d.]+) .*gap_start_utc=(\S+) gap_start_unix_ms=([\d.]+) gap_end_unix_ms=([\d.]+)/;
 	die "vm-outage: sample $i: $file: $g\n" unless defined $gap;
-	return ($gap, $at, $utc);
+	return ($gap, $at, $utc, $s, $e);
+}
+# The last migration's timeline (cmcd's event): the source's STOP as ms of the UTC day and
+# the other marks in ms after it (-1: not seen); () if there is none.
+sub timeline {
+	my ($ev) = @_;
+	my @t = $ev =~ /vm1 timeline: source STOP at (\d+):(\d+):(\d+)\.(\d+) UTC; source completed \+?(-?[\d.]+) ms, destination loaded \+?(-?[\d.]+), cont sent \+?(-?[\d.]+), destination RESUME \+?(-?[\d.]+)/g;
+	return () unless @t >= 8;
+	my ($h, $m, $sec, $ms, @marks) = @t[-8 .. -1];
+	return ((($h * 60 + $m) * 60 + $sec) * 1000 + $ms, @marks);
+}
+# A Unix time in ms relative to a time of the UTC day in ms (within half a day).
+sub rel_day {
+	my ($unix_ms, $day_ms) = @_;
+	my $d = ($unix_ms - $day_ms) - 86400000 * int(($unix_ms - $day_ms) / 86400000);
+	$d -= 86400000 while $d >= 43200000;
+	$d += 86400000 while $d < -43200000;
+	return $d;
 }
 
 my $ip = '10.9.0.5';
+my $mac = '02:00:00:00:0c:01';
 # The emulated chassis' configuration with card 3 (an uplink) and the blade "outside".
 must(q~sed -e 's|{ name = "blade3"; id = 3; }|&,\n  { name = "outside"; id = 4; }|' ~
     . q~-e 's|role = "midplane"; } ); }|&,\n  { slot = 3; policy = "shared"; vfs = 4; driver = "igb-vfio"; ports = ( { pf = 0; role = "uplink"; } ); }|' ~
@@ -75,7 +102,7 @@ must("wait_for 300 'ip -n blade2 addr show ln-mig 2>/dev/null | grep -q 169.254.
 must('cmcctl assign slot 1 vf 3 blade blade3 && ip -n blade3 addr add 10.9.0.1/24 dev s1v3 && blade_carrier blade3 300');
 must("cmcctl assign slot 3 vf 0 blade outside && wait_for 300 'ip -n outside link show s3v0 >/dev/null 2>&1' && "
     . 'ip -n outside addr add 10.9.0.2/24 dev s3v0 && blade_carrier outside 300');
-must("cmcctl vm start vm1 blade blade1 mem 64 mac 02:00:00:00:0c:01 ip $ip");
+must("cmcctl vm start vm1 blade blade1 mem 64 mac $mac ip $ip");
 must("wait_for 600 'ip netns exec blade3 ping -c 1 -W 1 $ip >/dev/null'");
 # The outside peer is measured only if it reaches the VM; if not, the bench says so, with
 # the counters of the ports and VFs on the way, and measures the inside peer alone.
@@ -84,23 +111,24 @@ my $outside = $orc == 0;
 print "vm-outage: the outside peer (card 3 VF 0, 10.9.0.2) cannot reach the VM; measuring the inside peer alone\n",
     must('cmcctl portstats; cmcctl vfstats') unless $outside;
 
-my (%gap, @down, @sw);
+my (%gap, @down, @sw, %part);
 my @to = ('blade2', 'blade1');
 printf "%-6s %-16s %10s %10s %10s %10s %10s %11s %7s %7s\n", 'sample', 'move', 'inside ms', 'at ms', 'outside ms', 'at ms',
     'QEMU down', 'switch-over', 'in/dn', 'out/dn';
 for my $i (1 .. $samples) {
 	my $to = $to[($i - 1) % 2];
 	my $from = $to[$i % 2];
-	$c->run('rm -f /tmp/gap-in.out /tmp/gap-out.out; '
+	$c->run('rm -f /tmp/gap-in.out /tmp/gap-out.out /tmp/frames.out; '
+		. "(ip netns exec $to frame-times -d 300 $mac > /tmp/frames.out 2>&1 &); "
 		. "(ip netns exec blade3 ping-gap -i 10 -d 300 $ip > /tmp/gap-in.out 2>&1 &); "
 		. ($outside ? "(ip netns exec outside ping-gap -i 10 -d 300 $ip > /tmp/gap-out.out 2>&1 &)" : 'true'));
 	must('sleep 2');
 	my $nev = () = must('cmcctl events') =~ /\n/g;
 	must("cmcctl migrate vm1 --to $to", 300);
 	must('sleep 2');
-	must('kill -INT $(pidof ping-gap); wait_for 50 "grep -q sent= /tmp/gap-in.out && { [ ' . ($outside ? 1 : 0) . ' = 0 ] || grep -q sent= /tmp/gap-out.out; }"', 30);
-	my ($gi, $ai, $ui) = gap('/tmp/gap-in.out', $i);
-	my ($go, $ao, $uo) = $outside ? gap('/tmp/gap-out.out', $i) : (0, 0, '-');
+	must('kill -INT $(pidof ping-gap) $(pidof frame-times); wait_for 50 "grep -q . /tmp/frames.out"; wait_for 50 "grep -q sent= /tmp/gap-in.out && { [ ' . ($outside ? 1 : 0) . ' = 0 ] || grep -q sent= /tmp/gap-out.out; }"', 30);
+	my ($gi, $ai, $ui, $si, $ei) = gap('/tmp/gap-in.out', $i);
+	my ($go, $ao, $uo, $so, $eo) = $outside ? gap('/tmp/gap-out.out', $i) : (0, 0, '-', 0, 0);
 	my $m = migration();
 	my $d = $m->{qemu_downtime_ms} // 0;
 	my $s = ($m->{switchover_us} // 0) / 1000;
@@ -111,6 +139,35 @@ for my $i (1 .. $samples) {
 	printf "%-6d %-16s %10.1f %10.1f %10s %10s %7d ms %8.1f ms %7.2f %7s\n", $i, "$from -> $to", $gi, $ai,
 	    $outside ? (sprintf('%.1f', $go), sprintf('%.1f', $ao)) : ('-', '-'), $d, $s, $d ? $gi / $d : 0,
 	    $outside && $d ? sprintf('%.2f', $go / $d) : '-';
+	my ($stop, $done, $loaded, $cont, $resume) = timeline(must('cmcctl events'));
+	if (defined $stop) {
+		my @peers = ([ 'inside', $si, $ei ], $outside ? ([ 'outside', $so, $eo ]) : ());
+		printf "  timeline, ms from the source's STOP: %s; source completed %+.1f, destination loaded %+.1f, "
+		    . "cont sent %+.1f, destination RESUME %+.1f; %s\n",
+		    join(', ', map { sprintf('%s last reply %+.1f', $_->[0], rel_day($_->[1], $stop)) } @peers),
+		    $done, $loaded, $cont, $resume,
+		    join(', ', map { sprintf('%s first reply %+.1f', $_->[0], rel_day($_->[2], $stop)) } @peers);
+		for my $p (@peers) {
+			push @{ $part{ $p->[0] }{before} }, -rel_day($p->[1], $stop);
+			push @{ $part{ $p->[0] }{after} }, rel_day($p->[2], $stop) - $resume if $resume >= 0;
+		}
+		for my $f (split /\n/, must('cat /tmp/frames.out')) {
+			my ($if, $rq, $tq, $rp, $tp, $fa, $ma) = $f =~ /if=(\S+) requests=(\d+) first_request_unix_ms=([\d.]+) replies=(\d+) first_reply_unix_ms=([\d.]+) first_reply_after_ms=(-?[\d.]+) median_reply_after_ms=(-?[\d.]+)/
+			    or next;
+			printf "  on %s's %s: first echo request to the VM %s, first reply from it %s, %s ms after its request "
+			    . "(all replies: median %.1f ms; %d and %d frames)\n", $to, $if,
+			    $rq ? sprintf('%+.1f', rel_day($tq, $stop)) : '-', $rp ? sprintf('%+.1f', rel_day($tp, $stop)) : '-',
+			    $fa >= 0 ? sprintf('%.1f', $fa) : '?', $ma, $rq, $rp;
+			if ($if =~ /^vtp-/ && $fa >= 0) {
+				push @{ $part{vm_first} }, $fa;
+				push @{ $part{vm_median} }, $ma;
+			}
+		}
+		push @{ $part{qemu} }, $done;
+		push @{ $part{cmcd} }, $resume - $done if $resume >= 0 && $done >= 0;
+	} else {
+		print "  timeline: cmcd posted none for this migration\n";
+	}
 	# An outage 200 ms beyond QEMU's downtime: its timeline, the gaps (UTC) beside cmcd's
 	# events of this migration, to tell where the time went.
 	next unless $gi > $d + 200 || $go > $d + 200;
@@ -129,4 +186,11 @@ for my $p ([ 'in', 'over the lane, peer inside (blade3, card 1\'s VEB)' ], [ 'ou
 	    . "ratio outage/downtime %.2f (median of the ratios %.2f); goal outage <= downtime + 50 ms: %s\n",
 	    $p->[1], $samples, $mg, $md, $ms, $md ? $mg / $md : 0, median(@ratio),
 	    $mg <= $md + 50 ? 'met' : sprintf('missed by %.1f ms', $mg - $md - 50);
+	my $pp = $part{ $p->[0] eq 'in' ? 'inside' : 'outside' };
+	printf "vm-outage: %s, median parts of the outage: last reply to STOP %.1f ms, STOP to source completed %.1f ms, "
+	    . "completed to RESUME %.1f ms, RESUME to first reply %.1f ms\n", $p->[1], median(@{ $pp->{before} }),
+	    median(@{ $part{qemu} }), median(@{ $part{cmcd} // [] }), median(@{ $pp->{after} // [] })
+	    if $pp && $pp->{before};
 }
+printf "vm-outage: the VM's answer on its tap at the destination, medians: the first reply %.1f ms after its request, "
+    . "later replies %.1f ms\n", median(@{ $part{vm_first} }), median(@{ $part{vm_median} }) if $part{vm_first};

@@ -172,6 +172,33 @@ static void finish_migration(struct cmc_vms *v, struct vm *vm)
 	qemu_reap(v, vm_pid(vm, vm->from), SIGTERM, vm);
 }
 
+/* t - t0 in ms, or -1 if either is unknown (0). */
+static double since_ms(uint64_t t0, uint64_t t)
+{
+	return t0 && t ? ((double)t - (double)t0) / 1000.0 : -1.0;
+}
+
+/*
+ * The switch-over's timeline, for setting a network outage beside it (bench/vm-outage.pl,
+ * doc/vm-network.md): from the source's STOP (QEMU's stamp, UTC), when the source said
+ * completed, the destination said it had the state, cmcd sent cont (the MAC moved) and
+ * the destination resumed (its RESUME), in ms; -1 for what was not seen.
+ */
+static void post_timeline(struct cmc_vms *v, struct vm *vm)
+{
+	uint64_t t0 = vm->stop_us;
+	long long day_ms = (long long)(t0 / 1000u % 86400000u);
+
+	if (!t0)
+		return;
+	cmc_events_post(v->d->events, "migration", -1,
+			"%s timeline: source STOP at %02lld:%02lld:%02lld.%03lld UTC; source completed +%.1f ms, "
+			"destination loaded +%.1f, cont sent +%.1f, destination RESUME +%.1f",
+			vm->name, day_ms / 3600000, day_ms / 60000 % 60, day_ms / 1000 % 60, day_ms % 1000,
+			since_ms(t0, vm->src_done_us), since_ms(t0, vm->dst_done_us), since_ms(t0, vm->sw_moved_us),
+			since_ms(t0, vm->resume_us));
+}
+
 /* Completed: the VM runs on the destination and nothing of it is left on the source. */
 void mig_done(struct cmc_vms *v, struct vm *vm)
 {
@@ -188,6 +215,7 @@ void mig_done(struct cmc_vms *v, struct vm *vm)
 			(unsigned long long)vm->downtime, vm->switch_us / 1000.0,
 			done && seen > done ? (seen - done) / 1000.0 : 0.0, moved > seen ? (moved - seen) / 1000.0 : 0.0,
 			done && vm->switch_us && done + vm->switch_us > moved ? (done + vm->switch_us - moved) / 1000.0 : 0.0);
+	post_timeline(v, vm);
 }
 
 /*
@@ -226,9 +254,12 @@ static void announced(struct cmc_vms *v, struct vm *vm, int rc, json_t *reply, c
 /*
  * The VM runs on the destination: it announces itself (QMP announce-self: gratuitous
  * RARPs from its MAC out of its NIC), so that switches beyond the uplink learn where it
- * is now; inside the chassis the card's entry moved already. QEMU's own rounds after an
- * incoming migration are kept; this is one more series, starting at once: 5 rounds,
- * 50 ms apart, then 100 ms more each (qapi/net.json AnnounceParameters).
+ * is now; inside the chassis the card's entry moved already. Asked as soon as cont is
+ * answered (QEMU answers once the VM runs), before the switch-over's cleanup, so its
+ * first round leaves as the VM resumes. QEMU's own rounds after an incoming
+ * migration are kept, but they start when the state is loaded, while the VM is still
+ * paused; this is one more series, starting at once: 5 rounds, 50 ms apart, then
+ * 100 ms more each (qapi/net.json AnnounceParameters).
  */
 static void announce(struct cmc_vms *v, struct vm *vm)
 {
@@ -378,9 +409,11 @@ static void source_status(struct cmc_vms *v, struct vm *vm, const char *status, 
 	}
 }
 
-static void dest_status(struct cmc_vms *v, struct vm *vm, const char *status)
+static void dest_status(struct cmc_vms *v, struct vm *vm, const char *status, uint64_t ts_us)
 {
 	if (strcmp(status, "completed") == 0) {
+		if (!vm->dst_done)
+			vm->dst_done_us = ts_us ? ts_us : vm_wall_us();
 		vm->dst_done = true;
 		maybe_switch(v, vm);
 	} else if (strcmp(status, "failed") == 0) {
@@ -397,19 +430,28 @@ static uint64_t event_us(const json_t *ev)
 	return s * 1000000u + us;
 }
 
-/* QEMU's events: MIGRATION (its state, on both sides) is how cmcd learns of completion. */
+/*
+ * QEMU's events: MIGRATION (its state, on both sides) is how cmcd learns of completion.
+ * The source's STOP and the destination's RESUME only mark the switch-over's timeline.
+ */
 void mig_event(struct cmc_vms *v, struct vm *vm, struct qconn *c, json_t *ev)
 {
 	const char *name = json_string_value(json_object_get(ev, "event"));
 	char status[32] = "";
 
-	if (!name || strcmp(name, "MIGRATION") != 0 || vm->mig != MIG_ACTIVE || vm->failing ||
+	if (!name || vm->failing)
+		return;
+	if (strcmp(name, "STOP") == 0 && c == &vm->src && vm->mig == MIG_ACTIVE && !vm->stop_us)
+		vm->stop_us = event_us(ev);
+	if (strcmp(name, "RESUME") == 0 && c == &vm->dst && vm->mig == MIG_SWITCHING && !vm->resume_us)
+		vm->resume_us = event_us(ev);
+	if (strcmp(name, "MIGRATION") != 0 || vm->mig != MIG_ACTIVE ||
 	    qmp_get_str(ev, "data.status", status, sizeof(status)) < 0)
 		return;
 	if (c == &vm->src)
 		source_status(v, vm, status, NULL, event_us(ev));
 	else
-		dest_status(v, vm, status);
+		dest_status(v, vm, status, event_us(ev));
 }
 
 
@@ -482,7 +524,7 @@ static void dest_query(struct cmc_vms *v, struct vm *vm, int rc, json_t *reply, 
 
 	(void)err;
 	if (!rc && vm->mig == MIG_ACTIVE && !vm->failing && !qmp_get_str(reply, "status", status, sizeof(status)))
-		dest_status(v, vm, status);
+		dest_status(v, vm, status, 0);
 }
 
 /* A QMP stream broke: the QEMU behind it is gone, or will be asked again. */
@@ -620,6 +662,7 @@ static void send_state(struct cmc_vms *v, struct vm *vm)
 	}
 	vm->src_done = 0;
 	vm->src_done_us = 0;
+	vm->stop_us = vm->dst_done_us = vm->resume_us = 0;
 	vm->dst_done = false;
 	qc_call(v, &vm->src, "migrate-set-capabilities", caps, source_configured);
 	qc_call(v, &vm->src, "migrate-set-parameters", params, source_configured);

@@ -123,6 +123,9 @@ struct vm {
 	bool dst_done;			/* the destination said it has the state (its MIGRATION event) */
 	unsigned long long src_done;	/* when the source said completed (ms, monotonic; 0: not yet) */
 	uint64_t src_done_us;		/* the same, QEMU's timestamp (µs, wall clock) */
+	/* The switch-over's timeline, QEMU's event stamps (µs, wall clock; 0: not seen): the
+	 * source's STOP, the destination's "completed" and its RESUME (migrate.c). */
+	uint64_t stop_us, dst_done_us, resume_us;
 	bool failing;			/* fail() is putting things back; then it is final */
 	bool fail_setup;		/* inside fail(): not final before it has asked everything */
 	bool resumed;			/* the switch-over's cont has been answered */

@@ -7,11 +7,15 @@
  *
  * Runs for -d seconds (default 60) or until SIGINT/SIGTERM, then prints one line:
  *   sent=N received=N lost=N longest_gap_ms=G gap_start_ms=T first_reply_ms=F gap_start_utc=U
+ *   gap_start_unix_ms=S gap_end_unix_ms=E
  * where the gap is the longest time between two consecutive replies (and from the last
  * reply to the end, if it is longer and replies had started), and T when it began,
  * counted from the start (monotonic clock); U is T as a UTC time of day, HH:MM:SS.mmm
- * (the real-time clock at the start plus T), to set the gap beside `cmcctl events`. A reply is matched by its sequence number;
- * duplicates count once. Exit 0 if any reply came, 1 if none, 2 on usage.
+ * (the real-time clock at the start plus T), to set the gap beside `cmcctl events`; S and
+ * E are the gap's start (the last reply before it) and end (the first reply after it) in
+ * ms since the Unix epoch (same clock, 0.001 ms), to set it beside QEMU's event stamps.
+ * A reply is matched by its sequence number; duplicates count once. Exit 0 if any reply
+ * came, 1 if none, 2 on usage.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -94,7 +98,8 @@ static int reply_seq(const uint8_t *buf, ssize_t n, uint16_t id)
 int main(int argc, char **argv)
 {
 	struct sockaddr_in to = { .sin_family = AF_INET };
-	double interval = 10, duration = 60, t0, next, last = -1, gap = 0, gap_at = 0, first = -1;
+	double interval = 10, duration = 60, t0, next, last = -1, gap = 0, gap_at = 0, gap_end = 0, first = -1;
+	double r0_ms;
 	long long day_ms;
 	struct timespec r0;
 	unsigned long sent = 0, got = 0;
@@ -149,19 +154,22 @@ int main(int argc, char **argv)
 			if (last >= 0 && t - last > gap) {
 				gap = t - last;
 				gap_at = last - t0;
+				gap_end = t - t0;
 			}
 			last = t;
 		}
 	}
 	if (last >= 0 && now_ms() - last > gap) {
-		gap = now_ms() - last;
+		gap_end = now_ms() - t0;
+		gap = gap_end - (last - t0);
 		gap_at = last - t0;
 	}
 	day_ms = ((long long)r0.tv_sec * 1000 + r0.tv_nsec / 1000000 + (long long)gap_at) % 86400000;
+	r0_ms = (double)r0.tv_sec * 1e3 + r0.tv_nsec / 1e6;
 	printf("sent=%lu received=%lu lost=%lu longest_gap_ms=%.1f gap_start_ms=%.1f first_reply_ms=%.1f "
-	       "gap_start_utc=%02d:%02d:%02d.%03d\n",
+	       "gap_start_utc=%02d:%02d:%02d.%03d gap_start_unix_ms=%.3f gap_end_unix_ms=%.3f\n",
 	       sent, got, sent - got, gap, gap_at, first, (int)(day_ms / 3600000), (int)(day_ms / 60000 % 60),
-	       (int)(day_ms / 1000 % 60), (int)(day_ms % 1000));
+	       (int)(day_ms / 1000 % 60), (int)(day_ms % 1000), r0_ms + gap_at, r0_ms + gap_end);
 	close(fd);
 	return got ? 0 : 1;
 usage:
