@@ -18,15 +18,10 @@
 
 #include <stdbool.h>
 
+#include "health-sm.h"
+
 struct cmcd;
 struct cmc_health;
-
-enum cmc_blade_health {
-	CMC_BLADE_UP,
-	CMC_BLADE_DOWN,		/* gone, less than the grace time */
-	CMC_BLADE_FAILED,	/* gone past the grace time */
-	CMC_BLADE_OFF,		/* powered off by cmcd (an idle spare) */
-};
 
 /* After cmc_blades_start(). Also takes up a failover a crash interrupted (the
  * "failover/NAME" records). -ENOMEM, or the loop's error. */
@@ -34,7 +29,6 @@ int cmc_health_start(struct cmcd *d, struct cmc_health **out) __attribute__((war
 void cmc_health_stop(struct cmcd *d, struct cmc_health *h);
 /* UP for an unknown blade or h NULL. */
 enum cmc_blade_health cmc_health_of(const struct cmc_health *h, const char *blade);
-const char *cmc_health_name(enum cmc_blade_health s);
 /* Powers a blade on or off through the backend and records it (off: CMC_BLADE_OFF).
  * -ENOENT, -ENODEV, -ENOMEM. */
 int cmc_health_power(struct cmc_health *h, const char *blade, bool on) __attribute__((warn_unused_result));
