@@ -2,7 +2,8 @@
 /*
  * Blade health (health.c): each blade is up, down, failed or off, as the blade backend
  * tells (mp_blade_health: in the emulated chassis a blade is down when its namespace is
- * gone, `ip netns del bladeN`). A blade down for chassis.failover_grace seconds (the
+ * gone, `ip netns del bladeN`, or when its heartbeat stopped, a hung OS: doc/emulator.md).
+ * The states and their moves are health-sm.h's. A blade down for chassis.failover_grace seconds (the
  * configuration, default 30) is failed: a "blade-failed" event, and if it holds a server
  * profile and the configuration names its spare (`spare = "NAME";`), the profile fails
  * over to the spare by itself (cmc_sprofile_migrate). A blade that is the spare of
