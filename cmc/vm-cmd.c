@@ -864,6 +864,14 @@ static void restart_one(struct cmc_vms *v, struct vm *vm, const char *spare)
 	qc_close(v, &vm->src);
 	qc_close(v, &vm->dst);
 	qemu_reap(v, vm_pid(vm, failed), SIGKILL, NULL);
+	/* The VMs' backend entered the failed blade to start that QEMU and holds its namespace:
+	 * asked, it lets go of one whose name is gone (blade.h), so that the namespace ends
+	 * and its VFs' netdevs come home, where the spare can have them. */
+	if (v->be) {
+		bool up;
+
+		(void)!mp_blade_health(v->be, failed, &up, err, sizeof(err));
+	}
 	vm->restart = true;
 	snprintf(vm->note, sizeof(vm->note), "started again after %s failed: what ran in it was lost with it", failed);
 	if (restart_move(v, vm, spare, err, sizeof(err)) < 0) {
