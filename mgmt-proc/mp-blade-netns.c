@@ -613,7 +613,7 @@ static int blade_lo_up(struct netns_be *nb, const char *blade, char *err, size_t
 	return 0;
 }
 
-static bool heartbeat_fresh(struct netns_be *nb, const char *blade);
+static bool heartbeat_fresh(struct netns_be *nb, const char *blade, bool new_ns);
 static int netns_spawn(struct mp_blade_backend *be, const char *blade, const char *const argv[],
 		       const char *log_path, char *err, size_t errlen);
 
@@ -622,18 +622,21 @@ static int netns_create(struct mp_blade_backend *be, const char *blade, char *er
 	struct netns_be *nb = to_netns(be);
 	char path[PATH_MAX];
 	int fd, rc = blade_path(blade, path, sizeof(path));
+	bool made = false;
 
 	if (!rc)
 		rc = blade_fd(nb, blade, &fd);
-	if (rc == -ENOENT)
+	if (rc == -ENOENT) {
 		rc = blade_new(blade, path, err, errlen);
-	else if (rc)
+		made = true;
+	} else if (rc) {
 		return mp_blade_fail(err, errlen, rc, "blade %s: %s: %s", blade, path, strerror(-rc));
+	}
 	if (rc)
 		return rc;
 	rc = blade_lo_up(nb, blade, err, errlen);
 	if (!rc)
-		(void)heartbeat_fresh(nb, blade);	/* its OS, if it has none yet */
+		(void)heartbeat_fresh(nb, blade, made);	/* its OS, if it has none yet */
 	return rc;
 }
 
@@ -648,13 +651,16 @@ static int netns_create(struct mp_blade_backend *be, const char *blade, char *er
  * carries the namespace's inode so that a namespace made again (a blade that boots
  * again) is told from the one whose heartbeat stopped: the new one has no file yet, and
  * its heartbeat is started. The loop leaves at once when its namespace is deleted, so it
- * does not hold a dead blade's namespace (and its VFs' netdevs) for more than a second.
+ * does not hold a dead blade's namespace (and its VFs' netdevs) for more than a second,
+ * and takes its file with it: the kernel gives a later namespace the inode again once
+ * nothing holds the old one, and that namespace must not find an old file. (A namespace
+ * cmcd makes has its file removed first too, should a killed loop have left one.)
  */
 #define MP_HEARTBEAT_PARENT "/run/cmc"
 
 static const char heartbeat_sh[] =
 	"echo $$ > \"$3\"; "
-	"while [ \"" NETNS_DIR "/$1\" -ef /proc/self/ns/net ] && touch \"$2\"; do sleep 1; done";
+	"while [ \"" NETNS_DIR "/$1\" -ef /proc/self/ns/net ] && touch \"$2\"; do sleep 1; done; rm -f \"$2\"";
 
 static int heartbeat_path(const char *blade, ino_t ino, char *path, size_t len)
 {
@@ -711,7 +717,7 @@ static int heartbeat_start(struct mp_blade_backend *be, const char *blade, const
  * namespace that has none yet (just made) gets one and is up. A heartbeat that cannot be
  * started (no /bin/sh) leaves the namespace alone to tell: up.
  */
-static bool heartbeat_fresh(struct netns_be *nb, const char *blade)
+static bool heartbeat_fresh(struct netns_be *nb, const char *blade, bool new_ns)
 {
 	struct netns_blade *b = blade_cached(nb, blade);
 	char path[PATH_MAX], e[128];
@@ -721,6 +727,8 @@ static bool heartbeat_fresh(struct netns_be *nb, const char *blade)
 
 	if (!b || heartbeat_path(blade, b->ino, path, sizeof(path)) < 0)
 		return true;
+	if (new_ns)
+		(void)unlink(path);
 	if (stat(path, &st) < 0) {
 		(void)!heartbeat_start(&nb->be, blade, path, e, sizeof(e));
 		return true;
@@ -737,7 +745,7 @@ static int netns_health(struct mp_blade_backend *be, const char *blade, bool *up
 	struct netns_be *nb = to_netns(be);
 	int fd, rc = blade_fd(nb, blade, &fd);
 
-	*up = rc == 0 && heartbeat_fresh(nb, blade);
+	*up = rc == 0 && heartbeat_fresh(nb, blade, false);
 	if (rc == -ENOENT || !rc)
 		return 0;
 	return mp_blade_fail(err, errlen, rc, "blade %s: %s", blade, strerror(-rc));
