@@ -54,8 +54,10 @@ sub netdev_of {
 	return $out =~ /^\d+:\s+([^:@\s]+)/m ? $1 : '';
 }
 # Every MAC a VF netdev holds, in the root namespace and in every blade there is.
+# A VM's bridge (vbr-*, doc/vm-network.md) takes its VF's MAC as its own: not a second VF.
 sub live_macs {
-	my $out = $c->run('for n in "" $(ls /run/netns); do ip ${n:+-n $n} -o link show; done | grep -o "link/ether [0-9a-f:]*"');
+	my $out = $c->run('for n in "" $(ls /run/netns); do ip ${n:+-n $n} -o link show; done | grep -v "^[0-9]*: vbr-" | '
+	    . 'grep -o "link/ether [0-9a-f:]*"');
 	return [ map { /link\/ether (\S+)/ ? $1 : () } split /\n/, $out ];
 }
 # The records of cmcd's store, read on the host (cmc/store.h: 36-byte header, then per
