@@ -27,26 +27,33 @@
 struct moved {
 	struct cmcd *d;
 	char name[CMC_INTENT_NAME_MAX + 1];
+	char from[CMC_CONFIG_NAME_MAX + 1];	/* a failover's failed blade, "" for a planned move */
 };
 
-/* Step 5: the blades did their part; the journal record goes. */
+/* Step 5: the blades did their part (the spare is on, the profile's VFs are in it): a
+ * failover's VMs start again there (step 6), then the journal record goes. A cmcd killed
+ * before the record goes does this again at its start; each VM already moved is the
+ * spare's then, and cmc_vms_restart takes up only those still on the failed blade. */
 static void journal_done(void *arg)
 {
 	struct moved *m = arg;
 	char key[CMC_STORE_KEY_MAX + 1];
 	const struct cmc_sprofile *p;
 
+	p = m->d->blades ? cmc_sprofile_find(cmc_blades_intent(m->d->blades), m->name) : NULL;
+	if (p && m->from[0] && strcmp(m->from, p->blade) != 0)
+		(void)cmc_vms_restart(m->d, m->from, p->blade);
 	snprintf(key, sizeof(key), JOURNAL "%s", m->name);
 	if (m->d->store && cmc_store_get(m->d->store, key) && (cmc_store_del(m->d->store, key) < 0 ||
 							       cmc_store_commit(m->d->store) < 0))
 		log_warnx("store: %s stays (it is finished again at the next start)", key);
-	p = m->d->blades ? cmc_sprofile_find(cmc_blades_intent(m->d->blades), m->name) : NULL;
 	if (p)
 		cmc_events_post(m->d->events, "server-profile-moved", -1, "%s runs on %s", p->name, p->blade);
 	free(m);
 }
 
-static void when_done(struct cmcd *d, const char *name)
+/* failed: the failed blade of a failover, NULL for a planned move. */
+static void when_done(struct cmcd *d, const char *name, const char *failed)
 {
 	struct moved *m = calloc(1, sizeof(*m));
 
@@ -54,18 +61,9 @@ static void when_done(struct cmcd *d, const char *name)
 		return;
 	m->d = d;
 	snprintf(m->name, sizeof(m->name), "%s", name);
+	snprintf(m->from, sizeof(m->from), "%s", failed ? failed : "");
 	if (cmc_blades_when_done(d->blades, journal_done, m) < 0)
 		free(m);
-}
-
-/* The VMs the failed blade took with it, for the event. */
-static void lost_vms(const struct cmc_sprofile *p, char *buf, size_t len)
-{
-	size_t off = 0;
-
-	buf[0] = '\0';
-	for (unsigned i = 0; i < p->n_vms && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", p->vms[i]);
 }
 
 /* Steps 2-4 of a failover (failover.h), once the change is in the intent. */
@@ -103,10 +101,15 @@ int cmc_sprofile_migrate(struct cmcd *d, const char *name, const char *to, bool 
 	if (!p)
 		return snprintf(err, errlen, "no server profile '%.32s'", name), -ENOENT;
 	snprintf(from, sizeof(from), "%s", p->blade);
-	lost_vms(p, vms, sizeof(vms));
 	fo = cmc_health_of(d->health, from) != CMC_BLADE_UP;
 	if (failover)
 		*failover = fo;
+	/* A planned move takes no running VM along: a VM's move is a live migration over a
+	 * lane, which can fail on its own; chained to the profile's it would leave one of the
+	 * two half done. The administrator migrates or stops them first. */
+	if (cmc_vms_on_blade(d->vms, from, vms, sizeof(vms)) && !fo)
+		return snprintf(err, errlen, "blade %s runs VMs (%s): migrate them (cmcctl migrate VM --to BLADE) or "
+			 "stop them before the profile moves", from, vms), -EBUSY;
 	if (cmc_blades_change_begin(d->blades, &old) < 0)
 		return snprintf(err, errlen, "out of memory"), -ENOMEM;
 	rc = cmc_sprofile_move(in, name, to, down(d, to), err, errlen);
@@ -135,18 +138,21 @@ int cmc_sprofile_migrate(struct cmcd *d, const char *name, const char *to, bool 
 		return rc ? rc : -EIO;
 	cmc_events_post(d->events, fo ? "failover" : "server-profile-move", -1, "%s from %s to %s", name, from, to);
 	if (fo && *vms)
-		cmc_events_post(d->events, "failover", -1, "%s: VMs %s lost their state with %s and are not started "
-				"again", name, vms, from);
-	when_done(d, name);
+		cmc_events_post(d->events, "failover", -1, "%s: VMs %s lost their state with %s: they start again on "
+				"%s from their configuration", name, vms, from, to);
+	when_done(d, name, fo ? from : NULL);
 	return rc;
 }
 
 static int resume_one(const char *key, const char *value, void *arg)
 {
 	struct cmcd *d = arg;
+	char from[CMC_CONFIG_NAME_MAX + 1], kind[16];
+	bool fo = cmc_store_field(value, "kind", kind, sizeof(kind)) == 0 && strcmp(kind, "failover") == 0 &&
+		  cmc_store_field(value, "from", from, sizeof(from)) == 0;
 
 	cmc_events_post(d->events, "failover-resumed", -1, "%s: %s", key + strlen(JOURNAL), value);
-	when_done(d, key + strlen(JOURNAL));
+	when_done(d, key + strlen(JOURNAL), fo ? from : NULL);
 	return 0;
 }
 

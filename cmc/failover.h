@@ -15,8 +15,15 @@
  * killed at any step finds at its next start either the old profile (nothing committed:
  * the failed blade is failed again after the grace time and the failover runs again)
  * or the new one with its journal record, and finishes the steps (cmc_sprofile_resume);
- * either way each MAC is on one VF. The VMs that ran on a failed blade lost their state
- * with it: they are named in the failover's event, not started again (not done yet).
+ * either way each MAC is on one VF. Step 6, once the blades did their part (before the
+ * journal record goes): the VMs the VM registry has on the failed blade lost their state
+ * with it (the failover's event names them) and start again on the destination from their
+ * configuration (vms.h cmc_vms_restart, which is crash-safe on its own: a VM already moved
+ * is not moved again when a resumed failover runs step 6 again).
+ *
+ * A planned move is refused (-EBUSY) while the source runs VMs: a VM's move is a live
+ * migration over a lane that can fail by itself; chained to the profile's move it would
+ * leave one of the two half done. The administrator migrates or stops them first.
  */
 #ifndef CMC_FAILOVER_H
 #define CMC_FAILOVER_H
@@ -29,7 +36,8 @@ struct cmcd;
 
 /* Moves server profile `name` to blade `to` (above). 0 (the blades' part runs on: a
  * command's reply waits for it with cmc_blades_reply), or -errno with err: the profile's
- * rules (sprofile.h: -ENOENT, -EINVAL, -EBUSY, -EHOSTDOWN, -ENOSPC), -ENODEV (no blades),
+ * rules (sprofile.h: -ENOENT, -EINVAL, -EBUSY, -EHOSTDOWN, -ENOSPC), -EBUSY (a planned
+ * move of a blade that runs VMs), -ENODEV (no blades),
  * -EIO (the store refused; or kept, but a card did not apply it). *failover (may be NULL)
  * says which kind it was. */
 int cmc_sprofile_migrate(struct cmcd *d, const char *name, const char *to, bool *failover, char *err,

@@ -19,12 +19,6 @@
 
 #define HEALTH_TICK_MS 1000
 
-struct blade_health {
-	enum cmc_blade_health state;
-	unsigned long long down_since;	/* ms */
-	unsigned long power_seq;	/* cmcd powered it on or off: polls asked before are stale */
-};
-
 struct cmc_health {
 	struct cmcd *d;
 	struct cmc_timer *tick;
@@ -33,15 +27,8 @@ struct cmc_health {
 	bool stopped;			/* freed by the poll's end, still on the worker */
 	unsigned long seq;		/* counts power changes */
 	unsigned long poll_seq;		/* seq when the poll on the worker was asked */
-	struct blade_health st[CMC_CONFIG_BLADES_MAX];
+	struct cmc_health_sm st[CMC_CONFIG_BLADES_MAX];	/* health-sm.h */
 };
-
-static const char *const names[] = { "up", "down", "failed", "off" };
-
-const char *cmc_health_name(enum cmc_blade_health s)
-{
-	return (unsigned)s < 4 ? names[s] : "?";
-}
 
 static int index_of(const struct cmc_health *h, const char *blade)
 {
@@ -106,34 +93,30 @@ static void answered(void *arg, const char *blade, int rc, bool up)
 {
 	struct cmc_health *h = arg;
 	int i = index_of(h, blade);
-	struct blade_health *st;
-	unsigned long long now = cmc_now_ms();
+	struct cmc_health_sm *st;
+	unsigned long long now = cmc_now_ms(), grace = h->d->config->failover_grace * 1000ull;
 
 	if (i < 0 || rc)
 		return;
 	st = &h->st[i];
-	/* Asked before cmcd powered it on or off: what it says is from before. */
-	if (st->power_seq > h->poll_seq)
+	switch (cmc_health_sm_poll(st, up, now, grace, h->poll_seq)) {
+	case CMC_HS_NONE:
+	case CMC_HS_STALE:
 		return;
-	if (up) {
-		if (st->state == CMC_BLADE_DOWN || st->state == CMC_BLADE_FAILED) {
-			cmc_events_post(h->d->events, "blade-up", -1, "%s is back", blade);
-			(void)!cmc_blades_power(h->d->blades, blade, true);	/* its link watch again */
-		}
-		st->state = CMC_BLADE_UP;
+	case CMC_HS_BACK:
+		cmc_events_post(h->d->events, "blade-up", -1, "%s is back", blade);
+		(void)!cmc_blades_power(h->d->blades, blade, true);	/* its link watch again */
 		return;
-	}
-	if (st->state == CMC_BLADE_UP) {
-		st->state = CMC_BLADE_DOWN;
-		st->down_since = now;
+	case CMC_HS_DOWN:
 		cmc_events_post(h->d->events, "blade-down", -1, "%s is down (failed after %u s)", blade,
 				h->d->config->failover_grace);
 		cmc_blades_blade_lost(h->d->blades, blade);
-	} else if (st->state == CMC_BLADE_DOWN && now - st->down_since >= h->d->config->failover_grace * 1000ull) {
-		st->state = CMC_BLADE_FAILED;
+		return;
+	case CMC_HS_FAILED:
 		cmc_events_post(h->d->events, "blade-failed", -1, "%s has been down for %llu s", blade,
 				(now - st->down_since) / 1000);
 		fail_over(h, blade);
+		return;
 	}
 }
 
@@ -173,10 +156,8 @@ int cmc_health_power(struct cmc_health *h, const char *blade, bool on)
 	if (i < 0)
 		return -ENOENT;
 	rc = cmc_blades_power(h->d->blades, blade, on);
-	if (!rc) {
-		h->st[i].state = on ? CMC_BLADE_UP : CMC_BLADE_OFF;
-		h->st[i].power_seq = ++h->seq;
-	}
+	if (!rc)
+		cmc_health_sm_power(&h->st[i], on, ++h->seq);
 	return rc;
 }
 

@@ -2,7 +2,8 @@
 /*
  * Blade health (health.c): each blade is up, down, failed or off, as the blade backend
  * tells (mp_blade_health: in the emulated chassis a blade is down when its namespace is
- * gone, `ip netns del bladeN`). A blade down for chassis.failover_grace seconds (the
+ * gone, `ip netns del bladeN`, or when its heartbeat stopped, a hung OS: doc/emulator.md).
+ * The states and their moves are health-sm.h's. A blade down for chassis.failover_grace seconds (the
  * configuration, default 30) is failed: a "blade-failed" event, and if it holds a server
  * profile and the configuration names its spare (`spare = "NAME";`), the profile fails
  * over to the spare by itself (cmc_sprofile_migrate). A blade that is the spare of
@@ -18,15 +19,10 @@
 
 #include <stdbool.h>
 
+#include "health-sm.h"
+
 struct cmcd;
 struct cmc_health;
-
-enum cmc_blade_health {
-	CMC_BLADE_UP,
-	CMC_BLADE_DOWN,		/* gone, less than the grace time */
-	CMC_BLADE_FAILED,	/* gone past the grace time */
-	CMC_BLADE_OFF,		/* powered off by cmcd (an idle spare) */
-};
 
 /* After cmc_blades_start(). Also takes up a failover a crash interrupted (the
  * "failover/NAME" records). -ENOMEM, or the loop's error. */
@@ -34,7 +30,6 @@ int cmc_health_start(struct cmcd *d, struct cmc_health **out) __attribute__((war
 void cmc_health_stop(struct cmcd *d, struct cmc_health *h);
 /* UP for an unknown blade or h NULL. */
 enum cmc_blade_health cmc_health_of(const struct cmc_health *h, const char *blade);
-const char *cmc_health_name(enum cmc_blade_health s);
 /* Powers a blade on or off through the backend and records it (off: CMC_BLADE_OFF).
  * -ENOENT, -ENODEV, -ENOMEM. */
 int cmc_health_power(struct cmc_health *h, const char *blade, bool on) __attribute__((warn_unused_result));

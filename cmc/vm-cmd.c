@@ -63,29 +63,63 @@ static void answer(struct vm *vm, enum cmc_status st, const char *fmt, ...)
 	vm->req = NULL;
 }
 
-/* vm start: its QEMU answers QMP (or gave up). */
+/*
+ * A start that failed (its port, its QEMU, its QMP, the store). A VM of `vm start` goes:
+ * it was never stored; its profile goes too and the command's answer says why. A VM
+ * started again after its blade failed (vm->restart) stays, stopped: lost in the store
+ * on its new blade with its VF, the reason in its note and a "vm-restart-failed" event.
+ */
+static void start_failed(struct cmc_vms *v, struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void start_failed(struct cmc_vms *v, struct vm *vm, const char *fmt, ...)
+{
+	char msg[200], e[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	vm->net_wait = 0;
+	qc_close(v, &vm->src);
+	qemu_reap(v, vm_pid(vm, vm->blade), SIGKILL, NULL);
+	if (vm->restart) {
+		vm->restart = false;
+		vm->state = VM_LOST;
+		snprintf(vm->note, sizeof(vm->note), "not started again: %.130s", msg);
+		if (vm_save(v, vm) < 0)
+			log_warnx("VM %s: stays marked to start again in the store", vm->name);
+		cmc_events_post(v->d->events, "vm-restart-failed", -1, "%s on %s: %s", vm->name, vm->blade, msg);
+		return;
+	}
+	if (vm->has_profile && cmc_blades_profile_remove(v->d->blades, vm->loc, e, sizeof(e)) < 0)
+		log_warnx("VM %s: profile: %s", vm->name, e);
+	answer(vm, CMC_REFUSED, "VM %s on %s: %s", vm->name, vm->blade, msg);
+	*vm = (struct vm){ 0 };
+}
+
+/* A start: its QEMU answers QMP (or gave up). */
 static void started(struct cmc_vms *v, struct vm *vm, int rc, json_t *reply, const char *err)
 {
-	char e[256];
+	bool again = vm->restart;
 
 	(void)reply;
 	qc_close(v, &vm->src);
-	if (!rc) {
-		vm->state = VM_RUNNING;
-		rc = vm_save(v, vm);
-		if (!rc) {
-			cmc_events_post(v->d->events, "vm", -1, "%s started on %s (%u MiB)", vm->name, vm->blade,
-					vm->mem_mb);
-			answer(vm, CMC_OK, "%s", "");
-			return;
-		}
-		err = "the store refused it";
+	if (rc) {
+		start_failed(v, vm, "%s", err);
+		return;
 	}
-	qemu_reap(v, vm_pid(vm, vm->blade), SIGKILL, NULL);
-	if (vm->has_profile && cmc_blades_profile_remove(v->d->blades, vm->loc, e, sizeof(e)) < 0)
-		log_warnx("VM %s: profile: %s", vm->name, e);
-	answer(vm, CMC_REFUSED, "VM %s on %s: %s", vm->name, vm->blade, err);
-	*vm = (struct vm){ 0 };
+	vm->state = VM_RUNNING;
+	vm->restart = false;
+	if (vm_save(v, vm) < 0) {
+		vm->restart = again;
+		start_failed(v, vm, "the store refused it");
+		return;
+	}
+	if (again)
+		cmc_events_post(v->d->events, "vm-restart", -1, "%s runs again on %s (%u MiB), %s", vm->name, vm->blade,
+				vm->mem_mb, vm->note);
+	else
+		cmc_events_post(v->d->events, "vm", -1, "%s started on %s (%u MiB)", vm->name, vm->blade, vm->mem_mb);
+	answer(vm, CMC_OK, "%s", "");
 }
 
 /* vm stop: its QEMU has gone. */
@@ -189,19 +223,36 @@ static enum cmc_status start_parse(struct cmc_api_request *req, struct vm *n, bo
 	return st;
 }
 
-/* vm start: QEMU goes (its port is ready, or it has none); the answer once its QMP is up. */
+/* A start: QEMU goes (its port is ready, or it has none); the outcome once its QMP is up. */
 static void start_spawn(struct cmc_vms *v, struct vm *vm)
 {
-	char err[256], e[128];
+	char err[256];
 
 	if (qemu_spawn(v, vm, vm->blade, false, err, sizeof(err)) < 0) {
-		if (vm->has_profile && cmc_blades_profile_remove(v->d->blades, vm->loc, e, sizeof(e)) < 0)
-			log_warnx("VM %s: profile: %s", vm->name, e);
-		answer(vm, CMC_REFUSED, "VM %s on %s: %s", vm->name, vm->blade, err);
-		*vm = (struct vm){ 0 };
+		start_failed(v, vm, "%s", err);
 		return;
 	}
 	qc_open(v, vm, &vm->src, vm->blade, START_TIMEOUT_MS, started);
+}
+
+/*
+ * Starts a VM in its slot (state VM_STARTING, its network settings, if any, live on its VF
+ * at loc): its port on its blade first (then the tick: port_wait), then its QEMU
+ * (start_spawn), then its QMP (started). The one start that `vm start` and a restart
+ * after a failover (cmc_vms_restart) share: the outcome goes to vm->req when a command
+ * waits for it, else to an event (start_failed, started).
+ */
+static void launch(struct cmc_vms *v, struct vm *vm)
+{
+	char err[256];
+
+	if (!vm->has_profile)
+		start_spawn(v, vm);
+	else if (cmc_blades_vmport_add(v->d->blades, vm->loc, vm->prof.mac, err, sizeof(err)) < 0)
+		start_failed(v, vm, "%s", err);
+	else
+		vm->net_wait = cmc_now_ms();
+	arm(v);
 }
 
 static enum cmc_status vm_start(struct cmcd *d, struct cmc_api_request *req)
@@ -241,20 +292,11 @@ static enum cmc_status vm_start(struct cmcd *d, struct cmc_api_request *req)
 	if (n.has_profile &&
 	    cmc_blades_profile_add(d->blades, n.name, n.blade, &n.prof, true, n.loc, err, sizeof(err)) < 0)
 		return cmc_api_refuse(req, CMC_REFUSED, "%s", err);
-	if (n.has_profile && cmc_blades_vmport_add(d->blades, n.loc, n.prof.mac, err, sizeof(err)) < 0) {
-		(void)cmc_blades_profile_remove(d->blades, n.loc, err + strlen(err), 1);
-		return cmc_api_refuse(req, CMC_REFUSED, "VM %s on %s: %s", n.name, n.blade, err);
-	}
-	/* The answer once its QMP is up (nested TCG: seconds); the loop goes on meanwhile.
-	 * A VM with a NIC waits for its port first (the tick: port_wait). */
+	/* The answer once its QMP is up (nested TCG: seconds); the loop goes on meanwhile. */
 	n.state = VM_STARTING;
 	*slot = n;
 	slot->req = cmc_api_defer(req);
-	if (slot->has_profile)
-		slot->net_wait = cmc_now_ms();
-	else
-		start_spawn(v, slot);
-	arm(v);
+	launch(v, slot);
 	return CMC_OK;
 }
 
@@ -394,7 +436,7 @@ static int dest_go(struct cmc_vms *v, struct vm *vm)
 static void port_wait(struct cmc_vms *v, struct vm *vm)
 {
 	bool mig = vm->state == VM_MIGRATING;
-	char err[256], e[128];
+	char err[256];
 	int rc = cmc_blades_vmport_state(v->d->blades, mig ? vm->dloc : vm->loc, err, sizeof(err));
 
 	if (rc == 0 && cmc_now_ms() - vm->net_wait < VMPORT_TIMEOUT_MS)
@@ -408,12 +450,8 @@ static void port_wait(struct cmc_vms *v, struct vm *vm)
 		mig_fail(v, vm, false, "the destination's port for the VM: %s", err);
 	else if (rc == 1)
 		start_spawn(v, vm);
-	else {
-		if (cmc_blades_profile_remove(v->d->blades, vm->loc, e, sizeof(e)) < 0)
-			log_warnx("VM %s: profile: %s", vm->name, e);
-		answer(vm, CMC_REFUSED, "VM %s on %s: its port: %s", vm->name, vm->blade, err);
-		*vm = (struct vm){ 0 };
-	}
+	else
+		start_failed(v, vm, "its port: %s", err);
 }
 
 /* The checks of a migration, before anything moves (vms.h cmc_vms_migrate). */
@@ -646,6 +684,28 @@ static void tick(struct cmc_loop *loop, struct cmc_timer *t, void *arg)
 	arm(v);
 }
 
+/* A VM that cmcd was starting again on a spare when it stopped (vms.h cmc_vms_restart):
+ * started now, unless its QEMU got as far as running there (then it is running). */
+static void resume_restart(struct cmc_vms *v, struct vm *vm)
+{
+	char err[256];
+
+	if (!vm_pid(vm, vm->blade)) {
+		vm->state = VM_STARTING;
+		snprintf(vm->note, sizeof(vm->note), "started again after its blade failed (cmcd restarted meanwhile): "
+			 "what ran in it was lost");
+		launch(v, vm);
+		return;
+	}
+	if (vm->has_profile && cmc_blades_vmport_add(v->d->blades, vm->loc, vm->prof.mac, err, sizeof(err)) < 0)
+		log_warnx("VM %s: its port: %s", vm->name, err);
+	vm->restart = false;
+	vm->state = VM_RUNNING;
+	(void)vm_save(v, vm);
+	cmc_events_post(v->d->events, "vm-restart", -1, "%s runs again on %s (found running at cmcd's start)",
+			vm->name, vm->blade);
+}
+
 /* After a restart: where is each VM now? A migration in flight is taken up again. */
 static void resume(struct cmc_vms *v)
 {
@@ -656,6 +716,10 @@ static void resume(struct cmc_vms *v)
 
 		if (!vm->used)
 			continue;
+		if (vm->restart) {
+			resume_restart(v, vm);
+			continue;
+		}
 		/* Its ports are the blades' and outlived cmcd: asked again (each is kept as it
 		 * is), so that cmcd knows them and they go when the VM leaves. */
 		if (vm->state != VM_LOST && vm->has_profile &&
@@ -722,4 +786,125 @@ void cmc_vms_stop(struct cmcd *d, struct cmc_vms *v)
 	mp_blade_backend_close(v->be);
 	d->vms = NULL;
 	free(v);
+}
+
+/* --- Started again after a failover (vms.h cmc_vms_restart) ------------------------------ */
+
+unsigned cmc_vms_on_blade(const struct cmc_vms *v, const char *blade, char *buf, size_t len)
+{
+	unsigned n = 0;
+	size_t off = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (unsigned i = 0; v && i < VM_MAX; i++) {
+		const struct vm *vm = &v->vms[i];
+
+		if (!vm->used || strcmp(vm->blade, blade) != 0)
+			continue;
+		if (off < len)
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", n ? ", " : "", vm->name);
+		n++;
+	}
+	return n;
+}
+
+/* Its record and its MAC go to `spare` in one store transaction (the staged VF there goes
+ * live, its VF on the failed blade is taken back: cmc_blades_profile_move). 0, or -errno
+ * with err: nothing moved. */
+static int restart_move(struct cmc_vms *v, struct vm *vm, const char *spare, char *err, size_t errlen)
+{
+	struct cmc_blades *b = v->d->blades;
+	struct vm was = *vm;
+	unsigned nloc[3];
+	int rc;
+
+	if (!vm->has_profile) {
+		snprintf(vm->blade, sizeof(vm->blade), "%s", spare);
+		rc = vm_save(v, vm);
+		if (rc) {
+			*vm = was;
+			snprintf(err, errlen, "the store refused it");
+		}
+		return rc;
+	}
+	vm_prof_now(v->d, vm);
+	rc = cmc_blades_profile_add(b, vm->name, spare, &vm->prof, false, nloc, err, errlen);
+	if (rc)
+		return rc;
+	snprintf(vm->blade, sizeof(vm->blade), "%s", spare);
+	memcpy(vm->loc, nloc, sizeof(nloc));
+	rc = vm_stage(v, vm);
+	if (!rc)
+		rc = cmc_blades_profile_move(b, was.loc, nloc, &vm->prof, err, errlen);
+	else
+		snprintf(err, errlen, "the store refused it");
+	/* -EIO with the old VF gone: committed, a card did not take it (applied at the next
+	 * start); with the old VF still the VM's, nothing was committed. */
+	if (rc && cmc_intent_assignment(cmc_blades_intent(b), was.loc[0], was.loc[1], was.loc[2])) {
+		char e[128];
+
+		cmc_store_rollback(v->d->store);
+		if (cmc_blades_profile_remove(b, nloc, e, sizeof(e)) < 0)
+			log_warnx("VM %s: its staged VF on %s: %s", vm->name, spare, e);
+		*vm = was;
+		return rc;
+	}
+	cmc_blades_tidy(b);
+	return 0;
+}
+
+/* One VM of a failed blade (vms.h cmc_vms_restart). */
+static void restart_one(struct cmc_vms *v, struct vm *vm, const char *spare)
+{
+	char failed[sizeof(vm->blade)], err[256];
+
+	snprintf(failed, sizeof(failed), "%s", vm->blade);
+	/* A hung blade's QEMU may still run: it goes first (no VM on two blades). */
+	qc_close(v, &vm->src);
+	qc_close(v, &vm->dst);
+	qemu_reap(v, vm_pid(vm, failed), SIGKILL, NULL);
+	/* The VMs' backend entered the failed blade to start that QEMU and holds its namespace:
+	 * asked, it lets go of one whose name is gone (blade.h), so that the namespace ends
+	 * and its VFs' netdevs come home, where the spare can have them. */
+	if (v->be) {
+		bool up;
+
+		(void)!mp_blade_health(v->be, failed, &up, err, sizeof(err));
+	}
+	vm->restart = true;
+	snprintf(vm->note, sizeof(vm->note), "started again after %s failed: what ran in it was lost with it", failed);
+	if (restart_move(v, vm, spare, err, sizeof(err)) < 0) {
+		vm->restart = false;
+		vm->state = VM_LOST;
+		snprintf(vm->note, sizeof(vm->note), "its blade %s failed; not started again on %s: %.80s", failed, spare,
+			 err);
+		(void)vm_save(v, vm);
+		cmc_events_post(v->d->events, "vm-restart-failed", -1, "%s: not started again on %s: %s", vm->name, spare,
+				err);
+		return;
+	}
+	cmc_events_post(v->d->events, "vm-restart", -1, "%s: starting again on %s from its configuration (%s failed, "
+			"what ran in it was lost)", vm->name, spare, failed);
+	vm->state = VM_STARTING;
+	launch(v, vm);
+}
+
+int cmc_vms_restart(struct cmcd *d, const char *failed, const char *spare)
+{
+	struct cmc_vms *v = d->vms;
+	int n = 0;
+
+	for (unsigned i = 0; v && d->blades && i < VM_MAX; i++) {
+		struct vm *vm = &v->vms[i];
+
+		if (!vm->used || strcmp(vm->blade, failed) != 0 || vm_migrating(vm) || vm->failing ||
+		    (vm->state != VM_RUNNING && vm->state != VM_LOST))
+			continue;
+		restart_one(v, vm, spare);
+		n++;
+	}
+	if (v)
+		arm(v);
+	return n;
 }

@@ -101,6 +101,8 @@ struct vm {
 	char ip[16];			/* its IPv4 address (the payload's ip=), "" none */
 	unsigned long long net_wait;	/* waiting for its port (on loc, or dloc migrating) since, ms; 0 not */
 	enum vm_state state;
+	bool restart;			/* to be started again on its blade by cmcd (its blade failed:
+					 * cmc_vms_restart); stored as state=lost restart=1 */
 	char note[160];
 	struct cmc_api_pending *req;	/* a vm start / stop answered when done */
 	/* Its migration (the current or the last one). */

@@ -78,16 +78,18 @@ int vm_stage(struct cmc_vms *v, struct vm *vm)
 {
 	struct cmcd *d = v->d;
 	char key[64], val[1024], mac[18], loc[24], dloc[24], reason[sizeof(vm->reason)];
-	/* A VM starting or stopping is not in the store yet / any more: say running. */
-	enum vm_state st = vm->state == VM_STARTING || vm->state == VM_STOPPING ? VM_RUNNING : vm->state;
+	/* A VM starting or stopping is not in the store yet / any more: say running; one that
+	 * cmcd is starting again after its blade failed is lost until it runs. */
+	enum vm_state st = vm->restart ? VM_LOST
+			   : vm->state == VM_STARTING || vm->state == VM_STOPPING ? VM_RUNNING : vm->state;
 	int rc;
 
 	snprintf(key, sizeof(key), "vm/%s", vm->name);
 	vm_loc_str(vm->loc, loc, sizeof(loc));
-	snprintf(val, sizeof(val), "blade=%s mem=%u profile=%d mac=%s vlan=%u rate=%u trusted=%d loc=%s state=%s ip=%s tmpl=%s",
+	snprintf(val, sizeof(val), "blade=%s mem=%u profile=%d mac=%s vlan=%u rate=%u trusted=%d loc=%s state=%s ip=%s tmpl=%s restart=%d",
 		 vm->blade, vm->mem_mb, vm->has_profile, vb_mac_str(vm->prof.mac, mac), vm->prof.vlan,
 		 vm->prof.rate, vm->prof.trusted, loc, vm_state_names[st], vm->ip[0] ? vm->ip : "-",
-		 vm->prof.tmpl[0] ? vm->prof.tmpl : "-");
+		 vm->prof.tmpl[0] ? vm->prof.tmpl : "-", vm->restart);
 	rc = cmc_store_set(d->store, key, val);
 	if (!rc && vm->mig != MIG_NONE) {
 		snprintf(key, sizeof(key), "migration/%s", vm->name);
@@ -175,6 +177,7 @@ static int load_vm(const char *key, const char *value, void *arg)
 	/* tmpl= came later: a record without it names no template. */
 	if (cmc_store_field(value, "tmpl", n.prof.tmpl, sizeof(n.prof.tmpl)) < 0 || strcmp(n.prof.tmpl, "-") == 0)
 		n.prof.tmpl[0] = '\0';
+	n.restart = kv_u64(value, "restart") != 0;	/* restart= came later: none is 0 */
 	n.state = strcmp(state, "lost") == 0 ? VM_LOST : strcmp(state, "migrating") == 0 ? VM_MIGRATING : VM_RUNNING;
 	for (unsigned i = 0; i < VM_MAX && !slot; i++)
 		if (!v->vms[i].used)

@@ -37,6 +37,27 @@ void cmc_vms_card_gone(struct cmc_vms *v, unsigned slot, unsigned pf);
 int cmc_vms_migrate(struct cmcd *d, const char *name, const char *to, unsigned bandwidth_mbps, char *err,
 		    size_t errlen) __attribute__((warn_unused_result));
 
+/*
+ * A failover's last step (failover.h): every VM whose record puts it on blade `failed`
+ * (running or lost; not one starting, stopping or migrating) starts again on blade `spare`
+ * from its stored configuration (memory, MAC, VLAN, rate, template, IPv4 address): what
+ * ran in it was lost with the blade. For each, in order: its QEMU on the failed blade, if
+ * one is still there (a hung blade), is killed, so that no VM runs on two blades; its MAC
+ * goes from its VF on the failed blade to a VF of an uplink port given to the spare, and
+ * its record to the spare marked restart=1, in one store transaction; then it starts as
+ * `vm start` does (its port, its QEMU, its QMP). The outcome is an event: "vm-restart"
+ * once it runs, "vm-restart-failed" with the reason (it then stays in the store on the
+ * spare, lost, its VF kept; `vm stop` removes it). A cmcd killed on the way finds each
+ * record either still on the failed blade (the failover's resume runs this again) or on
+ * the spare marked restart=1: cmc_vms_start() starts it then, unless its QEMU already runs
+ * there (then it is running): once either way. Returns how many VMs it took up (0 if d has
+ * no VMs).
+ */
+int cmc_vms_restart(struct cmcd *d, const char *failed, const char *spare);
+/* The names of the VMs recorded on blade (running, lost, starting, stopping, or migrating
+ * from it), ", "-separated into buf (len bytes, "" if none); how many. v may be NULL. */
+unsigned cmc_vms_on_blade(const struct cmc_vms *v, const char *blade, char *buf, size_t len);
+
 /* A VM and its current or last migration, copied out of the registry (read only). */
 struct cmc_vm_view {
 	char name[17], blade[33];

@@ -173,10 +173,20 @@ int mp_blade_spawn_child(struct mp_blade_backend *be, const char *blade, const c
 /*
  * A blade's health: *up false when the blade is down. netns: the blade is down when
  * /run/netns/<blade> no longer names a network namespace (`ip netns del`: a test kills a
- * blade that way); the backend then lets go of the namespace it held, so the namespace
- * can end and its VFs' netdevs come back to the root namespace. Never blocks beyond a
- * stat and an open. -EOPNOTSUPP for a backend that cannot tell.
+ * blade that way), or when its heartbeat is older than MP_HEARTBEAT_STALE_MS (its OS hung:
+ * the namespace is still there). The heartbeat is the emulated blade OS's: a shell loop in
+ * the blade's namespace that touches MP_HEARTBEAT_DIR/<blade>.<namespace inode> once a
+ * second and writes its pid to MP_HEARTBEAT_DIR/<blade>.pid (SIGSTOP it to hang the
+ * blade, SIGCONT to bring it back); the backend starts it with the namespace
+ * (mp_blade_create) or when it first sees a namespace without one (one made again by
+ * `ip netns add`: the blade booted). A namespace whose heartbeat cannot be started (no
+ * /bin/sh) is judged by the namespace alone. When the name is gone the backend lets go of
+ * the namespace it held, so the namespace can end and its VFs' netdevs come back to the
+ * root namespace. Never blocks beyond a stat, an open and (once per namespace) starting
+ * the heartbeat. -EOPNOTSUPP for a backend that cannot tell. doc/emulator.md.
  */
+#define MP_HEARTBEAT_DIR "/run/cmc/heartbeat"
+#define MP_HEARTBEAT_STALE_MS 5000
 int mp_blade_health(struct mp_blade_backend *be, const char *blade, bool *up, char *err,
 		    size_t errlen) MP_WUR;
 

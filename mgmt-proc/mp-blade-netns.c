@@ -613,32 +613,139 @@ static int blade_lo_up(struct netns_be *nb, const char *blade, char *err, size_t
 	return 0;
 }
 
+static bool heartbeat_fresh(struct netns_be *nb, const char *blade, bool new_ns);
+static int netns_spawn(struct mp_blade_backend *be, const char *blade, const char *const argv[],
+		       const char *log_path, char *err, size_t errlen);
+
 static int netns_create(struct mp_blade_backend *be, const char *blade, char *err, size_t errlen)
 {
 	struct netns_be *nb = to_netns(be);
 	char path[PATH_MAX];
 	int fd, rc = blade_path(blade, path, sizeof(path));
+	bool made = false;
 
 	if (!rc)
 		rc = blade_fd(nb, blade, &fd);
-	if (rc == -ENOENT)
+	if (rc == -ENOENT) {
 		rc = blade_new(blade, path, err, errlen);
-	else if (rc)
+		made = true;
+	} else if (rc) {
 		return mp_blade_fail(err, errlen, rc, "blade %s: %s: %s", blade, path, strerror(-rc));
+	}
 	if (rc)
 		return rc;
-	return blade_lo_up(nb, blade, err, errlen);
+	rc = blade_lo_up(nb, blade, err, errlen);
+	if (!rc)
+		(void)heartbeat_fresh(nb, blade, made);	/* its OS, if it has none yet */
+	return rc;
 }
 
 /* --- Health and power ------------------------------------------------------------------ */
 
-/* Up while /run/netns/<blade> names a namespace; down, the namespace we held is let go. */
+/*
+ * The emulated blade's heartbeat (blade.h mp_blade_health, doc/emulator.md): a shell
+ * loop inside the blade's namespace, standing for the blade's OS, touches
+ * MP_HEARTBEAT_DIR/<blade>.<inode of its namespace> once a second while /run/netns/<blade>
+ * still names the namespace it runs in, and writes its pid to MP_HEARTBEAT_DIR/<blade>.pid
+ * (a test stops it with SIGSTOP: a hung OS whose namespace stays). The file's name
+ * carries the namespace's inode so that a namespace made again (a blade that boots
+ * again) is told from the one whose heartbeat stopped: the new one has no file yet, and
+ * its heartbeat is started. The loop leaves at once when its namespace is deleted, so it
+ * does not hold a dead blade's namespace (and its VFs' netdevs) for more than a second,
+ * and takes its file with it: the kernel gives a later namespace the inode again once
+ * nothing holds the old one, and that namespace must not find an old file. (A namespace
+ * cmcd makes has its file removed first too, should a killed loop have left one.)
+ */
+#define MP_HEARTBEAT_PARENT "/run/cmc"
+
+static const char heartbeat_sh[] =
+	"echo $$ > \"$3\"; "
+	"while [ \"" NETNS_DIR "/$1\" -ef /proc/self/ns/net ] && touch \"$2\"; do sleep 1; done; rm -f \"$2\"";
+
+static int heartbeat_path(const char *blade, ino_t ino, char *path, size_t len)
+{
+	return snprintf(path, len, MP_HEARTBEAT_DIR "/%s.%llu", blade, (unsigned long long)ino) >= (int)len ?
+		       -ENAMETOOLONG : 0;
+}
+
+/* The heartbeat files of the blade's earlier namespaces go (their loops have left). */
+static void heartbeat_tidy(const char *blade, const char *keep)
+{
+	size_t n = strlen(blade);
+	DIR *dir = opendir(MP_HEARTBEAT_DIR);
+	struct dirent *e;
+
+	if (!dir)
+		return;
+	while ((e = readdir(dir))) {
+		char path[PATH_MAX];
+
+		if (strncmp(e->d_name, blade, n) != 0 || e->d_name[n] != '.' || strcmp(e->d_name + n, ".pid") == 0)
+			continue;
+		if (snprintf(path, sizeof(path), MP_HEARTBEAT_DIR "/%s", e->d_name) < (int)sizeof(path) &&
+		    strcmp(path, keep) != 0)
+			(void)unlink(path);
+	}
+	closedir(dir);
+}
+
+/* Its file is made fresh before the loop starts, so the first poll after sees it beat. */
+static int heartbeat_start(struct mp_blade_backend *be, const char *blade, const char *path, char *err,
+			   size_t errlen)
+{
+	char pidfile[PATH_MAX];
+	const char *const argv[] = { "/bin/sh", "-c", heartbeat_sh, "mp-heartbeat", blade, path, pidfile, NULL };
+	int fd;
+
+	if (snprintf(pidfile, sizeof(pidfile), MP_HEARTBEAT_DIR "/%s.pid", blade) >= (int)sizeof(pidfile))
+		return mp_blade_fail(err, errlen, -ENAMETOOLONG, "blade %s: name too long", blade);
+
+	/* Its parent too (cmcd makes /run/cmc, a test program may not have). */
+	if ((mkdir(MP_HEARTBEAT_PARENT, 0755) < 0 && errno != EEXIST) ||
+	    (mkdir(MP_HEARTBEAT_DIR, 0755) < 0 && errno != EEXIST))
+		return mp_blade_fail(err, errlen, -errno, MP_HEARTBEAT_DIR ": %s", strerror(errno));
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return mp_blade_fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
+	close(fd);
+	heartbeat_tidy(blade, path);
+	return netns_spawn(be, blade, argv, "/dev/null", err, errlen);
+}
+
+/*
+ * Whether the blade's heartbeat is fresh (not older than MP_HEARTBEAT_STALE_MS); a
+ * namespace that has none yet (just made) gets one and is up. A heartbeat that cannot be
+ * started (no /bin/sh) leaves the namespace alone to tell: up.
+ */
+static bool heartbeat_fresh(struct netns_be *nb, const char *blade, bool new_ns)
+{
+	struct netns_blade *b = blade_cached(nb, blade);
+	char path[PATH_MAX], e[128];
+	struct timespec now;
+	struct stat st;
+	long long age_ms;
+
+	if (!b || heartbeat_path(blade, b->ino, path, sizeof(path)) < 0)
+		return true;
+	if (new_ns)
+		(void)unlink(path);
+	if (stat(path, &st) < 0) {
+		(void)!heartbeat_start(&nb->be, blade, path, e, sizeof(e));
+		return true;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	age_ms = (long long)(now.tv_sec - st.st_mtim.tv_sec) * 1000 + (now.tv_nsec - st.st_mtim.tv_nsec) / 1000000;
+	return age_ms <= MP_HEARTBEAT_STALE_MS;
+}
+
+/* Up while /run/netns/<blade> names a namespace and its heartbeat beats; when the name is
+ * gone, the namespace we held is let go. */
 static int netns_health(struct mp_blade_backend *be, const char *blade, bool *up, char *err, size_t errlen)
 {
 	struct netns_be *nb = to_netns(be);
 	int fd, rc = blade_fd(nb, blade, &fd);
 
-	*up = rc == 0;
+	*up = rc == 0 && heartbeat_fresh(nb, blade, false);
 	if (rc == -ENOENT || !rc)
 		return 0;
 	return mp_blade_fail(err, errlen, rc, "blade %s: %s", blade, strerror(-rc));

@@ -4,16 +4,21 @@
 # for 5 s is failed):
 #
 #   - blade1 holds server profile web, made from its two VFs (an address on each, set in
-#     the blade); blade2 pings both;
+#     the blade); blade2 pings both; VM vm1 runs on blade1 (the payload, a MAC and an
+#     address) and blade2 pings it; a planned move of web is refused while vm1 runs;
 #   - blade3, an idle spare, is kept powered off (no namespace);
 #   - blade1 is killed (its namespace deleted): after the grace time the spare runs web,
 #     with the same MACs; given the same addresses (as the blade's own OS would set them),
 #     blade2 reaches them again with nothing changed on blade2 (its neighbour entries are
-#     the ones it had);
-#   - cmcctl and the store (read from the host) agree on where web is;
-#   - a planned `migrate web --to blade1` brings it back;
-#   - cmcd killed at three steps of a failover: after a restart every MAC of the profile is
-#     on one VF, and the store agrees with cmcctl.
+#     the ones it had); vm1 runs again on blade3 from its configuration, once, and blade2
+#     pings it at the same address;
+#   - cmcctl and the store (read from the host) agree on where web and vm1 are;
+#   - a planned `migrate web --to blade1` brings it back (once vm1 is stopped);
+#   - cmcd killed at three steps of a failover, and once after a VM's move to the spare
+#     was committed: after a restart every MAC of the profile is on one VF, the store
+#     agrees with cmcctl, and the VM runs on the spare, once;
+#   - blade2's heartbeat stopped (SIGSTOP: a hung OS, its namespace kept): blade2 is down;
+#     its heartbeat again: up.
 use strict;
 use warnings;
 use FindBin;
@@ -25,7 +30,10 @@ use Chassis;
 
 my $state = Chassis::build_dir() . '/chassis-state/failover';
 remove_tree($state);
-my $c = Chassis->new(name => 'failover', layout => 'rootports', state_dir => $state,
+# The guest image with QEMU in it: vm1 is a VM.
+my $image = Chassis::build_dir() . '/chassis/initrd-vm.img';
+plan skip_all => "no VM image ($image): make image-vm" unless -e $image;
+my $c = Chassis->new(name => 'failover', layout => 'rootports', state_dir => $state, initrd => $image,
 	slots => [ { slot => 1, cable => 1 }, { slot => 2, cable => 1, hub => 1 } ]);
 $c->start;
 my $UUID = '6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab';
@@ -46,8 +54,10 @@ sub netdev_of {
 	return $out =~ /^\d+:\s+([^:@\s]+)/m ? $1 : '';
 }
 # Every MAC a VF netdev holds, in the root namespace and in every blade there is.
+# A VM's bridge (vbr-*, doc/vm-network.md) takes its VF's MAC as its own: not a second VF.
 sub live_macs {
-	my $out = $c->run('for n in "" $(ls /run/netns); do ip ${n:+-n $n} -o link show; done | grep -o "link/ether [0-9a-f:]*"');
+	my $out = $c->run('for n in "" $(ls /run/netns); do ip ${n:+-n $n} -o link show; done | grep -v "^[0-9]*: vbr-" | '
+	    . 'grep -o "link/ether [0-9a-f:]*"');
 	return [ map { /link\/ether (\S+)/ ? $1 : () } split /\n/, $out ];
 }
 # The records of cmcd's store, read on the host (cmc/store.h: 36-byte header, then per
@@ -84,6 +94,36 @@ sub blade2_reaches {
 	    timeout => 90);
 }
 sub wait_up { my ($b) = @_; for (1 .. 60) { return 1 if health($b) eq 'up'; sleep 1 } 0 }
+sub vm { my ($v) = grep { $_->{vm} eq $_[0] } @{ $c->json('cmcctl -j vms') }; $v // {} }
+# The QEMUs of VM $vm on blade $blade (their command lines name VM_DIR/VM@BLADE.*).
+sub qemus {
+	my ($vm, $blade) = @_;
+	# [@]: the pattern does not match grep's own command line.
+	my (undef, $o) = $c->run(q{(for p in /proc/[0-9]*; do tr '\0' ' ' < $p/cmdline; echo; done) 2>/dev/null | }
+	    . "grep -c '/$vm\[@\]$blade\\.pid'");
+	return ($o // 0) + 0;
+}
+my ($VMMAC, $VMIP) = ('02:00:00:00:0c:01', '10.70.0.9');
+sub vm1_start {
+	my ($blade) = @_;
+	$c->ok_run("cmcctl vm start vm1 blade $blade mem 32 mac $VMMAC ip $VMIP", "vm1 starts on $blade ($VMMAC, $VMIP)",
+		timeout => 90);
+}
+sub vm1_answers {
+	my ($what) = @_;
+	$c->ok_run("wait_for 600 'ip netns exec blade2 ping -c 1 -W 1 $VMIP >/dev/null'", "blade2 pings vm1 at $VMIP $what",
+		timeout => 90);
+}
+# vm1 again on blade3 after blade1 failed: cmcctl, the store and the QEMUs agree.
+sub vm1_on_blade3 {
+	my ($what) = @_;
+	$c->ok_run(q{wait_for 600 'cmcctl events | grep -q "vm-restart.*vm1 runs again on blade3"'}, "$what: vm1 runs again on blade3",
+		timeout => 90);
+	my $v = vm('vm1');
+	is("$v->{blade} $v->{state} $v->{mac} $v->{ip}", "blade3 running $VMMAC $VMIP", "$what: cmcctl vms: vm1 on blade3, same MAC and address");
+	like(store_records()->{'vm/vm1'} // '', qr/^blade=blade3 .* state=running .* restart=0$/, "$what: the store: vm1 on blade3, running");
+	is(qemus('vm1', 'blade3') . ' ' . qemus('vm1', 'blade1'), '1 0', "$what: one QEMU of vm1, on blade3; none left on blade1");
+}
 # blade2's neighbour entries for the profile's addresses: "IP MAC" lines.
 sub neigh { my (undef, $o) = $c->run(q{ip -n blade2 neigh show | awk '/^10\.7[01]\.0\.1 / { print $1, $5 }' | sort}); $o }
 
@@ -120,6 +160,10 @@ $c->ok_run('ip -n blade2 addr add 10.70.0.2/24 dev s1v2 && ip -n blade2 addr add
 blade2_reaches('on blade1');
 my $neigh = neigh();
 is($neigh, "10.70.0.1 $mac0\n10.71.0.1 $mac1\n", "blade2's neighbour entries: 10.70.0.1 at $mac0, 10.71.0.1 at $mac1");
+vm1_start('blade1');
+vm1_answers('on blade1');
+$c->refused('cmcctl migrate web --to blade3', qr/blade blade1 runs VMs \(vm1\): migrate them .* or stop them/,
+	'a planned move of web while vm1 runs on blade1');
 
 # --- blade1 fails: the spare takes the profile -------------------------------------------------
 $c->ok_run('ip netns del blade1', 'blade1 killed (its namespace deleted)');
@@ -137,11 +181,19 @@ is(neigh(), $neigh, "blade2's neighbour entries are the ones it had (same addres
 my $rec = store_records();
 like($rec->{'sprofile/web'} // '', qr/uuid=\Q$UUID\E serial=SN-WEB-1 blade=blade3 /, 'the store: web on blade3');
 ok(!exists $rec->{'failover/web'}, "  the failover's journal record is gone");
-ok(!grep(/^assign\/1\/0\/[0134]$/, keys %$rec), "  no assignment record holds the profile's VFs (one owner)");
+my @pvfs = (0, 1, map { $_->{vf} } @{ profile_vfs() });
+ok(!grep({ m{^assign/1/0/(\d+)$} && (grep { $_ == $1 } @pvfs) && $rec->{$_} !~ / vm=vm1 / } keys %$rec),
+	"  no assignment record holds the profile's VFs, then (0, 1) or now (@pvfs[2..$#pvfs]) (one owner; vm1's VF aside)");
+like($c->run('cmcctl events'), qr/failover\s.*web: VMs vm1 lost their state with blade1: they start again on blade3/,
+	"the failover's event: vm1 lost its state, starts again on blade3");
+vm1_on_blade3('failover');
+vm1_answers('on blade3, with nothing changed on blade2');
 
 # --- A planned move back ------------------------------------------------------------------------
 $c->ok_run('ip netns add blade1', 'blade1 back (its namespace made again)');
 ok(wait_up('blade1'), 'blade1 is up again');
+$c->refused('cmcctl migrate web --to blade1', qr/blade blade3 runs VMs \(vm1\)/, 'a planned move back while vm1 runs on blade3');
+$c->ok_run('cmcctl vm stop vm1', 'vm1 stopped', timeout => 60);
 $c->ok_run('cmcctl migrate web --to blade1', 'cmcctl migrate web --to blade1 (planned)', timeout => 90);
 is(profile()->{blade}, 'blade1', 'web is on blade1');
 addresses('blade1', $mac0, $mac1);
@@ -149,10 +201,13 @@ blade2_reaches('on blade1 again');
 like(store_records()->{'sprofile/web'} // '', qr/ blade=blade1 /, 'the store agrees');
 
 # --- cmcd killed at each step of a failover ------------------------------------------------------
-for my $point (qw(failover:before-commit failover:after-commit failover:after-card)) {
+# profile-move:after-commit: the commit that moves vm1's MAC and record to the spare.
+for my $point (qw(failover:before-commit failover:after-commit failover:after-card profile-move:after-commit)) {
+	my $with_vm = $point =~ /^profile-move/;
 	stop_cmcd();
 	start_cmcd("CMC_FAILPOINT=$point");
 	$c->run("wait_for 300 'ip -n blade1 -o link | grep -q $mac0'", timeout => 60);
+	vm1_start('blade1') if $with_vm;
 	$c->ok_run("ip netns del blade1; wait_for 400 '! pidof cmcd >/dev/null'", "$point: blade1 killed; cmcd dies inside the failover",
 		timeout => 90);
 	start_cmcd();
@@ -170,10 +225,20 @@ for my $point (qw(failover:before-commit failover:after-commit failover:after-ca
 	is(scalar(grep { $_ eq $mac0 || $_ eq $mac1 } @{ live_macs() }), 2, "$point: each of web's MACs on one VF");
 	like(store_records()->{'sprofile/web'} // '', qr/ blade=\Q$where\E /, "$point: the store agrees with cmcctl");
 	ok(!exists store_records()->{'failover/web'}, "$point: no journal record left");
+	if ($with_vm) {
+		vm1_on_blade3($point);
+		$c->ok_run('cmcctl vm stop vm1', "$point: vm1 stopped", timeout => 60);
+	}
 	if ($where ne 'blade1') {
 		wait_up('blade1');
 		$c->ok_run('cmcctl migrate web --to blade1', "$point: web back to blade1", timeout => 90);
 	}
 }
+# --- A hung blade: its heartbeat stops, its namespace stays ------------------------------------
+$c->ok_run('kill -STOP $(cat /run/cmc/heartbeat/blade2.pid)', "blade2's heartbeat stopped (SIGSTOP: a hung OS)");
+$c->ok_run(q{wait_for 200 'cmcctl events | grep -q "blade-down.*blade2 is down"'}, '  blade2 is down', timeout => 40);
+$c->ok_run('ip netns list | grep -q "^blade2"', '  with its namespace still there');
+$c->ok_run('kill -CONT $(cat /run/cmc/heartbeat/blade2.pid)', "blade2's heartbeat again");
+ok(wait_up('blade2'), '  blade2 is up again');
 is((stop_cmcd())[0], 0, 'cmcd stops');
 done_testing;
