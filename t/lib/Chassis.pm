@@ -306,7 +306,7 @@ sub console { my ($self) = @_; local $/; open(my $f, '<', $self->console_path) o
 
 # The guest kernel's words when a vCPU's timer stopped firing under TCG: QEMU's fault,
 # not cmc's (doc/emulator.md). A test file that failed with them in a console leaves a
-# mark, STALLED_DIR/<file>, so that `make check` runs it once more (t/tools/rerun-stalled).
+# mark, STALLED_DIR/<file>, so that `make check` runs it again (t/tools/prove-check).
 our $STALL_RE = qr/rcu_preempt kthread timer wakeup didn't happen[^\n]*/;
 sub stalled_dir { build_dir() . '/chassis-run/stalled' }
 
@@ -364,6 +364,24 @@ sub host_threads {
 	return $out;
 }
 
+# The stall's own mark in what QEMU knows (stall_diag's text), for a guest wedged before its
+# RCU detector spoke, or with every vCPU wedged so that none can speak: a vCPU halted with
+# interrupts on (HLT=1, RFL's IF) while its local APIC still holds a vector in service.
+# Linux halts only in its idle loop, after every handler has ended its interrupt, so that
+# is an end-of-interrupt QEMU lost (doc/emulator.md). Returns the words for it, or undef.
+sub lost_eoi {
+	my ($diag) = @_;
+	my (%isr, %halted);
+	while ($diag =~ /^---- info (lapic|registers) \(cpu (\d+)\) ----\n(.*?)(?=^---- |\z)/msg) {
+		my ($what, $cpu, $text) = ($1, $2, $3);
+		$isr{$cpu} = $1 if $what eq 'lapic' && $text =~ /^ISR\s+([\d ]*\d)/m;
+		$halted{$cpu} = 1 if $what eq 'registers' && $text =~ /RFL=([0-9a-f]+).*HLT=1/ && hex($1) & 0x200;
+	}
+	my @wedged = grep { $halted{$_} && defined $isr{$_} } sort keys %isr;
+	return undef unless @wedged;
+	return join('; ', map { "vCPU $_ halted with interrupts on and vector(s) $isr{$_} in service (an end-of-interrupt lost)" } @wedged);
+}
+
 # How long a guest that stopped answering is given to say whether its timer stalled: the
 # guest's RCU detector names a stall 21 s after it began, which can be after a command's
 # own timeout ran out.
@@ -387,6 +405,18 @@ sub fail {
 	if ($log =~ /($STALL_RE)/) {
 		$msg .= "the guest's timer stalled (TCG): $1\n" . $self->stall_diag;
 		mark_stalled($1);
+	} elsif ($why =~ /timed out|no QMP answer|no answer/ && $self->alive) {
+		# Silent with no word from the detector: the same wedge if QEMU shows it twice,
+		# 2 s apart (a vCPU caught between an interrupt and its end would not stay so).
+		my $diag = $self->stall_diag;
+		my $first = lost_eoi($diag);
+		sleep 2 if $first;
+		my $again = $first ? lost_eoi($diag = $self->stall_diag) : undef;
+		$msg .= $diag;
+		if ($again) {
+			$msg .= "the guest is wedged (TCG): $again\n";
+			mark_stalled("no RCU stall line, but $again");
+		}
 	}
 	$self->kill;
 	die $msg;
