@@ -757,22 +757,22 @@ static bool fdb_kept(const struct cmc_intent *in, const struct cmc_fdb *f)
 }
 
 /*
- * The entry of f's MAC in `in` when it is on another VF of the same port and that VF's
- * settings are the same in old and new (a VM's MAC at a switch-over between two VFs of
- * one card, the destination's VF provisioned before): such an entry moves in one write,
- * first, before anything else of the port changes; it is not removed and added again,
- * which would leave the MAC unknown to the card (its frames flooded) in between.
+ * The entry of now that f, an entry of old, moved to: the same MAC on another VF of the
+ * same port, whose settings are the same in old and now (a VM's MAC at a switch-over
+ * between two VFs of one card, the destination's VF provisioned before). Such an entry
+ * moves in one write, first, before anything else of the port changes; it is not removed
+ * and added again, which would leave the MAC unknown to the card (its frames flooded).
  */
 static const struct cmc_fdb *fdb_moved(const struct cmc_intent *old, const struct cmc_intent *now,
-				       const struct cmc_intent *in, const struct cmc_fdb *f)
+				       const struct cmc_fdb *f)
 {
-	const struct cmc_fdb *g = cmc_intent_fdb(in, f->slot, f->pf, f->mac);
+	const struct cmc_fdb *g = cmc_intent_fdb(now, f->slot, f->pf, f->mac);
 	struct cmc_vf_settings was, is;
 
 	if (!g || g->vf == f->vf)
 		return NULL;
-	cmc_intent_vf_settings(old, f->slot, f->pf, in == now ? g->vf : f->vf, &was);
-	cmc_intent_vf_settings(now, f->slot, f->pf, in == now ? g->vf : f->vf, &is);
+	cmc_intent_vf_settings(old, f->slot, f->pf, g->vf, &was);
+	cmc_intent_vf_settings(now, f->slot, f->pf, g->vf, &is);
 	return memcmp(&was, &is, sizeof(was)) == 0 ? g : NULL;
 }
 
@@ -832,13 +832,11 @@ static void apply_port(struct cmc_blades *b, const struct cmc_intent *old, unsig
 			snprintf(err, errlen, "%s", why);
 	}
 	for (unsigned i = 0; old && i < cmc_intent_fdb_count(old); i++) {
-		const struct cmc_fdb *f = cmc_intent_fdb_nth(old, i);
-
-		const struct cmc_fdb *to;
+		const struct cmc_fdb *f = cmc_intent_fdb_nth(old, i), *to;
 
 		if (f->slot != slot || f->pf != pf || fdb_kept(b->in, f))
 			continue;
-		to = fdb_moved(old, b->in, b->in, f);
+		to = fdb_moved(old, b->in, f);
 		if (to)
 			fdb_move(b, f, to, failed, err, errlen);
 		else
@@ -880,8 +878,10 @@ static void apply_port(struct cmc_blades *b, const struct cmc_intent *old, unsig
 	}
 	for (unsigned i = 0; i < cmc_intent_fdb_count(b->in); i++) {
 		const struct cmc_fdb *f = cmc_intent_fdb_nth(b->in, i);
+		const struct cmc_fdb *was = old ? cmc_intent_fdb(old, f->slot, f->pf, f->mac) : NULL;
 
-		if (f->slot == slot && f->pf == pf && (!old || (!fdb_kept(old, f) && !fdb_moved(old, b->in, old, f))))
+		/* Kept on its VF, or moved to it above: nothing to add. */
+		if (f->slot == slot && f->pf == pf && !(was && (was->vf == f->vf || fdb_moved(old, b->in, was))))
 			fdb_write(b, f, true, failed, err, errlen);
 	}
 }
