@@ -68,6 +68,10 @@ int cmc_cards_pf_mac(struct cmc_cards *cards, unsigned slot, unsigned pf, uint8_
 #define CMC_CARD_CAN_LOOPBACK 1u	/* set_port_mode: a midplane port */
 #define CMC_CARD_CAN_FDB 2u		/* static forwarding entries */
 unsigned cmc_cards_port_caps(struct cmc_cards *cards, unsigned slot, unsigned pf);
+/* Why cmcd does not drive slot/pf, for an admin: no such slot, empty, no link, not
+ * answering, unreadable, no VFs configured, no such PF, or the card could not be taken.
+ * Main thread (reads the inventory). */
+void cmc_cards_why_not_driven(const struct cmcd *d, unsigned slot, unsigned pf, char *err, size_t errlen);
 /* True if cmcd drives slot/pf (and how many VFs it enabled there). */
 bool cmc_cards_port(struct cmc_cards *cards, unsigned slot, unsigned pf, unsigned *num_vfs);
 /* A VF's settings: checked against the model of the card's bridge (vbridge), then

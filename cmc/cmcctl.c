@@ -442,6 +442,11 @@ static const struct column migration_columns[] = {
 	{ "DOWNTIME_MS", "downtime_ms", NULL }, { "REASON", "reason", NULL }, { 0 },
 };
 
+static const struct column trust_columns[] = {
+	{ "SLOT", "slot", NULL }, { "PF", "pf", NULL }, { "VF", "vf", NULL },
+	{ "TRUSTED", "trusted", NULL }, { "KEPT", "kept", NULL }, { 0 },
+};
+
 static const struct column *columns_for(const char *type)
 {
 	static const struct {
@@ -452,7 +457,7 @@ static const struct column *columns_for(const char *type)
 		{ "account", account_columns }, { "audit", audit_columns },
 		{ "lane", lane_columns }, { "port", port_columns }, { "veb", veb_columns },
 		{ "fdb", fdb_columns }, { "vm", vm_columns }, { "migration", migration_columns },
-		{ "template", template_columns },
+		{ "template", template_columns }, { "trust", trust_columns },
 	};
 
 	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
@@ -920,6 +925,10 @@ int main(int argc, char **argv)
 	if (optind == argc) {
 		usage(stderr);
 		return EXIT_USAGE;
+	}
+	if (strcmp(argv[optind], "help") == 0) {	/* what an admin types first: no daemon needed */
+		usage(stdout);
+		return 0;
 	}
 	if (argc - optind >= 2 && strcmp(argv[optind], "account") == 0 && strcmp(argv[optind + 1], "add") == 0)
 		return account_add(sock, json, argc - optind, argv + optind);

@@ -7,6 +7,7 @@
 #include "args.h"
 #include "assign.h"
 #include "blades.h"
+#include "cards.h"
 #include "daemon.h"
 #include "intent.h"
 #include "macs.h"
@@ -25,6 +26,8 @@ int cmc_assign_add(struct cmcd *d, struct cmc_assignment *n, bool mac_given, cha
 
 	if (!d->blades)
 		return snprintf(err, errlen, "blades are not available"), -ENODEV;
+	if (!cmc_intent_port(cmc_blades_intent(d->blades), n->slot, n->pf, NULL))
+		return cmc_cards_why_not_driven(d, n->slot, n->pf, err, errlen), -ENOENT;
 	if (!mac_given && cmc_mac_vf_default(d->chassis_id, n->slot, n->pf, n->vf, n->mac) < 0)
 		return snprintf(err, errlen, "slot %u pf %u vf %u has no default MAC", n->slot, n->pf, n->vf),
 		       -EINVAL;

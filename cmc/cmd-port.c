@@ -24,7 +24,9 @@ int cmc_port_role_change(struct cmcd *d, unsigned slot, unsigned pf, enum cmc_po
 
 	if (!in)
 		return snprintf(err, errlen, "blades are not available"), -ENODEV;
-	if (cmc_intent_port(in, slot, pf, NULL) && cmc_intent_role(in, slot, pf) == role)
+	if (!cmc_intent_port(in, slot, pf, NULL))
+		return cmc_cards_why_not_driven(d, slot, pf, err, errlen), -ENOENT;
+	if (cmc_intent_role(in, slot, pf) == role)
 		return 0;
 	if (role == CMC_PORT_MIDPLANE && cmc_cards_port(d->cards, slot, pf, NULL) &&
 	    !(cmc_cards_port_caps(d->cards, slot, pf) & CMC_CARD_CAN_LOOPBACK))

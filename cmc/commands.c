@@ -187,6 +187,14 @@ static enum cmc_status cmd_trust(void *ctx, struct cmc_api_request *req)
 	cmc_events_post(d->events, "vf-trust", (int)slot, "pf %u vf %u %s%s", pf, vf,
 			on ? "trusted: may change its MAC" : "untrusted",
 			kept ? "" : " (not kept: the VF is not assigned)");
+	cmc_rec_begin(req->body, "trust");
+	cmc_rec_int(req->body, "slot", slot);
+	cmc_rec_int(req->body, "pf", pf);
+	cmc_rec_int(req->body, "vf", vf);
+	cmc_rec_bool(req->body, "trusted", on);
+	cmc_rec_str(req->body, "kept", kept ? "with the VF's assignment" :
+		    "until the VF is assigned or cmcd restarts (the VF is not assigned)");
+	cmc_rec_end(req->body);
 	return CMC_OK;
 }
 

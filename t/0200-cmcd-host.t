@@ -46,6 +46,9 @@ END { kill('KILL', $pid) if $pid }
 my ($rc, $out) = sh("$CMCCTL slots");
 is($rc, 1, 'no daemon: exit 1');
 like($out, qr/cmcd is not running \(no socket at \Q$dir\E/, 'no daemon: says so and where');
+($rc, $out) = sh("$CMCCTL help");
+is($rc, 0, 'cmcctl help needs no daemon');
+like($out, qr/^usage: cmcctl .*\n.*\bassign slot N/s, 'and prints the commands');
 
 # --- inventory --------------------------------------------------------------------
 ok(start_daemon("$dir/three.dump"), 'cmcd starts on a 3-slot dump');
@@ -85,6 +88,8 @@ my @bad = (
 	[ 'frobnicate',     2, qr/unknown command 'frobnicate'/,                  'unknown command' ],
 	[ "'a b'",          2, qr/may not be empty or hold spaces/,               'argument with a space' ],
 	[ '-x slots',       2, qr/usage:/,                                        'unknown option' ],
+	[ 'trust 1 0 0 on', 1, qr/slot 1 pf 0 is not driven by cmcd: it drives no cards \(it reads a PCI dump/,
+	  'a VF setting on a PCI dump' ],
 	[ '',               2, qr/usage:/,                                        'no command' ],
 );
 for my $b (@bad) {

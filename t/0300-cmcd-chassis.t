@@ -44,6 +44,16 @@ is($pf->{driver}, 'igb', 'slot 1 PF bound to the kernel igb driver');
 ok($pf->{ari}, 'slot 1 PF: ARI');
 is("$pf->{vf_offset}/$pf->{vf_stride}/$pf->{vf_device_id}", '128/2/10ca', 'slot 1 PF: VF offset, stride, device');
 
+# A VF setting where cmcd drives no card says why, for each kind of slot.
+for ([ '3 0 0', qr/slot 3 pf 0 is not driven by cmcd: slot 3 is empty/, 'an empty slot' ],
+     [ '1 0 0', qr/the configuration gives slot 1 no VFs/, 'a card the configuration gives no VFs' ],
+     [ '9 0 0', qr/the chassis has no slot 9/, 'a slot the chassis does not have' ]) {
+	my ($args, $re, $what) = @$_;
+	my ($rc, $out) = $c->run("cmcctl trust $args on 2>&1");
+	is($rc, 1, "trust on $what: refused");
+	like($out, $re, "trust on $what: says why") or diag($out);
+}
+
 # VFs enabled behind cmcd's back are seen (uevents) and counted. The kernel igb PF
 # answers its VFs only while up: igbvf's probe waits for it.
 $c->run("ip link set \$(pci_netdev $pf->{bdf}) up; echo 2 > /sys/bus/pci/devices/$pf->{bdf}/sriov_numvfs", timeout => 120);

@@ -71,7 +71,11 @@ like($c->run("ip -n blade1 link show $dev1"), qr{link/ether $mac0 }, 'its MAC is
 like($c->run('cmcctl events'), qr/vf-refused\s+2\s+pf 0 vf 0: message 0x00000002 refused: MAC differs/, 'the refusal is an event');
 ($rc, $out) = $c->run("ip -n blade1 link set dev $dev1 address $mac1");
 isnt($rc, 0, "nor take another VF's MAC");
-is(($c->run('cmcctl trust 2 0 0 on'))[0], 0, 'cmcctl trust 2 0 0 on');
+($rc, $out) = $c->run('cmcctl trust 2 0 0 on');
+is($rc, 0, 'cmcctl trust 2 0 0 on');
+# VF 0 went to blade1 by hand, not by `cmcctl assign`: the setting is the card's alone.
+like($out, qr/^2\s+0\s+0\s+true\s+until the VF is assigned or cmcd restarts/m, 'and says how long it holds')
+	or diag($out);
 # A policy change makes the VF reset (at igbvf's next watchdog run): retry meanwhile.
 is(($c->run("wait_for 150 'ip -n blade1 link set dev $dev1 address 02:00:00:00:00:99 2>/dev/null'", timeout => 60))[0], 0,
 	'a trusted blade may change its MAC');
