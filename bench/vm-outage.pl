@@ -27,8 +27,15 @@
 # RESUME), after (RESUME to the first reply). And where the first echo request to the
 # VM and the first reply from it crossed each interface of the destination blade (its VF,
 # the VM's tap: t/tools/frame-times), in ms from the STOP.
+# Per peer also its echo requests sent, replies and requests lost: at a 10 ms period, lost
+# times 10 ms is the outage the network made; a longest gap far beyond it is the peer's own
+# process not running in a busy guest (it sends the requests it missed when it runs again).
+# With --cpu, a sampler in the guest (about every 0.1 s) records the guest's CPU (/proc/stat)
+# and each QEMU's CPU ticks (utime+stime, 4 ms each), and each sample prints them from
+# 400 ms before the inside peer's longest gap to 200 ms after it: to tell a VM starved of
+# CPU from frames lost on the way.
 # Reports; asserts nothing about time.
-#   CMC_BUILD=build bench/vm-outage.pl [--samples N]
+#   CMC_BUILD=build bench/vm-outage.pl [--samples N] [--cpu]
 # Needs the VM image (build/chassis/initrd-vm.img, `make image-vm`); without it, says so
 # and exits 0.
 use strict;
@@ -40,8 +47,9 @@ use Getopt::Long qw(GetOptions);
 use JSON::PP;
 
 $| = 1;
-my $samples = 4;
-GetOptions('samples=i' => \$samples) && $samples >= 1 or die "usage: bench/vm-outage.pl [--samples N]\n";
+my ($samples, $cpu) = (4, 0);
+GetOptions('samples=i' => \$samples, 'cpu' => \$cpu) && $samples >= 1
+    or die "usage: bench/vm-outage.pl [--samples N] [--cpu]\n";
 my $image = Chassis::build_dir() . '/chassis/initrd-vm.img';
 unless (-e $image) {
 	print "vm-outage: no VM image ($image): make image-vm\n";
@@ -69,6 +77,9 @@ sub gap {
 	my $g = must("cat $file");
 	my ($gap, $at, $utc, $s, $e) = $g =~ /longest_gap_ms=([\d.]+) gap_start_ms=([\d.]+) .*gap_start_utc=(\S+) gap_start_unix_ms=([\d.]+) gap_end_unix_ms=([\d.]+)/;
 	die "vm-outage: sample $i: $file: $g\n" unless defined $gap;
+	my ($sent, $recv, $lost) = $g =~ /sent=(\d+) received=(\d+) lost=(\d+)/;
+	printf "  %s: %d echo requests sent, %d replies, %d lost\n", $file =~ /-in/ ? 'inside peer' : 'outside peer',
+	    $sent // 0, $recv // 0, $lost // 0;
 	return ($gap, $at, $utc, $s, $e);
 }
 # The last migration's timeline (cmcd's event): the source's STOP as ms of the UTC day and
@@ -87,6 +98,32 @@ sub rel_day {
 	$d -= 86400000 while $d >= 43200000;
 	$d += 86400000 while $d < -43200000;
 	return $d;
+}
+
+# The sampler's lines from 400 ms before a gap (at ms after the peers started, the
+# sampler's start) to 200 ms after it: the guest's busy share and each QEMU's ticks since
+# the line before.
+sub cpu_around {
+	my ($at, $len) = @_;
+	my ($prev, $t0, %was);
+	$c->run('touch /tmp/cpu.stop; sleep 0.2');
+	printf "  cpu around the inside peer's gap (%.0f ms after the start, %.1f ms long):\n", $at, $len;
+	for my $l (split /\n/, must('cat /tmp/cpu.log')) {
+		my ($t, @f) = $l =~ /^T ([\d.]+) cpu\s+(\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)/ or next;
+		my ($q) = $l =~ / Q ?(.*)$/;
+		my %q = map { my ($p, $u, $s) = /^(\d+):(\d+)\+(\d+)$/; defined $s ? ($p => $u + $s) : () } split ' ', $q // '';
+		my $busy = $f[0] + $f[1] + $f[2] + $f[4] + $f[5] + $f[6];
+		my $all = $busy + $f[3];
+		$t0 //= $t * 1000;
+		my $rel = $t * 1000 - $t0 - $at;
+		if ($prev && $rel >= -400 && $rel <= $len + 200) {
+			printf "    %+7.0f ms  guest busy %3.0f%%  QEMU ticks %s\n", $rel,
+			    $all > $prev->[1] ? 100 * ($busy - $prev->[0]) / ($all - $prev->[1]) : 0,
+			    join(' ', map { "$_:" . ($q{$_} - ($was{$_} // $q{$_})) } sort keys %q);
+		}
+		$prev = [ $busy, $all ];
+		%was = %q;
+	}
 }
 
 my $ip = '10.9.0.5';
@@ -118,7 +155,8 @@ printf "%-6s %-16s %10s %10s %10s %10s %10s %11s %7s %7s\n", 'sample', 'move', '
 for my $i (1 .. $samples) {
 	my $to = $to[($i - 1) % 2];
 	my $from = $to[$i % 2];
-	$c->run('rm -f /tmp/gap-in.out /tmp/gap-out.out /tmp/frames.out; '
+	$c->run('rm -f /tmp/gap-in.out /tmp/gap-out.out /tmp/frames.out /tmp/cpu.stop; '
+		. ($cpu ? q{(while [ ! -e /tmp/cpu.stop ]; do read u x < /proc/uptime; read l < /proc/stat; q=; for p in $(pidof qemu-system-x86_64); do read s < /proc/$p/stat; set -- $s; q="$q $p:${14}+${15}"; done; echo "T $u $l Q$q"; sleep 0.05; done > /tmp/cpu.log 2>&1 &); } : '')
 		. "(ip netns exec $to frame-times -d 300 $mac > /tmp/frames.out 2>&1 &); "
 		. "(ip netns exec blade3 ping-gap -i 10 -d 300 $ip > /tmp/gap-in.out 2>&1 &); "
 		. ($outside ? "(ip netns exec outside ping-gap -i 10 -d 300 $ip > /tmp/gap-out.out 2>&1 &)" : 'true'));
@@ -128,6 +166,7 @@ for my $i (1 .. $samples) {
 	must('sleep 2');
 	must('kill -INT $(pidof ping-gap) $(pidof frame-times); wait_for 50 "grep -q . /tmp/frames.out"; wait_for 50 "grep -q sent= /tmp/gap-in.out && { [ ' . ($outside ? 1 : 0) . ' = 0 ] || grep -q sent= /tmp/gap-out.out; }"', 30);
 	my ($gi, $ai, $ui, $si, $ei) = gap('/tmp/gap-in.out', $i);
+	cpu_around($ai, $gi) if $cpu;
 	my ($go, $ao, $uo, $so, $eo) = $outside ? gap('/tmp/gap-out.out', $i) : (0, 0, '-', 0, 0);
 	my $m = migration();
 	my $d = $m->{qemu_downtime_ms} // 0;
