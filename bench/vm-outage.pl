@@ -28,8 +28,10 @@
 # VM and the first reply from it crossed each interface of the destination blade (its VF,
 # the VM's tap: t/tools/frame-times), in ms from the STOP.
 # Per peer also its echo requests sent, replies and requests lost: at a 10 ms period, lost
-# times 10 ms is the outage the network made; a longest gap far beyond it is the peer's own
-# process not running in a busy guest (it sends the requests it missed when it runs again).
+# times 10 ms is how long requests were dropped; the rest of a longest gap is replies that
+# came late (requests queued in QEMU while the VM was paused, or the peer's own process or
+# the VM's QEMU not running in a busy guest: the peer sends the requests it missed when it
+# runs again).
 # With --cpu, a sampler in the guest (about every 0.1 s) records the guest's CPU (/proc/stat)
 # and each QEMU's CPU ticks (utime+stime, 4 ms each), and each sample prints them from
 # 400 ms before the inside peer's longest gap to 200 ms after it: to tell a VM starved of
@@ -72,6 +74,7 @@ sub migration {
 	return $m // {};
 }
 sub median { my @s = sort { $a <=> $b } @_; return @s ? $s[$#s / 2] : 0 }
+my %lost;	# per peer ('in', 'out'), per sample: echo requests lost
 sub gap {
 	my ($file, $i) = @_;
 	my $g = must("cat $file");
@@ -80,6 +83,7 @@ sub gap {
 	my ($sent, $recv, $lost) = $g =~ /sent=(\d+) received=(\d+) lost=(\d+)/;
 	printf "  %s: %d echo requests sent, %d replies, %d lost\n", $file =~ /-in/ ? 'inside peer' : 'outside peer',
 	    $sent // 0, $recv // 0, $lost // 0;
+	push @{ $lost{ $file =~ /-in/ ? 'in' : 'out' } }, $lost // 0;
 	return ($gap, $at, $utc, $s, $e);
 }
 # The last migration's timeline (cmcd's event): the source's STOP as ms of the UTC day and
@@ -225,6 +229,10 @@ for my $p ([ 'in', 'over the lane, peer inside (blade3, card 1\'s VEB)' ], [ 'ou
 	    . "ratio outage/downtime %.2f (median of the ratios %.2f); goal outage <= downtime + 50 ms: %s\n",
 	    $p->[1], $samples, $mg, $md, $ms, $md ? $mg / $md : 0, median(@ratio),
 	    $mg <= $md + 50 ? 'met' : sprintf('missed by %.1f ms', $mg - $md - 50);
+	printf "vm-outage: %s, echo requests lost per migration: median %d (at 10 ms a request: %d ms; the rest of the "
+	    . "longest gap's %.1f ms was replies late, not lost: requests queued while the VM was paused, or the peer or "
+	    . "the VM not running in a busy guest)\n",
+	    $p->[1], median(@{ $lost{ $p->[0] } }), 10 * median(@{ $lost{ $p->[0] } }), $mg;
 	my $pp = $part{ $p->[0] eq 'in' ? 'inside' : 'outside' };
 	printf "vm-outage: %s, median parts of the outage: last reply to STOP %.1f ms, STOP to source completed %.1f ms, "
 	    . "completed to RESUME %.1f ms, RESUME to first reply %.1f ms\n", $p->[1], median(@{ $pp->{before} }),
