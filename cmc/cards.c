@@ -12,6 +12,7 @@
  */
 #include "cards.h"
 #include "daemon.h"
+#include "inventory.h"
 #include "macs.h"
 
 #include "log.h"
@@ -807,41 +808,27 @@ int cmc_cards_pf_mac(struct cmc_cards *cards, unsigned slot, unsigned pf, uint8_
 	return rc;
 }
 
+/* No card is driven at all: cmcd reads a PCI dump, or its cards did not start. */
+static void say_no_cards(unsigned slot, unsigned pf, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "slot %u pf %u is not driven by cmcd: it drives no cards (it reads a PCI"
+		 " dump, or its cards did not start: see its log)", slot, pf);
+}
+
 void cmc_cards_why_not_driven(const struct cmcd *d, unsigned slot, unsigned pf, char *err, size_t errlen)
 {
-	const struct mp_slot *s = d->inv ? mp_slot_find(d->inv, slot) : NULL;
 	const struct cmc_config_slot *cs = NULL;
 	struct card *c = d->cards ? find_card(d->cards, slot, pf) : NULL;
 
+	if (!d->cards) {
+		say_no_cards(slot, pf, err, errlen);
+		return;
+	}
 	for (unsigned i = 0; i < d->config->slot_count; i++)
 		if (d->config->slots[i].number == slot)
 			cs = &d->config->slots[i];
-	if (!d->cards)
-		snprintf(err, errlen, "slot %u pf %u is not driven by cmcd: it drives no cards (it reads a PCI"
-			 " dump, or its cards did not start: see its log)", slot, pf);
-	else if (!s && !cs)
-		snprintf(err, errlen, "slot %u pf %u is not driven by cmcd: the chassis has no slot %u (see"
-			 " `cmcctl slots`)", slot, pf, slot);
-	else if (!s || s->state == MP_SLOT_EMPTY)
-		snprintf(err, errlen, "slot %u pf %u is not driven by cmcd: slot %u is empty", slot, pf, slot);
-	else if (s->state == MP_SLOT_LINK_DOWN)
-		snprintf(err, errlen, "slot %u pf %u is not driven by cmcd: the card in slot %u has no link",
-			 slot, pf, slot);
-	else if (s->state == MP_SLOT_NOT_RESPONDING || (c && c->dead))
-		snprintf(err, errlen, "slot %u pf %u is not driven by cmcd: the card in slot %u does not answer",
-			 slot, pf, slot);
-	else if (s->state == MP_SLOT_UNREADABLE)
-		snprintf(err, errlen, "slot %u pf %u is not driven by cmcd: slot %u's port cannot be read (see"
-			 " `cmcctl slot %u`)", slot, pf, slot, slot);
-	else if (!cs || cs->vfs == 0)
-		snprintf(err, errlen, "slot %u pf %u is not driven by cmcd: the configuration gives slot %u no VFs"
-			 " (cmcd drives a card in a slot with vfs > 0)", slot, pf, slot);
-	else if (pf >= s->function_count)
-		snprintf(err, errlen, "slot %u pf %u is not driven by cmcd: the card in slot %u has %zu PF%s",
-			 slot, pf, slot, s->function_count, s->function_count == 1 ? "" : "s");
-	else
-		snprintf(err, errlen, "slot %u pf %u is not driven by cmcd: it could not take the card (see"
-			 " `cmcctl events`)", slot, pf);
+	cmc_inventory_why_not_driven(d->inv ? mp_slot_find(d->inv, slot) : NULL, cs, c && c->dead, slot, pf,
+				     err, errlen);
 }
 
 static struct card *driven_card(struct cmc_cards *cards, unsigned slot, unsigned pf, char *err,
@@ -854,8 +841,7 @@ static struct card *driven_card(struct cmc_cards *cards, unsigned slot, unsigned
 	if (cards)
 		cmc_cards_why_not_driven(cards->d, slot, pf, err, errlen);
 	else
-		snprintf(err, errlen, "slot %u pf %u is not driven by cmcd: it drives no cards (it reads a PCI"
-			 " dump, or its cards did not start: see its log)", slot, pf);
+		say_no_cards(slot, pf, err, errlen);
 	return NULL;
 }
 

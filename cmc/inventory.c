@@ -6,6 +6,7 @@
  */
 #include "inventory.h"
 
+#include "config.h"
 #include "events.h"
 #include "log.h"
 #include "store.h"
@@ -390,4 +391,30 @@ int cmc_inventory_report_problems(const struct mp_inventory *inv, struct cmc_sto
 		changes++;
 	}
 	return changes + forget_cleared(inv, store);
+}
+
+void cmc_inventory_why_not_driven(const struct mp_slot *s, const struct cmc_config_slot *cs, bool dead,
+				  unsigned slot, unsigned pf, char *err, size_t errlen)
+{
+	char why[160];
+
+	if (!s && !cs)
+		snprintf(why, sizeof(why), "the chassis has no slot %u (see `cmcctl slots`)", slot);
+	else if (!s || s->state == MP_SLOT_EMPTY)
+		snprintf(why, sizeof(why), "slot %u is empty", slot);
+	else if (s->state == MP_SLOT_LINK_DOWN)
+		snprintf(why, sizeof(why), "the card in slot %u has no link", slot);
+	else if (s->state == MP_SLOT_NOT_RESPONDING || dead)
+		snprintf(why, sizeof(why), "the card in slot %u does not answer", slot);
+	else if (s->state == MP_SLOT_UNREADABLE)
+		snprintf(why, sizeof(why), "slot %u's port cannot be read (see `cmcctl slot %u`)", slot, slot);
+	else if (!cs || cs->vfs == 0)
+		snprintf(why, sizeof(why), "the configuration gives slot %u no VFs (cmcd drives a card in a slot"
+			 " with vfs > 0)", slot);
+	else if (pf >= s->function_count)
+		snprintf(why, sizeof(why), "the card in slot %u has %zu PF%s", slot, s->function_count,
+			 s->function_count == 1 ? "" : "s");
+	else
+		snprintf(why, sizeof(why), "it could not take the card (see `cmcctl events`)");
+	snprintf(err, errlen, "slot %u pf %u is not driven by cmcd: %s", slot, pf, why);
 }

@@ -19,6 +19,17 @@ void cmc_inventory_slot_picture(const struct mp_slot *s, char *buf, size_t len);
 void cmc_inventory_carry_card(const char *was, char *now, size_t len);
 void cmc_inventory_describe_change(const char *was, const char *now, char *buf, size_t len);
 
+struct cmc_config_slot;
+/*
+ * Why cmcd does not drive slot/pf, one sentence for an admin into err, from the slot as
+ * the inventory saw it (s; NULL: no such slot) and as configured (cs; NULL: not in the
+ * configuration); dead: cmcd drove its card and it stopped answering. In order: no such
+ * slot, empty, no link, not answering, port unreadable, no VFs configured, no such PF,
+ * else the card could not be taken.
+ */
+void cmc_inventory_why_not_driven(const struct mp_slot *s, const struct cmc_config_slot *cs, bool dead,
+				  unsigned slot, unsigned pf, char *err, size_t errlen);
+
 struct cmc_store;
 struct cmc_events;
 /*

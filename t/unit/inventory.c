@@ -5,6 +5,7 @@
  * not "removed"), and problems posted once: not again at the next scan, again after
  * they cleared and came back.
  */
+#include "config.h"
 #include "events.h"
 #include "inventory.h"
 #include "log.h"
@@ -83,6 +84,49 @@ static void test_pictures(void)
 	picture_of("numvfs.dump", 2, "card=8086:10c9 pfs=1 vfs=2");
 }
 
+/* The reason on the dump's slot (0: a slot number the dump does not have), configured
+ * with vfs (-1: not in the configuration). */
+static void why(const char *file, unsigned slot, unsigned pf, int vfs, bool dead, const char *want)
+{
+	struct mp_inventory *inv = scan(file);
+	struct cmc_config_slot cs = { .number = slot, .vfs = vfs < 0 ? 0 : (unsigned)vfs };
+	char err[256] = "";
+
+	cmc_inventory_why_not_driven(inv ? mp_slot_find(inv, slot) : NULL, vfs < 0 ? NULL : &cs, dead, slot, pf,
+				     err, sizeof(err));
+	tap_is_str(err, want, "%s: slot %u pf %u (vfs %d%s): why it is not driven", file, slot, pf, vfs,
+		   dead ? ", dead" : "");
+	if (inv)
+		mp_inventory_close(inv);
+}
+
+static void test_not_driven(void)
+{
+	why("three.dump", 9, 0, -1, false,
+	    "slot 9 pf 0 is not driven by cmcd: the chassis has no slot 9 (see `cmcctl slots`)");
+	why("three.dump", 9, 0, 4, false, "slot 9 pf 0 is not driven by cmcd: slot 9 is empty");
+	{
+		const struct mp_slot empty = { .number = 3, .state = MP_SLOT_EMPTY };
+		const struct cmc_config_slot cs = { .number = 3, .vfs = 4 };
+		char err[256] = "";
+
+		cmc_inventory_why_not_driven(&empty, &cs, false, 3, 0, err, sizeof(err));
+		tap_is_str(err, "slot 3 pf 0 is not driven by cmcd: slot 3 is empty", "an empty slot: why it is not driven");
+	}
+	why("notrained.dump", 2, 0, 4, false, "slot 2 pf 0 is not driven by cmcd: the card in slot 2 has no link");
+	why("gone.dump", 1, 0, 4, false, "slot 1 pf 0 is not driven by cmcd: the card in slot 1 does not answer");
+	why("three.dump", 1, 0, 4, true, "slot 1 pf 0 is not driven by cmcd: the card in slot 1 does not answer");
+	why("numvfs.dump", 1, 0, 4, false,
+	    "slot 1 pf 0 is not driven by cmcd: slot 1's port cannot be read (see `cmcctl slot 1`)");
+	why("three.dump", 1, 0, -1, false, "slot 1 pf 0 is not driven by cmcd: the configuration gives slot 1 no VFs"
+	    " (cmcd drives a card in a slot with vfs > 0)");
+	why("three.dump", 1, 0, 0, false, "slot 1 pf 0 is not driven by cmcd: the configuration gives slot 1 no VFs"
+	    " (cmcd drives a card in a slot with vfs > 0)");
+	why("three.dump", 1, 1, 4, false, "slot 1 pf 1 is not driven by cmcd: the card in slot 1 has 1 PF");
+	why("three.dump", 1, 0, 4, false,
+	    "slot 1 pf 0 is not driven by cmcd: it could not take the card (see `cmcctl events`)");
+}
+
 static void test_changes(void)
 {
 	change("card=8086:10c9 pfs=1 vfs=2", "empty", "card 8086:10c9 removed");
@@ -158,6 +202,7 @@ int main(void)
 	test_pictures();
 	test_changes();
 	test_carry();
+	test_not_driven();
 	test_once();
 	return tap_done();
 }
