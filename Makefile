@@ -178,13 +178,17 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory $(CHECK_J) all
 	$(Q)$(MAKE) --no-print-directory $(CHECK_J) image
 	$(Q)$(MAKE) --no-print-directory $(CHECK_J) image-vm
-	$(Q)rc=0; rm -f $(O)/check-side.rc; \
+	$(Q)rc=0; rm -f $(O)/check-side.rc $(O)/check-chassis.rc; \
 	echo "make check: the builds, host and unit tests run beside the chassis files (nice 10; their output follows, and is in $(O)/check-side.log)"; \
 	( nice -n 10 $(MAKE) --no-print-directory -j$(CHECK_SIDE_JOBS) check-side > $(O)/check-side.log 2>&1; \
 	  echo $$? > $(O)/check-side.rc ) & side=$$!; \
-	t/tools/prove-check $(O)/chassis-run/stalled --exec '' --timer -- $(CHASSIS_TESTS) || rc=1; \
+	{ t/tools/prove-check $(O)/chassis-run/stalled --exec '' --timer -- $(CHASSIS_TESTS); \
+	  echo $$? > $(O)/check-chassis.rc; } 2>&1 | tee $(O)/check-chassis.log; \
+	[ "$$(cat $(O)/check-chassis.rc)" = 0 ] || rc=1; \
 	wait $$side; echo "---- make check-side ($(O)/check-side.log) ----"; cat $(O)/check-side.log; \
 	[ "$$(cat $(O)/check-side.rc 2>/dev/null)" = 0 ] || { echo "make check: check-side failed"; rc=1; }; \
+	[ "$$(cat $(O)/check-chassis.rc)" = 0 ] || { echo "---- make check: the chassis files' failures again ($(O)/check-chassis.log) ----"; \
+		t/tools/check-failures $(O)/check-chassis.log; }; \
 	exit $$rc
 
 # The part of `make check` that needs no chassis; runs alone as well.

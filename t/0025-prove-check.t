@@ -44,6 +44,14 @@ my $twice = script('twice.t', qq(n=\$(cat $dir/runs 2>/dev/null || echo 0); echo
 ($rc, $out) = sh("$PC $st --exec '' -- $ok $twice");
 is($rc, 0, 'a marked file that wedges on its first rerun too and then passes: exit 0') or diag($out);
 like($out, qr/RERUN \S*twice\.t \(rerun 2 of at most 2\)/, '  its second rerun said so');
+# check-failures: make check's last lines name the failed file and test, and keep what it
+# wrote to stderr; the passing files' lines are left out.
+my $loud = script('loud.t', qq(echo 1..2; echo ok 1; echo "# console: guest line" >&2; echo "not ok 2 - ping blade2"; echo "#   Failed test 'ping blade2'" >&2\n));
+my $chatty = script('chatty.t', qq(echo "# chatter of a passing file" >&2; echo 1..1; echo ok 1\n));
+($rc, $out) = sh("$PC $st --exec '' --timer -- $chatty $loud $ok > $dir/log 2>&1; $FindBin::Bin/tools/check-failures $dir/log");
+like($out, qr/^---- \S*loud\.t\n# console: guest line\n#   Failed test 'ping blade2'\n/m, 'check-failures: the failed file, with what it wrote');
+unlike($out, qr/chatter of a passing file/, '  not what a passing file wrote');
+like($out, qr/prove-check: failed: \S*loud\.t\ncheck-failures: the failed tests:\n  \S*loud\.t: 'ping blade2'\n\z/, '  and ends with the failed test by name');
 # The wedge's mark in what QEMU knows, for a guest that went silent before its RCU detector
 # spoke (Chassis::lost_eoi), on records kept from real stalls of the emulated chassis.
 require Chassis;
