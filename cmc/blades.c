@@ -56,15 +56,22 @@ struct vf_rt {
 	char vmport_err[200];
 	uint8_t vmport_mac[6];		/* the VM's */
 	bool acl;			/* its template's access list asked for on the port (nftables) */
-	unsigned vmport_tries;
+	unsigned long long vmport_until; /* ms: a failed try is tried again until then */
 	uint64_t idle_frames;		/* its VF's frames when last seen to change */
 	unsigned long long idle_since;	/* ms; 0: not watched yet */
 };
 
-/* RETRY: the last try failed, another is due (place_due): a VF whose driver is resetting
- * (its settings just changed) has no valid MAC for a moment, and a bridge refuses it. */
+/*
+ * RETRY: the last try failed, another is due (place_due), PLACE_RETRY_MS later. A VF whose
+ * driver is resetting (its settings just changed) has no valid MAC for a moment, and a
+ * bridge refuses it. Worse, a VF whose driver gave up waiting for a mailbox answer (igbvf
+ * waits about 1 s, then fails every request until it resets) cannot join a bridge: the
+ * bridge adds VLAN 1 to each port, which is a mailbox request. Its driver resets only when
+ * kicked (KICK_AFTER_MS without carrier), so tries go on for CMC_BLADES_VMPORT_RETRY_MS,
+ * which covers a kick and the reset after it several times over on a loaded emulated
+ * chassis (6 s, the old budget, did not on a slowed one: doc/emulator.md).
+ */
 enum { VMPORT_NONE, VMPORT_BUILDING, VMPORT_RETRY, VMPORT_READY, VMPORT_FAILED };
-#define VMPORT_TRIES 20		/* PLACE_RETRY_MS apart: 6 s */
 
 /* A blade's stream of link changes (mp_blade_watch_open), in the daemon's loop. */
 struct blade_watch {
@@ -267,7 +274,7 @@ static void placed(void *arg, struct cmc_bw_op *ops, unsigned n)
 					op->pf, op->vf, op->ifname, op->blade);
 			/* A VM's VF placed again (its netdev was re-created): back into its bridge. */
 			if ((r->vmport == VMPORT_FAILED || r->vmport == VMPORT_READY) && a && a->vm[0]) {
-				r->vmport_tries = 0;
+				r->vmport_until = cmc_now_ms() + CMC_BLADES_VMPORT_RETRY_MS;
 				(void)vmport_submit(b, r, a);
 			}
 		}
@@ -1554,7 +1561,7 @@ static void vmport_built(void *arg, struct cmc_bw_op *ops, unsigned n)
 		}
 		if (r->vmport != VMPORT_BUILDING)
 			continue;
-		if (op->rc && op->rc != -ECANCELED && ++r->vmport_tries < VMPORT_TRIES) {
+		if (op->rc && op->rc != -ECANCELED && cmc_now_ms() < r->vmport_until) {
 			r->vmport = VMPORT_RETRY;
 			snprintf(r->vmport_err, sizeof(r->vmport_err), "%s", op->err);
 			place_retry(b);
@@ -1618,7 +1625,7 @@ int cmc_blades_vmport_add(struct cmc_blades *b, const unsigned loc[3], const uin
 	}
 	r = rt_get(b, loc[0], loc[1], loc[2]);
 	memcpy(r->vmport_mac, mac, 6);
-	r->vmport_tries = 0;
+	r->vmport_until = cmc_now_ms() + CMC_BLADES_VMPORT_RETRY_MS;
 	/* After the job that places the VF (queued by the change that assigned it); should
 	 * the VF be placed again later (re-created), placed() asks for the port again. */
 	rc = vmport_submit(b, r, a);

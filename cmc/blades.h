@@ -193,8 +193,11 @@ int cmc_blades_profile_move(struct cmc_blades *b, const unsigned from[3], const 
  * after whatever was asked before (the VF's placing); follow it with
  * cmc_blades_vmport_state(). Removed, with a "vm-port-removed" event, when the VF
  * leaves its blade (the profile released: vm stop, the source after a migration).
- * 0, -ENOENT (no VM profile at loc), -ESHUTDOWN.
+ * A try that fails is tried again every 300 ms for CMC_BLADES_VMPORT_RETRY_MS (a VF's
+ * driver may be resetting, or waiting to be kicked out of a mailbox timeout), then the
+ * port has failed. 0, -ENOENT (no VM profile at loc), -ESHUTDOWN.
  */
+#define CMC_BLADES_VMPORT_RETRY_MS 18000
 int cmc_blades_vmport_add(struct cmc_blades *b, const unsigned loc[3], const uint8_t mac[6], char *err,
 			  size_t errlen) __attribute__((warn_unused_result));
 /*

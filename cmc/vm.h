@@ -34,7 +34,8 @@
 #define TICK_MS 50			/* while something is under way: retries, timeouts, exits */
 #define PROGRESS_MS 500			/* query-migrate for the figures; completion is an event */
 #define START_TIMEOUT_MS 30000		/* a QEMU under nested TCG starts in a few seconds */
-#define VMPORT_TIMEOUT_MS 20000		/* a VM's port on its blade (bridge, tap: the blade worker) */
+/* A VM's port on its blade (bridge, tap: the blade worker): its retries and a last try. */
+#define VMPORT_TIMEOUT_MS (CMC_BLADES_VMPORT_RETRY_MS + 2000)
 #define STALL_TIMEOUT_MS 20000		/* no byte moved for this long: the lane is down */
 #define LANE_BACK_TIMEOUT_MS 60000	/* the lane's VFs being put back (cmcd restarted, a card
 					 * back) for longer: the migration fails */

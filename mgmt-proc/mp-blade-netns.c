@@ -1503,13 +1503,20 @@ static int vmport_build(struct nl_sock *sk, int nsfd, const char *vf_ifname, con
 	if (!rc)
 		rc = link_needed(sk, tap, &tp);
 	if (!rc) {
-		*step = "joining the bridge";
+		*step = "the bridge up";
 		rc = port_join(sk, br.ifindex, 0, true);
 	}
-	if (!rc)
+	if (!rc) {
+		*step = "the tap into the bridge";
 		rc = port_join(sk, tp.ifindex, br.ifindex, true);
-	if (!rc)
+	}
+	if (!rc) {
+		/* The bridge asks the VF's driver for VLAN 1 (its default port VLAN): a mailbox
+		 * request, which fails (EINVAL) once the driver has given up on the mailbox (a
+		 * request unanswered for about 1 s), until the driver resets. */
+		*step = "the VF into the bridge (its driver's VLAN filter)";
 		rc = port_join(sk, vf.ifindex, br.ifindex, false);
+	}
 	if (!rc) {
 		*step = "learning off on the VF's port";
 		rc = port_no_learning(sk, vf.ifindex);

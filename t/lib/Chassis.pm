@@ -308,6 +308,10 @@ sub console { my ($self) = @_; local $/; open(my $f, '<', $self->console_path) o
 # not cmc's (doc/emulator.md). A test file that failed with them in a console leaves a
 # mark, STALLED_DIR/<file>, so that `make check` runs it again (t/tools/prove-check).
 our $STALL_RE = qr/rcu_preempt kthread timer wakeup didn't happen[^\n]*/;
+# QEMU's own words when it aborts on one of its internal assertions: an emulator fault
+# too, whatever the guest did (seen: `iotlb_to_section: Assertion 'section_index <
+# d->map.sections_nb' failed`, TCG, during the guest's boot; doc/emulator.md).
+our $QEMU_ABORT_RE = qr/^qemu-system-\S+: \S+: \S+: Assertion .* failed\.$/m;
 sub stalled_dir { build_dir() . '/chassis-run/stalled' }
 
 sub mark_stalled {
@@ -402,7 +406,10 @@ sub fail {
 	$msg .= "---- qemu ----\n$qlog" if length $qlog;
 	$msg .= "---- guest console ($self->{dir}/console.log) ----\n$log---- end of console ----\n";
 	$self->{console_shown} = 1;
-	if ($log =~ /($STALL_RE)/) {
+	if ($qlog =~ /($QEMU_ABORT_RE)/) {
+		$msg .= "QEMU aborted on its own assertion (an emulator fault): $1\n";
+		mark_stalled("QEMU aborted: $1");
+	} elsif ($log =~ /($STALL_RE)/) {
 		$msg .= "the guest's timer stalled (TCG): $1\n" . $self->stall_diag;
 		mark_stalled($1);
 	} elsif ($why =~ /timed out|no QMP answer|no answer/ && $self->alive) {
@@ -581,7 +588,9 @@ END {
 	my $stall;
 	for my $c (@ALL) {
 		my $log = $failing ? $c->console : '';
-		if ($log =~ /($STALL_RE)/) {
+		if ($failing && $c->qemu_stderr =~ /($QEMU_ABORT_RE)/) {
+			$stall //= "QEMU aborted: $1";
+		} elsif ($log =~ /($STALL_RE)/) {
 			$stall //= $1;
 			diag_out($c->stall_diag) unless $c->{console_shown};
 		}
@@ -591,7 +600,7 @@ END {
 		$c->kill;
 	}
 	if ($stall) {
-		diag_out("the guest's timer stalled (TCG): $stall");
+		diag_out($stall =~ /^QEMU aborted/ ? "an emulator fault: $stall" : "the guest's timer stalled (TCG): $stall");
 		mark_stalled($stall);
 	}
 }
