@@ -19,7 +19,7 @@ use Socket qw(PF_INET SOCK_STREAM SOL_SOCKET SO_RCVBUF pack_sockaddr_in inet_ato
 use HTTP::Tiny;
 use POSIX ();
 use Chassis;
-use Host qw(sh slurp spew start_cmcd free_port redfish_conf rf_request);
+use Host qw(sh slurp spew start_cmcd free_port redfish_conf rf_request sse_events);
 
 my $B = Chassis::build_dir();
 my ($CMCD, $CMCCTL, $GEN) = ("$B/cmcd", "$B/cmcctl", "$B/tools/mp-gendump");
@@ -84,18 +84,14 @@ sub stream {
 }
 sub uri_escape { my $s = shift; $s =~ s/([^A-Za-z0-9._~-])/sprintf('%%%02X', ord $1)/ge; $s }
 # The events in a stream's file so far: a list of { id, event (the decoded Event) }.
-sub events_in {
-	my ($f) = @_;
-	my @ev;
-	for my $block (split /\n\n/, slurp($f)) {
-		my ($id) = $block =~ /^id: (\d+)$/m;
-		my ($data) = $block =~ /^data: (.*)$/m;
-		push @ev, { id => $id, event => decode_json($data) } if defined $id && defined $data;
-	}
-	return @ev;
-}
+sub events_in { sse_events(slurp($_[0])) }
 sub wait_for { my ($cond, $secs) = @_; my $end = time + ($secs // 10); until ($cond->()) { return 0 if time > $end; sleep 0.05 } 1 }
 sub rec { $_[0]{event}{Events}[0] }
+
+# A stream read while an event is still arriving: only the whole events count.
+my @part = sse_events(qq(: stream open\n\nid: 7\ndata: {"Events":[{"EventId":"7"}]}\n\nid: 8\ndata: {"Events":[{"Ev));
+is_deeply([map { $_->{id} } @part], [7], 'sse_events: the whole event, not the half-read one after it');
+is(scalar(sse_events('id: 1')), 0, 'sse_events: nothing whole yet, no event');
 
 ok(start_daemon(), 'cmcd starts with a redfish group');
 is((sh("printf 'secret-pass-1\\n' | $CMCCTL account add admin role Administrator"))[0], 0, 'an Administrator');

@@ -31,6 +31,7 @@ use HTTP::Tiny;
 use Time::HiRes ();
 use POSIX ();
 use Chassis;
+use Host ();
 
 my $PY = '/usr/bin/python3';
 my $TOOLS = "$FindBin::Bin/tools";
@@ -112,15 +113,7 @@ Time::HiRes::sleep(0.1) until -s $sse || Time::HiRes::time() - $sse_t0 > 10;
 ok(-s $sse, 'an SSE stream (EventService) open from the host as the Operator') or diag(slurp_file("$sse.err"));
 sub slurp_file { local $/; open(my $f, '<', $_[0]) or return ''; <$f> // '' }
 # The stream's events: { id, the Event record }.
-sub sse_events {
-	my @r;
-	for my $block (split /\n\n/, slurp_file($sse)) {
-		my ($id) = $block =~ /^id: (\d+)$/m;
-		my ($data) = $block =~ /^data: (.*)$/m;
-		push @r, { id => $id, %{ (eval { decode_json($data) } // {})->{Events}[0] // {} } } if defined $id && $data;
-	}
-	return @r;
-}
+sub sse_events { map { +{ id => $_->{id}, %{ $_->{event}{Events}[0] // {} } } } Host::sse_events(slurp_file($sse)) }
 my $ZONE1 = '/redfish/v1/Fabrics/PCIe/Zones/blade1';
 my $NDF2 = '/redfish/v1/Chassis/emulated/NetworkAdapters/slot1/NetworkDeviceFunctions/pf0-vf2';
 my $ep = sub { qq('{"Endpoints":[{"\@odata.id":"/redfish/v1/Fabrics/PCIe/Endpoints/$_[0]"}]}') };

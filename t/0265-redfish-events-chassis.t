@@ -15,6 +15,7 @@ use POSIX ();
 use Time::HiRes qw(sleep time);
 use File::Temp qw(tempdir);
 use Chassis;
+use Host ();
 
 delete @ENV{qw(REQUESTS_CA_BUNDLE CURL_CA_BUNDLE http_proxy https_proxy HTTP_PROXY HTTPS_PROXY)};
 my $dir = tempdir(CLEANUP => 1);
@@ -54,15 +55,7 @@ sub stream {
 	push @kids, $k;
 	wait_for(sub { -s $file }, 10);
 }
-sub records {
-	my @r;
-	for my $block (split /\n\n/, slurp($_[0])) {
-		my ($id) = $block =~ /^id: (\d+)$/m;
-		my ($data) = $block =~ /^data: (.*)$/m;
-		push @r, { id => $id, %{ decode_json($data)->{Events}[0] } } if defined $id && $data;
-	}
-	return @r;
-}
+sub records { map { +{ id => $_->{id}, %{ $_->{event}{Events}[0] } } } Host::sse_events(slurp($_[0])) }
 sub find_rec { my ($f, $kind, $re) = @_; (grep { $_->{Oem}{Cmc}{Kind} eq $kind && $_->{Oem}{Cmc}{Detail} =~ $re } records($f))[0] }
 
 my $NDF = '/redfish/v1/Chassis/emulated/NetworkAdapters/slot1/NetworkDeviceFunctions/pf0-vf0';

@@ -316,7 +316,7 @@ sub stalled_dir { build_dir() . '/chassis-run/stalled' }
 
 sub mark_stalled {
 	my ($line) = @_;
-	my ($file) = $0 =~ m{([^/]+\.t)$} or return;
+	my ($file) = $0 =~ m{([^/]+)$} or return;	# a test file, or the demo
 	File::Path::make_path(stalled_dir());
 	open(my $f, '>', stalled_dir() . "/$file") or return;
 	print $f "$0: $line\n";

@@ -10,7 +10,7 @@ use Time::HiRes qw(time sleep);
 use IO::Socket::INET;
 use JSON::PP ();
 
-our @EXPORT_OK = qw(sh slurp spew start_cmcd free_port redfish_conf rf_request);
+our @EXPORT_OK = qw(sh slurp spew start_cmcd free_port redfish_conf rf_request sse_events);
 
 # (exit code, stdout and stderr) of a shell command.
 sub sh { my $out = `$_[0] 2>&1`; return ($? >> 8, $out) }
@@ -18,6 +18,21 @@ sub sh { my $out = `$_[0] 2>&1`; return ($? >> 8, $out) }
 sub slurp { local $/; open(my $f, '<', $_[0]) or return ''; return <$f> // '' }
 # Writes a file whole (dies if it cannot).
 sub spew { open(my $f, '>', $_[0]) or die "$_[0]: $!"; print $f $_[1]; close $f or die "$_[0]: $!" }
+
+# The whole events of a server-sent event stream as read so far (text): a list of { id,
+# event (its data, decoded JSON) }, in order. An event counts once its blank line came: a
+# reader (curl into a file) may have only part of the last one, on a loaded host above all.
+sub sse_events {
+	my ($text) = @_;
+	my $end = rindex($text, "\n\n");
+	my @ev;
+	for my $block (split /\n\n/, $end < 0 ? '' : substr($text, 0, $end)) {
+		my ($id) = $block =~ /^id: (\d+)$/m;
+		my ($data) = $block =~ /^data: (.*)$/m;
+		push @ev, { id => $id, event => JSON::PP::decode_json($data) } if defined $id && defined $data;
+	}
+	return @ev;
+}
 
 # A TCP port on 127.0.0.1 nobody listens on now.
 sub free_port {
