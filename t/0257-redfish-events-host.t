@@ -264,7 +264,7 @@ ok($dead && $flaky && $refused, 'three more: a receiver that hangs, one that fai
 my $t0 = time;
 is((sh("$CMCCTL rescan"))[0], 0, 'an event (rescan)');
 my $sse_n = scalar(events_in($fe));
-ok(wait_for(sub { -s "$dir/recv.out" }, 3), 'the live receiver gets it');
+ok(wait_for(sub { slurp("$dir/recv.out") =~ /^\{.*\n/m }, 3), 'the live receiver gets it');	# a whole line
 my $recv_dt = time - $t0;
 my ($ev1) = map { decode_json($_) } grep { /^\{/ } split /\n/, slurp("$dir/recv.out");
 is($ev1->{Context}, 'fleet tool 1', '... with its Context');
